@@ -1,0 +1,230 @@
+"""The noxgrid command line: the only place that prints results and exits.
+
+Errors are one paragraph (what, where, fix); ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from noxgrid import __version__
+from noxgrid.config import Config, load_config
+from noxgrid.errors import CellFailed, NoxgridError
+from noxgrid.interpreters import find_interpreter
+from noxgrid.matrix import Matrix, expand
+from noxgrid.pipeline import run_cell
+from noxgrid.progress import PlainProgress
+from noxgrid.render.table import matrix_table, text_table, timings_table
+from noxgrid.reports import read_cell_reports
+from noxgrid.result import CellResult, Status
+
+DESCRIPTION = """\
+noxgrid derives a Python x accelerator x profile build matrix from the
+[tool.noxgrid] table of a project's pyproject.toml, and runs each cell:
+find the interpreter, make a venv with uv, install the profile's
+requirements and the project, run the test suite, write a report.
+
+In a noxfile, `import noxgrid; noxgrid.sessions()` registers the same cells
+as nox sessions: `nox -s ci-lean` runs every lean cell.
+"""
+
+EPILOG = """\
+examples:
+  noxgrid matrix                 every cell, as a table
+  noxgrid matrix '3.1*-cpu-*' --json
+  noxgrid run lean -j 2          every lean cell, two at a time
+  noxgrid interpreters           which interpreter each Python version uses
+  noxgrid report                 the timings of the last run of each cell
+"""
+
+
+def _add_project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-C",
+        "--project",
+        metavar="DIR",
+        default=None,
+        help="the project's folder or its pyproject.toml (default: search upwards from here)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="noxgrid",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"noxgrid {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    matrix = commands.add_parser(
+        "matrix",
+        help="list the cells of the matrix",
+        description="List the cells of the matrix, optionally only those matching PATTERNs. "
+        "A pattern is a glob over cell ids (3.10-cpu-lean) or an axis value (3.10, gpu, lean).",
+    )
+    _add_project(matrix)
+    matrix.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to list")
+    matrix.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    run = commands.add_parser(
+        "run",
+        help="run cells: interpreter, venv, install, suite",
+        description="Run the selected cells (all when no PATTERN): find the interpreter, "
+        "create or verify the venv with uv, install the profile's requirements and the "
+        "project, run the suite. Reports go to the reports folder (JSON and JUnit XML). "
+        "Exits 1 when any cell fails.",
+    )
+    _add_project(run)
+    run.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to run")
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="cells to run at once (default 1; the uv cache is shared safely)",
+    )
+    run.add_argument(
+        "-q", "--quiet", action="store_true", help="do not stream the commands' output"
+    )
+
+    interpreters = commands.add_parser(
+        "interpreters",
+        help="show the interpreter each Python version of the matrix resolves to",
+        description="For each Python version of the matrix, the interpreter noxgrid would "
+        "use and where it was found (override, PATH, pyenv, uv), or why none was.",
+    )
+    _add_project(interpreters)
+
+    report = commands.add_parser(
+        "report",
+        help="print the stored results of the last run of each cell",
+        description="Read <reports>/<cell>.json and print the status, total time, time "
+        "per stage and venv size of each cell.",
+    )
+    _add_project(report)
+    report.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to show")
+    report.add_argument("--json", action="store_true", help="print JSON for machines")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> tuple[Config, Matrix]:
+    config = load_config(Path(args.project) if args.project else None)
+    return config, expand(config)
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    """``noxgrid matrix``."""
+    _config, matrix = _load(args)
+    selected = matrix.select(args.patterns)
+    if args.json:
+        print(json.dumps([cell.as_dict() for cell in selected], indent=2))
+    else:
+        print(matrix_table(selected))
+        print(f"\n{len(selected)} of {len(matrix)} cells")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``noxgrid run``."""
+    config, matrix = _load(args)
+    selected = matrix.select(args.patterns)
+    jobs = max(1, args.jobs)
+    progress = PlainProgress(stream_output=not args.quiet, prefix_output=jobs > 1)
+    start = time.perf_counter()
+    if jobs == 1:
+        results = [run_cell(config, cell, progress=progress) for cell in selected]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell") as pool:
+            results = list(pool.map(lambda cell: run_cell(config, cell, progress=progress),
+                                    selected))
+    elapsed = time.perf_counter() - start
+    print()
+    print(timings_table(results))
+    failed = [result for result in results if result.status is Status.FAILED]
+    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+          f"in {elapsed:.1f}s; reports in {config.reports_dir}")
+    if failed:
+        raise CellFailed(
+            "failed cells: " + "; ".join(f"{r.cell.id} ({r.first_error})" for r in failed),
+            fix="read each cell's log under " + str(config.reports_dir / "logs"),
+        )
+    return 0
+
+
+def cmd_interpreters(args: argparse.Namespace) -> int:
+    """``noxgrid interpreters``."""
+    config, matrix = _load(args)
+    rows = []
+    missing = 0
+    for version in matrix.pythons():
+        try:
+            found = find_interpreter(version, overrides=config.interpreters)
+            rows.append([version, str(found.path), found.source])
+        except NoxgridError as error:
+            missing += 1
+            rows.append([version, "NOT FOUND", error.message.split(". ", 1)[-1]])
+    print(text_table(["python", "interpreter", "found via"], rows))
+    return 3 if missing else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``noxgrid report``."""
+    config, matrix = _load(args)
+    wanted = set(matrix.select(args.patterns).ids())
+    results: list[CellResult] = [
+        r for r in read_cell_reports(config.reports_dir) if r.cell.id in wanted
+    ]
+    if args.json:
+        print(json.dumps([result.as_dict() for result in results], indent=2))
+        return 0
+    if not results:
+        print(f"no results in {config.reports_dir} yet: run `noxgrid run` or `nox -s ci-lean`")
+        return 0
+    print(timings_table(results))
+    return 1 if any(result.status is Status.FAILED for result in results) else 0
+
+
+HANDLERS = {
+    "matrix": cmd_matrix,
+    "run": cmd_run,
+    "interpreters": cmd_interpreters,
+    "report": cmd_report,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``noxgrid`` and ``python -m noxgrid``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return HANDLERS[args.command](args)
+    except NoxgridError as error:
+        if args.debug or os.environ.get("NOXGRID_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(f"noxgrid: {error}\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("noxgrid: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

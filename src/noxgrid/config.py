@@ -1,0 +1,583 @@
+"""Read and validate ``[tool.noxgrid]`` from a project's ``pyproject.toml``.
+
+The result is a frozen :class:`Config`. Every problem is a :class:`ConfigError`
+that names the file, the key path and the fix. Pure: reads files, starts no
+process.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from noxgrid.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+T = TypeVar("T")
+
+DEFAULT_PYTHONS = ("3.9", "3.10", "3.11")
+DEFAULT_ACCELERATORS = ("cpu", "gpu")
+AXES = ("python", "accelerator", "profile")
+_VERSION = re.compile(r"^3\.\d{1,2}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+CPU_FORBID_DEFAULT = (
+    "nvidia-*",
+    "cuda-*",
+    "triton",
+    "onnxruntime-gpu",
+    "cupy-cuda*",
+    "faiss-gpu*",
+    "*-cu11",
+    "*-cu12",
+    "*-cu13",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    """What one profile installs: requirement files, project extras, system packages."""
+
+    name: str
+    requirements: tuple[Path, ...]
+    extras: tuple[str, ...] = ()
+    apt: tuple[str, ...] = ()
+    size_budget: int | None = None
+    install_project: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accelerator:
+    """How cells of one accelerator resolve, build and run."""
+
+    name: str
+    needs_gpu: bool
+    base_image: str = "python:{python}-slim-bookworm"
+    torch_backend: str | None = None
+    forbid: tuple[str, ...] = ()
+    replace: tuple[tuple[str, str], ...] = ()
+    runs_on: tuple[str, ...] = ("ubuntu-latest",)
+    run_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suite:
+    """The test command run in every cell, and how GPU tests are recognised."""
+
+    command: tuple[str, ...] = ("pytest",)
+    gpu_marker: str = "gpu"
+    env: tuple[tuple[str, str], ...] = ()
+    timeout: float = 3600.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Health:
+    """Where a started container answers when it is ready."""
+
+    path: str = "/ready"
+    port: int = 8000
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Docker:
+    """The one Dockerfile and the image name its cell targets are tagged with."""
+
+    dockerfile: str = "docker/Dockerfile"
+    image: str | None = None
+    health: Health = field(default_factory=Health)
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """The validated declaration of one project."""
+
+    root: Path
+    pyproject: Path
+    project_name: str | None
+    requires_python: str | None
+    pythons: tuple[str, ...]
+    accelerators: Mapping[str, Accelerator]
+    profiles: Mapping[str, Profile]
+    exclude: tuple[Mapping[str, str], ...] = ()
+    include: tuple[Mapping[str, str], ...] = ()
+    interpreters: Mapping[str, Path] = field(default_factory=dict)
+    reports_dir: Path = Path(".noxgrid/reports")
+    venvs_dir: Path = Path(".noxgrid/venvs")
+    suite: Suite = field(default_factory=Suite)
+    docker: Docker = field(default_factory=Docker)
+
+    @property
+    def accelerator_names(self) -> tuple[str, ...]:
+        """Accelerator axis values, in declaration order."""
+        return tuple(self.accelerators)
+
+    @property
+    def profile_names(self) -> tuple[str, ...]:
+        """Profile axis values, in declaration order."""
+        return tuple(self.profiles)
+
+
+def parse_size(text: str) -> int:
+    """``"600MB"`` -> 600_000_000; ``"3GiB"`` -> 3 * 2**30. Raises ValueError."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(text)
+    number, unit = match.groups()
+    return int(float(number) * _SIZE_UNITS[unit.lower()])
+
+
+def parse_duration(text: str) -> float:
+    """``"60s"`` -> 60.0, ``"2m"`` -> 120.0, ``"500ms"`` -> 0.5. Raises ValueError."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(text)
+    number, unit = match.groups()
+    return float(number) * _DURATION_UNITS[unit]
+
+
+def find_pyproject(start: Path) -> Path:
+    """The nearest ``pyproject.toml`` at or above ``start``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no pyproject.toml found in {start} or any folder above it",
+        fix="run noxgrid inside the project (or pass --project DIR), "
+        "or create pyproject.toml with a [tool.noxgrid] table",
+    )
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load ``[tool.noxgrid]`` from ``path`` (a pyproject.toml or its folder)."""
+    target = Path(path) if path is not None else Path.cwd()
+    pyproject = find_pyproject(target) if target.is_dir() else target
+    if not pyproject.is_file():
+        raise ConfigError(
+            f"{pyproject}: file not found",
+            fix="pass the path of the project's pyproject.toml or of its folder",
+        )
+    try:
+        with pyproject.open("rb") as stream:
+            document = tomllib.load(stream)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{pyproject}: not valid TOML: {exc}",
+            fix="correct the syntax at the line named above",
+        ) from exc
+    return parse_config(document, pyproject)
+
+
+def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
+    """Validate a parsed pyproject document into a :class:`Config`."""
+    tool = document.get("tool", {})
+    if not isinstance(tool, Mapping) or "noxgrid" not in tool:
+        raise ConfigError(
+            f"{pyproject}: no [tool.noxgrid] table",
+            fix="add a [tool.noxgrid] table with at least one "
+            "[tool.noxgrid.profile.<name>] that lists requirement files "
+            "(see the configuration reference in noxgrid's README)",
+        )
+    reader = _Table(tool["noxgrid"], "tool.noxgrid", pyproject)
+    root = pyproject.parent.resolve()
+    project = document.get("project", {})
+    project = project if isinstance(project, Mapping) else {}
+
+    pythons = reader.versions("python", DEFAULT_PYTHONS)
+    accelerators = _accelerators(reader)
+    profiles = _profiles(reader, root)
+    names = {"python": pythons, "accelerator": tuple(accelerators), "profile": tuple(profiles)}
+    order = reader.str_list("profiles", tuple(profiles))
+    _check_axis_values(reader, "profiles", order, names["profile"])
+    profiles = {name: profiles[name] for name in order}
+    order = reader.str_list("accelerators", tuple(accelerators))
+    _check_axis_values(reader, "accelerators", order, names["accelerator"])
+    accelerators = {name: accelerators[name] for name in order}
+    names = {"python": pythons, "accelerator": tuple(accelerators), "profile": tuple(profiles)}
+    exclude = _cell_filters(reader, "exclude", names, require_known=True)
+    include = _cell_filters(reader, "include", names, require_known=False)
+
+    interpreters_table = reader.table("interpreters")
+    interpreters = {}
+    for version in interpreters_table.keys():
+        if not _VERSION.match(version):
+            interpreters_table.fail(
+                version,
+                f"'{version}' is not a Python version",
+                'use the version as key: "3.10" = "/path/to/python3.10"',
+            )
+        interpreters[version] = _resolve(root, interpreters_table.string(version))
+    interpreters_table.done()
+
+    config = Config(
+        root=root,
+        pyproject=pyproject,
+        project_name=project.get("name") if isinstance(project.get("name"), str) else None,
+        requires_python=project.get("requires-python")
+        if isinstance(project.get("requires-python"), str)
+        else None,
+        pythons=pythons,
+        accelerators=accelerators,
+        profiles=profiles,
+        exclude=exclude,
+        include=include,
+        interpreters=interpreters,
+        reports_dir=_resolve(root, reader.string("reports", ".noxgrid/reports")),
+        venvs_dir=_resolve(root, reader.string("venvs", ".noxgrid/venvs")),
+        suite=_suite(reader),
+        docker=_docker(reader),
+    )
+    reader.done()
+    return config
+
+
+def _resolve(root: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def _check_axis_values(
+    reader: _Table, key: str, order: tuple[str, ...], declared: tuple[str, ...]
+) -> None:
+    if not order:
+        reader.fail(key, "the axis is empty", f"list at least one of: {', '.join(declared)}")
+    for value in order:
+        if value not in declared:
+            table = "profile" if key == "profiles" else "accelerator"
+            reader.fail(
+                key,
+                f"'{value}' has no [tool.noxgrid.{table}.{value}] table",
+                f"add that table, or use one of: {', '.join(declared) or '(none declared)'}",
+            )
+
+
+def _accelerators(reader: _Table) -> dict[str, Accelerator]:
+    tables = reader.table("accelerator")
+    names = list(tables.keys())
+    if not names:
+        names = list(DEFAULT_ACCELERATORS)
+    result = {}
+    for name in names:
+        if not _NAME.match(name):
+            tables.fail(name, f"'{name}' is not a valid accelerator name", "use [a-z][a-z0-9_]*")
+        table = tables.table(name)
+        is_gpu = name != "cpu"
+        result[name] = Accelerator(
+            name=name,
+            needs_gpu=table.boolean("needs-gpu", is_gpu),
+            base_image=table.string("base-image", "python:{python}-slim-bookworm"),
+            torch_backend=table.optional_string("torch-backend", "cpu" if name == "cpu" else None),
+            forbid=table.str_list("forbid", CPU_FORBID_DEFAULT if name == "cpu" else ()),
+            replace=tuple(sorted(table.str_map("replace").items())),
+            runs_on=table.str_or_list("runs-on", ("ubuntu-latest",)),
+            run_args=table.str_list("run-args", ("--gpus", "all") if is_gpu else ()),
+        )
+        table.done()
+    tables.done()
+    return result
+
+
+def _profiles(reader: _Table, root: Path) -> dict[str, Profile]:
+    tables = reader.table("profile")
+    if not tables.keys():
+        reader.fail(
+            "profile",
+            "no profile is declared",
+            "add a table such as\n"
+            "    [tool.noxgrid.profile.lean]\n"
+            '    requirements = ["requirements/lean.in"]',
+        )
+    result = {}
+    for name in tables.keys():
+        if not _NAME.match(name):
+            tables.fail(name, f"'{name}' is not a valid profile name", "use [a-z][a-z0-9_]*")
+        table = tables.table(name)
+        files = table.str_list("requirements", None)
+        if not files:
+            table.fail(
+                "requirements",
+                f"profile '{name}' lists no requirement files",
+                f'add requirements = ["requirements/{name}.in"] and create that file '
+                "(one requirement per line, as pip reads it)",
+            )
+        paths = []
+        for index, entry in enumerate(files):
+            path = _resolve(root, entry)
+            if not path.is_file():
+                table.fail(
+                    f"requirements[{index}]",
+                    f"requirement file '{entry}' does not exist (looked at {path})",
+                    f"create {path}, or correct the path (relative to {root})",
+                )
+            paths.append(path)
+        budget_text = table.optional_string("size-budget", None)
+        budget = None
+        if budget_text is not None:
+            try:
+                budget = parse_size(budget_text)
+            except ValueError:
+                table.fail(
+                    "size-budget",
+                    f"'{budget_text}' is not a size",
+                    'write a number and a unit, for example "600MB" or "3GiB"',
+                )
+        result[name] = Profile(
+            name=name,
+            requirements=tuple(paths),
+            extras=table.str_list("extras", ()),
+            apt=table.str_list("apt", ()),
+            size_budget=budget,
+            install_project=table.boolean("install-project", True),
+        )
+        table.done()
+    tables.done()
+    return result
+
+
+def _cell_filters(
+    reader: _Table, key: str, names: Mapping[str, tuple[str, ...]], *, require_known: bool
+) -> tuple[Mapping[str, str], ...]:
+    raw = reader.raw(key, [])
+    if not isinstance(raw, list):
+        reader.fail(
+            key,
+            f"expected a list of tables, got {_type_name(raw)}",
+            f'write {key} = [{{ python = "3.9", accelerator = "gpu" }}]',
+        )
+    result = []
+    for index, entry in enumerate(raw):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, Mapping) or not entry:
+            reader.fail(
+                where,
+                f"expected a table of axis values, got {_type_name(entry)}",
+                f'write {{ python = "3.9", accelerator = "gpu" }} (axes: {", ".join(AXES)})',
+            )
+        item = {}
+        for axis, value in entry.items():
+            if axis not in AXES:
+                reader.fail(
+                    f"{where}.{axis}",
+                    f"'{axis}' is not an axis",
+                    f"use one of: {', '.join(AXES)}",
+                )
+            if axis == "python" and isinstance(value, float):
+                reader.fail(
+                    f"{where}.python",
+                    f"the version is the number {value}",
+                    f'quote it: python = "{value}" (TOML reads 3.10 as the number 3.1)',
+                )
+            if not isinstance(value, str):
+                reader.fail(
+                    f"{where}.{axis}",
+                    f"expected a string, got {_type_name(value)}",
+                    f'write {axis} = "{names[axis][0]}"',
+                )
+            known = names[axis]
+            if value not in known and (require_known or axis != "python"):
+                reader.fail(
+                    f"{where}.{axis}",
+                    f"'{value}' is not a value of the {axis} axis, so this {key} "
+                    + ("can never match a cell" if require_known else "names nothing declared"),
+                    f"use one of: {', '.join(known)}",
+                )
+            item[axis] = value
+        if not require_known and set(item) != set(AXES):
+            missing = ", ".join(axis for axis in AXES if axis not in item)
+            reader.fail(where, f"an included cell needs every axis; missing: {missing}",
+                        'write { python = "3.12", accelerator = "cpu", profile = "lean" }')
+        result.append(item)
+    return tuple(result)
+
+
+def _suite(reader: _Table) -> Suite:
+    table = reader.table("suite")
+    command = table.str_list("command", ("pytest",))
+    if not command:
+        table.fail("command", "the suite command is empty", 'write command = ["pytest"]')
+    timeout_text = table.string("timeout", "60m")
+    suite = Suite(
+        command=command,
+        gpu_marker=table.string("gpu-marker", "gpu"),
+        env=tuple(sorted(table.str_map("env").items())),
+        timeout=_duration(table, "timeout", timeout_text),
+    )
+    table.done()
+    return suite
+
+
+def _docker(reader: _Table) -> Docker:
+    table = reader.table("docker")
+    health_table = table.table("health")
+    port = health_table.integer("port", 8000)
+    if not 0 < port < 65536:
+        health_table.fail("port", f"{port} is not a TCP port", "use a number from 1 to 65535")
+    health = Health(
+        path=health_table.string("path", "/ready"),
+        port=port,
+        timeout=_duration(health_table, "timeout", health_table.string("timeout", "60s")),
+    )
+    health_table.done()
+    docker = Docker(
+        dockerfile=table.string("dockerfile", "docker/Dockerfile"),
+        image=table.optional_string("image", None),
+        health=health,
+        env=tuple(sorted(table.str_map("env").items())),
+    )
+    table.done()
+    return docker
+
+
+def _duration(table: _Table, key: str, text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError:
+        table.fail(key, f"'{text}' is not a duration", 'write a number and a unit: "90s", "5m"')
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _type_name(value: object) -> str:
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+class _Table:
+    """One TOML table being read: typed getters, key paths and unknown-key checks."""
+
+    def __init__(self, data: object, path: str, file: Path) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(
+                f"{file}: [{path}] must be a table, got {_type_name(data)}",
+                fix=f"write it as a [{path}] section",
+            )
+        self.data: Mapping[str, Any] = data
+        self.path = path
+        self.file = file
+        self.seen: set[str] = set()
+
+    def fail(self, key: str, problem: str, fix: str) -> None:
+        """Raise a ConfigError for ``key`` of this table."""
+        raise ConfigError(f"{self.file}: {self.path}.{key}: {problem}", fix=fix)
+
+    def keys(self) -> list[str]:
+        self.seen.update(self.data)
+        return list(self.data)
+
+    def raw(self, key: str, default: object) -> Any:
+        self.seen.add(key)
+        return self.data.get(key, default)
+
+    def _typed(
+        self, key: str, default: T, check: Callable[[object], bool], expected: str, example: str
+    ) -> T:
+        value = self.raw(key, default)
+        if value is not default and not check(value):
+            self.fail(key, f"expected {expected}, got {_type_name(value)}",
+                      f"write {key} = {example}")
+        return value  # type: ignore[no-any-return]
+
+    def string(self, key: str, default: str) -> str:
+        return self._typed(key, default, lambda v: isinstance(v, str), 'a string', '"..."')
+
+    def optional_string(self, key: str, default: str | None) -> str | None:
+        return self._typed(key, default, lambda v: isinstance(v, str), 'a string', '"..."')
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self._typed(key, default, lambda v: isinstance(v, bool), "a boolean", "true")
+
+    def integer(self, key: str, default: int) -> int:
+        return self._typed(
+            key, default, lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "8000"
+        )
+
+    def str_list(self, key: str, default: tuple[str, ...] | None) -> tuple[str, ...]:
+        value = self._typed(
+            key,
+            default,
+            lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v),
+            'a list of strings', '["..."]',
+        )
+        return tuple(value or ())
+
+    def str_or_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.raw(key, default)
+        if isinstance(value, str):
+            return (value,)
+        return self.str_list(key, default)
+
+    def str_map(self, key: str) -> dict[str, str]:
+        value = self._typed(
+            key,
+            {},
+            lambda v: isinstance(v, Mapping) and all(isinstance(x, str) for x in v.values()),
+            'a table of strings', '{ NAME = "value" }',
+        )
+        return dict(value)
+
+    def versions(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.raw(key, list(default))
+        if not isinstance(value, list):
+            self.fail(key, f"expected a list of versions, got {_type_name(value)}",
+                      f'write {key} = ["3.10", "3.11"]')
+        if not value:
+            self.fail(key, "the axis is empty", f'list at least one version: {key} = ["3.11"]')
+        for item in value:
+            if isinstance(item, float):
+                self.fail(key, f"the version {item} is a number",
+                          f'quote every version: {key} = ["3.9", "3.10", "3.11"] '
+                          "(TOML reads 3.10 as the number 3.1)")
+            if not isinstance(item, str) or not _VERSION.match(item):
+                self.fail(key, f"{item!r} is not a Python version",
+                          f'use "3.X" strings: {key} = ["3.10", "3.11"]')
+        if len(set(value)) != len(value):
+            self.fail(key, "a version is listed twice", "list each version once")
+        return tuple(value)
+
+    def table(self, key: str) -> _Table:
+        value = self.raw(key, {})
+        if not isinstance(value, Mapping):
+            self.fail(key, f"expected a table, got {_type_name(value)}",
+                      f"write it as a [{self.path}.{key}] section")
+        return _Table(value, f"{self.path}.{key}", self.file)
+
+    def done(self) -> None:
+        """Fail on the first key that no getter asked for (a typo, most often)."""
+        for key in self.data:
+            if key not in self.seen:
+                known = sorted(self.seen)
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                self.fail(key, "unknown key",
+                          f"{hint}known keys here: {', '.join(known) or '(none)'}")

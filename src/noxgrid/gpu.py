@@ -1,0 +1,54 @@
+"""Is there a GPU here, and which pytest arguments deselect GPU tests when not?"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+# Device nodes the NVIDIA and ROCm drivers create; their presence is enough to
+# try GPU tests, and no process needs to start to look.
+GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd")
+
+
+def detect_gpu(
+    env: Mapping[str, str] | None = None, nodes: Sequence[str] = GPU_DEVICE_NODES
+) -> tuple[bool, str]:
+    """(present, why). ``NOXGRID_GPU=1`` or ``=0`` overrides the device-node probe."""
+    env = os.environ if env is None else env
+    forced = env.get("NOXGRID_GPU")
+    if forced in ("0", "1"):
+        return forced == "1", f"NOXGRID_GPU={forced}"
+    for node in nodes:
+        if Path(node).exists():
+            return True, f"{node} exists"
+    return False, f"no GPU device node ({', '.join(nodes)})"
+
+
+def _pytest_args_start(command: Sequence[str]) -> int | None:
+    if command and Path(command[0]).name in ("pytest", "py.test"):
+        return 1
+    if len(command) >= 3 and command[1] == "-m" and command[2] == "pytest":
+        return 3
+    return None
+
+
+def is_pytest(command: Sequence[str]) -> bool:
+    """True for ``pytest ...`` and ``python -m pytest ...``."""
+    return _pytest_args_start(command) is not None
+
+
+def deselect_marker(command: Sequence[str], marker: str) -> list[str]:
+    """A pytest ``command`` with tests marked ``marker`` deselected.
+
+    An existing ``-m EXPR`` becomes ``-m '(EXPR) and not MARKER'``.
+    """
+    args = list(command)
+    start = _pytest_args_start(args)
+    if start is None:
+        return args
+    for index in range(start, len(args) - 1):
+        if args[index] == "-m":
+            args[index + 1] = f"({args[index + 1]}) and not {marker}"
+            return args
+    return [*args, "-m", f"not {marker}"]

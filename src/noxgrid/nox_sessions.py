@@ -1,0 +1,115 @@
+"""Register nox sessions from the matrix: ``ci-<profile>``, one parametrized session per cell.
+
+``nox -s ci-lean`` runs every lean cell and ``nox -s "ci-lean-3.10(cpu)"`` one.
+Each cell session is a pass-through nox session: noxgrid makes and checks the
+venv itself (interpreter discovery, uv, the cell's requirements), so nox
+neither looks for interpreters nor creates environments of its own.
+
+Nox names a session ``<name>-<python>(<param id>)`` only when ``python`` is
+a list, and expands every python with the same parameters. Two small
+adjustments give each python its own accelerators (so excluded cells are not
+listed) and a pass-through backend once expanded; both live in
+:class:`_CellSessions` and are covered by tests that list sessions through
+``nox -l --json``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nox
+from nox._decorators import Func
+
+from noxgrid.config import Config, load_config
+from noxgrid.errors import NoxgridError
+from noxgrid.matrix import Cell, expand
+from noxgrid.pipeline import run_cell
+from noxgrid.progress import PlainProgress
+from noxgrid.result import Status
+
+
+class _CellSessions(Func):
+    """A ``ci-<profile>`` session whose per-python copies carry only their own cells."""
+
+    params_by_python: dict[str, list[Any]]
+
+    def copy(self, name: str | None = None) -> Func:
+        """Nox copies the session once per python, then sets ``python`` on the copy."""
+        single = super().copy(name)
+        single.__class__ = _CellSessionsOfOnePython
+        single.params_by_python = self.params_by_python  # type: ignore[attr-defined]
+        single.venv_backend = "none"
+        return single
+
+
+class _CellSessionsOfOnePython(Func):
+    params_by_python: dict[str, list[Any]]
+
+    @property
+    def parametrize(self) -> list[Any]:
+        """Only the accelerators of this python's cells."""
+        return self.params_by_python.get(str(self.python), [])
+
+
+def _fail(error: NoxgridError) -> None:
+    sys.stderr.write(f"noxgrid: {error}\n")
+    raise SystemExit(error.exit_code)
+
+
+def register(project: str | Path | None = None) -> list[str]:
+    """Register the sessions of the project at ``project`` (default: the noxfile's folder).
+
+    Nox imports the noxfile from its own folder, so the current directory is
+    the project unless ``project`` says otherwise.
+    """
+    try:
+        config = load_config(Path(project) if project is not None else Path.cwd())
+    except NoxgridError as error:
+        _fail(error)
+        raise  # unreachable: _fail exits
+    matrix = expand(config)
+    names = []
+    for profile in config.profile_names:
+        cells = list(matrix.by_profile(profile))
+        if not cells:
+            continue
+        names.append(_register_profile(config, profile, cells))
+    return names
+
+
+def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> str:
+    pythons: list[str] = []
+    params: dict[str, list[Any]] = {}
+    for cell in cells:
+        if cell.python not in params:
+            pythons.append(cell.python)
+            params[cell.python] = []
+        params[cell.python].append(
+            nox.param(cell.accelerator, id=cell.accelerator, tags=[cell.id, cell.accelerator])
+        )
+        params[cell.python][-1].arg_names = ("accelerator",)
+
+    def cell_session(session: nox.Session, accelerator: str) -> None:
+        cell = Cell(python=str(session.python), accelerator=accelerator, profile=profile)
+        result = run_cell(config, cell, progress=PlainProgress())
+        if result.status is Status.FAILED:
+            session.error(f"cell {cell.id} failed at {result.first_error}")
+
+    name = f"ci-{profile}"
+    cell_session.__doc__ = (
+        f"noxgrid cell of profile '{profile}': interpreter, venv, install, suite"
+    )
+    registered = nox.session(
+        cell_session,
+        name=name,
+        python=pythons,
+        venv_backend="uv",
+        tags=["ci", profile],
+        allow_parallel=True,
+    )
+    registered.__class__ = _CellSessions
+    registered.params_by_python = params  # type: ignore[attr-defined]
+    return name

@@ -1,0 +1,305 @@
+"""The stages of one cell, in order, and the result they add up to.
+
+interpreter -> venv -> install -> suite. A failed stage stops the cell; the
+stages after it are recorded as skipped, with the reason. Every stage's
+output goes to its own log file in the reports folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from noxgrid.config import Config
+from noxgrid.errors import NoxgridError
+from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest
+from noxgrid.interpreters import Interpreter, find_interpreter
+from noxgrid.matrix import Cell
+from noxgrid.progress import Progress, SilentProgress
+from noxgrid.reports import directory_size, log_path, write_cell_report
+from noxgrid.result import CellResult, StageResult, Status
+from noxgrid.runner import Command, Runner
+from noxgrid.uv import Uv
+
+STAGES = ("interpreter", "venv", "install", "suite")
+STAMP = "noxgrid-venv.json"
+
+
+class StageFailure(Exception):
+    """Raised inside a stage: ends it as failed with this detail."""
+
+
+@dataclass
+class CellRun:
+    """The state one cell's stages share while they run."""
+
+    config: Config
+    cell: Cell
+    runner: Runner
+    progress: Progress
+    env: Mapping[str, str]
+    uv: Uv | None = None
+    interpreter: Interpreter | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def venv(self) -> Path:
+        """This cell's virtual environment."""
+        return self.config.venvs_dir / self.cell.id
+
+    @property
+    def venv_bin(self) -> Path:
+        """The venv's scripts folder."""
+        return self.venv / ("Scripts" if os.name == "nt" else "bin")
+
+    @property
+    def venv_python(self) -> Path:
+        """The venv's interpreter."""
+        return self.venv_bin / ("python.exe" if os.name == "nt" else "python")
+
+    def note(self, text: str) -> None:
+        """Record a remark in the report and show it."""
+        self.notes.append(text)
+        self.progress.note(self.cell, text)
+
+    def get_uv(self) -> Uv:
+        """The uv wrapper, created on first use."""
+        if self.uv is None:
+            self.uv = Uv(self.runner)
+        return self.uv
+
+    @contextlib.contextmanager
+    def log(self, stage: str) -> Iterator[Callable[[str], None]]:
+        """A line sink writing to the stage's log file and to the progress view."""
+        path = log_path(self.config.reports_dir, self.cell.id, stage)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream: IO[str]
+        with path.open("w", encoding="utf-8") as stream:
+
+            def sink(line: str) -> None:
+                stream.write(line)
+                self.progress.output(self.cell, line)
+
+            yield sink
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def run_cell(
+    config: Config,
+    cell: Cell,
+    *,
+    runner: Runner | None = None,
+    progress: Progress | None = None,
+    env: Mapping[str, str] | None = None,
+    uv: Uv | None = None,
+) -> CellResult:
+    """Run every stage of ``cell`` and write its report; never raises for a failed stage."""
+    state = CellRun(
+        config=config,
+        cell=cell,
+        runner=runner or Runner(),
+        progress=progress or SilentProgress(),
+        env=os.environ if env is None else env,
+        uv=uv,
+    )
+    stages: list[tuple[str, str, Callable[[CellRun], str]]] = [
+        ("interpreter", f"find Python {cell.python}", _stage_interpreter),
+        ("venv", f"virtual environment {_relative(state.venv, config.root)}", _stage_venv),
+        ("install", f"requirements of profile '{cell.profile}'", _stage_install),
+        ("suite", " ".join(config.suite.command), _stage_suite),
+    ]
+    started_at = _utc_now()
+    start = time.perf_counter()
+    state.progress.cell_start(cell)
+    results: list[StageResult] = []
+    failed = False
+    for name, what, stage in stages:
+        if failed:
+            results.append(
+                StageResult(name=name, status=Status.SKIPPED, duration=0.0,
+                            detail="not run: an earlier stage failed")
+            )
+            continue
+        state.progress.stage_start(cell, name, what)
+        stage_start = time.perf_counter()
+        try:
+            detail = stage(state)
+            status = Status.PASSED
+        except (StageFailure, NoxgridError) as exc:
+            detail = str(exc)
+            status = Status.FAILED
+            failed = True
+        log = log_path(config.reports_dir, cell.id, name)
+        result = StageResult(
+            name=name,
+            status=status,
+            duration=time.perf_counter() - stage_start,
+            detail=detail,
+            log=str(log) if log.exists() else None,
+        )
+        results.append(result)
+        state.progress.stage_end(cell, result)
+    venv_size = directory_size(state.venv) if state.venv.is_dir() else None
+    cell_result = CellResult(
+        cell=cell,
+        stages=tuple(results),
+        started_at=started_at,
+        duration=time.perf_counter() - start,
+        interpreter=str(state.interpreter.path) if state.interpreter else None,
+        venv_size=venv_size,
+        notes=tuple(state.notes),
+    )
+    write_cell_report(cell_result, config.reports_dir)
+    state.progress.cell_end(cell_result)
+    return cell_result
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _stage_interpreter(state: CellRun) -> str:
+    found = find_interpreter(
+        state.cell.python, overrides=state.config.interpreters, env=state.env
+    )
+    state.interpreter = found
+    return f"Python {found.version} at {found.path} (from {found.source})"
+
+
+def _venv_stamp(state: CellRun) -> dict[str, str]:
+    assert state.interpreter is not None
+    return {"interpreter": str(state.interpreter.path), "python": state.cell.python}
+
+
+def _venv_version(venv: Path) -> str | None:
+    config = venv / "pyvenv.cfg"
+    if not config.is_file():
+        return None
+    for line in config.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in ("version_info", "version"):
+            return value.strip()
+    return None
+
+
+def _stage_venv(state: CellRun) -> str:
+    stamp_path = state.venv / STAMP
+    wanted = _venv_stamp(state)
+    if state.venv_python.exists() and stamp_path.is_file():
+        try:
+            current = json.loads(stamp_path.read_text(encoding="utf-8"))
+        except ValueError:
+            current = None
+        if current == wanted:
+            return f"reused {state.venv} (same interpreter; install verifies its contents)"
+    assert state.interpreter is not None
+    with state.log("venv") as sink:
+        outcome = state.get_uv().create_venv(state.venv, state.interpreter.path, sink=sink)
+    if not outcome.ok:
+        raise StageFailure(_failure("uv venv", outcome.returncode, outcome.output))
+    version = _venv_version(state.venv)
+    if version is None or not (version == state.cell.python
+                               or version.startswith(state.cell.python + ".")):
+        raise StageFailure(
+            f"{state.interpreter.path} made a Python {version} venv, not {state.cell.python}; "
+            f"fix: point {'NOXGRID_PYTHON_' + state.cell.python.replace('.', '_')} "
+            f"at a Python {state.cell.python} interpreter"
+        )
+    stamp_path.write_text(json.dumps(wanted) + "\n", encoding="utf-8")
+    return f"created with Python {version}"
+
+
+def _stage_install(state: CellRun) -> str:
+    profile = state.config.profiles[state.cell.profile]
+    project = state.config.root if profile.install_project else None
+    with state.log("install") as sink:
+        outcome = state.get_uv().install(
+            state.venv_python,
+            requirements=profile.requirements,
+            project=project,
+            extras=profile.extras,
+            sink=sink,
+        )
+    if not outcome.ok:
+        raise StageFailure(_failure("uv pip install", outcome.returncode, outcome.output))
+    files = ", ".join(_relative(path, state.config.root) for path in profile.requirements)
+    return f"{files}" + (" + the project (editable)" if project else "")
+
+
+def suite_command(state: CellRun) -> tuple[list[str], str | None]:
+    """The suite argv for this cell and, when GPU tests are deselected, why."""
+    suite = state.config.suite
+    argv = list(suite.command)
+    reason = None
+    accelerator = state.config.accelerators.get(state.cell.accelerator)
+    if is_pytest(argv):
+        needs_gpu = accelerator.needs_gpu if accelerator else False
+        present, why = detect_gpu(state.env)
+        if not needs_gpu:
+            reason = f"{state.cell.accelerator} cell"
+        elif not present:
+            reason = f"no GPU on this machine: {why}"
+        if reason is not None:
+            argv = deselect_marker(argv, suite.gpu_marker)
+        junit = state.config.reports_dir / f"{state.cell.id}.pytest.xml"
+        argv.append(f"--junitxml={junit}")
+    candidate = state.venv_bin / argv[0]
+    if not os.path.isabs(argv[0]) and candidate.exists():
+        argv[0] = str(candidate)
+    return argv, reason
+
+
+def _stage_suite(state: CellRun) -> str:
+    argv, reason = suite_command(state)
+    marker = state.config.suite.gpu_marker
+    if reason is not None:
+        state.note(f"tests marked '{marker}' deselected (-m 'not {marker}'): {reason}")
+    path = f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', '')}"
+    env = {
+        "PATH": path,
+        "VIRTUAL_ENV": str(state.venv),
+        "NOXGRID_CELL": state.cell.id,
+        "NOXGRID_PYTHON": state.cell.python,
+        "NOXGRID_ACCELERATOR": state.cell.accelerator,
+        "NOXGRID_PROFILE": state.cell.profile,
+        **dict(state.config.suite.env),
+    }
+    command = Command(
+        argv=tuple(argv), cwd=state.config.root, env=env, timeout=state.config.suite.timeout
+    )
+    with state.log("suite") as sink:
+        outcome = state.runner.run(command, sink=sink)
+    if outcome.timed_out:
+        raise StageFailure(f"the suite timed out after {outcome.duration:.0f}s")
+    if outcome.returncode == 5 and is_pytest(argv):
+        raise StageFailure("pytest collected no tests (exit 5)")
+    summary = _last_line(outcome.output)
+    if not outcome.ok:
+        raise StageFailure(
+            f"the suite exited with {outcome.returncode}: {summary}\n"
+            + _failure(command.display(), outcome.returncode, outcome.output)
+        )
+    return summary or "passed"
+
+
+def _last_line(output: str) -> str:
+    lines = [line.strip().strip("=").strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _failure(what: str, returncode: int, output: str) -> str:
+    tail = "\n".join(output.strip().splitlines()[-15:])
+    return f"{what} exited with {returncode}" + (f"\n{tail}" if tail else "")

@@ -1,0 +1,1 @@
+"""Pure renderings of noxgrid's model: tables, JUnit XML."""

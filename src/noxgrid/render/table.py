@@ -1,0 +1,53 @@
+"""Plain-text tables for the terminal: the matrix, and per-cell timings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from noxgrid.matrix import Matrix
+from noxgrid.result import CellResult, format_size
+
+
+def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Left-aligned columns separated by two spaces, with a rule under the header."""
+    rows = [list(map(str, row)) for row in rows]
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def matrix_table(matrix: Matrix) -> str:
+    """One row per cell: id, axes, and the nox session that runs it."""
+    return text_table(
+        ["cell", "python", "accelerator", "profile", "nox session"],
+        [[c.id, c.python, c.accelerator, c.profile, c.session] for c in matrix],
+    )
+
+
+def timings_table(results: Iterable[CellResult]) -> str:
+    """One row per cell: status, total time, time per stage, venv size."""
+    results = list(results)
+    stage_names: list[str] = []
+    for result in results:
+        for stage in result.stages:
+            if stage.name not in stage_names:
+                stage_names.append(stage.name)
+    rows = []
+    for result in results:
+        by_name = {stage.name: stage for stage in result.stages}
+        row = [result.cell.id, result.status.value, f"{result.duration:.1f}s"]
+        for name in stage_names:
+            stage = by_name.get(name)
+            if stage is None:
+                row.append("-")
+            elif stage.status.value == "skipped":
+                row.append("skip")
+            else:
+                row.append(f"{stage.duration:.1f}s")
+        row.append(format_size(result.venv_size))
+        rows.append(row)
+    return text_table(["cell", "status", "total", *stage_names, "venv size"], rows)

@@ -1,0 +1,160 @@
+"""The one place where noxgrid starts a process.
+
+Requests are argv lists (never a shell string). Output is streamed line by
+line to an optional sink (a log file, the terminal) and its tail kept for
+error messages. A timeout or Ctrl-C stops the whole process group.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from noxgrid.errors import CommandFailed
+
+LineSink = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """What to run: argv, where, with which environment additions, for how long."""
+
+    argv: tuple[str, ...]
+    cwd: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    inherit_env: bool = True
+
+    def display(self) -> str:
+        """The argv as one line a person could paste into a shell."""
+        return " ".join(_quote(arg) for arg in self.argv)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """How a command ended."""
+
+    command: Command
+    returncode: int
+    duration: float
+    output: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.returncode == 0 and not self.timed_out
+
+    def assert_success(self, what: str) -> Outcome:
+        """Return self, or raise CommandFailed with the command and its output's tail."""
+        if self.ok:
+            return self
+        reason = (
+            f"timed out after {self.duration:.0f}s"
+            if self.timed_out
+            else f"exited with {self.returncode}"
+        )
+        tail = self.output.strip()
+        raise CommandFailed(
+            f"{what} failed: {self.command.display()} {reason}"
+            + (f"\n{_indent(tail)}" if tail else ""),
+            fix="read the output above; the command can be rerun as shown",
+        )
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines())
+
+
+def _quote(arg: str) -> str:
+    if arg and all(ch.isalnum() or ch in "-_./=:,+@%" for ch in arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+class Runner:
+    """Starts processes. Pass a different one (a fake) to test what calls it."""
+
+    def __init__(self, *, tail_lines: int = 60) -> None:
+        self.tail_lines = tail_lines
+
+    def run(self, command: Command, *, sink: LineSink | None = None) -> Outcome:
+        """Run ``command`` to completion, streaming each output line to ``sink``."""
+        env = dict(os.environ) if command.inherit_env else {}
+        env.update(command.env)
+        start = time.perf_counter()
+        try:
+            process = subprocess.Popen(
+                list(command.argv),
+                cwd=command.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise CommandFailed(
+                f"could not start {command.argv[0]!r}: {exc.strerror or exc}",
+                fix=f"install {Path(command.argv[0]).name} or put it on PATH",
+            ) from exc
+        tail: deque[str] = deque(maxlen=self.tail_lines)
+        reader = threading.Thread(
+            target=_pump, args=(process, tail, sink), daemon=True, name="noxgrid-output"
+        )
+        reader.start()
+        timed_out = False
+        try:
+            process.wait(timeout=command.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _stop(process)
+        except BaseException:
+            _stop(process)
+            raise
+        finally:
+            reader.join(timeout=5)
+        return Outcome(
+            command=command,
+            returncode=process.returncode,
+            duration=time.perf_counter() - start,
+            output="".join(tail),
+            timed_out=timed_out,
+        )
+
+    def capture(self, command: Command) -> str:
+        """Run a short command and return its output; raise CommandFailed on failure."""
+        outcome = self.run(command)
+        outcome.assert_success(command.argv[0])
+        return outcome.output
+
+
+def _pump(process: subprocess.Popen[bytes], tail: deque[str], sink: LineSink | None) -> None:
+    assert process.stdout is not None
+    for raw in iter(process.stdout.readline, b""):
+        line = raw.decode("utf-8", errors="replace")
+        tail.append(line)
+        if sink is not None:
+            sink(line)
+    process.stdout.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the process group, then kill it if it lingers."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue

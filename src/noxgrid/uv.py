@@ -1,0 +1,94 @@
+"""A thin object over the uv binary: create venvs and install into them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from noxgrid.errors import CommandFailed
+from noxgrid.runner import Command, LineSink, Outcome, Runner
+
+
+def find_uv() -> str:
+    """The uv binary: the one shipped with the ``uv`` package, else the first on PATH."""
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found:
+        return found
+    raise CommandFailed(
+        "uv was not found: neither the 'uv' Python package nor a uv binary on PATH",
+        fix="pip install uv",
+    )
+
+
+def uv_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment additions for every uv call.
+
+    uv's interpreter downloads are off unless the user set UV_PYTHON_DOWNLOADS:
+    noxgrid passes interpreters by path, and a download that cannot reach its
+    host fails slowly and confusingly.
+    """
+    base = os.environ if base is None else base
+    return {"UV_PYTHON_DOWNLOADS": base.get("UV_PYTHON_DOWNLOADS", "never")}
+
+
+class Uv:
+    """uv commands noxgrid needs, each a single argv through the runner."""
+
+    def __init__(self, runner: Runner, binary: str | None = None) -> None:
+        self.runner = runner
+        self.binary = binary or find_uv()
+
+    def _run(
+        self, args: Sequence[str], *, cwd: Path | None, sink: LineSink | None, timeout: float
+    ) -> Outcome:
+        command = Command(
+            argv=(self.binary, *args), cwd=cwd, env=uv_environment(), timeout=timeout
+        )
+        return self.runner.run(command, sink=sink)
+
+    def create_venv(
+        self, path: Path, interpreter: Path, *, sink: LineSink | None = None
+    ) -> Outcome:
+        """Create (or replace) a virtual environment at ``path`` from ``interpreter``."""
+        return self._run(
+            ["venv", "--clear", "--quiet", "--python", str(interpreter), str(path)],
+            cwd=None,
+            sink=sink,
+            timeout=300,
+        )
+
+    def install(
+        self,
+        python: Path,
+        *,
+        requirements: Sequence[Path],
+        project: Path | None,
+        extras: Sequence[str] = (),
+        exact: bool = True,
+        sink: LineSink | None = None,
+        timeout: float = 3600,
+    ) -> Outcome:
+        """Install requirement files (and the project, editable) into one venv.
+
+        ``exact`` removes what the requirements no longer ask for, so a reused
+        venv is verified against its inputs, not trusted.
+        """
+        args = ["pip", "install", "--python", str(python)]
+        if exact:
+            args.append("--exact")
+        for requirement in requirements:
+            args += ["-r", str(requirement)]
+        if project is not None:
+            target = str(project)
+            if extras:
+                target += "[" + ",".join(extras) + "]"
+            args += ["-e", target]
+        return self._run(args, cwd=project, sink=sink, timeout=timeout)
