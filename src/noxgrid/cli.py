@@ -150,14 +150,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = [run_cell(config, cell, progress=progress) for cell in selected]
     else:
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell") as pool:
-            results = list(pool.map(lambda cell: run_cell(config, cell, progress=progress),
-                                    selected))
+            results = list(
+                pool.map(lambda cell: run_cell(config, cell, progress=progress), selected)
+            )
     elapsed = time.perf_counter() - start
     print()
     print(timings_table(results))
     failed = [result for result in results if result.status is Status.FAILED]
-    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
-          f"in {elapsed:.1f}s; reports in {config.reports_dir}")
+    print(
+        f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+        f"in {elapsed:.1f}s; reports in {config.reports_dir}"
+    )
     if failed:
         raise CellFailed(
             "failed cells: " + "; ".join(f"{r.cell.id} ({r.first_error})" for r in failed),

@@ -225,14 +225,19 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
 
     interpreters_table = reader.table("interpreters")
     interpreters = {}
-    for version in interpreters_table.keys():
+    for version in interpreters_table.names():
         if not _VERSION.match(version):
             interpreters_table.fail(
                 version,
                 f"'{version}' is not a Python version",
                 'use the version as key: "3.10" = "/path/to/python3.10"',
             )
-        interpreters[version] = _resolve(root, interpreters_table.string(version))
+        location = interpreters_table.string(version, "")
+        if not location:
+            interpreters_table.fail(
+                version, "no path given", f'write "{version}" = "/path/to/python{version}"'
+            )
+        interpreters[version] = _resolve(root, location)
     interpreters_table.done()
 
     config = Config(
@@ -279,7 +284,7 @@ def _check_axis_values(
 
 def _accelerators(reader: _Table) -> dict[str, Accelerator]:
     tables = reader.table("accelerator")
-    names = list(tables.keys())
+    names = list(tables.names())
     if not names:
         names = list(DEFAULT_ACCELERATORS)
     result = {}
@@ -305,7 +310,7 @@ def _accelerators(reader: _Table) -> dict[str, Accelerator]:
 
 def _profiles(reader: _Table, root: Path) -> dict[str, Profile]:
     tables = reader.table("profile")
-    if not tables.keys():
+    if not tables.names():
         reader.fail(
             "profile",
             "no profile is declared",
@@ -314,7 +319,7 @@ def _profiles(reader: _Table, root: Path) -> dict[str, Profile]:
             '    requirements = ["requirements/lean.in"]',
         )
     result = {}
-    for name in tables.keys():
+    for name in tables.names():
         if not _NAME.match(name):
             tables.fail(name, f"'{name}' is not a valid profile name", "use [a-z][a-z0-9_]*")
         table = tables.table(name)
@@ -410,8 +415,11 @@ def _cell_filters(
             item[axis] = value
         if not require_known and set(item) != set(AXES):
             missing = ", ".join(axis for axis in AXES if axis not in item)
-            reader.fail(where, f"an included cell needs every axis; missing: {missing}",
-                        'write { python = "3.12", accelerator = "cpu", profile = "lean" }')
+            reader.fail(
+                where,
+                f"an included cell needs every axis; missing: {missing}",
+                'write { python = "3.12", accelerator = "cpu", profile = "lean" }',
+            )
         result.append(item)
     return tuple(result)
 
@@ -491,7 +499,7 @@ class _Table:
         """Raise a ConfigError for ``key`` of this table."""
         raise ConfigError(f"{self.file}: {self.path}.{key}: {problem}", fix=fix)
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         self.seen.update(self.data)
         return list(self.data)
 
@@ -504,22 +512,27 @@ class _Table:
     ) -> T:
         value = self.raw(key, default)
         if value is not default and not check(value):
-            self.fail(key, f"expected {expected}, got {_type_name(value)}",
-                      f"write {key} = {example}")
+            self.fail(
+                key, f"expected {expected}, got {_type_name(value)}", f"write {key} = {example}"
+            )
         return value  # type: ignore[no-any-return]
 
     def string(self, key: str, default: str) -> str:
-        return self._typed(key, default, lambda v: isinstance(v, str), 'a string', '"..."')
+        return self._typed(key, default, lambda v: isinstance(v, str), "a string", '"..."')
 
     def optional_string(self, key: str, default: str | None) -> str | None:
-        return self._typed(key, default, lambda v: isinstance(v, str), 'a string', '"..."')
+        return self._typed(key, default, lambda v: isinstance(v, str), "a string", '"..."')
 
     def boolean(self, key: str, default: bool) -> bool:
         return self._typed(key, default, lambda v: isinstance(v, bool), "a boolean", "true")
 
     def integer(self, key: str, default: int) -> int:
         return self._typed(
-            key, default, lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "8000"
+            key,
+            default,
+            lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "an integer",
+            "8000",
         )
 
     def str_list(self, key: str, default: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -527,7 +540,8 @@ class _Table:
             key,
             default,
             lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v),
-            'a list of strings', '["..."]',
+            "a list of strings",
+            '["..."]',
         )
         return tuple(value or ())
 
@@ -538,29 +552,39 @@ class _Table:
         return self.str_list(key, default)
 
     def str_map(self, key: str) -> dict[str, str]:
-        value = self._typed(
+        value: Mapping[str, str] = self._typed(
             key,
             {},
             lambda v: isinstance(v, Mapping) and all(isinstance(x, str) for x in v.values()),
-            'a table of strings', '{ NAME = "value" }',
+            "a table of strings",
+            '{ NAME = "value" }',
         )
         return dict(value)
 
     def versions(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         value = self.raw(key, list(default))
         if not isinstance(value, list):
-            self.fail(key, f"expected a list of versions, got {_type_name(value)}",
-                      f'write {key} = ["3.10", "3.11"]')
+            self.fail(
+                key,
+                f"expected a list of versions, got {_type_name(value)}",
+                f'write {key} = ["3.10", "3.11"]',
+            )
         if not value:
             self.fail(key, "the axis is empty", f'list at least one version: {key} = ["3.11"]')
         for item in value:
             if isinstance(item, float):
-                self.fail(key, f"the version {item} is a number",
-                          f'quote every version: {key} = ["3.9", "3.10", "3.11"] '
-                          "(TOML reads 3.10 as the number 3.1)")
+                self.fail(
+                    key,
+                    f"the version {item} is a number",
+                    f'quote every version: {key} = ["3.9", "3.10", "3.11"] '
+                    "(TOML reads 3.10 as the number 3.1)",
+                )
             if not isinstance(item, str) or not _VERSION.match(item):
-                self.fail(key, f"{item!r} is not a Python version",
-                          f'use "3.X" strings: {key} = ["3.10", "3.11"]')
+                self.fail(
+                    key,
+                    f"{item!r} is not a Python version",
+                    f'use "3.X" strings: {key} = ["3.10", "3.11"]',
+                )
         if len(set(value)) != len(value):
             self.fail(key, "a version is listed twice", "list each version once")
         return tuple(value)
@@ -568,8 +592,11 @@ class _Table:
     def table(self, key: str) -> _Table:
         value = self.raw(key, {})
         if not isinstance(value, Mapping):
-            self.fail(key, f"expected a table, got {_type_name(value)}",
-                      f"write it as a [{self.path}.{key}] section")
+            self.fail(
+                key,
+                f"expected a table, got {_type_name(value)}",
+                f"write it as a [{self.path}.{key}] section",
+            )
         return _Table(value, f"{self.path}.{key}", self.file)
 
     def done(self) -> None:
@@ -579,5 +606,6 @@ class _Table:
                 known = sorted(self.seen)
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                self.fail(key, "unknown key",
-                          f"{hint}known keys here: {', '.join(known) or '(none)'}")
+                self.fail(
+                    key, "unknown key", f"{hint}known keys here: {', '.join(known) or '(none)'}"
+                )

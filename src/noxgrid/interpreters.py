@@ -97,7 +97,7 @@ def find_interpreter(
         if not _executable(path):
             raise InterpreterNotFound(
                 f'[tool.noxgrid.interpreters] "{version}" = "{path}" is not an executable file',
-                fix=f"correct that path, or remove the entry to let noxgrid search",
+                fix="correct that path, or remove the entry to let noxgrid search",
             )
         return Interpreter(version=version, path=path, source="[tool.noxgrid.interpreters]")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import nox
 from nox._decorators import Func
@@ -99,17 +99,14 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
             session.error(f"cell {cell.id} failed at {result.first_error}")
 
     name = f"ci-{profile}"
-    cell_session.__doc__ = (
-        f"noxgrid cell of profile '{profile}': interpreter, venv, install, suite"
-    )
+    cell_session.__doc__ = f"noxgrid cell of profile '{profile}': interpreter, venv, install, suite"
     registered = nox.session(
-        cell_session,
         name=name,
         python=pythons,
         venv_backend="uv",
         tags=["ci", profile],
         allow_parallel=True,
-    )
+    )(cell_session)
     registered.__class__ = _CellSessions
-    registered.params_by_python = params  # type: ignore[attr-defined]
+    cast("_CellSessions", registered).params_by_python = params
     return name

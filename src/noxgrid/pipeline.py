@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import time
@@ -16,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from packaging.utils import canonicalize_name
 
 from noxgrid.config import Config
 from noxgrid.errors import NoxgridError
@@ -30,6 +33,8 @@ from noxgrid.uv import Uv
 
 STAGES = ("interpreter", "venv", "install", "suite")
 STAMP = "noxgrid-venv.json"
+INSTALL_STAMP = "noxgrid-install.sha256"
+PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
 class StageFailure(Exception):
@@ -126,8 +131,12 @@ def run_cell(
     for name, what, stage in stages:
         if failed:
             results.append(
-                StageResult(name=name, status=Status.SKIPPED, duration=0.0,
-                            detail="not run: an earlier stage failed")
+                StageResult(
+                    name=name,
+                    status=Status.SKIPPED,
+                    duration=0.0,
+                    detail="not run: an earlier stage failed",
+                )
             )
             continue
         state.progress.stage_start(cell, name, what)
@@ -172,9 +181,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _stage_interpreter(state: CellRun) -> str:
-    found = find_interpreter(
-        state.cell.python, overrides=state.config.interpreters, env=state.env
-    )
+    found = find_interpreter(state.cell.python, overrides=state.config.interpreters, env=state.env)
     state.interpreter = found
     return f"Python {found.version} at {found.path} (from {found.source})"
 
@@ -211,8 +218,9 @@ def _stage_venv(state: CellRun) -> str:
     if not outcome.ok:
         raise StageFailure(_failure("uv venv", outcome.returncode, outcome.output))
     version = _venv_version(state.venv)
-    if version is None or not (version == state.cell.python
-                               or version.startswith(state.cell.python + ".")):
+    if version is None or not (
+        version == state.cell.python or version.startswith(state.cell.python + ".")
+    ):
         raise StageFailure(
             f"{state.interpreter.path} made a Python {version} venv, not {state.cell.python}; "
             f"fix: point {'NOXGRID_PYTHON_' + state.cell.python.replace('.', '_')} "
@@ -222,21 +230,72 @@ def _stage_venv(state: CellRun) -> str:
     return f"created with Python {version}"
 
 
+def _install_stamp(state: CellRun) -> str:
+    """A hash of everything the install depends on."""
+    profile = state.config.profiles[state.cell.profile]
+    digest = hashlib.sha256()
+    digest.update(json.dumps(_venv_stamp(state), sort_keys=True).encode())
+    digest.update(json.dumps([profile.install_project, list(profile.extras)]).encode())
+    for path in profile.requirements:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    if profile.install_project:
+        for name in PROJECT_METADATA:
+            path = state.config.root / name
+            if path.is_file():
+                digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _project_installed(venv: Path, name: str) -> bool:
+    wanted = canonicalize_name(name)
+    for dist_info in venv.glob("lib*/python*/site-packages/*.dist-info"):
+        distribution = dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]
+        if canonicalize_name(distribution) == wanted:
+            return True
+    return False
+
+
 def _stage_install(state: CellRun) -> str:
     profile = state.config.profiles[state.cell.profile]
-    project = state.config.root if profile.install_project else None
+    root = state.config.root
+    files = ", ".join(_relative(path, root) for path in profile.requirements)
+    stamp_path = state.venv / INSTALL_STAMP
+    stamp = _install_stamp(state)
+    extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
+    editable: str | None = None
+    packages: list[str] = []
+    name = state.config.project_name
+    verify = (
+        stamp_path.is_file()
+        and stamp_path.read_text(encoding="utf-8").strip() == stamp
+        and (
+            not profile.install_project
+            or (name is not None and _project_installed(state.venv, name))
+        )
+    )
+    if profile.install_project:
+        if verify and name is not None:
+            # The project's editable install is current (same metadata): naming it
+            # keeps it under --exact without rebuilding it (uv rebuilds every -e).
+            packages.append(f"{name}{extras}")
+        else:
+            editable = f"{root}{extras}"
+    stamp_path.unlink(missing_ok=True)
     with state.log("install") as sink:
         outcome = state.get_uv().install(
             state.venv_python,
             requirements=profile.requirements,
-            project=project,
-            extras=profile.extras,
+            editable=editable,
+            packages=packages,
+            cwd=root,
             sink=sink,
         )
     if not outcome.ok:
         raise StageFailure(_failure("uv pip install", outcome.returncode, outcome.output))
-    files = ", ".join(_relative(path, state.config.root) for path in profile.requirements)
-    return f"{files}" + (" + the project (editable)" if project else "")
+    stamp_path.write_text(stamp + "\n", encoding="utf-8")
+    project = " + the project (editable)" if profile.install_project else ""
+    mode = "verified" if verify else "installed"
+    return f"{mode} {files}{project}"
 
 
 def suite_command(state: CellRun) -> tuple[list[str], str | None]:
@@ -257,7 +316,7 @@ def suite_command(state: CellRun) -> tuple[list[str], str | None]:
         junit = state.config.reports_dir / f"{state.cell.id}.pytest.xml"
         argv.append(f"--junitxml={junit}")
     candidate = state.venv_bin / argv[0]
-    if not os.path.isabs(argv[0]) and candidate.exists():
+    if not Path(argv[0]).is_absolute() and candidate.exists():
         argv[0] = str(candidate)
     return argv, reason
 

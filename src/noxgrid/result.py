@@ -94,8 +94,9 @@ class CellResult:
         """Inverse of :meth:`as_dict`."""
         cell = data["cell"]
         return cls(
-            cell=Cell(python=cell["python"], accelerator=cell["accelerator"],
-                      profile=cell["profile"]),
+            cell=Cell(
+                python=cell["python"], accelerator=cell["accelerator"], profile=cell["profile"]
+            ),
             stages=tuple(StageResult.from_dict(stage) for stage in data["stages"]),
             started_at=data["started_at"],
             duration=float(data["duration"]),

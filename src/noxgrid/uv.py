@@ -49,9 +49,7 @@ class Uv:
     def _run(
         self, args: Sequence[str], *, cwd: Path | None, sink: LineSink | None, timeout: float
     ) -> Outcome:
-        command = Command(
-            argv=(self.binary, *args), cwd=cwd, env=uv_environment(), timeout=timeout
-        )
+        command = Command(argv=(self.binary, *args), cwd=cwd, env=uv_environment(), timeout=timeout)
         return self.runner.run(command, sink=sink)
 
     def create_venv(
@@ -70,25 +68,24 @@ class Uv:
         python: Path,
         *,
         requirements: Sequence[Path],
-        project: Path | None,
-        extras: Sequence[str] = (),
+        editable: str | None = None,
+        packages: Sequence[str] = (),
+        cwd: Path | None = None,
         exact: bool = True,
         sink: LineSink | None = None,
         timeout: float = 3600,
     ) -> Outcome:
-        """Install requirement files (and the project, editable) into one venv.
+        """Install requirement files, an editable project and named packages into one venv.
 
-        ``exact`` removes what the requirements no longer ask for, so a reused
-        venv is verified against its inputs, not trusted.
+        ``exact`` removes what the inputs no longer ask for, so a reused venv
+        is verified against its inputs, not trusted.
         """
         args = ["pip", "install", "--python", str(python)]
         if exact:
             args.append("--exact")
         for requirement in requirements:
             args += ["-r", str(requirement)]
-        if project is not None:
-            target = str(project)
-            if extras:
-                target += "[" + ",".join(extras) + "]"
-            args += ["-e", target]
-        return self._run(args, cwd=project, sink=sink, timeout=timeout)
+        if editable is not None:
+            args += ["-e", editable]
+        args += list(packages)
+        return self._run(args, cwd=cwd, sink=sink, timeout=timeout)

@@ -21,7 +21,11 @@ def test_notes_round_trip(client):
     assert created.status_code == 201
     note_id = created.json()["id"]
     client.post("/notes", json={"title": "second"})
-    assert client.get(f"/notes/{note_id}").json() == {"id": note_id, "title": "first", "body": "hello"}
+    assert client.get(f"/notes/{note_id}").json() == {
+        "id": note_id,
+        "title": "first",
+        "body": "hello",
+    }
     assert [n["title"] for n in client.get("/notes").json()] == ["first", "second"]
 
 

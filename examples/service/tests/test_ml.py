@@ -52,15 +52,17 @@ def test_thumbnail_endpoint_resizes_and_finds_edges(client):
     image[50:150, 100:200] = 255  # a white square: its outline is edges
     ok, png = cv2.imencode(".png", image)
     assert ok
-    response = client.post("/ml/thumbnail", content=png.tobytes(),
-                           headers={"content-type": "image/png"})
+    response = client.post(
+        "/ml/thumbnail", content=png.tobytes(), headers={"content-type": "image/png"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["original"] == {"width": 300, "height": 200}
     assert body["thumbnail"] == {"width": 64, "height": 43}
     assert body["edge_pixels"] > 50
-    thumb = cv2.imdecode(np.frombuffer(base64.b64decode(body["png"]), np.uint8),
-                         cv2.IMREAD_GRAYSCALE)
+    thumb = cv2.imdecode(
+        np.frombuffer(base64.b64decode(body["png"]), np.uint8), cv2.IMREAD_GRAYSCALE
+    )
     assert thumb.shape == (43, 64)
 
 

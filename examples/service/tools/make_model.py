@@ -16,8 +16,9 @@ HERE = Path(__file__).resolve().parent.parent / "src" / "refservice" / "model"
 def main() -> None:
     spec = json.loads((HERE / "weights.json").read_text())
     rows, cols = len(spec["W"]), len(spec["W"][0])
-    weights = helper.make_tensor("W", TensorProto.FLOAT, [rows, cols],
-                                 [v for row in spec["W"] for v in row])
+    weights = helper.make_tensor(
+        "W", TensorProto.FLOAT, [rows, cols], [v for row in spec["W"] for v in row]
+    )
     bias = helper.make_tensor("b", TensorProto.FLOAT, [cols], spec["b"])
     graph = helper.make_graph(
         [
@@ -31,8 +32,9 @@ def main() -> None:
         initializer=[weights, bias],
     )
     # Opset 13 and IR version 7 load in every onnxruntime the matrix can resolve.
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                              producer_name="refservice")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="refservice"
+    )
     model.ir_version = 7
     onnx.checker.check_model(model)
     (HERE / "classifier.onnx").write_bytes(model.SerializeToString())

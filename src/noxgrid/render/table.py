@@ -16,7 +16,9 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -41,13 +43,13 @@ def timings_table(results: Iterable[CellResult]) -> str:
         by_name = {stage.name: stage for stage in result.stages}
         row = [result.cell.id, result.status.value, f"{result.duration:.1f}s"]
         for name in stage_names:
-            stage = by_name.get(name)
-            if stage is None:
+            found = by_name.get(name)
+            if found is None:
                 row.append("-")
-            elif stage.status.value == "skipped":
+            elif found.status.value == "skipped":
                 row.append("skip")
             else:
-                row.append(f"{stage.duration:.1f}s")
+                row.append(f"{found.duration:.1f}s")
         row.append(format_size(result.venv_size))
         rows.append(row)
     return text_table(["cell", "status", "total", *stage_names, "venv size"], rows)

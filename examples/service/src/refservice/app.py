@@ -68,8 +68,9 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             return JSONResponse({"status": "ready", "env": settings.env, "ml": ml is not None})
         return JSONResponse({"status": "database not reachable"}, status_code=503)
 
-    @app.post("/notes", status_code=201, response_model=NoteOut,
-              dependencies=[Depends(require_key)])
+    @app.post(
+        "/notes", status_code=201, response_model=NoteOut, dependencies=[Depends(require_key)]
+    )
     def create_note(note: NoteIn, session: Session = Depends(get_session)) -> Any:
         row = db.Note(title=note.title, body=note.body)
         session.add(row)

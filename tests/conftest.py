@@ -1,0 +1,42 @@
+"""Shared fixtures: a tiny project on disk that noxgrid can read."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+MINIMAL = """
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.9"
+
+[tool.noxgrid]
+python = ["3.9", "3.10", "3.11"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+
+[tool.noxgrid.profile.full]
+requirements = ["requirements/lean.in", "requirements/full.in"]
+"""
+
+
+@pytest.fixture
+def make_project(tmp_path: Path):
+    """Write a pyproject.toml (and the requirement files it names) into a fresh folder."""
+
+    def make(pyproject: str = MINIMAL, files: dict[str, str] | None = None) -> Path:
+        root = tmp_path / "project"
+        root.mkdir(exist_ok=True)
+        (root / "pyproject.toml").write_text(textwrap.dedent(pyproject))
+        defaults = {"requirements/lean.in": "pytest\n", "requirements/full.in": "numpy\n"}
+        for name, text in (defaults if files is None else files).items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return root
+
+    return make

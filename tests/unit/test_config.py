@@ -1,0 +1,326 @@
+"""Configuration: defaults, and one test per class of bad declaration."""
+
+from __future__ import annotations
+
+import pytest
+
+from noxgrid.config import CPU_FORBID_DEFAULT, load_config, parse_duration, parse_size
+from noxgrid.errors import ConfigError
+
+
+def error_for(make_project, pyproject: str, files=None) -> str:
+    root = make_project(pyproject, files)
+    with pytest.raises(ConfigError) as info:
+        load_config(root)
+    text = str(info.value)
+    assert str(root / "pyproject.toml") in text, "the message names the file"
+    assert "fix:" in text, "the message says how to fix it"
+    assert "\n" not in text.split("\n  fix:")[0] or "Traceback" not in text
+    return text
+
+
+def test_minimal_declaration_gets_defaults(make_project):
+    config = load_config(make_project())
+    assert config.pythons == ("3.9", "3.10", "3.11")
+    assert config.accelerator_names == ("cpu", "gpu")
+    assert config.profile_names == ("lean", "full")
+    cpu, gpu = config.accelerators["cpu"], config.accelerators["gpu"]
+    assert not cpu.needs_gpu and gpu.needs_gpu
+    assert cpu.forbid == CPU_FORBID_DEFAULT and cpu.torch_backend == "cpu"
+    assert gpu.run_args == ("--gpus", "all")
+    assert config.suite.command == ("pytest",)
+    assert config.suite.gpu_marker == "gpu"
+    assert config.reports_dir == config.root / ".noxgrid" / "reports"
+    assert config.project_name == "demo"
+    assert config.profiles["full"].requirements[1].name == "full.in"
+
+
+def test_load_from_a_subfolder_finds_the_pyproject(make_project):
+    root = make_project()
+    sub = root / "src" / "demo"
+    sub.mkdir(parents=True)
+    assert load_config(sub).root == root
+
+
+def test_full_declaration(make_project):
+    config = load_config(
+        make_project("""
+        [project]
+        name = "svc"
+        [tool.noxgrid]
+        python = ["3.10", "3.11"]
+        accelerators = ["cpu"]
+        profiles = ["lean"]
+        exclude = [{ python = "3.10", profile = "lean" }]
+        include = [{ python = "3.12", accelerator = "cpu", profile = "lean" }]
+        interpreters = { "3.12" = "/opt/py312/bin/python3.12" }
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+        extras = ["test"]
+        apt = ["curl"]
+        size-budget = "600MB"
+        [tool.noxgrid.accelerator.cpu]
+        base-image = "registry.internal/python:{python}-slim"
+        forbid = ["nvidia-*"]
+        replace = { onnxruntime = "onnxruntime-openvino" }
+        runs-on = ["self-hosted", "linux"]
+        [tool.noxgrid.suite]
+        command = ["pytest", "-n", "auto"]
+        env = { ENV = "ci" }
+        timeout = "20m"
+        [tool.noxgrid.docker]
+        image = "ghcr.io/acme/svc"
+        health = { path = "/ready", port = 8080, timeout = "90s" }
+        env = { DISABLE_AUTH = "1" }
+    """)
+    )
+    assert config.profiles["lean"].size_budget == 600_000_000
+    assert config.profiles["lean"].extras == ("test",)
+    assert config.accelerators["cpu"].replace == (("onnxruntime", "onnxruntime-openvino"),)
+    assert config.accelerators["cpu"].runs_on == ("self-hosted", "linux")
+    assert config.suite.timeout == 1200.0
+    assert config.suite.env == (("ENV", "ci"),)
+    assert config.docker.health.port == 8080 and config.docker.health.timeout == 90.0
+    assert str(config.interpreters["3.12"]) == "/opt/py312/bin/python3.12"
+    assert config.exclude == ({"python": "3.10", "profile": "lean"},)
+
+
+def test_no_tool_table(make_project):
+    text = error_for(make_project, "[project]\nname = 'x'\n")
+    assert "no [tool.noxgrid] table" in text
+
+
+def test_invalid_toml_names_the_line(make_project):
+    text = error_for(make_project, "[tool.noxgrid\npython = 1\n")
+    assert "not valid TOML" in text and "line 1" in text
+
+
+def test_unknown_key_suggests_the_right_one(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid]
+        pythons = ["3.11"]
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+    """,
+    )
+    assert "tool.noxgrid.pythons: unknown key" in text
+    assert "did you mean 'python'?" in text
+
+
+def test_unknown_key_in_a_profile(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+        size_budget = "1GB"
+    """,
+    )
+    assert "tool.noxgrid.profile.lean.size_budget: unknown key" in text
+    assert "did you mean 'size-budget'?" in text
+
+
+def test_wrong_type(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        requirements = "requirements/lean.in"
+    """,
+    )
+    assert (
+        "tool.noxgrid.profile.lean.requirements: expected a list of strings, got a string" in text
+    )
+    assert 'write requirements = ["..."]' in text
+
+
+def test_unquoted_version_is_explained(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid]
+        python = [3.9, 3.10]
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+    """,
+    )
+    assert "tool.noxgrid.python" in text and "quote every version" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("python = []", "tool.noxgrid.python: the axis is empty"),
+        ("accelerators = []", "tool.noxgrid.accelerators: the axis is empty"),
+        ("profiles = []", "tool.noxgrid.profiles: the axis is empty"),
+    ],
+)
+def test_empty_axes(make_project, line, expected):
+    text = error_for(
+        make_project,
+        f"""
+        [tool.noxgrid]
+        {line}
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+    """,
+    )
+    assert expected in text
+
+
+def test_axis_value_without_its_table(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid]
+        profiles = ["lean", "ful"]
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+    """,
+    )
+    assert "'ful' has no [tool.noxgrid.profile.ful] table" in text
+
+
+def test_exclude_naming_a_value_on_no_axis(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid]
+        python = ["3.10", "3.11"]
+        exclude = [{ python = "3.9", accelerator = "gpu" }]
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+    """,
+    )
+    assert "tool.noxgrid.exclude[0].python: '3.9' is not a value of the python axis" in text
+    assert "use one of: 3.10, 3.11" in text
+
+
+def test_exclude_naming_an_unknown_axis(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid]
+        exclude = [{ os = "windows" }]
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+    """,
+    )
+    assert "exclude[0].os: 'os' is not an axis" in text
+
+
+def test_include_needs_every_axis(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid]
+        include = [{ python = "3.12" }]
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+    """,
+    )
+    assert "include[0]: an included cell needs every axis; missing: accelerator, profile" in text
+
+
+def test_no_profile_at_all(make_project):
+    text = error_for(make_project, "[tool.noxgrid]\npython = ['3.11']\n")
+    assert "tool.noxgrid.profile: no profile is declared" in text
+    assert "[tool.noxgrid.profile.lean]" in text
+
+
+def test_profile_without_requirements(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        apt = ["curl"]
+    """,
+    )
+    assert (
+        "tool.noxgrid.profile.lean.requirements: profile 'lean' lists no requirement files" in text
+    )
+    assert 'requirements = ["requirements/lean.in"]' in text
+
+
+def test_missing_requirements_file(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in", "requirements/tests.in"]
+    """,
+    )
+    assert "tool.noxgrid.profile.lean.requirements[1]" in text
+    assert "requirement file 'requirements/tests.in' does not exist" in text
+
+
+def test_bad_size_budget(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+        size-budget = "lots"
+    """,
+    )
+    assert "size-budget: 'lots' is not a size" in text and '"600MB"' in text
+
+
+def test_bad_health_port(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+        [tool.noxgrid.docker]
+        health = { port = 70000 }
+    """,
+    )
+    assert "tool.noxgrid.docker.health.port: 70000 is not a TCP port" in text
+
+
+def test_bad_duration(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+        [tool.noxgrid.suite]
+        timeout = "soon"
+    """,
+    )
+    assert "tool.noxgrid.suite.timeout: 'soon' is not a duration" in text
+
+
+def test_empty_suite_command(make_project):
+    text = error_for(
+        make_project,
+        """
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+        [tool.noxgrid.suite]
+        command = []
+    """,
+    )
+    assert "tool.noxgrid.suite.command: the suite command is empty" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("600MB", 600_000_000), ("3GB", 3_000_000_000), ("1.5 GiB", 1_610_612_736), ("10kb", 10_000)],
+)
+def test_parse_size(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("60s", 60.0), ("2m", 120.0), ("500ms", 0.5)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_config_is_frozen(make_project):
+    config = load_config(make_project())
+    with pytest.raises(AttributeError):
+        config.pythons = ("3.12",)  # type: ignore[misc]

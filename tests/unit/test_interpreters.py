@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from noxgrid.errors import InterpreterNotFound
+from noxgrid.interpreters import find_interpreter, override_variable
+
+
+def executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path):
+    return tmp_path
+
+
+def env_for(home: Path, path_dirs=()):
+    return {
+        "PATH": ":".join(str(p) for p in path_dirs),
+        "PYENV_ROOT": str(home / "pyenv"),
+        "UV_PYTHON_INSTALL_DIR": str(home / "uv"),
+    }
+
+
+def test_override_variable_name():
+    assert override_variable("3.10") == "NOXGRID_PYTHON_3_10"
+
+
+def test_path_first(home):
+    on_path = executable(home / "bin" / "python3.10")
+    executable(home / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10")
+    found = find_interpreter("3.10", env=env_for(home, [home / "bin"]))
+    assert found.path == on_path and found.source == "PATH"
+
+
+def test_pyenv_shims_are_skipped_and_highest_patch_wins(home):
+    executable(home / "pyenv" / "shims" / "python3.10")
+    executable(home / "pyenv" / "versions" / "3.10.2" / "bin" / "python3.10")
+    newest = executable(home / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10")
+    executable(home / "pyenv" / "versions" / "3.11.7" / "bin" / "python3.11")
+    found = find_interpreter("3.10", env=env_for(home, [home / "pyenv" / "shims"]))
+    assert found.path == newest and found.source == "pyenv"
+
+
+def test_uv_managed(home):
+    path = executable(home / "uv" / "cpython-3.9.20-linux-x86_64-gnu" / "bin" / "python3.9")
+    executable(home / "uv" / "cpython-3.9.21+freethreaded-linux-x86_64-gnu" / "bin" / "python3.9")
+    found = find_interpreter("3.9", env=env_for(home))
+    assert found.path == path and found.source == "uv"
+
+
+def test_environment_override_wins(home):
+    special = executable(home / "opt" / "python")
+    executable(home / "bin" / "python3.10")
+    env = {**env_for(home, [home / "bin"]), "NOXGRID_PYTHON_3_10": str(special)}
+    found = find_interpreter("3.10", env=env)
+    assert found.path == special and found.source == "NOXGRID_PYTHON_3_10"
+
+
+def test_config_override(home):
+    special = executable(home / "opt" / "python3.12")
+    found = find_interpreter("3.12", overrides={"3.12": special}, env=env_for(home))
+    assert found.source == "[tool.noxgrid.interpreters]"
+
+
+def test_broken_override_is_an_error(home):
+    env = {**env_for(home), "NOXGRID_PYTHON_3_10": str(home / "nope")}
+    with pytest.raises(InterpreterNotFound, match="NOXGRID_PYTHON_3_10=.*is not an executable"):
+        find_interpreter("3.10", env=env)
+
+
+def test_not_found_says_what_was_found_and_where_it_looked(home):
+    executable(home / "pyenv" / "versions" / "3.11.7" / "bin" / "python3.11")
+    with pytest.raises(InterpreterNotFound) as info:
+        find_interpreter("3.9", env=env_for(home, [home / "bin"]))
+    text = str(info.value)
+    assert "no Python 3.9 interpreter found" in text
+    assert "found: 3.11.7" in text
+    assert str(home / "uv") in text
+    assert "pyenv install 3.9" in text and "NOXGRID_PYTHON_3_9=" in text

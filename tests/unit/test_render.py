@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from noxgrid.matrix import Cell
+from noxgrid.render.junit import render_junit
+from noxgrid.render.table import text_table, timings_table
+from noxgrid.reports import atomic_write, read_cell_reports, write_cell_report
+from noxgrid.result import CellResult, StageResult, Status, format_size
+
+
+def result(status=Status.PASSED, python="3.10"):
+    stages = (
+        StageResult(name="venv", status=Status.PASSED, duration=0.5),
+        StageResult(name="suite", status=status, duration=2.0, detail="1 failed\nmore"),
+    )
+    return CellResult(
+        cell=Cell(python=python, accelerator="cpu", profile="lean"),
+        stages=stages,
+        started_at="2026-11-22T10:00:00+00:00",
+        duration=2.5,
+        venv_size=12_300_000,
+    )
+
+
+def test_junit_counts_failures():
+    root = ET.fromstring(render_junit([result(Status.FAILED), result(python="3.11")]))
+    assert root.get("tests") == "4" and root.get("failures") == "1"
+    failure = root.find("testsuite/testcase[@name='suite']/failure")
+    assert failure.get("message") == "1 failed" and failure.text == "1 failed\nmore"
+
+
+def test_timings_table():
+    text = timings_table([result()])
+    assert text.splitlines()[0].split() == [
+        "cell",
+        "status",
+        "total",
+        "venv",
+        "suite",
+        "venv",
+        "size",
+    ]
+    assert "3.10-cpu-lean  passed  2.5s" in text and "12.3 MB" in text
+
+
+def test_text_table_aligns():
+    assert text_table(["a", "bb"], [["xxx", "y"]]).splitlines() == ["a    bb", "---  --", "xxx  y"]
+
+
+def test_format_size():
+    assert format_size(None) == "-" and format_size(999) == "999 B"
+    assert format_size(1_500_000_000) == "1.5 GB"
+
+
+def test_reports_round_trip(tmp_path):
+    write_cell_report(result(Status.FAILED), tmp_path)
+    write_cell_report(result(python="3.11"), tmp_path)
+    loaded = read_cell_reports(tmp_path)
+    assert [r.cell.id for r in loaded] == ["3.10-cpu-lean", "3.11-cpu-lean"]
+    assert loaded[0] == result(Status.FAILED)
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "a.json"
+    atomic_write(target, "one")
+    atomic_write(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
