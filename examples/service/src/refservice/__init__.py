@@ -1,3 +1,3 @@
-"""refservice: noxgrid's reference service (FastAPI, SQLite, BeautifulSoup; ONNX and OpenCV in full)."""
+"""refservice: noxgrid's reference service (FastAPI, SQLite, BeautifulSoup; ML in full)."""
 
 __version__ = "0.1.0"
