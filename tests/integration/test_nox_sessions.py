@@ -1,0 +1,140 @@
+"""nox sees one session per cell, named ci-<profile>-<python>(<accelerator>), and runs them."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import nox, noxgrid
+
+PROJECT = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tinyproj"
+version = "0.1.0"
+requires-python = ">=3.9"
+
+[tool.setuptools]
+py-modules = ["tinyproj"]
+
+[tool.pytest.ini_options]
+markers = ["gpu: needs a GPU"]
+
+[tool.noxgrid]
+python = ["3.9", "3.10", "3.11"]
+exclude = [{ python = "3.9", accelerator = "gpu" }]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+
+[tool.noxgrid.profile.full]
+requirements = ["requirements/lean.in"]
+"""
+
+TEST = '''
+import sys
+
+import pytest
+
+import tinyproj
+
+
+def test_add():
+    assert tinyproj.add(2, 3) == 5
+
+
+def test_runs_on_the_cell_python():
+    import os
+    assert os.environ["NOXGRID_PYTHON"] == "%d.%d" % sys.version_info[:2]
+
+
+@pytest.mark.gpu
+def test_needs_a_gpu():
+    raise AssertionError("GPU tests must be deselected on this machine")
+'''
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    root = tmp_path / "tiny"
+    (root / "requirements").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(PROJECT)
+    (root / "requirements" / "lean.in").write_text("pytest\n")
+    (root / "tinyproj.py").write_text("def add(a, b):\n    return a + b\n")
+    (root / "tests" / "test_tiny.py").write_text(textwrap.dedent(TEST))
+    (root / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
+    return root
+
+
+def test_nox_lists_one_session_per_cell_without_excluded_ones(tiny):
+    listed = nox("-l", "--json", cwd=tiny)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    sessions = {entry["session"]: entry for entry in json.loads(listed.stdout)}
+    assert list(sessions) == [
+        "ci-lean-3.9(cpu)", "ci-lean-3.10(cpu)", "ci-lean-3.10(gpu)", "ci-lean-3.11(cpu)",
+        "ci-lean-3.11(gpu)", "ci-full-3.9(cpu)", "ci-full-3.10(cpu)", "ci-full-3.10(gpu)",
+        "ci-full-3.11(cpu)", "ci-full-3.11(gpu)",
+    ]
+    assert sessions["ci-lean-3.10(gpu)"]["python"] == "3.10"
+    assert "3.10-gpu-lean" in sessions["ci-lean-3.10(gpu)"]["tags"]
+    # The same cells as `noxgrid matrix`: one model, two renderings.
+    matrix = json.loads(noxgrid("matrix", "--json", cwd=tiny).stdout)
+    assert sorted(cell["session"] for cell in matrix) == sorted(sessions)
+
+
+def test_nox_runs_every_lean_cell_in_parallel(tiny):
+    result = nox("-s", "ci-lean", "-j", "2", "--", cwd=tiny, env={"NOXGRID_GPU": "0"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    reports = tiny / ".noxgrid" / "reports"
+    cells = ["3.9-cpu-lean", "3.10-cpu-lean", "3.10-gpu-lean", "3.11-cpu-lean", "3.11-gpu-lean"]
+    for cell in cells:
+        data = json.loads((reports / f"{cell}.json").read_text())
+        assert data["status"] == "passed", data
+        assert [s["name"] for s in data["stages"]] == ["interpreter", "venv", "install", "suite"]
+        assert data["venv_size"] > 1_000_000
+        pytest_xml = ET.parse(reports / f"{cell}.pytest.xml").getroot()
+        suite = pytest_xml if pytest_xml.tag == "testsuite" else pytest_xml.find("testsuite")
+        assert suite.get("tests") == "2" and suite.get("failures") == "0"
+        assert any("deselected" in note for note in data["notes"])
+    assert "no GPU on this machine" in output
+    assert not list(reports.glob(".*.tmp")), "no temporary report left behind"
+    # The stored results render as one table.
+    report = noxgrid("report", cwd=tiny)
+    assert report.returncode == 0 and all(cell in report.stdout for cell in cells)
+
+
+def test_a_failing_cell_fails_its_session_and_says_where(tiny):
+    (tiny / "tests" / "test_broken.py").write_text("def test_broken():\n    assert 1 == 2\n")
+    result = nox("-s", "ci-lean-3.11(cpu)", cwd=tiny)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "cell 3.11-cpu-lean failed at suite: the suite exited with 1: 1 failed, 2 passed" in output
+    data = json.loads((tiny / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
+    assert data["status"] == "failed"
+
+
+def test_bad_config_stops_nox_with_one_paragraph(tiny):
+    text = (tiny / "pyproject.toml").read_text().replace('python = ["3.9"', 'pythons = ["3.9"')
+    (tiny / "pyproject.toml").write_text(text)
+    result = nox("-l", cwd=tiny)
+    assert result.returncode == 2
+    assert "tool.noxgrid.pythons: unknown key" in result.stderr
+    assert "did you mean 'python'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_interpreter_is_named(tiny):
+    result = noxgrid("run", "3.11-cpu-lean", cwd=tiny,
+                     env={"NOXGRID_PYTHON_3_11": str(tiny / "no-such-python")})
+    assert result.returncode == 1
+    assert "NOXGRID_PYTHON_3_11=" in result.stdout and "is not an executable file" in result.stdout
+    assert "3.11-cpu-lean (interpreter:" in result.stderr

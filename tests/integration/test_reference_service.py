@@ -1,0 +1,59 @@
+"""The bundled reference service, run as a user would: lean cells and the full 3.11 cpu cell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REPO, nox
+
+SERVICE = REPO / "examples" / "service"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the service, so runs never write into the repository."""
+    target = tmp_path_factory.mktemp("service") / "service"
+    shutil.copytree(SERVICE, target, ignore=shutil.ignore_patterns(".noxgrid", ".nox", "*.egg-info",
+                                                                  "__pycache__", "*.sqlite3"))
+    return target
+
+
+def pytest_cases(service: Path, cell: str) -> dict[str, str]:
+    """test name -> 'passed' / 'skipped' / 'failed' from the cell's pytest JUnit file."""
+    root = ET.parse(service / ".noxgrid" / "reports" / f"{cell}.pytest.xml").getroot()
+    outcome = {}
+    for case in root.iter("testcase"):
+        if case.find("skipped") is not None:
+            state = "skipped"
+        elif case.find("failure") is not None or case.find("error") is not None:
+            state = "failed"
+        else:
+            state = "passed"
+        outcome[case.get("name")] = state
+    return outcome
+
+
+def test_full_cpu_cell_exercises_the_ml_endpoints(service):
+    result = nox("-s", "ci-full-3.11(cpu)", cwd=service)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    cases = pytest_cases(service, "3.11-cpu-full")
+    for name in ("test_onnx_inference_matches_the_weights", "test_classify_endpoint",
+                 "test_classify_page_endpoint", "test_thumbnail_endpoint_resizes_and_finds_edges"):
+        assert cases[name] == "passed", cases
+    assert "test_cuda_provider_is_available" not in cases, "GPU test deselected in a cpu cell"
+    data = json.loads((service / ".noxgrid" / "reports" / "3.11-cpu-full.json").read_text())
+    assert data["status"] == "passed" and data["venv_size"] > 100_000_000
+
+
+def test_oldest_lean_cell_skips_the_ml_tests_with_a_reason(service):
+    result = nox("-s", "ci-lean-3.9(cpu)", cwd=service)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    cases = pytest_cases(service, "3.9-cpu-lean")
+    assert cases["test_notes_round_trip"] == "passed"
+    assert cases["test_ml_endpoints_say_what_is_missing_in_lean"] == "passed"
+    assert "numpy is installed in the full profile only" in result.stdout
