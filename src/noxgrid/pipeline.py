@@ -262,8 +262,6 @@ def _stage_install(state: CellRun) -> str:
     stamp_path = state.venv / INSTALL_STAMP
     stamp = _install_stamp(state)
     extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
-    editable: str | None = None
-    packages: list[str] = []
     name = state.config.project_name
     verify = (
         stamp_path.is_file()
@@ -273,23 +271,32 @@ def _stage_install(state: CellRun) -> str:
             or (name is not None and _project_installed(state.venv, name))
         )
     )
-    if profile.install_project:
-        if verify and name is not None:
-            # The project's editable install is current (same metadata): naming it
-            # keeps it under --exact without rebuilding it (uv rebuilds every -e).
-            packages.append(f"{name}{extras}")
-        else:
-            editable = f"{root}{extras}"
     stamp_path.unlink(missing_ok=True)
+    uv = state.get_uv()
     with state.log("install") as sink:
-        outcome = state.get_uv().install(
-            state.venv_python,
-            requirements=profile.requirements,
-            editable=editable,
-            packages=packages,
-            cwd=root,
-            sink=sink,
-        )
+        outcome = None
+        if verify:
+            # Same inputs as the last good install: check the venv against them from
+            # the cache alone. The project is named rather than rebuilt (uv rebuilds
+            # every -e), which keeps its current editable install under --exact.
+            outcome = uv.install(
+                state.venv_python,
+                requirements=profile.requirements,
+                packages=[f"{name}{extras}"] if profile.install_project else [],
+                cwd=root,
+                offline=True,
+                sink=sink,
+            )
+            verify = outcome.ok
+        if not verify:
+            outcome = uv.install(
+                state.venv_python,
+                requirements=profile.requirements,
+                editable=f"{root}{extras}" if profile.install_project else None,
+                cwd=root,
+                sink=sink,
+            )
+    assert outcome is not None
     if not outcome.ok:
         raise StageFailure(_failure("uv pip install", outcome.returncode, outcome.output))
     stamp_path.write_text(stamp + "\n", encoding="utf-8")

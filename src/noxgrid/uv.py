@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -11,8 +13,8 @@ from noxgrid.errors import CommandFailed
 from noxgrid.runner import Command, LineSink, Outcome, Runner
 
 
-def find_uv() -> str:
-    """The uv binary: the one shipped with the ``uv`` package, else the first on PATH."""
+@functools.lru_cache(maxsize=1)
+def _find_uv() -> str:
     try:
         from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
 
@@ -26,6 +28,19 @@ def find_uv() -> str:
         "uv was not found: neither the 'uv' Python package nor a uv binary on PATH",
         fix="pip install uv",
     )
+
+
+_FIND_LOCK = threading.Lock()
+
+
+def find_uv() -> str:
+    """The uv binary: the one shipped with the ``uv`` package, else the first on PATH.
+
+    Looked up once, under a lock: the lookup reads sysconfig, whose lazy
+    initialisation is not safe when several cells start at once.
+    """
+    with _FIND_LOCK:
+        return _find_uv()
 
 
 def uv_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -72,17 +87,21 @@ class Uv:
         packages: Sequence[str] = (),
         cwd: Path | None = None,
         exact: bool = True,
+        offline: bool = False,
         sink: LineSink | None = None,
         timeout: float = 3600,
     ) -> Outcome:
         """Install requirement files, an editable project and named packages into one venv.
 
         ``exact`` removes what the inputs no longer ask for, so a reused venv
-        is verified against its inputs, not trusted.
+        is verified against its inputs, not trusted. ``offline`` answers from
+        the cache alone (enough to verify a venv whose inputs did not change).
         """
         args = ["pip", "install", "--python", str(python)]
         if exact:
             args.append("--exact")
+        if offline:
+            args.append("--offline")
         for requirement in requirements:
             args += ["-r", str(requirement)]
         if editable is not None:

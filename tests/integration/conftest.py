@@ -22,8 +22,9 @@ def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
     """Run a command, returning the CompletedProcess (output merged)."""
     merged = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     merged.pop("NOX_CURRENT_SESSION", None)
-    return subprocess.run(argv, cwd=cwd, env=merged, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        argv, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def nox(*args: str, cwd: Path, env: dict[str, str] | None = None):

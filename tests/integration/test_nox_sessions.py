@@ -38,7 +38,7 @@ requirements = ["requirements/lean.in"]
 requirements = ["requirements/lean.in"]
 """
 
-TEST = '''
+TEST = """
 import sys
 
 import pytest
@@ -58,7 +58,7 @@ def test_runs_on_the_cell_python():
 @pytest.mark.gpu
 def test_needs_a_gpu():
     raise AssertionError("GPU tests must be deselected on this machine")
-'''
+"""
 
 
 @pytest.fixture
@@ -79,9 +79,16 @@ def test_nox_lists_one_session_per_cell_without_excluded_ones(tiny):
     assert listed.returncode == 0, listed.stdout + listed.stderr
     sessions = {entry["session"]: entry for entry in json.loads(listed.stdout)}
     assert list(sessions) == [
-        "ci-lean-3.9(cpu)", "ci-lean-3.10(cpu)", "ci-lean-3.10(gpu)", "ci-lean-3.11(cpu)",
-        "ci-lean-3.11(gpu)", "ci-full-3.9(cpu)", "ci-full-3.10(cpu)", "ci-full-3.10(gpu)",
-        "ci-full-3.11(cpu)", "ci-full-3.11(gpu)",
+        "ci-lean-3.9(cpu)",
+        "ci-lean-3.10(cpu)",
+        "ci-lean-3.10(gpu)",
+        "ci-lean-3.11(cpu)",
+        "ci-lean-3.11(gpu)",
+        "ci-full-3.9(cpu)",
+        "ci-full-3.10(cpu)",
+        "ci-full-3.10(gpu)",
+        "ci-full-3.11(cpu)",
+        "ci-full-3.11(gpu)",
     ]
     assert sessions["ci-lean-3.10(gpu)"]["python"] == "3.10"
     assert "3.10-gpu-lean" in sessions["ci-lean-3.10(gpu)"]["tags"]
@@ -117,7 +124,9 @@ def test_a_failing_cell_fails_its_session_and_says_where(tiny):
     result = nox("-s", "ci-lean-3.11(cpu)", cwd=tiny)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "cell 3.11-cpu-lean failed at suite: the suite exited with 1: 1 failed, 2 passed" in output
+    assert (
+        "cell 3.11-cpu-lean failed at suite: the suite exited with 1: 1 failed, 2 passed" in output
+    )
     data = json.loads((tiny / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
     assert data["status"] == "failed"
 
@@ -133,8 +142,9 @@ def test_bad_config_stops_nox_with_one_paragraph(tiny):
 
 
 def test_missing_interpreter_is_named(tiny):
-    result = noxgrid("run", "3.11-cpu-lean", cwd=tiny,
-                     env={"NOXGRID_PYTHON_3_11": str(tiny / "no-such-python")})
+    result = noxgrid(
+        "run", "3.11-cpu-lean", cwd=tiny, env={"NOXGRID_PYTHON_3_11": str(tiny / "no-such-python")}
+    )
     assert result.returncode == 1
     assert "NOXGRID_PYTHON_3_11=" in result.stdout and "is not an executable file" in result.stdout
     assert "3.11-cpu-lean (interpreter:" in result.stderr

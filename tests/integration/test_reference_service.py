@@ -18,8 +18,11 @@ SERVICE = REPO / "examples" / "service"
 def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the service, so runs never write into the repository."""
     target = tmp_path_factory.mktemp("service") / "service"
-    shutil.copytree(SERVICE, target, ignore=shutil.ignore_patterns(".noxgrid", ".nox", "*.egg-info",
-                                                                  "__pycache__", "*.sqlite3"))
+    shutil.copytree(
+        SERVICE,
+        target,
+        ignore=shutil.ignore_patterns(".noxgrid", ".nox", "*.egg-info", "__pycache__", "*.sqlite3"),
+    )
     return target
 
 
@@ -42,8 +45,12 @@ def test_full_cpu_cell_exercises_the_ml_endpoints(service):
     result = nox("-s", "ci-full-3.11(cpu)", cwd=service)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     cases = pytest_cases(service, "3.11-cpu-full")
-    for name in ("test_onnx_inference_matches_the_weights", "test_classify_endpoint",
-                 "test_classify_page_endpoint", "test_thumbnail_endpoint_resizes_and_finds_edges"):
+    for name in (
+        "test_onnx_inference_matches_the_weights",
+        "test_classify_endpoint",
+        "test_classify_page_endpoint",
+        "test_thumbnail_endpoint_resizes_and_finds_edges",
+    ):
         assert cases[name] == "passed", cases
     assert "test_cuda_provider_is_available" not in cases, "GPU test deselected in a cpu cell"
     data = json.loads((service / ".noxgrid" / "reports" / "3.11-cpu-full.json").read_text())

@@ -43,7 +43,7 @@ class FakeRunner(Runner):
             output = "Installed 3 packages\n"
         else:
             output = self.suite_output
-        if self.fail_on == kind:
+        if self.fail_on == kind or (self.fail_on == "offline" and "--offline" in argv):
             code, output = 1, "boom: it broke\n"
         if sink:
             for line in output.splitlines(keepends=True):
@@ -128,6 +128,7 @@ def test_second_run_reuses_the_venv_and_verifies_without_rebuilding(project):
     argvs = [c.argv for c in runner.commands]
     assert argvs[0][1:3] == ("pip", "install"), "no new venv"
     assert "-e" not in argvs[0] and argvs[0][-1] == "demo", "project named, not rebuilt"
+    assert "--offline" in argvs[0] and "--exact" in argvs[0]
     assert result.stages[2].detail.startswith("verified")
     (root / "requirements" / "lean.in").write_text("pytest\nrequests\n")
     _, runner, result = run(root, env)
@@ -163,3 +164,14 @@ def test_missing_interpreter_fails_the_first_stage(project):
     assert result.stages[0].status is Status.FAILED
     assert "no Python 3.9 interpreter found" in result.stages[0].detail
     assert runner.commands == []
+
+
+def test_verification_that_fails_offline_falls_back_to_a_full_install(project):
+    root, env = project
+    config, _, _ = run(root, env)
+    site = config.venvs_dir / "3.10-cpu-lean" / "lib" / "python3.10" / "site-packages"
+    (site / "demo-0.1.0.dist-info").mkdir(parents=True)
+    _, runner, result = run(root, env, runner=FakeRunner(fail_on="offline"))
+    installs = [c.argv for c in runner.commands if c.argv[1:3] == ("pip", "install")]
+    assert len(installs) == 2 and "--offline" in installs[0] and "-e" in installs[1]
+    assert result.status is Status.PASSED and result.stages[2].detail.startswith("installed")

@@ -1,0 +1,254 @@
+"""Three-interpreter lean run of a real project (itsdangerous's own suite), warm caches.
+
+Compares, in one run and interleaved round by round:
+
+* floor      - the three bare pytest runs side by side (venvs made beforehand)
+* noxgrid    - ``noxgrid run -j 3``: finds interpreters, verifies each venv
+               against its requirements (uv --exact), runs the suite; and the
+               same cells as nox sessions, ``nox -s ci-lean -j 3``
+* tox-uv     - tox 4 + tox-uv, ``tox p`` on the project's own tox.ini
+* nox+pip    - plain nox with its default virtualenv + pip, ``-j 3``
+* nox+uv -R  - nox with the uv backend, ``-j 3 -R`` (reuses venvs and skips
+               installs without checking them)
+
+Writes the medians and their ratio to the floor into docs/benchmarks.md.
+
+    pip install -e . tox tox-uv
+    python benchmarks/bench_itsdangerous.py --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+from noxgrid.interpreters import find_interpreter
+from noxgrid.uv import find_uv
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = HERE / ".work"
+VERSION = "2.2.0"
+PYTHONS = ("3.9", "3.10", "3.11")
+MARK = "bench:itsdangerous"
+
+NOXGRID_TABLE = """
+[tool.noxgrid]
+python = ["3.9", "3.10", "3.11"]
+accelerators = ["cpu"]
+profiles = ["lean"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/tests.txt"]
+"""
+
+NOXFILE = """
+import nox
+
+@nox.session(python=["3.9", "3.10", "3.11"], venv_backend={backend!r})
+def tests(session):
+    session.install("-r", "requirements/tests.txt")
+    session.install(".")
+    session.run("pytest", "-q", "-p", "no:cacheprovider")
+"""
+
+
+def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Run argv, fail loudly on a non-zero exit, return the wall time."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def floor(project: Path, env: dict[str, str]) -> float:
+    """The three suites side by side, nothing else."""
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [
+                str(project / ".noxgrid" / "venvs" / f"{v}-cpu-lean" / "bin" / "pytest"),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=project,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        for v in PYTHONS
+    ]
+    codes = [proc.wait() for proc in procs]
+    if any(codes):
+        sys.exit(f"bare pytest failed: {codes}")
+    return time.perf_counter() - start
+
+
+def prepare(env: dict[str, str]) -> Path:
+    """Fetch the sdist once, unpack it fresh, add noxgrid's table and two noxfiles."""
+    WORK.mkdir(exist_ok=True)
+    sdist = WORK / f"itsdangerous-{VERSION}.tar.gz"
+    if not sdist.exists():
+        sh(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"itsdangerous=={VERSION}",
+                "-d",
+                str(WORK),
+            ],
+            WORK,
+            env,
+        )
+    project = WORK / f"itsdangerous-{VERSION}"
+    if not project.exists():
+        with tarfile.open(sdist) as archive:
+            archive.extractall(WORK, filter="data")
+        with (project / "pyproject.toml").open("a") as stream:
+            stream.write(NOXGRID_TABLE)
+        (project / "noxfile_pip.py").write_text(NOXFILE.format(backend="virtualenv"))
+        (project / "noxfile_uv.py").write_text(NOXFILE.format(backend="uv"))
+        (project / "noxfile_noxgrid.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
+    return project
+
+
+def version_of(argv: list[str], cwd: Path | None = None) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=cwd)
+    return (done.stdout or done.stderr).strip().splitlines()[0]
+
+
+def write_markdown(path: Path, section: str) -> None:
+    start, end = f"<!-- {MARK}:start -->", f"<!-- {MARK}:end -->"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    block = f"{start}\n{section}\n{end}"
+    if start in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    temporary = path.with_suffix(".md.tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        default=REPO / "docs" / "benchmarks.md",
+        help="markdown file to update (default docs/benchmarks.md)",
+    )
+    args = parser.parse_args()
+
+    # tox and nox find interpreters on PATH; noxgrid finds them itself (pyenv,
+    # uv), so the others get the same interpreters put on PATH for them.
+    folders = [str(find_interpreter(v).path.parent) for v in PYTHONS]
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([*folders, os.environ["PATH"]]),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    project = prepare(env)
+    py = sys.executable
+    tools = {
+        "noxgrid run -j 3": [py, "-m", "noxgrid", "run", "-q", "-j", "3"],
+        "nox -s ci-lean -j 3 (noxgrid sessions)": [
+            py,
+            "-m",
+            "nox",
+            "-f",
+            "noxfile_noxgrid.py",
+            "-s",
+            "ci-lean",
+            "-j",
+            "3",
+        ],
+        "tox 4 + tox-uv, tox p": [py, "-m", "tox", "p", "-p", "3", "-e", "py39,py310,py311"],
+        "nox + pip, -j 3": [py, "-m", "nox", "-f", "noxfile_pip.py", "-j", "3"],
+        "nox + uv, -j 3 -R": [py, "-m", "nox", "-f", "noxfile_uv.py", "-j", "3", "-R"],
+    }
+    print("warming up (first runs fill the caches and make the venvs)...", flush=True)
+    for argv in tools.values():
+        sh(argv, project, env)
+    times: dict[str, list[float]] = {"floor (3 bare pytest runs)": []}
+    times.update({name: [] for name in tools})
+    names = list(tools)
+    for round_ in range(args.rounds):
+        times["floor (3 bare pytest runs)"].append(floor(project, env))
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        for name in order:
+            times[name].append(sh(tools[name], project, env))
+        print(
+            f"round {round_ + 1}/{args.rounds}: "
+            + ", ".join(f"{n.split(',')[0]} {t[-1]:.2f}s" for n, t in times.items()),
+            flush=True,
+        )
+
+    base = statistics.median(times["floor (3 bare pytest runs)"])
+    rows = []
+    for name, values in times.items():
+        median = statistics.median(values)
+        rows.append(
+            f"| {name} | {median:.2f} s | {min(values):.2f}-{max(values):.2f} s "
+            f"| {median / base:.2f} x |"
+        )
+    versions = ", ".join(
+        [
+            version_of([py, "-m", "noxgrid", "--version"]),
+            version_of([find_uv(), "--version"]),
+            "nox " + version_of([py, "-m", "nox", "--version"]),
+            "tox " + version_of([py, "-m", "tox", "--version"], project).split(" from ")[0],
+        ]
+    )
+    section = "\n".join(
+        [
+            f"## Three-interpreter lean run: itsdangerous {VERSION}, warm caches",
+            "",
+            f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores "
+            f"({platform.machine()}, Python {platform.python_version()}); {args.rounds} rounds, "
+            "tools interleaved, median wall time. Command:",
+            "",
+            "```",
+            "pip install -e . tox tox-uv",
+            f"python benchmarks/bench_itsdangerous.py --rounds {args.rounds}",
+            "```",
+            "",
+            "| run | median | range | / floor |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            f"Versions: {versions}. noxgrid re-checks every venv against its requirement "
+            "files on each run (`uv pip install --exact --offline`, the project named rather "
+            "than rebuilt); `nox -R` skips installs without checking them; tox reuses an env "
+            "whose declared deps did not change.",
+        ]
+    )
+    print("\n" + section)
+    write_markdown(args.write, section)
+    print(f"\nwrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()

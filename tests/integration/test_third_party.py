@@ -1,0 +1,54 @@
+"""noxgrid pointed at a real project written elsewhere: itsdangerous's sdist and its own suite."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+from tests.integration.conftest import nox, run
+
+TABLE = """
+[tool.noxgrid]
+python = ["3.9", "3.10", "3.11"]
+accelerators = ["cpu"]
+profiles = ["lean"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/tests.txt"]
+"""
+
+
+def test_itsdangerous_lean_cells_are_green(tmp_path: Path):
+    fetched = run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "itsdangerous==2.2.0",
+            "-d",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+    )
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    with tarfile.open(tmp_path / "itsdangerous-2.2.0.tar.gz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    project = tmp_path / "itsdangerous-2.2.0"
+    with (project / "pyproject.toml").open("a") as stream:
+        stream.write(TABLE)
+    (project / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
+
+    result = nox("-s", "ci-lean", cwd=project)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    for python in ("3.9", "3.10", "3.11"):
+        data = json.loads(
+            (project / ".noxgrid" / "reports" / f"{python}-cpu-lean.json").read_text()
+        )
+        assert data["status"] == "passed"
+        assert " passed" in data["stages"][-1]["detail"]
