@@ -284,9 +284,8 @@ def _check_axis_values(
 
 def _accelerators(reader: _Table) -> dict[str, Accelerator]:
     tables = reader.table("accelerator")
-    names = list(tables.names())
-    if not names:
-        names = list(DEFAULT_ACCELERATORS)
+    # cpu and gpu always exist (tables only adjust them); other names are added.
+    names = [*DEFAULT_ACCELERATORS, *(n for n in tables.names() if n not in DEFAULT_ACCELERATORS)]
     result = {}
     for name in names:
         if not _NAME.match(name):

@@ -324,3 +324,19 @@ def test_config_is_frozen(make_project):
     config = load_config(make_project())
     with pytest.raises(AttributeError):
         config.pythons = ("3.12",)  # type: ignore[misc]
+
+
+def test_declaring_one_accelerator_keeps_the_other_default(make_project):
+    config = load_config(
+        make_project("""
+        [tool.noxgrid.profile.lean]
+        requirements = ["requirements/lean.in"]
+        [tool.noxgrid.accelerator.cpu]
+        runs-on = "ubuntu-24.04"
+        [tool.noxgrid.accelerator.rocm]
+        runs-on = ["self-hosted", "rocm"]
+    """)
+    )
+    assert config.accelerator_names == ("cpu", "gpu", "rocm")
+    assert config.accelerators["cpu"].runs_on == ("ubuntu-24.04",)
+    assert config.accelerators["rocm"].needs_gpu
