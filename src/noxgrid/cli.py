@@ -25,6 +25,7 @@ from noxgrid.progress import PlainProgress
 from noxgrid.render.table import matrix_table, text_table, timings_table
 from noxgrid.reports import read_cell_reports
 from noxgrid.result import CellResult, Status
+from noxgrid.runner import Runner, sigterm_as_interrupt
 
 DESCRIPTION = """\
 noxgrid derives a Python x accelerator x profile build matrix from the
@@ -145,14 +146,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     selected = matrix.select(args.patterns)
     jobs = max(1, args.jobs)
     progress = PlainProgress(stream_output=not args.quiet, prefix_output=jobs > 1)
+    runner = Runner()
     start = time.perf_counter()
-    if jobs == 1:
-        results = [run_cell(config, cell, progress=progress) for cell in selected]
-    else:
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell") as pool:
-            results = list(
-                pool.map(lambda cell: run_cell(config, cell, progress=progress), selected)
+    # Cells run in worker threads (one at a time with -j 1) so that the main
+    # thread stays free to take Ctrl-C or SIGTERM and stop every running command.
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
+    try:
+        results = list(
+            pool.map(
+                lambda cell: run_cell(config, cell, progress=progress, runner=runner), selected
             )
+        )
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        runner.stop_all()
+        raise
+    pool.shutdown()
     elapsed = time.perf_counter() - start
     print()
     print(timings_table(results))
@@ -218,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return HANDLERS[args.command](args)
+        with sigterm_as_interrupt():
+            return HANDLERS[args.command](args)
     except NoxgridError as error:
         if args.debug or os.environ.get("NOXGRID_DEBUG"):
             traceback.print_exc()

@@ -29,6 +29,7 @@ from noxgrid.matrix import Cell, expand
 from noxgrid.pipeline import run_cell
 from noxgrid.progress import PlainProgress
 from noxgrid.result import Status
+from noxgrid.runner import sigterm_as_interrupt
 
 
 class _CellSessions(Func):
@@ -94,7 +95,8 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
 
     def cell_session(session: nox.Session, accelerator: str) -> None:
         cell = Cell(python=str(session.python), accelerator=accelerator, profile=profile)
-        result = run_cell(config, cell, progress=PlainProgress())
+        with sigterm_as_interrupt():
+            result = run_cell(config, cell, progress=PlainProgress())
         if result.status is Status.FAILED:
             session.error(f"cell {cell.id} failed at {result.first_error}")
 

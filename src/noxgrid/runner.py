@@ -7,13 +7,14 @@ error messages. A timeout or Ctrl-C stops the whole process group.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,10 +81,23 @@ def _quote(arg: str) -> str:
 
 
 class Runner:
-    """Starts processes. Pass a different one (a fake) to test what calls it."""
+    """Starts processes. Pass a different one (a fake) to test what calls it.
+
+    Each command runs in its own process group, so a timeout or an interrupt
+    stops everything it started (pytest's xdist workers, a build's children).
+    """
 
     def __init__(self, *, tail_lines: int = 60) -> None:
         self.tail_lines = tail_lines
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def stop_all(self) -> None:
+        """Stop every command still running (other threads' too): used on interrupt."""
+        with self._lock:
+            live = list(self._live)
+        for process in live:
+            _stop(process)
 
     def run(self, command: Command, *, sink: LineSink | None = None) -> Outcome:
         """Run ``command`` to completion, streaming each output line to ``sink``."""
@@ -105,6 +119,8 @@ class Runner:
                 f"could not start {command.argv[0]!r}: {exc.strerror or exc}",
                 fix=f"install {Path(command.argv[0]).name} or put it on PATH",
             ) from exc
+        with self._lock:
+            self._live.add(process)
         tail: deque[str] = deque(maxlen=self.tail_lines)
         reader = threading.Thread(
             target=_pump, args=(process, tail, sink), daemon=True, name="noxgrid-output"
@@ -121,6 +137,8 @@ class Runner:
             raise
         finally:
             reader.join(timeout=5)
+            with self._lock:
+                self._live.discard(process)
         return Outcome(
             command=command,
             returncode=process.returncode,
@@ -134,6 +152,28 @@ class Runner:
         outcome = self.run(command)
         outcome.assert_success(command.argv[0])
         return outcome.output
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside this block SIGTERM raises KeyboardInterrupt, so cleanup runs.
+
+    CI cancellation and ``nox -j`` stop a run with SIGTERM; Python's default
+    would exit at once and leave the commands' process groups running.
+    Only the main thread can install signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _pump(process: subprocess.Popen[bytes], tail: deque[str], sink: LineSink | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,66 @@ def nox(*args: str, cwd: Path, env: dict[str, str] | None = None):
 
 def noxgrid(*args: str, cwd: Path, env: dict[str, str] | None = None):
     return run([sys.executable, "-m", "noxgrid", *args], cwd=cwd, env=env)
+
+
+PROJECT = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tinyproj"
+version = "0.1.0"
+requires-python = ">=3.9"
+
+[tool.setuptools]
+py-modules = ["tinyproj"]
+
+[tool.pytest.ini_options]
+markers = ["gpu: needs a GPU"]
+
+[tool.noxgrid]
+python = ["3.9", "3.10", "3.11"]
+exclude = [{ python = "3.9", accelerator = "gpu" }]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+
+[tool.noxgrid.profile.full]
+requirements = ["requirements/lean.in"]
+"""
+
+TEST = """
+import sys
+
+import pytest
+
+import tinyproj
+
+
+def test_add():
+    assert tinyproj.add(2, 3) == 5
+
+
+def test_runs_on_the_cell_python():
+    import os
+    assert os.environ["NOXGRID_PYTHON"] == "%d.%d" % sys.version_info[:2]
+
+
+@pytest.mark.gpu
+def test_needs_a_gpu():
+    raise AssertionError("GPU tests must be deselected on this machine")
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    root = tmp_path / "tiny"
+    (root / "requirements").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(PROJECT)
+    (root / "requirements" / "lean.in").write_text("pytest\n")
+    (root / "tinyproj.py").write_text("def add(a, b):\n    return a + b\n")
+    (root / "tests" / "test_tiny.py").write_text(textwrap.dedent(TEST))
+    (root / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
+    return root
