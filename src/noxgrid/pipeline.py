@@ -186,9 +186,18 @@ def _stage_interpreter(state: CellRun) -> str:
     return f"Python {found.version} at {found.path} (from {found.source})"
 
 
+# Bumped when what noxgrid puts in a venv changes (2: bytecode compiled at install),
+# so venvs made by an older noxgrid are made again rather than patched.
+VENV_LAYOUT = "2"
+
+
 def _venv_stamp(state: CellRun) -> dict[str, str]:
     assert state.interpreter is not None
-    return {"interpreter": str(state.interpreter.path), "python": state.cell.python}
+    return {
+        "interpreter": str(state.interpreter.path),
+        "python": state.cell.python,
+        "layout": VENV_LAYOUT,
+    }
 
 
 def _venv_version(venv: Path) -> str | None:

@@ -90,7 +90,7 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     argvs = [c.argv for c in runner.commands]
     assert argvs[0][:2] == ("uv", "venv") and "--clear" in argvs[0]
     assert argvs[1][:4] == ("uv", "pip", "install", "--python")
-    assert "--exact" in argvs[1] and "-e" in argvs[1]
+    assert "--exact" in argvs[1] and "-e" in argvs[1] and "--compile-bytecode" in argvs[1]
     assert Path(argvs[2][0]).name == "pytest"
     assert runner.commands[2].env["NOXGRID_CELL"] == "3.10-cpu-lean"
     assert runner.commands[0].env["UV_PYTHON_DOWNLOADS"] == "never"
