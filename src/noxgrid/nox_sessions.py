@@ -93,12 +93,21 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
         )
         params[cell.python][-1].arg_names = ("accelerator",)
 
-    def cell_session(session: nox.Session, accelerator: str) -> None:
-        cell = Cell(python=str(session.python), accelerator=accelerator, profile=profile)
+    def cell_session(session: nox.Session, accelerator: str | None = None) -> None:
+        if accelerator is None:
+            # `nox --no-venv` (or a forced "none" backend) folds the python list
+            # into one unparametrized session: run every cell of the profile.
+            chosen = list(cells)
+        else:
+            chosen = [Cell(python=str(session.python), accelerator=accelerator, profile=profile)]
+        failed = []
         with sigterm_as_interrupt():
-            result = run_cell(config, cell, progress=PlainProgress())
-        if result.status is Status.FAILED:
-            session.error(f"cell {cell.id} failed at {result.first_error}")
+            for cell in chosen:
+                result = run_cell(config, cell, progress=PlainProgress())
+                if result.status is Status.FAILED:
+                    failed.append(f"cell {cell.id} failed at {result.first_error}")
+        if failed:
+            session.error("; ".join(failed))
 
     name = f"ci-{profile}"
     cell_session.__doc__ = f"noxgrid cell of profile '{profile}': interpreter, venv, install, suite"

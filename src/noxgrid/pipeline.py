@@ -123,6 +123,35 @@ def run_cell(
         ("install", f"requirements of profile '{cell.profile}'", _stage_install),
         ("suite", " ".join(config.suite.command), _stage_suite),
     ]
+    with _cell_lock(config.venvs_dir / f".{cell.id}.lock", state):
+        return _run_stages(state, stages)
+
+
+@contextlib.contextmanager
+def _cell_lock(path: Path, state: CellRun) -> Iterator[None]:
+    """One run of a cell at a time on this machine: two would share one venv."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks here
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            state.note(f"another run of {state.cell.id} holds {path}; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_stages(
+    state: CellRun, stages: list[tuple[str, str, Callable[[CellRun], str]]]
+) -> CellResult:
+    config, cell = state.config, state.cell
     started_at = _utc_now()
     start = time.perf_counter()
     state.progress.cell_start(cell)

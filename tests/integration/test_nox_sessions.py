@@ -82,3 +82,17 @@ def test_missing_interpreter_is_named(tiny):
     assert result.returncode == 1
     assert "NOXGRID_PYTHON_3_11=" in result.stdout and "is not an executable file" in result.stdout
     assert "3.11-cpu-lean (interpreter:" in result.stderr
+
+
+def test_no_venv_runs_every_cell_of_the_profile_in_one_session(tiny):
+    result = nox("--no-venv", "-s", "ci-full", cwd=tiny)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for cell in (
+        "3.9-cpu-full",
+        "3.10-cpu-full",
+        "3.10-gpu-full",
+        "3.11-cpu-full",
+        "3.11-gpu-full",
+    ):
+        assert f"[{cell}] OK in" in output

@@ -175,3 +175,25 @@ def test_verification_that_fails_offline_falls_back_to_a_full_install(project):
     installs = [c.argv for c in runner.commands if c.argv[1:3] == ("pip", "install")]
     assert len(installs) == 2 and "--offline" in installs[0] and "-e" in installs[1]
     assert result.status is Status.PASSED and result.stages[2].detail.startswith("installed")
+
+
+def test_a_second_run_of_the_same_cell_waits_for_the_first(project):
+    import fcntl
+    import threading
+
+    root, env = project
+    config = load_config(root)
+    lock_path = config.venvs_dir / ".3.10-cpu-lean.lock"
+    lock_path.parent.mkdir(parents=True)
+    outcome = {}
+    with lock_path.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: outcome.update(result=run(root, env)[2]))
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive(), "the second run must wait while the cell is locked"
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(timeout=10)
+    result = outcome["result"]
+    assert result.status is Status.PASSED
+    assert any("another run of 3.10-cpu-lean holds" in note for note in result.notes)
