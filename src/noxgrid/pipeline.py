@@ -31,7 +31,6 @@ from noxgrid.result import CellResult, StageResult, Status
 from noxgrid.runner import Command, Runner
 from noxgrid.uv import Uv
 
-STAGES = ("interpreter", "venv", "install", "suite")
 STAMP = "noxgrid-venv.json"
 INSTALL_STAMP = "noxgrid-install.sha256"
 PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
@@ -53,6 +52,7 @@ class CellRun:
     uv: Uv | None = None
     interpreter: Interpreter | None = None
     notes: list[str] = field(default_factory=list)
+    logs: dict[str, Path] = field(default_factory=dict)
 
     @property
     def venv(self) -> Path:
@@ -85,6 +85,7 @@ class CellRun:
         """A line sink writing to the stage's log file and to the progress view."""
         path = log_path(self.config.reports_dir, self.cell.id, stage)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.logs[stage] = path
         stream: IO[str]
         with path.open("w", encoding="utf-8") as stream:
 
@@ -177,13 +178,17 @@ def _run_stages(
             detail = str(exc)
             status = Status.FAILED
             failed = True
-        log = log_path(config.reports_dir, cell.id, name)
+        except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
+            detail = f"{exc.__class__.__name__}: {exc}"
+            status = Status.FAILED
+            failed = True
+        log = state.logs.get(name)
         result = StageResult(
             name=name,
             status=status,
             duration=time.perf_counter() - stage_start,
             detail=detail,
-            log=str(log) if log.exists() else None,
+            log=str(log) if log else None,
         )
         results.append(result)
         state.progress.stage_end(cell, result)

@@ -197,3 +197,24 @@ def test_a_second_run_of_the_same_cell_waits_for_the_first(project):
     result = outcome["result"]
     assert result.status is Status.PASSED
     assert any("another run of 3.10-cpu-lean holds" in note for note in result.notes)
+
+
+def test_only_this_runs_logs_are_linked(project):
+    root, env = project
+    run(root, env)
+    _, _, result = run(root, env)
+    by_name = {stage.name: stage for stage in result.stages}
+    assert by_name["venv"].log is None, "the venv was reused: no log this time"
+    assert by_name["install"].log.endswith("3.10-cpu-lean.install.log")
+
+
+def test_an_os_error_fails_the_stage_not_the_run(project, monkeypatch):
+    root, env = project
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("noxgrid.pipeline._install_stamp", full_disk)
+    _, _, result = run(root, env)
+    assert result.stages[2].status is Status.FAILED
+    assert "No space left on device" in result.stages[2].detail
