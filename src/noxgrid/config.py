@@ -212,12 +212,12 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
     pythons = reader.versions("python", DEFAULT_PYTHONS)
     accelerators = _accelerators(reader)
     profiles = _profiles(reader, root)
-    names = {"python": pythons, "accelerator": tuple(accelerators), "profile": tuple(profiles)}
+    # The axes' order and subset: every declared table, unless the axis names fewer.
     order = reader.str_list("profiles", tuple(profiles))
-    _check_axis_values(reader, "profiles", order, names["profile"])
+    _check_axis_values(reader, "profiles", order, tuple(profiles))
     profiles = {name: profiles[name] for name in order}
     order = reader.str_list("accelerators", tuple(accelerators))
-    _check_axis_values(reader, "accelerators", order, names["accelerator"])
+    _check_axis_values(reader, "accelerators", order, tuple(accelerators))
     accelerators = {name: accelerators[name] for name in order}
     names = {"python": pythons, "accelerator": tuple(accelerators), "profile": tuple(profiles)}
     exclude = _cell_filters(reader, "exclude", names, require_known=True)
