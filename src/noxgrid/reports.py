@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 
 from noxgrid.render.junit import render_junit
@@ -55,7 +54,7 @@ def log_path(folder: Path, cell_id: str, stage: str) -> Path:
     return folder / "logs" / f"{cell_id}.{stage}.log"
 
 
-def directory_size(path: Path, _seen: set[tuple[int, int]] | None = None) -> int:
+def directory_size(path: Path) -> int:
     """Apparent size of every file below ``path`` (links not followed)."""
     total = 0
     for root, _dirs, files in os.walk(path):
@@ -65,8 +64,3 @@ def directory_size(path: Path, _seen: set[tuple[int, int]] | None = None) -> int
             except OSError:
                 continue
     return total
-
-
-def merge_junit(results: Iterable[CellResult]) -> str:
-    """One JUnit document for several cells."""
-    return render_junit(results)

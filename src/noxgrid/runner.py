@@ -147,12 +147,6 @@ class Runner:
             timed_out=timed_out,
         )
 
-    def capture(self, command: Command) -> str:
-        """Run a short command and return its output; raise CommandFailed on failure."""
-        outcome = self.run(command)
-        outcome.assert_success(command.argv[0])
-        return outcome.output
-
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
