@@ -17,8 +17,9 @@ from pathlib import Path
 
 from noxgrid import __version__
 from noxgrid.config import Config, load_config
-from noxgrid.errors import CellFailed, NoxgridError
+from noxgrid.errors import CellFailed, LockOutdated, NoxgridError
 from noxgrid.interpreters import find_interpreter
+from noxgrid.locking import check_locks, describe, lock_cells, refresh_command
 from noxgrid.matrix import Matrix, expand
 from noxgrid.pipeline import run_cell
 from noxgrid.progress import PlainProgress
@@ -41,6 +42,8 @@ EPILOG = """\
 examples:
   noxgrid matrix                 every cell, as a table
   noxgrid matrix '3.1*-cpu-*' --json
+  noxgrid lock                   write every cell's hash-pinned lock
+  noxgrid lock --check           are the locks fresh? (offline)
   noxgrid run lean -j 2          every lean cell, two at a time
   noxgrid interpreters           which interpreter each Python version uses
   noxgrid report                 the timings of the last run of each cell
@@ -101,6 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "-q", "--quiet", action="store_true", help="do not stream the commands' output"
+    )
+
+    lock = commands.add_parser(
+        "lock",
+        help="write (or --check) the hash-pinned lock of each cell",
+        description="Resolve each selected cell with uv pip compile (its python, the "
+        "platform, hashes, the accelerator's torch backend, indexes and package swaps), "
+        "size the result from the index, check it against policy and the profile's size "
+        "budget, and write <locks>/<cell>.txt only when it passes. With --check, offline: "
+        "list missing and stale locks and print the command that refreshes exactly those.",
+    )
+    _add_project(lock)
+    lock.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to lock")
+    lock.add_argument(
+        "--check",
+        action="store_true",
+        help="only check freshness (offline, fast); exit 1 if any is stale",
+    )
+    lock.add_argument(
+        "-j", "--jobs", type=int, default=4, metavar="N", help="cells resolved at once (default 4)"
     )
 
     interpreters = commands.add_parser(
@@ -178,6 +201,51 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lock(args: argparse.Namespace) -> int:
+    """``noxgrid lock``."""
+    config, matrix = _load(args)
+    selected = list(matrix.select(args.patterns))
+    if args.check:
+        states = check_locks(config, selected)
+        rows = [[s.cell.id, s.state, _relative_to(s.path, config.root)] for s in states]
+        print(text_table(["cell", "lock", "file"], rows))
+        bad = [s.cell for s in states if s.state != "fresh"]
+        if bad:
+            raise LockOutdated(
+                f"{len(bad)} of {len(states)} locks are missing or stale: "
+                + ", ".join(cell.id for cell in bad),
+                fix=refresh_command(bad),
+            )
+        print(f"\nall {len(states)} locks are fresh")
+        return 0
+    start = time.perf_counter()
+    print(f"locking {len(selected)} cell(s), {args.jobs} at a time...", flush=True)
+    outcomes = lock_cells(
+        config,
+        selected,
+        jobs=args.jobs,
+        on_done=lambda outcome: print(describe(outcome), flush=True),
+    )
+    failed = [o for o in outcomes if not o.written]
+    print(
+        f"\n{len(outcomes) - len(failed)} written, {len(failed)} refused or failed "
+        f"in {time.perf_counter() - start:.1f}s"
+    )
+    if failed:
+        raise CellFailed(
+            "no lock written for: " + ", ".join(o.cell.id for o in failed),
+            fix="apply each fix above, then run: " + refresh_command([o.cell for o in failed]),
+        )
+    return 0
+
+
+def _relative_to(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def cmd_interpreters(args: argparse.Namespace) -> int:
     """``noxgrid interpreters``."""
     config, matrix = _load(args)
@@ -214,6 +282,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 HANDLERS = {
     "matrix": cmd_matrix,
     "run": cmd_run,
+    "lock": cmd_lock,
     "interpreters": cmd_interpreters,
     "report": cmd_report,
 }

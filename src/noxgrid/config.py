@@ -81,6 +81,8 @@ class Accelerator:
     replace: tuple[tuple[str, str], ...] = ()
     runs_on: tuple[str, ...] = ("ubuntu-latest",)
     run_args: tuple[str, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +114,29 @@ class Docker:
     env: tuple[tuple[str, str], ...] = ()
 
 
+# Packages of which at most one may be installed: each pair clobbers the
+# other's files (cv2, onnxruntime) or pulls a second copy of the same library.
+DEFAULT_EXCLUSIVE = (
+    (
+        "opencv-python",
+        "opencv-python-headless",
+        "opencv-contrib-python",
+        "opencv-contrib-python-headless",
+    ),
+    ("onnxruntime", "onnxruntime-gpu"),
+    ("faiss-cpu", "faiss-gpu", "faiss-gpu-cu11", "faiss-gpu-cu12"),
+    ("tensorflow", "tensorflow-cpu"),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """Rules every lock is checked against before anything is installed."""
+
+    exclusive: tuple[tuple[str, ...], ...] = DEFAULT_EXCLUSIVE
+    forbid_gui_opencv: bool = True
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     """The validated declaration of one project."""
@@ -128,6 +153,10 @@ class Config:
     interpreters: Mapping[str, Path] = field(default_factory=dict)
     reports_dir: Path = Path(".noxgrid/reports")
     venvs_dir: Path = Path(".noxgrid/venvs")
+    locks_dir: Path = Path("requirements/locks")
+    platform: str = "x86_64-manylinux_2_28"
+    index_url: str = "https://pypi.org/simple"
+    policy: Policy = field(default_factory=Policy)
     suite: Suite = field(default_factory=Suite)
     docker: Docker = field(default_factory=Docker)
 
@@ -255,6 +284,10 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
         interpreters=interpreters,
         reports_dir=_resolve(root, reader.string("reports", ".noxgrid/reports")),
         venvs_dir=_resolve(root, reader.string("venvs", ".noxgrid/venvs")),
+        locks_dir=_resolve(root, reader.string("locks", "requirements/locks")),
+        platform=reader.string("platform", "x86_64-manylinux_2_28"),
+        index_url=reader.string("index-url", "https://pypi.org/simple").rstrip("/"),
+        policy=_policy(reader),
         suite=_suite(reader),
         docker=_docker(reader),
     )
@@ -296,11 +329,13 @@ def _accelerators(reader: _Table) -> dict[str, Accelerator]:
             name=name,
             needs_gpu=table.boolean("needs-gpu", is_gpu),
             base_image=table.string("base-image", "python:{python}-slim-bookworm"),
-            torch_backend=table.optional_string("torch-backend", "cpu" if name == "cpu" else None),
+            torch_backend=table.optional_string("torch-backend", None),
             forbid=table.str_list("forbid", CPU_FORBID_DEFAULT if name == "cpu" else ()),
             replace=tuple(sorted(table.str_map("replace").items())),
             runs_on=table.str_or_list("runs-on", ("ubuntu-latest",)),
             run_args=table.str_list("run-args", ("--gpus", "all") if is_gpu else ()),
+            index_url=table.optional_string("index-url", None),
+            extra_index_urls=table.str_list("extra-index-urls", ()),
         )
         table.done()
     tables.done()
@@ -421,6 +456,26 @@ def _cell_filters(
             )
         result.append(item)
     return tuple(result)
+
+
+def _policy(reader: _Table) -> Policy:
+    table = reader.table("policy")
+    extra = table.raw("exclusive", [])
+    if not isinstance(extra, list) or not all(
+        isinstance(group, list) and len(group) >= 2 and all(isinstance(n, str) for n in group)
+        for group in extra
+    ):
+        table.fail(
+            "exclusive",
+            "expected a list of groups, each a list of two or more package names",
+            'write exclusive = [["pillow", "pillow-simd"]]',
+        )
+    policy = Policy(
+        exclusive=DEFAULT_EXCLUSIVE + tuple(tuple(group) for group in extra),
+        forbid_gui_opencv=table.boolean("forbid-gui-opencv", True),
+    )
+    table.done()
+    return policy
 
 
 def _suite(reader: _Table) -> Suite:

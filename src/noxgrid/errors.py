@@ -52,3 +52,9 @@ class CellFailed(NoxgridError):
     """One or more cells ended with a failed stage."""
 
     exit_code = 1
+
+
+class LockOutdated(NoxgridError):
+    """A cell's lock is missing or was made from other inputs."""
+
+    exit_code = 1

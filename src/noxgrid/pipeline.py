@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,10 +25,13 @@ from noxgrid.config import Config
 from noxgrid.errors import NoxgridError
 from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest
 from noxgrid.interpreters import Interpreter, find_interpreter
+from noxgrid.lockfile import Lock, inputs_digest, lock_path
+from noxgrid.locking import read_lock
 from noxgrid.matrix import Cell
+from noxgrid.policy import evaluate
 from noxgrid.progress import Progress, SilentProgress
 from noxgrid.reports import directory_size, log_path, write_cell_report
-from noxgrid.result import CellResult, StageResult, Status
+from noxgrid.result import CellResult, StageResult, Status, format_size
 from noxgrid.runner import Command, Runner
 from noxgrid.uv import Uv
 
@@ -53,6 +57,7 @@ class CellRun:
     interpreter: Interpreter | None = None
     notes: list[str] = field(default_factory=list)
     logs: dict[str, Path] = field(default_factory=dict)
+    lock: Lock | None = None
 
     @property
     def venv(self) -> Path:
@@ -120,8 +125,13 @@ def run_cell(
     )
     stages: list[tuple[str, str, Callable[[CellRun], str]]] = [
         ("interpreter", f"find Python {cell.python}", _stage_interpreter),
+        (
+            "lock",
+            f"{_relative(lock_path(config, cell), config.root)}: fresh, policy, budget",
+            _stage_lock,
+        ),
         ("venv", f"virtual environment {_relative(state.venv, config.root)}", _stage_venv),
-        ("install", f"requirements of profile '{cell.profile}'", _stage_install),
+        ("install", "the lock (hashes required) and the project", _stage_install),
         ("suite", " ".join(config.suite.command), _stage_suite),
     ]
     with _cell_lock(config.venvs_dir / f".{cell.id}.lock", state):
@@ -200,6 +210,7 @@ def _run_stages(
         duration=time.perf_counter() - start,
         interpreter=str(state.interpreter.path) if state.interpreter else None,
         venv_size=venv_size,
+        size_estimate=state.lock.header_bytes("installed-bytes") if state.lock else None,
         notes=tuple(state.notes),
     )
     write_cell_report(cell_result, config.reports_dir)
@@ -273,14 +284,52 @@ def _stage_venv(state: CellRun) -> str:
     return f"created with Python {version}"
 
 
+def _stage_lock(state: CellRun) -> str:
+    config, cell = state.config, state.cell
+    path = lock_path(config, cell)
+    shown = _relative(path, config.root)
+    if not path.is_file():
+        raise StageFailure(
+            f"no lock for {cell.id} ({shown} does not exist); fix: noxgrid lock {cell.id}, "
+            "then commit the file"
+        )
+    lock = read_lock(path)
+    digest, _ = inputs_digest(config, cell)
+    if lock.digest != digest:
+        raise StageFailure(
+            f"the lock {shown} is stale: its inputs (requirement files, project dependencies, "
+            f"python, platform or accelerator rules) changed since it was written; "
+            f"fix: noxgrid lock {cell.id}"
+        )
+    installed = lock.header_bytes("installed-bytes")
+    findings = evaluate(
+        lock,
+        accelerator=config.accelerators[cell.accelerator],
+        policy=config.policy,
+        profile=config.profiles[cell.profile],
+        installed_estimate=installed,
+        largest=lock.largest(),
+    )
+    if findings:
+        raise StageFailure(
+            f"the lock {shown} is refused before anything is installed:\n"
+            + "\n".join(finding.render() for finding in findings)
+        )
+    state.lock = lock
+    download = lock.header_bytes("download-bytes")
+    return (
+        f"{shown}: fresh, {len(lock.packages)} packages, policy clean, download "
+        f"{format_size(download)}, installed ~{format_size(installed)}"
+    )
+
+
 def _install_stamp(state: CellRun) -> str:
     """A hash of everything the install depends on."""
     profile = state.config.profiles[state.cell.profile]
     digest = hashlib.sha256()
     digest.update(json.dumps(_venv_stamp(state), sort_keys=True).encode())
     digest.update(json.dumps([profile.install_project, list(profile.extras)]).encode())
-    for path in profile.requirements:
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(lock_path(state.config, state.cell).read_bytes())
     if profile.install_project:
         for name in PROJECT_METADATA:
             path = state.config.root / name
@@ -298,14 +347,56 @@ def _project_installed(venv: Path, name: str) -> bool:
     return False
 
 
+def _uv_cache_dir(env: Mapping[str, str]) -> Path:
+    if env.get("UV_CACHE_DIR"):
+        return Path(env["UV_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "uv"
+
+
+def preflight(state: CellRun, *, installed: int, download: int) -> str:
+    """Refuse an install the disks cannot hold, before it starts.
+
+    The venv needs the installed size, uv's cache the download (uv keeps the
+    unpacked wheels there too, so count the installed size again), with a
+    10% margin; where both live on one file system, the needs add up.
+    """
+    needs = [
+        (state.config.venvs_dir, installed, "the venvs"),
+        (_uv_cache_dir(state.env), download + installed, "uv's cache"),
+    ]
+    by_device: dict[int, tuple[Path, int, list[str]]] = {}
+    for path, need, what in needs:
+        existing = path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        device = existing.stat().st_dev
+        folder, total, whats = by_device.get(device, (existing, 0, []))
+        by_device[device] = (folder, total + need, [*whats, f"{what} ({path})"])
+    report = []
+    for folder, total, whats in by_device.values():
+        wanted = int(total * 1.1)
+        free = shutil.disk_usage(folder).free
+        if free < wanted:
+            raise StageFailure(
+                f"not enough free space for {state.cell.id}: about {format_size(wanted)} is "
+                f"needed on the file system of {' and '.join(whats)}, which has "
+                f"{format_size(free)} free; fix: free space there, or move them: "
+                'UV_CACHE_DIR=..., venvs = "..." in [tool.noxgrid]'
+            )
+        report.append(f"{format_size(free)} free for {format_size(wanted)}")
+    return "; ".join(report)
+
+
 def _stage_install(state: CellRun) -> str:
-    profile = state.config.profiles[state.cell.profile]
-    root = state.config.root
-    files = ", ".join(_relative(path, root) for path in profile.requirements)
+    config, cell = state.config, state.cell
+    profile = config.profiles[cell.profile]
+    root = config.root
+    lock_file = lock_path(config, cell)
     stamp_path = state.venv / INSTALL_STAMP
     stamp = _install_stamp(state)
     extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
-    name = state.config.project_name
+    name = config.project_name
     verify = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
@@ -316,36 +407,48 @@ def _stage_install(state: CellRun) -> str:
     )
     stamp_path.unlink(missing_ok=True)
     uv = state.get_uv()
+    space = ""
     with state.log("install") as sink:
         outcome = None
         if verify:
-            # Same inputs as the last good install: check the venv against them from
-            # the cache alone. The project is named rather than rebuilt (uv rebuilds
-            # every -e), which keeps its current editable install under --exact.
+            # Same lock and project as the last good install: check the venv
+            # against the lock from the cache alone. The project is named rather
+            # than rebuilt (uv rebuilds every -e); its editable install satisfies it.
             outcome = uv.install(
                 state.venv_python,
-                requirements=profile.requirements,
-                packages=[f"{name}{extras}"] if profile.install_project else [],
+                requirements=[lock_file],
+                packages=[name] if profile.install_project and name else [],
                 cwd=root,
                 offline=True,
                 sink=sink,
             )
             verify = outcome.ok
         if not verify:
-            outcome = uv.install(
-                state.venv_python,
-                requirements=profile.requirements,
-                editable=f"{root}{extras}" if profile.install_project else None,
-                cwd=root,
-                sink=sink,
+            assert state.lock is not None
+            space = preflight(
+                state,
+                installed=state.lock.header_bytes("installed-bytes") or 0,
+                download=state.lock.header_bytes("download-bytes") or 0,
             )
+            outcome = uv.sync(state.venv_python, lock_file, cwd=root, sink=sink)
+            if outcome.ok and profile.install_project:
+                outcome = uv.install(
+                    state.venv_python,
+                    requirements=[],
+                    editable=f"{root}{extras}",
+                    cwd=root,
+                    exact=False,
+                    no_deps=True,
+                    sink=sink,
+                )
     assert outcome is not None
     if not outcome.ok:
-        raise StageFailure(_failure("uv pip install", outcome.returncode, outcome.output))
+        raise StageFailure(_failure("uv", outcome.returncode, outcome.output))
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
-    project = " + the project (editable)" if profile.install_project else ""
-    mode = "verified" if verify else "installed"
-    return f"{mode} {files}{project}"
+    project = " + the project (editable, no deps)" if profile.install_project else ""
+    if verify:
+        return f"verified against {_relative(lock_file, root)}{project}"
+    return f"synced {_relative(lock_file, root)} (hashes checked){project}; disk: {space}"
 
 
 def suite_command(state: CellRun) -> tuple[list[str], str | None]:

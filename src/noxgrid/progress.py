@@ -113,6 +113,9 @@ class PlainProgress:
         mark = "OK" if status is Status.PASSED else "FAILED"
         self._line(
             result.cell,
-            f"{mark} in {result.duration:.2f}s (venv {format_size(result.venv_size)})",
+            f"{mark} in {result.duration:.2f}s (venv {format_size(result.venv_size)}"
+            + (
+                f", estimated {format_size(result.size_estimate)})" if result.size_estimate else ")"
+            ),
         )
         self._write(timings_table([result]) + "\n")

@@ -59,6 +59,7 @@ class CellResult:
     duration: float
     interpreter: str | None = None
     venv_size: int | None = None
+    size_estimate: int | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -85,6 +86,7 @@ class CellResult:
             "duration": round(self.duration, 3),
             "interpreter": self.interpreter,
             "venv_size": self.venv_size,
+            "size_estimate": self.size_estimate,
             "notes": list(self.notes),
             "stages": [stage.as_dict() for stage in self.stages],
         }
@@ -102,6 +104,7 @@ class CellResult:
             duration=float(data["duration"]),
             interpreter=data.get("interpreter"),
             venv_size=data.get("venv_size"),
+            size_estimate=data.get("size_estimate"),
             notes=tuple(data.get("notes", ())),
         )
 

@@ -87,6 +87,7 @@ class Uv:
         packages: Sequence[str] = (),
         cwd: Path | None = None,
         exact: bool = True,
+        no_deps: bool = False,
         offline: bool = False,
         compile_bytecode: bool = True,
         sink: LineSink | None = None,
@@ -106,6 +107,8 @@ class Uv:
             args.append("--exact")
         if offline:
             args.append("--offline")
+        if no_deps:
+            args.append("--no-deps")
         if compile_bytecode:
             args.append("--compile-bytecode")
         for requirement in requirements:
@@ -113,4 +116,25 @@ class Uv:
         if editable is not None:
             args += ["-e", editable]
         args += list(packages)
+        return self._run(args, cwd=cwd, sink=sink, timeout=timeout)
+
+    def sync(
+        self,
+        python: Path,
+        lock: Path,
+        *,
+        cwd: Path | None = None,
+        sink: LineSink | None = None,
+        timeout: float = 3600,
+    ) -> Outcome:
+        """Make the venv exactly ``lock``: every file's hash checked, bytecode compiled."""
+        args = [
+            "pip",
+            "sync",
+            "--python",
+            str(python),
+            "--require-hashes",
+            "--compile-bytecode",
+            str(lock),
+        ]
         return self._run(args, cwd=cwd, sink=sink, timeout=timeout)

@@ -28,6 +28,12 @@ def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
     )
 
 
+def lock(project: Path, *patterns: str) -> None:
+    """Write the project's locks (fails the test when noxgrid refuses)."""
+    result = noxgrid("lock", *patterns, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def nox(*args: str, cwd: Path, env: dict[str, str] | None = None):
     return run([sys.executable, "-m", "nox", *args], cwd=cwd, env=env)
 
@@ -96,4 +102,5 @@ def tiny(tmp_path: Path) -> Path:
     (root / "tinyproj.py").write_text("def add(a, b):\n    return a + b\n")
     (root / "tests" / "test_tiny.py").write_text(textwrap.dedent(TEST))
     (root / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
+    lock(root)
     return root

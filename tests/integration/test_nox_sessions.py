@@ -40,7 +40,13 @@ def test_nox_runs_every_lean_cell_in_parallel(tiny):
     for cell in cells:
         data = json.loads((reports / f"{cell}.json").read_text())
         assert data["status"] == "passed", data
-        assert [s["name"] for s in data["stages"]] == ["interpreter", "venv", "install", "suite"]
+        assert [s["name"] for s in data["stages"]] == [
+            "interpreter",
+            "lock",
+            "venv",
+            "install",
+            "suite",
+        ]
         assert data["venv_size"] > 1_000_000
         pytest_xml = ET.parse(reports / f"{cell}.pytest.xml").getroot()
         suite = pytest_xml if pytest_xml.tag == "testsuite" else pytest_xml.find("testsuite")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, nox
+from tests.integration.conftest import REPO, nox, noxgrid
 
 SERVICE = REPO / "examples" / "service"
 
@@ -55,6 +55,10 @@ def test_full_cpu_cell_exercises_the_ml_endpoints(service):
     assert "test_cuda_provider_is_available" not in cases, "GPU test deselected in a cpu cell"
     data = json.loads((service / ".noxgrid" / "reports" / "3.11-cpu-full.json").read_text())
     assert data["status"] == "passed" and data["venv_size"] > 100_000_000
+    # The estimate made from the index before anything was downloaded (the lock's
+    # header) is within 25% of the venv as measured after the install.
+    error = abs(data["size_estimate"] - data["venv_size"]) / data["venv_size"]
+    assert error < 0.25, (data["size_estimate"], data["venv_size"])
 
 
 def test_oldest_lean_cell_skips_the_ml_tests_with_a_reason(service):
@@ -64,3 +68,30 @@ def test_oldest_lean_cell_skips_the_ml_tests_with_a_reason(service):
     assert cases["test_notes_round_trip"] == "passed"
     assert cases["test_ml_endpoints_say_what_is_missing_in_lean"] == "passed"
     assert "numpy is installed in the full profile only" in result.stdout
+
+
+def test_committed_locks_are_fresh_and_an_edit_stales_only_its_cells(service):
+    checked = noxgrid("lock", "--check", cwd=service)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "all 12 locks are fresh" in checked.stdout
+    full_in = service / "requirements" / "full.in"
+    original = full_in.read_text()
+    try:
+        full_in.write_text(original + "scipy\n")
+        checked = noxgrid("lock", "--check", cwd=service)
+        assert checked.returncode == 1
+        stale = [line.split()[0] for line in checked.stdout.splitlines() if " stale " in line]
+        assert stale == [
+            "3.9-cpu-full",
+            "3.9-gpu-full",
+            "3.10-cpu-full",
+            "3.10-gpu-full",
+            "3.11-cpu-full",
+            "3.11-gpu-full",
+        ]
+        assert (
+            "fix: noxgrid lock 3.9-cpu-full 3.9-gpu-full 3.10-cpu-full 3.10-gpu-full "
+            "3.11-cpu-full 3.11-gpu-full"
+        ) in checked.stderr
+    finally:
+        full_in.write_text(original)

@@ -7,7 +7,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from tests.integration.conftest import nox, run
+from tests.integration.conftest import lock, nox, run
 
 TABLE = """
 [tool.noxgrid]
@@ -44,6 +44,7 @@ def test_itsdangerous_lean_cells_are_green(tmp_path: Path):
         stream.write(TABLE)
     (project / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
 
+    lock(project)
     result = nox("-s", "ci-lean", cwd=project)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     for python in ("3.9", "3.10", "3.11"):

@@ -26,7 +26,9 @@ def test_minimal_declaration_gets_defaults(make_project):
     assert config.profile_names == ("lean", "full")
     cpu, gpu = config.accelerators["cpu"], config.accelerators["gpu"]
     assert not cpu.needs_gpu and gpu.needs_gpu
-    assert cpu.forbid == CPU_FORBID_DEFAULT and cpu.torch_backend == "cpu"
+    assert cpu.forbid == CPU_FORBID_DEFAULT and cpu.torch_backend is None
+    assert config.platform == "x86_64-manylinux_2_28"
+    assert config.locks_dir == config.root / "requirements" / "locks"
     assert gpu.run_args == ("--gpus", "all")
     assert config.suite.command == ("pytest",)
     assert config.suite.gpu_marker == "gpu"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from noxgrid.config import load_config
-from noxgrid.matrix import Cell
+from noxgrid.lockfile import inputs_digest, lock_path, render_header
+from noxgrid.matrix import Cell, expand
 from noxgrid.pipeline import run_cell
 from noxgrid.result import Status
 from noxgrid.runner import Command, Outcome, Runner
@@ -38,7 +39,7 @@ class FakeRunner(Runner):
             python = argv[argv.index("--python") + 1]
             version = python.rsplit("python", 1)[-1]
             (venv / "pyvenv.cfg").write_text(f"home = /x\nversion_info = {version}.4\n")
-        elif argv[1:3] == ("pip", "install"):
+        elif argv[1:3] in (("pip", "install"), ("pip", "sync")):
             kind = "install"
             output = "Installed 3 packages\n"
         else:
@@ -51,9 +52,35 @@ class FakeRunner(Runner):
         return Outcome(command=command, returncode=code, duration=0.01, output=output)
 
 
+LOCK_BODY = """
+pytest==8.0.0 \\
+    --hash=sha256:aaaa
+    # via -r requirements/lean.in
+"""
+
+
+def write_locks(root, installed=20_000_000, body=LOCK_BODY):
+    config = load_config(root)
+    for cell in expand(config):
+        digest, _ = inputs_digest(config, cell)
+        header = render_header(
+            [
+                ("inputs-sha256", digest),
+                ("download-bytes", "5000000"),
+                ("installed-bytes", str(installed)),
+                ("largest", "pytest==8.0.0=1500000"),
+            ],
+            cell,
+        )
+        path = lock_path(config, cell)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + body)
+
+
 @pytest.fixture
 def project(make_project, tmp_path):
     root = make_project()
+    write_locks(root)
     bin_dir = tmp_path / "pythons"
     bin_dir.mkdir()
     for version in ("3.9", "3.10", "3.11"):
@@ -85,19 +112,23 @@ def run(root, env, cell_id="3.10-cpu-lean", runner=None):
 def test_stages_run_in_order_and_the_report_is_written(project):
     root, env = project
     config, runner, result = run(root, env)
-    assert [s.name for s in result.stages] == ["interpreter", "venv", "install", "suite"]
+    assert [s.name for s in result.stages] == ["interpreter", "lock", "venv", "install", "suite"]
     assert result.status is Status.PASSED
     argvs = [c.argv for c in runner.commands]
     assert argvs[0][:2] == ("uv", "venv") and "--clear" in argvs[0]
-    assert argvs[1][:4] == ("uv", "pip", "install", "--python")
-    assert "--exact" in argvs[1] and "-e" in argvs[1] and "--compile-bytecode" in argvs[1]
-    assert Path(argvs[2][0]).name == "pytest"
-    assert runner.commands[2].env["NOXGRID_CELL"] == "3.10-cpu-lean"
+    assert argvs[1][:3] == ("uv", "pip", "sync") and "--require-hashes" in argvs[1]
+    assert argvs[1][-1].endswith("requirements/locks/3.10-cpu-lean.txt")
+    assert "--compile-bytecode" in argvs[1]
+    assert argvs[2][:3] == ("uv", "pip", "install") and "--no-deps" in argvs[2]
+    assert "-e" in argvs[2] and "--exact" not in argvs[2]
+    assert Path(argvs[3][0]).name == "pytest"
+    assert runner.commands[3].env["NOXGRID_CELL"] == "3.10-cpu-lean"
     assert runner.commands[0].env["UV_PYTHON_DOWNLOADS"] == "never"
     data = json.loads((config.reports_dir / "3.10-cpu-lean.json").read_text())
-    assert data["status"] == "passed" and data["stages"][3]["detail"] == "3 passed in 0.1s"
+    assert data["status"] == "passed" and data["stages"][4]["detail"] == "3 passed in 0.1s"
+    assert data["size_estimate"] == 20_000_000
     suite = ET.parse(config.reports_dir / "3.10-cpu-lean.xml").getroot().find("testsuite")
-    assert suite.get("name") == "3.10-cpu-lean" and suite.get("tests") == "4"
+    assert suite.get("name") == "3.10-cpu-lean" and suite.get("tests") == "5"
     assert (
         config.reports_dir / "logs" / "3.10-cpu-lean.suite.log"
     ).read_text() == "3 passed in 0.1s\n"
@@ -129,10 +160,12 @@ def test_second_run_reuses_the_venv_and_verifies_without_rebuilding(project):
     assert argvs[0][1:3] == ("pip", "install"), "no new venv"
     assert "-e" not in argvs[0] and argvs[0][-1] == "demo", "project named, not rebuilt"
     assert "--offline" in argvs[0] and "--exact" in argvs[0]
-    assert result.stages[2].detail.startswith("verified")
-    (root / "requirements" / "lean.in").write_text("pytest\nrequests\n")
+    assert argvs[0][argvs[0].index("-r") + 1].endswith("3.10-cpu-lean.txt")
+    assert result.stages[3].detail.startswith("verified")
+    write_locks(root, body=LOCK_BODY + "requests==2.0.0 \\\n    --hash=sha256:bbbb\n")
     _, runner, result = run(root, env)
-    assert "-e" in runner.commands[0].argv and result.stages[2].detail.startswith("installed")
+    assert runner.commands[0].argv[1:3] == ("pip", "sync")
+    assert result.stages[3].detail.startswith("synced")
 
 
 def test_a_failed_install_skips_the_suite_and_fails_the_cell(project):
@@ -142,11 +175,12 @@ def test_a_failed_install_skips_the_suite_and_fails_the_cell(project):
     assert [s.status for s in result.stages] == [
         Status.PASSED,
         Status.PASSED,
+        Status.PASSED,
         Status.FAILED,
         Status.SKIPPED,
     ]
-    assert "boom: it broke" in result.stages[2].detail
-    assert result.first_error.startswith("install: uv pip install exited with 1")
+    assert "boom: it broke" in result.stages[3].detail
+    assert result.first_error.startswith("install: uv exited with 1")
     assert len(runner.commands) == 2
 
 
@@ -154,8 +188,8 @@ def test_a_failing_suite_names_pytest_summary(project):
     root, env = project
     runner = FakeRunner(fail_on="suite", suite_output="")
     _, _, result = run(root, env, runner=runner)
-    assert result.stages[3].status is Status.FAILED
-    assert result.stages[3].detail.startswith("the suite exited with 1: boom: it broke")
+    assert result.stages[4].status is Status.FAILED
+    assert result.stages[4].detail.startswith("the suite exited with 1: boom: it broke")
 
 
 def test_missing_interpreter_fails_the_first_stage(project):
@@ -172,9 +206,9 @@ def test_verification_that_fails_offline_falls_back_to_a_full_install(project):
     site = config.venvs_dir / "3.10-cpu-lean" / "lib" / "python3.10" / "site-packages"
     (site / "demo-0.1.0.dist-info").mkdir(parents=True)
     _, runner, result = run(root, env, runner=FakeRunner(fail_on="offline"))
-    installs = [c.argv for c in runner.commands if c.argv[1:3] == ("pip", "install")]
-    assert len(installs) == 2 and "--offline" in installs[0] and "-e" in installs[1]
-    assert result.status is Status.PASSED and result.stages[2].detail.startswith("installed")
+    installs = [c.argv[1:3] for c in runner.commands if c.argv[1] == "pip"]
+    assert installs == [("pip", "install"), ("pip", "sync"), ("pip", "install")]
+    assert result.status is Status.PASSED and result.stages[3].detail.startswith("synced")
 
 
 def test_a_second_run_of_the_same_cell_waits_for_the_first(project):
@@ -216,5 +250,101 @@ def test_an_os_error_fails_the_stage_not_the_run(project, monkeypatch):
 
     monkeypatch.setattr("noxgrid.pipeline._install_stamp", full_disk)
     _, _, result = run(root, env)
-    assert result.stages[2].status is Status.FAILED
-    assert "No space left on device" in result.stages[2].detail
+    assert result.stages[3].status is Status.FAILED
+    assert "No space left on device" in result.stages[3].detail
+
+
+def test_missing_lock_stops_the_cell_with_the_command(project):
+    root, env = project
+    config = load_config(root)
+    lock_path(config, Cell(python="3.10", accelerator="cpu", profile="lean")).unlink()
+    _, runner, result = run(root, env)
+    assert result.stages[1].status is Status.FAILED
+    assert "fix: noxgrid lock 3.10-cpu-lean" in result.stages[1].detail
+    assert runner.commands == [], "nothing is installed without a lock"
+
+
+def test_stale_lock_stops_the_cell_with_the_refresh_command(project):
+    root, env = project
+    (root / "requirements" / "lean.in").write_text("pytest\nhttpx\n")
+    _, runner, result = run(root, env)
+    assert "is stale" in result.stages[1].detail
+    assert result.stages[1].detail.endswith("fix: noxgrid lock 3.10-cpu-lean")
+    assert runner.commands == []
+
+
+def test_policy_is_checked_before_anything_is_installed(project):
+    root, env = project
+    write_locks(
+        root,
+        body=LOCK_BODY
+        + """
+opencv-python==4.10.0.84 \\
+    --hash=sha256:cccc
+    # via -r requirements/lean.in
+opencv-python-headless==4.10.0.84 \\
+    --hash=sha256:dddd
+    # via albumentations
+albumentations==1.4.0 \\
+    --hash=sha256:eeee
+    # via -r requirements/lean.in
+""",
+    )
+    _, runner, result = run(root, env)
+    detail = result.stages[1].detail
+    assert "refused before anything is installed" in detail
+    assert "opencv-python <- requirements/lean.in" in detail
+    assert "opencv-python-headless <- albumentations <- requirements/lean.in" in detail
+    assert runner.commands == []
+
+
+def test_budget_breach_lists_the_largest_and_installs_nothing(make_project, tmp_path):
+    root = make_project(MINIMAL_WITH_BUDGET)
+    write_locks(root, installed=900_000_000)
+    env = {
+        "PATH": "",
+        "NOXGRID_PYTHON_3_10": str(fake_python(tmp_path, "3.10")),
+        "NOXGRID_GPU": "0",
+    }
+    _, runner, result = run(root, env)
+    detail = result.stages[1].detail
+    assert "[budget]" in detail and "900.0 MB, over the 500.0 MB budget" in detail
+    assert "pytest==8.0.0" in detail
+    assert runner.commands == []
+
+
+def test_preflight_refuses_an_install_the_disk_cannot_hold(project, monkeypatch):
+    import shutil as shutil_module
+    from collections import namedtuple
+
+    root, env = project
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil_module, "disk_usage", lambda path: usage(10**9, 10**9, 10_000_000))
+    _, runner, result = run(root, {**env, "UV_CACHE_DIR": str(root / "uvcache")})
+    detail = result.stages[3].detail
+    assert detail.startswith("not enough free space for 3.10-cpu-lean: about 49.5 MB is needed")
+    assert "10.0 MB free" in detail and "uv's cache" in detail
+    assert [c.argv[1] for c in runner.commands] == ["venv"], "nothing was downloaded"
+
+
+MINIMAL_WITH_BUDGET = """
+[project]
+name = "demo"
+version = "0.1.0"
+
+[tool.noxgrid]
+python = ["3.10"]
+accelerators = ["cpu"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+size-budget = "500MB"
+"""
+
+
+def fake_python(tmp_path, version):
+    exe = tmp_path / "bin" / f"python{version}"
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    return exe

@@ -1,0 +1,168 @@
+"""Check a resolved lock against the cell's rules, before anything is installed. Pure.
+
+=================  ===========================================================
+finding            when
+=================  ===========================================================
+forbidden          a package matches the accelerator's ``forbid`` globs
+                   (cpu: ``nvidia-*``, ``triton``, ``onnxruntime-gpu``, ...)
+exclusive          two packages of one group are both present
+                   (``opencv-python`` / ``opencv-python-headless``, ...)
+gui-opencv         the GUI build of OpenCV (needs libGL) in a server image
+budget             the installed-size estimate exceeds the profile's budget
+=================  ===========================================================
+
+Each finding names the package, the chain that pulled it in and the fix.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+
+from noxgrid.config import Accelerator, Policy, Profile
+from noxgrid.lockfile import Lock
+from noxgrid.result import format_size
+
+GUI_OPENCV = ("opencv-python", "opencv-contrib-python")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One reason to refuse a lock."""
+
+    kind: str
+    packages: tuple[str, ...]
+    chains: tuple[str, ...]
+    message: str
+    fix: str
+
+    def render(self) -> str:
+        """A paragraph: what, the chains, the fix."""
+        lines = [f"[{self.kind}] {self.message}"]
+        lines += [f"    {chain}" for chain in self.chains]
+        lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+
+def _chain_text(lock: Lock, name: str) -> str:
+    return " <- ".join(lock.chain(name))
+
+
+def _forbidden_fix(accelerator: Accelerator, names: Sequence[str], chain: Sequence[str]) -> str:
+    table = f"[tool.noxgrid.accelerator.{accelerator.name}]"
+    pulled_by = [canonicalize_name(n) for n in chain[1:-1]]
+    if "torch" in pulled_by:
+        return (
+            f'set torch-backend = "cpu" in {table} so uv takes torch\'s CPU build '
+            "(no CUDA libraries) from PyTorch's index"
+        )
+    if any(n == "onnxruntime-gpu" for n in names):
+        return (
+            "require onnxruntime (the CPU build) in the requirement files and let gpu "
+            'cells swap it: replace = { onnxruntime = "onnxruntime-gpu" } under '
+            "[tool.noxgrid.accelerator.gpu]"
+        )
+    if any(n.startswith("faiss-gpu") for n in names):
+        return "require faiss-cpu for this accelerator (faiss-gpu needs CUDA)"
+    top = chain[-2] if len(chain) >= 2 else names[0]
+    return (
+        f"drop {top} from {chain[-1]} for {accelerator.name} cells (move it to a "
+        f"profile or file they do not use), or remove the pattern from forbid in {table}"
+    )
+
+
+def evaluate(
+    lock: Lock,
+    *,
+    accelerator: Accelerator,
+    policy: Policy,
+    profile: Profile,
+    installed_estimate: int | None = None,
+    largest: Sequence[tuple[str, int]] = (),
+) -> list[Finding]:
+    """Every finding for ``lock`` in a cell of ``accelerator`` and ``profile``."""
+    findings: list[Finding] = []
+    names = sorted(lock.packages)
+
+    # Forbidden packages, grouped by what pulled them in (15 nvidia-* wheels
+    # from one torch make one finding, not fifteen).
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name in names:
+        if any(
+            fnmatch.fnmatchcase(name, canonicalize_name(p)) or fnmatch.fnmatchcase(name, p)
+            for p in accelerator.forbid
+        ):
+            above = tuple(lock.chain(name)[1:])
+            groups.setdefault(above, []).append(lock.packages[name].name)
+    for above, members in groups.items():
+        shown = ", ".join(members[:6]) + (
+            f" and {len(members) - 6} more" if len(members) > 6 else ""
+        )
+        chain = [members[0], *above]
+        findings.append(
+            Finding(
+                kind="forbidden",
+                packages=tuple(members),
+                chains=(" <- ".join([shown, *above]),),
+                message=f"{len(members)} package(s) forbidden in {accelerator.name} cells: {shown}",
+                fix=_forbidden_fix(accelerator, [canonicalize_name(m) for m in members], chain),
+            )
+        )
+
+    for group in policy.exclusive:
+        present = [canonicalize_name(n) for n in group if canonicalize_name(n) in lock.packages]
+        if len(present) >= 2:
+            variants = [lock.packages[n].name for n in present]
+            headless = "opencv-python-headless" if any("opencv" in n for n in present) else None
+            fix = (
+                f"keep only {headless} (servers need no GUI); where a dependency pulls "
+                "another variant, pin that dependency to a release that uses the headless "
+                "build or install it with --no-deps"
+                if headless
+                else f"keep one of {', '.join(variants)}; they install the same module and "
+                "overwrite each other"
+            )
+            findings.append(
+                Finding(
+                    kind="exclusive",
+                    packages=tuple(variants),
+                    chains=tuple(_chain_text(lock, n) for n in present),
+                    message=f"{' and '.join(variants)} are both in the lock, and only one can work",
+                    fix=fix,
+                )
+            )
+
+    if policy.forbid_gui_opencv:
+        for gui in GUI_OPENCV:
+            if gui in lock.packages:
+                findings.append(
+                    Finding(
+                        kind="gui-opencv",
+                        packages=(gui,),
+                        chains=(_chain_text(lock, gui),),
+                        message=f"{gui} is OpenCV's GUI build: in a slim server image it fails "
+                        "to import without libGL.so.1 (libgl1)",
+                        fix=f"use {gui}-headless instead, or set forbid-gui-opencv = false "
+                        "in [tool.noxgrid.policy] if the image really has a display stack",
+                    )
+                )
+
+    budget = profile.size_budget
+    if budget is not None and installed_estimate is not None and installed_estimate > budget:
+        top = [f"{format_size(size):>9}  {name}" for name, size in largest[:10]]
+        findings.append(
+            Finding(
+                kind="budget",
+                packages=tuple(name for name, _ in largest[:10]),
+                chains=tuple(top),
+                message=f"the installed size is estimated at {format_size(installed_estimate)}, "
+                f"over the {format_size(budget)} budget of profile '{profile.name}'; "
+                "the ten largest:",
+                fix=f"drop or replace the largest packages, or raise size-budget in "
+                f"[tool.noxgrid.profile.{profile.name}]",
+            )
+        )
+    return findings

@@ -1,0 +1,358 @@
+"""How big a lock is before anything is downloaded.
+
+For each pinned package: the file uv would take for the cell's python and
+platform (among those whose hash the lock lists), its download size from the
+index's JSON simple API, and its installed size from the wheel's own zip
+directory, read with an HTTP range request (a few kB, not the wheel). Both
+answers are cached on disk: a release's files and a wheel's contents do not
+change. The pure part (which file, what estimate) is separate from the
+``PackageIndex`` that talks to the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from noxgrid.errors import NoxgridError
+from noxgrid.lockfile import Lock
+from noxgrid.reports import atomic_write
+
+_PLATFORM = re.compile(r"^(x86_64|aarch64)-manylinux_(\d+)_(\d+)$")
+# .pyc files are compiled at install; measured on the reference service's full
+# venv: 0.52 bytes of .pyc per byte of .py (docs/benchmarks.md, size section).
+PYC_PER_PY_BYTE = 0.52
+# A uv venv before any package: the interpreter link, activate scripts, pyvenv.cfg.
+VENV_BASE_BYTES = 40_000
+# Installed bytes per downloaded byte, for an sdist or a wheel whose directory
+# could not be read.
+FALLBACK_EXPANSION = 2.5
+
+
+class IndexUnavailable(NoxgridError):
+    """The package index could not answer."""
+
+    exit_code = 5
+
+
+def platform_tags(python: str, platform: str) -> list[Tag]:
+    """Wheel tags a CPython ``python`` on ``platform`` accepts, most specific first."""
+    match = _PLATFORM.match(platform)
+    if not match:
+        raise IndexUnavailable(
+            f"cannot size wheels for platform {platform!r}",
+            fix='use a platform of the form "x86_64-manylinux_2_28" in [tool.noxgrid] platform',
+        )
+    arch, major, minor = match.group(1), int(match.group(2)), int(match.group(3))
+    platforms = [f"manylinux_{major}_{m}_{arch}" for m in range(minor, 4, -1)]
+    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+    for glibc, name in legacy.items():
+        if major == 2 and minor >= glibc:
+            platforms.insert(platforms.index(f"manylinux_2_{glibc}_{arch}") + 1, f"{name}_{arch}")
+    version = tuple(int(part) for part in python.split("."))
+    interpreter = f"cp{version[0]}{version[1]}"
+    return [
+        *cpython_tags(version, abis=[interpreter], platforms=platforms),
+        *compatible_tags(version, interpreter, platforms),
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistFile:
+    """One file of a release on the index."""
+
+    filename: str
+    url: str
+    size: int
+    sha256: str
+
+
+def select_file(
+    files: Sequence[DistFile], tags: Sequence[Tag], hashes: Iterable[str] = ()
+) -> DistFile | None:
+    """The wheel uv would install (best tag), else the sdist; limited to the lock's hashes."""
+    allowed = {h.removeprefix("sha256:") for h in hashes}
+    candidates = [f for f in files if not allowed or f.sha256 in allowed]
+    rank = {tag: index for index, tag in enumerate(tags)}
+    best: tuple[int, DistFile] | None = None
+    for file in candidates:
+        if not file.filename.endswith(".whl"):
+            continue
+        try:
+            _, _, _, file_tags = parse_wheel_filename(file.filename)
+        except InvalidWheelFilename:
+            continue
+        score = min((rank[t] for t in file_tags if t in rank), default=None)
+        if score is not None and (best is None or score < best[0]):
+            best = (score, file)
+    if best is not None:
+        return best[1]
+    sdists = [f for f in candidates if f.filename.endswith((".tar.gz", ".zip"))]
+    return sdists[0] if sdists else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageSize:
+    """Download and installed size of one locked package."""
+
+    name: str
+    version: str
+    filename: str | None
+    download: int
+    installed: int
+    exact: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class SizeEstimate:
+    """A lock's sizes and the packages that could not be sized."""
+
+    packages: tuple[PackageSize, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def download(self) -> int:
+        """Bytes uv would download with an empty cache."""
+        return sum(p.download for p in self.packages)
+
+    @property
+    def installed(self) -> int:
+        """Estimated bytes of the venv once installed (bytecode included)."""
+        return VENV_BASE_BYTES + sum(p.installed for p in self.packages)
+
+    def largest(self, count: int = 10) -> list[tuple[str, int]]:
+        """(name==version, installed bytes), largest first."""
+        ordered = sorted(self.packages, key=lambda p: p.installed, reverse=True)
+        return [(f"{p.name}=={p.version}", p.installed) for p in ordered[:count]]
+
+
+def installed_bytes(contents: Mapping[str, int]) -> int:
+    """Installed size of a wheel from its members' sizes, plus the .pyc files compiled."""
+    py = sum(size for name, size in contents.items() if name.endswith(".py"))
+    return sum(contents.values()) + int(py * PYC_PER_PY_BYTE)
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where noxgrid caches index answers."""
+    env = os.environ if env is None else env
+    if env.get("NOXGRID_CACHE_DIR"):
+        return Path(env["NOXGRID_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "noxgrid"
+
+
+class _RangeReader(io.RawIOBase):
+    """A seekable read-only view of a remote file, fetched in ranges as zipfile asks."""
+
+    def __init__(self, url: str, size: int, timeout: float) -> None:
+        self.url, self.size, self.timeout = url, size, timeout
+        self.position = 0
+        self.blocks: dict[int, bytes] = {}
+        # zipfile starts from the end; one 64 kB tail answers most wheels at once.
+        tail_start = max(0, size - 65536)
+        self.blocks[tail_start] = self._fetch(tail_start, size - 1)
+
+    def _fetch(self, start: int, end: int) -> bytes:
+        request = urllib.request.Request(self.url, headers={"Range": f"bytes={start}-{end}"})
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            data: bytes = response.read()
+            if response.status != 206 and len(data) == self.size:
+                return data[start : end + 1]
+            return data
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = base + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def read(self, size: int = -1) -> bytes:
+        end = self.size if size < 0 else min(self.size, self.position + size)
+        for start, block in self.blocks.items():
+            if start <= self.position and end <= start + len(block):
+                data = block[self.position - start : end - start]
+                self.position = end
+                return data
+        data = self._fetch(self.position, end - 1) if end > self.position else b""
+        self.blocks[self.position] = data
+        self.position = end
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class PackageIndex:
+    """The index's JSON simple API and wheel directories, behind a disk cache."""
+
+    def __init__(
+        self,
+        url: str = "https://pypi.org/simple",
+        *,
+        cache: Path | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.cache = cache or cache_dir()
+        self.timeout = timeout
+        self._lock = threading.Lock()
+
+    def _cached(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _simple_json(self, key: str) -> dict[str, Any]:
+        """The JSON simple API page of one project, retried: many cells ask at once."""
+        request = urllib.request.Request(
+            f"{self.url}/{key}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+        )
+        for attempt in range(3):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    document: dict[str, Any] = json.load(response)
+                    return document
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                if attempt == 2:
+                    raise IndexUnavailable(
+                        f"the index {self.url} did not answer for {key}: {exc}",
+                        fix="check the network, or the index-url in [tool.noxgrid]",
+                    ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def release_files(self, name: str, version: str) -> list[DistFile]:
+        """The files of ``name==version`` (cached once fetched)."""
+        key = canonicalize_name(name)
+        index_key = hashlib.sha256(self.url.encode()).hexdigest()[:12]
+        path = self.cache / "index" / index_key / key / f"{version}.json"
+        cached = self._cached(path)
+        if cached is None:
+            document = self._simple_json(key)
+            wanted = Version(version)
+            cached = []
+            for entry in document.get("files", []):
+                if not _is_version(entry.get("filename", ""), wanted):
+                    continue
+                sha = (entry.get("hashes") or {}).get("sha256")
+                if sha and entry.get("size") is not None:
+                    cached.append(
+                        {
+                            "filename": entry["filename"],
+                            "url": entry["url"],
+                            "size": int(entry["size"]),
+                            "sha256": sha,
+                        }
+                    )
+            atomic_write(path, json.dumps(cached))
+        return [DistFile(**item) for item in cached]
+
+    def wheel_contents_size(self, file: DistFile) -> int | None:
+        """Installed bytes of a wheel, read from its zip directory (cached by hash)."""
+        path = self.cache / "wheels" / f"{file.sha256}.json"
+        cached = self._cached(path)
+        if cached is not None:
+            return int(cached["installed"])
+        contents = None
+        for _attempt in range(3):  # many cells size at once: a dropped connection is likely
+            try:
+                reader = _RangeReader(file.url, file.size, self.timeout)
+                with zipfile.ZipFile(reader) as archive:
+                    contents = {info.filename: info.file_size for info in archive.infolist()}
+                break
+            except zipfile.BadZipFile:
+                return None
+            except (urllib.error.URLError, OSError, ValueError):
+                continue
+        if contents is None:
+            return None
+        installed = installed_bytes(contents)
+        atomic_write(path, json.dumps({"installed": installed, "files": len(contents)}))
+        return installed
+
+    def size_of(
+        self, name: str, version: str, hashes: Sequence[str], tags: Sequence[Tag]
+    ) -> PackageSize | None:
+        """The sizes of one locked package, or None when the index has no matching file."""
+        files = self.release_files(name, version)
+        chosen = select_file(files, tags, hashes)
+        if chosen is None:
+            return None
+        installed = None
+        if chosen.filename.endswith(".whl"):
+            installed = self.wheel_contents_size(chosen)
+        exact = installed is not None
+        if installed is None:
+            installed = int(chosen.size * FALLBACK_EXPANSION)
+        return PackageSize(
+            name=name,
+            version=version,
+            filename=chosen.filename,
+            download=chosen.size,
+            installed=installed,
+            exact=exact,
+        )
+
+    def estimate(self, lock: Lock, python: str, platform: str) -> SizeEstimate:
+        """Sizes of every package of ``lock`` for ``python`` on ``platform``."""
+        tags = platform_tags(python, platform)
+        packages = list(lock.packages.values())
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="index") as pool:
+            results = list(
+                pool.map(
+                    lambda p: (p, _try_size(self, p.name, p.version, p.hashes, tags)), packages
+                )
+            )
+        sized = tuple(size for _, size in results if size is not None)
+        unknown = tuple(f"{p.name}=={p.version}" for p, size in results if size is None)
+        return SizeEstimate(packages=sized, unknown=unknown)
+
+
+def _try_size(
+    index: PackageIndex, name: str, version: str, hashes: Sequence[str], tags: Sequence[Tag]
+) -> PackageSize | None:
+    try:
+        return index.size_of(name, version, hashes, tags)
+    except IndexUnavailable:
+        return None
+
+
+def _is_version(filename: str, wanted: Version) -> bool:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1] == wanted
+        return parse_sdist_filename(filename)[1] == wanted
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return False
