@@ -3,8 +3,9 @@
 Compares, in one run and interleaved round by round:
 
 * floor      - the three bare pytest runs side by side (venvs made beforehand)
-* noxgrid    - ``noxgrid run -j 3``: finds interpreters, verifies each venv
-               against its requirements (uv --exact), runs the suite; and the
+* noxgrid    - ``noxgrid run -j 3``: finds interpreters, checks each lock is
+               fresh and passes policy, verifies each venv against its lock
+               (uv --exact), runs the suite; and the
                same cells as nox sessions, ``nox -s ci-lean -j 3``
 * tox-uv     - tox 4 + tox-uv, ``tox p`` on the project's own tox.ini
 * nox+pip    - plain nox with its default virtualenv + pip, ``-j 3``
@@ -187,6 +188,8 @@ def main() -> None:
         "nox + pip, -j 3": [py, "-m", "nox", "-f", "noxfile_pip.py", "-j", "3"],
         "nox + uv, -j 3 -R": [py, "-m", "nox", "-f", "noxfile_uv.py", "-j", "3", "-R"],
     }
+    # noxgrid cells install from their lock: write the three locks once.
+    sh([py, "-m", "noxgrid", "lock"], project, env)
     print("warming up (first runs fill the caches and make the venvs)...", flush=True)
     for argv in tools.values():
         sh(argv, project, env)
@@ -241,9 +244,9 @@ def main() -> None:
             "|---|---|---|---|---|",
             *rows,
             "",
-            f"Versions: {versions}. noxgrid re-checks every venv against its requirement "
-            "files on each run (`uv pip install --exact --offline`, the project named rather "
-            "than rebuilt); `nox -R` skips installs without checking them; tox reuses an env "
+            f"Versions: {versions}. noxgrid checks each cell's lock (fresh, policy, budget) "
+            "and re-checks every venv against it on each run (`uv pip install --exact "
+            "--offline -r <lock>`, the project named rather than rebuilt); `nox -R` skips installs without checking them; tox reuses an env "
             "whose declared deps did not change.",
         ]
     )

@@ -78,7 +78,21 @@ def register(project: str | Path | None = None) -> list[str]:
         if not cells:
             continue
         names.append(_register_profile(config, profile, cells))
+    names.append(_register_lock(config))
     return names
+
+
+def _register_lock(config: Config) -> str:
+    def lock(session: nox.Session) -> None:
+        """Write every cell's lock (`nox -s lock -- PATTERN` for some); `-- --check` checks."""
+        from noxgrid.cli import main
+
+        code = main(["lock", "-C", str(config.pyproject), *session.posargs])
+        if code:
+            session.error(f"noxgrid lock exited with {code}")
+
+    nox.session(name="lock", python=False, default=False, tags=["lock"])(lock)
+    return "lock"
 
 
 def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> str:
@@ -110,7 +124,7 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
             session.error("; ".join(failed))
 
     name = f"ci-{profile}"
-    cell_session.__doc__ = f"noxgrid cell of profile '{profile}': interpreter, venv, install, suite"
+    cell_session.__doc__ = f"noxgrid cell of profile '{profile}': interpreter, lock, venv, install, suite"
     registered = nox.session(
         name=name,
         python=pythons,

@@ -37,13 +37,24 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from noxgrid.errors import NoxgridError
-from noxgrid.lockfile import Lock
+from noxgrid.lockfile import Lock, LockedPackage
 from noxgrid.reports import atomic_write
 
 _PLATFORM = re.compile(r"^(x86_64|aarch64)-manylinux_(\d+)_(\d+)$")
-# .pyc files are compiled at install; measured on the reference service's full
-# venv: 0.52 bytes of .pyc per byte of .py (docs/benchmarks.md, size section).
-PYC_PER_PY_BYTE = 0.52
+# .pyc files are compiled at install. Bytes of .pyc per byte of .py, measured
+# in the reference service's venvs (docs/benchmarks.md, size section): 0.77 on
+# 3.9 and 3.10; 1.13 (lean) and 1.24 (full) on 3.11, whose bytecode is larger.
+PYC_PER_PY_BYTE = {(3, 9): 0.77, (3, 10): 0.77, (3, 11): 1.18}
+
+
+def pyc_factor(python: str) -> float:
+    """Bytes of compiled bytecode per byte of source for ``python``."""
+    version = tuple(int(part) for part in python.split(".")[:2])
+    if version in PYC_PER_PY_BYTE:
+        return PYC_PER_PY_BYTE[version]
+    return PYC_PER_PY_BYTE[(3, 9)] if version < (3, 9) else PYC_PER_PY_BYTE[(3, 11)]
+
+
 # A uv venv before any package: the interpreter link, activate scripts, pyvenv.cfg.
 VENV_BASE_BYTES = 40_000
 # Installed bytes per downloaded byte, for an sdist or a wheel whose directory
@@ -148,10 +159,9 @@ class SizeEstimate:
         return [(f"{p.name}=={p.version}", p.installed) for p in ordered[:count]]
 
 
-def installed_bytes(contents: Mapping[str, int]) -> int:
-    """Installed size of a wheel from its members' sizes, plus the .pyc files compiled."""
-    py = sum(size for name, size in contents.items() if name.endswith(".py"))
-    return sum(contents.values()) + int(py * PYC_PER_PY_BYTE)
+def installed_bytes(total: int, py: int, python: str) -> int:
+    """Installed size of a wheel: its members (``total``), plus bytecode for ``py`` bytes."""
+    return total + int(py * pyc_factor(python))
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -279,12 +289,15 @@ class PackageIndex:
             atomic_write(path, json.dumps(cached))
         return [DistFile(**item) for item in cached]
 
-    def wheel_contents_size(self, file: DistFile) -> int | None:
-        """Installed bytes of a wheel, read from its zip directory (cached by hash)."""
+    def wheel_contents_size(self, file: DistFile) -> tuple[int, int] | None:
+        """(bytes of all members, bytes of .py members) of a wheel, from its zip directory.
+
+        Cached by the wheel's hash; None when the directory cannot be read.
+        """
         path = self.cache / "wheels" / f"{file.sha256}.json"
         cached = self._cached(path)
-        if cached is not None:
-            return int(cached["installed"])
+        if cached is not None and "total" in cached:
+            return int(cached["total"]), int(cached["py"])
         contents = None
         for _attempt in range(3):  # many cells size at once: a dropped connection is likely
             try:
@@ -298,24 +311,27 @@ class PackageIndex:
                 continue
         if contents is None:
             return None
-        installed = installed_bytes(contents)
-        atomic_write(path, json.dumps({"installed": installed, "files": len(contents)}))
-        return installed
+        total = sum(contents.values())
+        py = sum(size for name, size in contents.items() if name.endswith(".py"))
+        atomic_write(path, json.dumps({"total": total, "py": py, "files": len(contents)}))
+        return total, py
 
     def size_of(
-        self, name: str, version: str, hashes: Sequence[str], tags: Sequence[Tag]
+        self, name: str, version: str, hashes: Sequence[str], tags: Sequence[Tag], python: str
     ) -> PackageSize | None:
         """The sizes of one locked package, or None when the index has no matching file."""
         files = self.release_files(name, version)
         chosen = select_file(files, tags, hashes)
         if chosen is None:
             return None
-        installed = None
+        contents = None
         if chosen.filename.endswith(".whl"):
-            installed = self.wheel_contents_size(chosen)
-        exact = installed is not None
-        if installed is None:
+            contents = self.wheel_contents_size(chosen)
+        exact = contents is not None
+        if contents is None:
             installed = int(chosen.size * FALLBACK_EXPANSION)
+        else:
+            installed = installed_bytes(*contents, python)
         return PackageSize(
             name=name,
             version=version,
@@ -330,21 +346,17 @@ class PackageIndex:
         tags = platform_tags(python, platform)
         packages = list(lock.packages.values())
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="index") as pool:
-            results = list(
-                pool.map(
-                    lambda p: (p, _try_size(self, p.name, p.version, p.hashes, tags)), packages
-                )
-            )
+            results = list(pool.map(lambda p: (p, _try_size(self, p, tags, python)), packages))
         sized = tuple(size for _, size in results if size is not None)
         unknown = tuple(f"{p.name}=={p.version}" for p, size in results if size is None)
         return SizeEstimate(packages=sized, unknown=unknown)
 
 
 def _try_size(
-    index: PackageIndex, name: str, version: str, hashes: Sequence[str], tags: Sequence[Tag]
+    index: PackageIndex, package: LockedPackage, tags: Sequence[Tag], python: str
 ) -> PackageSize | None:
     try:
-        return index.size_of(name, version, hashes, tags)
+        return index.size_of(package.name, package.version, package.hashes, tags, python)
     except IndexUnavailable:
         return None
 

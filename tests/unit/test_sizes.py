@@ -66,9 +66,10 @@ def test_unknown_platform_is_a_clear_error():
         platform_tags("3.11", "windows")
 
 
-def test_installed_bytes_adds_the_compiled_bytecode():
-    contents = {"pkg/__init__.py": 1000, "pkg/_core.so": 5000, "pkg-1.dist-info/RECORD": 100}
-    assert installed_bytes(contents) == 6100 + int(1000 * PYC_PER_PY_BYTE)
+def test_installed_bytes_adds_the_compiled_bytecode_of_the_python_version():
+    assert installed_bytes(6100, 1000, "3.9") == 6100 + int(1000 * PYC_PER_PY_BYTE[(3, 9)])
+    assert installed_bytes(6100, 1000, "3.11") == 6100 + int(1000 * PYC_PER_PY_BYTE[(3, 11)])
+    assert installed_bytes(6100, 1000, "3.13") == installed_bytes(6100, 1000, "3.11")
 
 
 def test_estimate_totals_and_largest():
@@ -110,7 +111,7 @@ def test_estimate_a_lock(tmp_path):
     index = OfflineIndex(
         tmp_path,
         {"numpy": FILES, "oldpkg": [dist("oldpkg-0.1.tar.gz", "s9", 1000)]},
-        {"s1": 40_000},
+        {"s1": (40_000, 0)},
     )
     estimate = index.estimate(lock, "3.11", "x86_64-manylinux_2_28")
     assert estimate.unknown == ("ghost==1.0",)

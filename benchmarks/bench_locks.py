@@ -1,0 +1,124 @@
+"""Locking the reference service's 12 cells, checking them, and how good the size estimate is.
+
+* ``noxgrid lock`` of every cell with warm caches (uv's and noxgrid's index cache)
+* ``noxgrid lock --check`` (offline)
+* with ``--sizes``: run every cell (``noxgrid run -j 2``), then set each cell's
+  installed-size estimate (from its lock, made before any download) beside the
+  venv size measured after the install
+
+Writes the results into docs/benchmarks.md.
+
+    pip install -e .
+    python benchmarks/bench_locks.py --rounds 3 --sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SERVICE = REPO / "examples" / "service"
+MARK = "bench:locks"
+
+
+def timed(argv: list[str], *, ok: tuple[int, ...] = (0,)) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=SERVICE, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in ok:
+        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--sizes",
+        action="store_true",
+        help="also run every cell and compare estimated with measured sizes",
+    )
+    parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    py = sys.executable
+    locks = SERVICE / "requirements" / "locks"
+    before = {p.name: p.read_text() for p in locks.glob("*.txt")}
+    timed([py, "-m", "noxgrid", "lock"])  # warm-up: fills the caches
+    lock_times = [timed([py, "-m", "noxgrid", "lock"]) for _ in range(args.rounds)]
+    check_times = [timed([py, "-m", "noxgrid", "lock", "--check"]) for _ in range(args.rounds * 3)]
+    changed = sorted(n for n, text in before.items() if (locks / n).read_text() != text)
+
+    lines = [
+        "## Locks of the reference service (12 cells)",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores "
+        f"({platform.machine()}, Python {platform.python_version()}). Command:",
+        "",
+        "```",
+        f"python benchmarks/bench_locks.py --rounds {args.rounds}"
+        + (" --sizes" if args.sizes else ""),
+        "```",
+        "",
+        "| what | median | range |",
+        "|---|---|---|",
+        f"| `noxgrid lock` (12 cells, 4 at a time, warm uv and index caches) "
+        f"| {statistics.median(lock_times):.2f} s "
+        f"| {min(lock_times):.2f}-{max(lock_times):.2f} s |",
+        f"| `noxgrid lock --check` (offline) | {statistics.median(check_times):.2f} s "
+        f"| {min(check_times):.2f}-{max(check_times):.2f} s |",
+        "",
+        "Relocking changed "
+        + (", ".join(changed) if changed else "no lock")
+        + " (new releases on PyPI since the committed locks were written, if any).",
+    ]
+    if args.sizes:
+        timed([py, "-m", "noxgrid", "run", "-q", "-j", "2"])
+        rows = []
+        for cell_report in sorted((SERVICE / ".noxgrid" / "reports").glob("*.json")):
+            data = json.loads(cell_report.read_text())
+            estimate, measured = data.get("size_estimate"), data.get("venv_size")
+            if not estimate or not measured:
+                continue
+            error = (estimate - measured) / measured * 100
+            rows.append(
+                f"| {data['cell']['id']} | {estimate / 1e6:.1f} MB "
+                f"| {measured / 1e6:.1f} MB | {error:+.1f} % |"
+            )
+        lines += [
+            "",
+            "Installed-size estimate (from the lock header, made from the index before "
+            "any download) against the venv measured after `noxgrid run -j 2`:",
+            "",
+            "| cell | estimate | measured venv | error |",
+            "|---|---|---|---|",
+            *rows,
+        ]
+    section = "\n".join(lines)
+    print(section)
+    start, end = f"<!-- {MARK}:start -->", f"<!-- {MARK}:end -->"
+    text = args.write.read_text()
+    block = f"{start}\n{section}\n{end}"
+    if start in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    temporary = args.write.with_suffix(".md.tmp")
+    temporary.write_text(text)
+    temporary.replace(args.write)
+
+
+if __name__ == "__main__":
+    main()
