@@ -246,8 +246,9 @@ def main() -> None:
             "",
             f"Versions: {versions}. noxgrid checks each cell's lock (fresh, policy, budget) "
             "and re-checks every venv against it on each run (`uv pip install --exact "
-            "--offline -r <lock>`, the project named rather than rebuilt); `nox -R` skips installs without checking them; tox reuses an env "
-            "whose declared deps did not change.",
+            "--offline -r <lock>`, the project named rather than rebuilt); `nox -R` skips "
+            "installs without checking them; tox reuses an env whose declared deps did not "
+            "change.",
         ]
     )
     print("\n" + section)
