@@ -124,7 +124,9 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
             session.error("; ".join(failed))
 
     name = f"ci-{profile}"
-    cell_session.__doc__ = f"noxgrid cell of profile '{profile}': interpreter, lock, venv, install, suite"
+    cell_session.__doc__ = (
+        f"noxgrid cell of profile '{profile}': interpreter, lock, venv, install, suite"
+    )
     registered = nox.session(
         name=name,
         python=pythons,

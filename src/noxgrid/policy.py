@@ -87,16 +87,22 @@ def evaluate(
     findings: list[Finding] = []
     names = sorted(lock.packages)
 
-    # Forbidden packages, grouped by what pulled them in (15 nvidia-* wheels
-    # from one torch make one finding, not fifteen).
+    # Forbidden packages, grouped by the allowed package that pulled them in:
+    # torch's twenty CUDA wheels (some pulled through each other) are one finding.
+    def forbidden(name: str) -> bool:
+        key = canonicalize_name(name)
+        return any(
+            fnmatch.fnmatchcase(key, canonicalize_name(p)) or fnmatch.fnmatchcase(key, p)
+            for p in accelerator.forbid
+        )
+
     groups: dict[tuple[str, ...], list[str]] = {}
     for name in names:
-        if any(
-            fnmatch.fnmatchcase(name, canonicalize_name(p)) or fnmatch.fnmatchcase(name, p)
-            for p in accelerator.forbid
-        ):
-            above = tuple(lock.chain(name)[1:])
-            groups.setdefault(above, []).append(lock.packages[name].name)
+        if forbidden(name):
+            pulled_by = lock.chain(name)[1:]
+            while len(pulled_by) > 1 and forbidden(pulled_by[0]):
+                pulled_by = pulled_by[1:]
+            groups.setdefault(tuple(pulled_by), []).append(lock.packages[name].name)
     for above, members in groups.items():
         shown = ", ".join(members[:6]) + (
             f" and {len(members) - 6} more" if len(members) > 6 else ""
