@@ -265,8 +265,16 @@ def lock_cells(
             on_done(outcome)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="lock") as pool:
-        return list(pool.map(one, cells))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="lock")
+    try:
+        outcomes = list(pool.map(one, cells))
+    except KeyboardInterrupt:
+        # Stop the resolutions under way; no lock is half-written (atomic writes).
+        pool.shutdown(wait=False, cancel_futures=True)
+        runner.stop_all()
+        raise
+    pool.shutdown()
+    return outcomes
 
 
 def describe(outcome: LockOutcome) -> str:
