@@ -306,6 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("noxgrid: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`noxgrid lock | head`): stop quietly, as cat does.
+        sys.stderr.close()
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover
