@@ -31,6 +31,8 @@ import tarfile
 import time
 from pathlib import Path
 
+from markdown_section import write_section
+
 from noxgrid.interpreters import find_interpreter
 from noxgrid.uv import find_uv
 
@@ -130,20 +132,6 @@ def prepare(env: dict[str, str]) -> Path:
 def version_of(argv: list[str], cwd: Path | None = None) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=cwd)
     return (done.stdout or done.stderr).strip().splitlines()[0]
-
-
-def write_markdown(path: Path, section: str) -> None:
-    start, end = f"<!-- {MARK}:start -->", f"<!-- {MARK}:end -->"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{start}\n{section}\n{end}"
-    if start in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    temporary = path.with_suffix(".md.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
 
 
 def main() -> None:
@@ -252,7 +240,7 @@ def main() -> None:
         ]
     )
     print("\n" + section)
-    write_markdown(args.write, section)
+    write_section(args.write, MARK, section)
     print(f"\nwrote {args.write}")
 
 

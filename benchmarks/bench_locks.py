@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from markdown_section import write_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SERVICE = REPO / "examples" / "service"
@@ -107,17 +109,7 @@ def main() -> None:
         ]
     section = "\n".join(lines)
     print(section)
-    start, end = f"<!-- {MARK}:start -->", f"<!-- {MARK}:end -->"
-    text = args.write.read_text()
-    block = f"{start}\n{section}\n{end}"
-    if start in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    temporary = args.write.with_suffix(".md.tmp")
-    temporary.write_text(text)
-    temporary.replace(args.write)
+    write_section(args.write, MARK, section)
 
 
 if __name__ == "__main__":
