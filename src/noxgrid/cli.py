@@ -17,6 +17,7 @@ from pathlib import Path
 
 from noxgrid import __version__
 from noxgrid.config import Config, load_config
+from noxgrid.docker import TEMPLATE
 from noxgrid.errors import CellFailed, LockOutdated, NoxgridError
 from noxgrid.interpreters import find_interpreter
 from noxgrid.locking import check_locks, describe, lock_cells, refresh_command
@@ -105,6 +106,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "-q", "--quiet", action="store_true", help="do not stream the commands' output"
     )
+    run.add_argument(
+        "--no-docker",
+        action="store_true",
+        help="skip the image and smoke stages (the report says so); also NOXGRID_NO_DOCKER=1",
+    )
+
+    image = commands.add_parser(
+        "image",
+        help="build, check and smoke-test the Docker image of each cell",
+        description="For each selected cell: check its lock, build the profile's target of "
+        "the Dockerfile with the cell's build arguments (BuildKit), check the image (size "
+        "budget, non-root user, labels, nothing .dockerignore keeps out), start it with the "
+        "declared environment and wait for the health endpoint. Containers are always "
+        "removed; a failed start saves the container's log in the reports folder.",
+    )
+    _add_project(image)
+    image.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to build")
+    image.add_argument("-q", "--quiet", action="store_true", help="do not stream build output")
+
+    dockerfile = commands.add_parser(
+        "dockerfile",
+        help="print noxgrid's Dockerfile template",
+        description="Print the Dockerfile template (one target per profile, uv in a builder "
+        "stage, the lock installed with hashes in a cached layer, the app copied last, a "
+        "non-root user, labels, HEALTHCHECK): noxgrid dockerfile > docker/Dockerfile",
+    )
+    del dockerfile  # no options
 
     lock = commands.add_parser(
         "lock",
@@ -163,11 +191,18 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """``noxgrid run``."""
+def docker_wanted(flag: bool, env: dict[str, str] | None = None) -> bool:
+    """False when --no-docker was given or NOXGRID_NO_DOCKER=1 is set."""
+    env = dict(os.environ) if env is None else env
+    return not flag and env.get("NOXGRID_NO_DOCKER", "") not in ("1", "true", "yes")
+
+
+def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
+    """``noxgrid run`` (and ``noxgrid image``, which runs only lock, image and smoke)."""
     config, matrix = _load(args)
     selected = matrix.select(args.patterns)
-    jobs = max(1, args.jobs)
+    jobs = max(1, getattr(args, "jobs", 1))
+    docker = docker_wanted(getattr(args, "no_docker", False))
     progress = PlainProgress(stream_output=not args.quiet, prefix_output=jobs > 1)
     runner = Runner()
     start = time.perf_counter()
@@ -177,7 +212,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         results = list(
             pool.map(
-                lambda cell: run_cell(config, cell, progress=progress, runner=runner), selected
+                lambda cell: run_cell(
+                    config, cell, progress=progress, runner=runner, docker=docker, only=only
+                ),
+                selected,
             )
         )
     except KeyboardInterrupt:
@@ -279,9 +317,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 1 if any(result.status is Status.FAILED for result in results) else 0
 
 
+def cmd_image(args: argparse.Namespace) -> int:
+    """``noxgrid image``."""
+    return cmd_run(args, only=("lock", "image", "smoke"))
+
+
+def cmd_dockerfile(args: argparse.Namespace) -> int:
+    """``noxgrid dockerfile``."""
+    sys.stdout.write(TEMPLATE.read_text(encoding="utf-8"))
+    return 0
+
+
 HANDLERS = {
     "matrix": cmd_matrix,
     "run": cmd_run,
+    "image": cmd_image,
+    "dockerfile": cmd_dockerfile,
     "lock": cmd_lock,
     "interpreters": cmd_interpreters,
     "report": cmd_report,

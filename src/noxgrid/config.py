@@ -112,6 +112,9 @@ class Docker:
     image: str | None = None
     health: Health = field(default_factory=Health)
     env: tuple[tuple[str, str], ...] = ()
+    command: str | None = None
+    base_image_map: tuple[tuple[str, str], ...] = ()
+    source: str | None = None
 
 
 # Packages of which at most one may be installed: each pair clobbers the
@@ -511,6 +514,9 @@ def _docker(reader: _Table) -> Docker:
         image=table.optional_string("image", None),
         health=health,
         env=tuple(sorted(table.str_map("env").items())),
+        command=table.optional_string("command", None),
+        base_image_map=tuple(table.str_map("base-image-map").items()),
+        source=table.optional_string("source", None),
     )
     table.done()
     return docker

@@ -15,6 +15,7 @@ listed) and a pass-through backend once expanded; both live in
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,9 +116,12 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
         else:
             chosen = [Cell(python=str(session.python), accelerator=accelerator, profile=profile)]
         failed = []
+        docker = "--no-docker" not in session.posargs and os.environ.get(
+            "NOXGRID_NO_DOCKER", ""
+        ) not in ("1", "true", "yes")
         with sigterm_as_interrupt():
             for cell in chosen:
-                result = run_cell(config, cell, progress=PlainProgress())
+                result = run_cell(config, cell, progress=PlainProgress(), docker=docker)
                 if result.status is Status.FAILED:
                     failed.append(f"cell {cell.id} failed at {result.first_error}")
         if failed:

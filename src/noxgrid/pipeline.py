@@ -14,7 +14,9 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -22,6 +24,15 @@ from typing import IO
 from packaging.utils import canonicalize_name
 
 from noxgrid.config import Config
+from noxgrid.docker import (
+    DOCKERIGNORE,
+    Docker,
+    base_image,
+    build_args,
+    git_revision,
+    image_problems,
+    image_tag,
+)
 from noxgrid.errors import NoxgridError
 from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest
 from noxgrid.interpreters import Interpreter, find_interpreter
@@ -44,6 +55,10 @@ class StageFailure(Exception):
     """Raised inside a stage: ends it as failed with this detail."""
 
 
+class StageSkipped(Exception):
+    """Raised inside a stage: ends it as skipped, with this reason."""
+
+
 @dataclass
 class CellRun:
     """The state one cell's stages share while they run."""
@@ -58,6 +73,9 @@ class CellRun:
     notes: list[str] = field(default_factory=list)
     logs: dict[str, Path] = field(default_factory=dict)
     lock: Lock | None = None
+    docker_enabled: bool = True
+    docker: Docker | None = None
+    image_size: int | None = None
 
     @property
     def venv(self) -> Path:
@@ -113,8 +131,14 @@ def run_cell(
     progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
     uv: Uv | None = None,
+    docker: bool = True,
+    only: Sequence[str] | None = None,
 ) -> CellResult:
-    """Run every stage of ``cell`` and write its report; never raises for a failed stage."""
+    """Run the stages of ``cell`` and write its report; never raises for a failed stage.
+
+    ``docker=False`` skips the image and smoke stages (saying so in the report);
+    ``only`` runs just the named stages (``noxgrid image`` runs lock, image, smoke).
+    """
     state = CellRun(
         config=config,
         cell=cell,
@@ -122,6 +146,7 @@ def run_cell(
         progress=progress or SilentProgress(),
         env=os.environ if env is None else env,
         uv=uv,
+        docker_enabled=docker,
     )
     stages: list[tuple[str, str, Callable[[CellRun], str]]] = [
         ("interpreter", f"find Python {cell.python}", _stage_interpreter),
@@ -133,7 +158,11 @@ def run_cell(
         ("venv", f"virtual environment {_relative(state.venv, config.root)}", _stage_venv),
         ("install", "the lock (hashes required) and the project", _stage_install),
         ("suite", " ".join(config.suite.command), _stage_suite),
+        ("image", f"build target '{cell.profile}' of {config.docker.dockerfile}", _stage_image),
+        ("smoke", f"start the image, wait for {config.docker.health.path}", _stage_smoke),
     ]
+    if only is not None:
+        stages = [stage for stage in stages if stage[0] in only]
     with _cell_lock(config.venvs_dir / f".{cell.id}.lock", state):
         return _run_stages(state, stages)
 
@@ -184,6 +213,9 @@ def _run_stages(
         try:
             detail = stage(state)
             status = Status.PASSED
+        except StageSkipped as exc:
+            detail = str(exc)
+            status = Status.SKIPPED
         except (StageFailure, NoxgridError) as exc:
             detail = str(exc)
             status = Status.FAILED
@@ -211,6 +243,7 @@ def _run_stages(
         interpreter=str(state.interpreter.path) if state.interpreter else None,
         venv_size=venv_size,
         size_estimate=state.lock.header_bytes("installed-bytes") if state.lock else None,
+        image_size=state.image_size,
         notes=tuple(state.notes),
     )
     write_cell_report(cell_result, config.reports_dir)
@@ -515,3 +548,131 @@ def _last_line(output: str) -> str:
 def _failure(what: str, returncode: int, output: str) -> str:
     tail = "\n".join(output.strip().splitlines()[-15:])
     return f"{what} exited with {returncode}" + (f"\n{tail}" if tail else "")
+
+
+def _docker_for(state: CellRun) -> Docker:
+    if not state.docker_enabled:
+        raise StageSkipped("skipped: --no-docker")
+    if state.config.docker.image is None:
+        raise StageSkipped("skipped: no image declared ([tool.noxgrid.docker] image)")
+    if state.docker is None:
+        state.docker = Docker.find(state.runner, state.env)
+    return state.docker
+
+
+def _stage_image(state: CellRun) -> str:
+    docker = _docker_for(state)
+    config, cell = state.config, state.cell
+    dockerfile = config.root / config.docker.dockerfile
+    if not dockerfile.is_file():
+        raise StageFailure(
+            f"{dockerfile} does not exist; fix: `noxgrid dockerfile > {config.docker.dockerfile}`"
+            " writes noxgrid's template, or set dockerfile in [tool.noxgrid.docker]"
+        )
+    ignore = config.root / ".dockerignore"
+    if not ignore.exists():
+        ignore.write_text("\n".join(DOCKERIGNORE) + "\n", encoding="utf-8")
+        state.note(f"wrote {ignore.name} (there was none): {', '.join(DOCKERIGNORE)}")
+    lock = state.lock or read_lock(lock_path(config, cell))
+    base = base_image(config, cell, state.env)
+    tag = image_tag(config, cell)
+    args = build_args(
+        config, cell, base=base, lock_sha256=lock.digest or "", revision=git_revision(config.root)
+    )
+    with state.log("image") as sink:
+        outcome = docker.build(
+            config.root,
+            dockerfile=dockerfile,
+            target=cell.profile,
+            tag=tag,
+            args=args,
+            sink=sink,
+            timeout=config.suite.timeout,
+        )
+    if not outcome.ok:
+        raise StageFailure(_failure("docker build", outcome.returncode, outcome.output))
+    inspect = docker.inspect_image(tag)
+    state.image_size = int(inspect.get("Size", 0))
+    problems = image_problems(
+        inspect,
+        cell=cell,
+        budget=config.profiles[cell.profile].size_budget,
+        app_entries=docker.list_app(tag),
+    )
+    if problems:
+        raise StageFailure(f"the image {tag} fails its checks:\n- " + "\n- ".join(problems))
+    return (
+        f"{tag} from {base}: {format_size(state.image_size)}, non-root, labelled, "
+        f"built in {outcome.duration:.1f}s"
+    )
+
+
+def _stage_smoke(state: CellRun) -> str:
+    docker = _docker_for(state)
+    config, cell = state.config, state.cell
+    health = config.docker.health
+    tag = image_tag(config, cell)
+    accelerator = config.accelerators[cell.accelerator]
+    extra = list(accelerator.run_args)
+    present, why = detect_gpu(state.env)
+    if extra and not present:
+        state.note(f"started without {' '.join(extra)}: no GPU on this machine ({why})")
+        extra = []
+    name = f"noxgrid-{cell.id}-{os.getpid()}"
+    container = docker.run_detached(
+        tag,
+        name=name,
+        port=health.port,
+        env=dict(config.docker.env),
+        labels={"io.noxgrid.smoke": cell.id},
+        extra=extra,
+    )
+    try:
+        port = docker.host_port(container, health.port)
+        url = f"http://127.0.0.1:{port}{health.path}"
+        start = time.monotonic()
+        last = "no answer yet"
+        while time.monotonic() - start < health.timeout:
+            status, code = docker.state(container)
+            if status in ("exited", "dead"):
+                raise StageFailure(
+                    _smoke_failure(
+                        state,
+                        docker,
+                        container,
+                        f"the container exited with {code} after {time.monotonic() - start:.1f}s",
+                    )
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return (
+                            f"{url} answered 200 after {time.monotonic() - start:.1f}s "
+                            f"(container {name}, removed)"
+                        )
+                    last = f"HTTP {response.status}"
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code}"
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(getattr(exc, "reason", exc))
+            time.sleep(0.5)
+        raise StageFailure(
+            _smoke_failure(
+                state,
+                docker,
+                container,
+                f"{url} did not answer 200 within {health.timeout:.0f}s (last: {last})",
+            )
+        )
+    finally:
+        docker.remove(container)
+
+
+def _smoke_failure(state: CellRun, docker: Docker, container: str, what: str) -> str:
+    logs = docker.logs(container)
+    path = log_path(state.config.reports_dir, state.cell.id, "smoke")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(logs, encoding="utf-8")
+    state.logs["smoke"] = path
+    tail = "\n".join(logs.strip().splitlines()[-15:])
+    return f"{what}; the container's log is in {path}:\n{tail}"

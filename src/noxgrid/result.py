@@ -60,6 +60,7 @@ class CellResult:
     interpreter: str | None = None
     venv_size: int | None = None
     size_estimate: int | None = None
+    image_size: int | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -87,6 +88,7 @@ class CellResult:
             "interpreter": self.interpreter,
             "venv_size": self.venv_size,
             "size_estimate": self.size_estimate,
+            "image_size": self.image_size,
             "notes": list(self.notes),
             "stages": [stage.as_dict() for stage in self.stages],
         }
@@ -105,6 +107,7 @@ class CellResult:
             interpreter=data.get("interpreter"),
             venv_size=data.get("venv_size"),
             size_estimate=data.get("size_estimate"),
+            image_size=data.get("image_size"),
             notes=tuple(data.get("notes", ())),
         )
 

@@ -112,8 +112,11 @@ def run(root, env, cell_id="3.10-cpu-lean", runner=None):
 def test_stages_run_in_order_and_the_report_is_written(project):
     root, env = project
     config, runner, result = run(root, env)
-    assert [s.name for s in result.stages] == ["interpreter", "lock", "venv", "install", "suite"]
+    assert [s.name for s in result.stages] == [
+        "interpreter", "lock", "venv", "install", "suite", "image", "smoke"]
     assert result.status is Status.PASSED
+    assert result.stages[5].status is Status.SKIPPED
+    assert result.stages[5].detail == "skipped: no image declared ([tool.noxgrid.docker] image)"
     argvs = [c.argv for c in runner.commands]
     assert argvs[0][:2] == ("uv", "venv") and "--clear" in argvs[0]
     assert argvs[1][:3] == ("uv", "pip", "sync") and "--require-hashes" in argvs[1]
@@ -128,7 +131,8 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert data["status"] == "passed" and data["stages"][4]["detail"] == "3 passed in 0.1s"
     assert data["size_estimate"] == 20_000_000
     suite = ET.parse(config.reports_dir / "3.10-cpu-lean.xml").getroot().find("testsuite")
-    assert suite.get("name") == "3.10-cpu-lean" and suite.get("tests") == "5"
+    assert suite.get("name") == "3.10-cpu-lean" and suite.get("tests") == "7"
+    assert suite.get("skipped") == "2"
     assert (
         config.reports_dir / "logs" / "3.10-cpu-lean.suite.log"
     ).read_text() == "3 passed in 0.1s\n"
@@ -177,6 +181,8 @@ def test_a_failed_install_skips_the_suite_and_fails_the_cell(project):
         Status.PASSED,
         Status.PASSED,
         Status.FAILED,
+        Status.SKIPPED,
+        Status.SKIPPED,
         Status.SKIPPED,
     ]
     assert "boom: it broke" in result.stages[3].detail

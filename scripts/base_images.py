@@ -1,0 +1,133 @@
+"""Build local stand-ins for python:X-slim-bookworm where no image registry can be reached.
+
+    python scripts/base_images.py                  # 3.9, 3.10 and 3.11
+    python scripts/base_images.py --pythons 3.11
+
+1. ``noxgrid-local/debian:bookworm-slim``: debootstrap's minbase of Debian
+   bookworm, pruned (no .debs, docs, man pages or locales), imported.
+2. ``noxgrid-local/python:X-slim-bookworm``: that base, the runtime libraries
+   CPython links against, this machine's extra certificate authorities, and a
+   local interpreter (pyenv's, found as noxgrid
+   finds interpreters) copied to its own prefix (its rpath finds libpython
+   there), without its test suite and static library so image sizes mean
+   something. The prefix's parents are opened so a non-root user can run it.
+
+Projects then map their base image to these with NOXGRID_BASE_IMAGE_MAP or
+``base-image-map`` in [tool.noxgrid.docker]. Needs root, debootstrap and a
+Docker engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from noxgrid.interpreters import find_interpreter
+
+PREFIX = "noxgrid-local"
+RUNTIME_LIBS = ("ca-certificates libssl3 libsqlite3-0 libffi8 zlib1g libbz2-1.0 liblzma5 "
+                "libreadline8 libncursesw6 libgdbm6 libuuid1 tzdata")
+PRUNE = ("var/cache/apt/archives", "usr/share/doc", "usr/share/man", "usr/share/locale",
+         "usr/share/info", "var/lib/apt/lists")
+
+DOCKERFILE = """\
+FROM {base}
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends {libs} \\
+ && apt-get clean \\
+ && rm -rf /var/lib/apt/lists/*
+COPY python/ {prefix}/
+COPY certs/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates > /dev/null \\
+ && for d in {parents}; do chmod 755 "$d"; done \\
+ && ln -s {prefix}/bin/python{version} /usr/local/bin/python3 \\
+ && ln -s {prefix}/bin/python{version} /usr/local/bin/python \\
+ && ln -s {prefix}/bin/pip{version} /usr/local/bin/pip
+ENV PATH={prefix}/bin:$PATH LANG=C.UTF-8 SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+CMD ["python3"]
+"""
+
+
+def run(argv: list[str], **kwargs: object) -> None:
+    print("+", " ".join(argv), flush=True)
+    subprocess.run(argv, check=True, **kwargs)  # type: ignore[call-overload]
+
+
+def has_image(docker: str, name: str) -> bool:
+    return subprocess.run([docker, "image", "inspect", name], capture_output=True,
+                          check=False).returncode == 0
+
+
+def debian_base(docker: str, suite: str) -> str:
+    name = f"{PREFIX}/debian:{suite}-slim"
+    if has_image(docker, name):
+        return name
+    with tempfile.TemporaryDirectory(prefix="noxgrid-rootfs-") as rootfs:
+        run(["debootstrap", "--variant=minbase", suite, rootfs, "http://deb.debian.org/debian"],
+            stdout=subprocess.DEVNULL)
+        for part in PRUNE:
+            target = Path(rootfs) / part
+            if target.is_dir():
+                for child in target.iterdir():
+                    if child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        run([docker, "import", "-", name], stdin=tar.stdout)
+        tar.wait()
+    return name
+
+
+def python_image(docker: str, base: str, version: str) -> str:
+    name = f"{PREFIX}/python:{version}-slim-bookworm"
+    interpreter = find_interpreter(version).path.resolve()
+    prefix = interpreter.parent.parent
+    parents = " ".join(str(p) for p in reversed(prefix.parents) if str(p) != "/")
+    skip = shutil.ignore_patterns("test", "tests", "idle_test", "__pycache__", "*.a",
+                                  "idlelib", "tkinter", "turtledemo", "*.pyc")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        ignored = set(skip(folder, names))
+        if Path(folder).name == "site-packages":
+            # Whatever was pip-installed into the local interpreter stays out: the
+            # stand-in carries pip, as the real slim image does.
+            ignored |= {n for n in names if not n.startswith(("pip", "README"))}
+        return ignored
+    with tempfile.TemporaryDirectory(prefix="noxgrid-python-") as context:
+        shutil.copytree(prefix, Path(context) / "python", symlinks=True, ignore=ignore)
+        # This machine's own certificate authorities (a proxy's, say) go into the
+        # stand-in too, so pip and uv inside builds trust what the host trusts.
+        certs = Path(context) / "certs"
+        certs.mkdir()
+        local = Path("/usr/local/share/ca-certificates")
+        for cert in local.glob("*.crt") if local.is_dir() else []:
+            shutil.copy(cert, certs / cert.name)
+        (Path(context) / "Dockerfile").write_text(DOCKERFILE.format(
+            base=base, libs=RUNTIME_LIBS, prefix=prefix, parents=parents, version=version))
+        run([docker, "build", "-q", "-t", name, context],
+            env={**os.environ, "DOCKER_BUILDKIT": "1"}, stdout=subprocess.DEVNULL)
+    return name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pythons", nargs="+", default=["3.9", "3.10", "3.11"])
+    parser.add_argument("--docker", default=os.environ.get("NOXGRID_DOCKER", "docker"),
+                        help="the docker client (one with BuildKit)")
+    args = parser.parse_args()
+    if not shutil.which(args.docker):
+        sys.exit(f"no docker client {args.docker!r}")
+    base = debian_base(args.docker, "bookworm")
+    for version in args.pythons:
+        print(python_image(args.docker, base, version), flush=True)
+
+
+if __name__ == "__main__":
+    main()
