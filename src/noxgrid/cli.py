@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project(image)
     image.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to build")
     image.add_argument("-q", "--quiet", action="store_true", help="do not stream build output")
+    image.add_argument(
+        "--no-docker",
+        action="store_true",
+        help="skip the image and smoke stages (to see the report say so)",
+    )
 
     dockerfile = commands.add_parser(
         "dockerfile",

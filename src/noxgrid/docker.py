@@ -127,7 +127,12 @@ def build_args(
 
 
 def image_problems(
-    inspect: Mapping[str, Any], *, cell: Cell, budget: int | None, app_entries: Sequence[str]
+    inspect: Mapping[str, Any],
+    *,
+    cell: Cell,
+    budget: int | None,
+    app_entries: Sequence[str],
+    revision: str = "",
 ) -> list[str]:
     """What is wrong with a built image: size, user, labels, ignored files inside."""
     problems = []
@@ -149,9 +154,11 @@ def image_problems(
             f"label io.noxgrid.cell is {labels.get('io.noxgrid.cell')!r}, "
             f"not {cell.id!r}: pass ARG CELL into a LABEL"
         )
-    for label in ("io.noxgrid.lock-sha256", "org.opencontainers.image.revision"):
-        if not labels.get(label):
-            problems.append(f"label {label} is missing or empty")
+    if not labels.get("io.noxgrid.lock-sha256"):
+        problems.append("label io.noxgrid.lock-sha256 is missing or empty")
+    # The revision is known only inside a git checkout; where it is, it must be on the image.
+    if revision and labels.get("org.opencontainers.image.revision") != revision:
+        problems.append(f"label org.opencontainers.image.revision is not {revision}")
     leaked = sorted(entry for entry in app_entries if _ignored(entry))
     if leaked:
         problems.append(

@@ -576,9 +576,8 @@ def _stage_image(state: CellRun) -> str:
     lock = state.lock or read_lock(lock_path(config, cell))
     base = base_image(config, cell, state.env)
     tag = image_tag(config, cell)
-    args = build_args(
-        config, cell, base=base, lock_sha256=lock.digest or "", revision=git_revision(config.root)
-    )
+    revision = git_revision(config.root)
+    args = build_args(config, cell, base=base, lock_sha256=lock.digest or "", revision=revision)
     with state.log("image") as sink:
         outcome = docker.build(
             config.root,
@@ -598,6 +597,7 @@ def _stage_image(state: CellRun) -> str:
         cell=cell,
         budget=config.profiles[cell.profile].size_budget,
         app_entries=docker.list_app(tag),
+        revision=revision,
     )
     if problems:
         raise StageFailure(f"the image {tag} fails its checks:\n- " + "\n- ".join(problems))

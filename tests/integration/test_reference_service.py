@@ -12,6 +12,8 @@ import pytest
 from tests.integration.conftest import REPO, nox, noxgrid
 
 SERVICE = REPO / "examples" / "service"
+# These tests are about the cells; tests/docker covers the image and smoke stages.
+NO_DOCKER = {"NOXGRID_NO_DOCKER": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def pytest_cases(service: Path, cell: str) -> dict[str, str]:
 
 
 def test_full_cpu_cell_exercises_the_ml_endpoints(service):
-    result = nox("-s", "ci-full-3.11(cpu)", cwd=service)
+    result = nox("-s", "ci-full-3.11(cpu)", cwd=service, env=NO_DOCKER)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     cases = pytest_cases(service, "3.11-cpu-full")
     for name in (
@@ -62,7 +64,7 @@ def test_full_cpu_cell_exercises_the_ml_endpoints(service):
 
 
 def test_oldest_lean_cell_skips_the_ml_tests_with_a_reason(service):
-    result = nox("-s", "ci-lean-3.9(cpu)", cwd=service)
+    result = nox("-s", "ci-lean-3.9(cpu)", cwd=service, env=NO_DOCKER)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     cases = pytest_cases(service, "3.9-cpu-lean")
     assert cases["test_notes_round_trip"] == "passed"

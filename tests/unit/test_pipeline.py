@@ -113,7 +113,14 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     root, env = project
     config, runner, result = run(root, env)
     assert [s.name for s in result.stages] == [
-        "interpreter", "lock", "venv", "install", "suite", "image", "smoke"]
+        "interpreter",
+        "lock",
+        "venv",
+        "install",
+        "suite",
+        "image",
+        "smoke",
+    ]
     assert result.status is Status.PASSED
     assert result.stages[5].status is Status.SKIPPED
     assert result.stages[5].detail == "skipped: no image declared ([tool.noxgrid.docker] image)"

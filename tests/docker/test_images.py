@@ -1,0 +1,124 @@
+"""Reference service images, built, checked, started and health-checked for real."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REPO, noxgrid
+
+SERVICE = REPO / "examples" / "service"
+
+
+def client() -> str:
+    import os
+
+    return os.environ.get("NOXGRID_DOCKER") or shutil.which("docker") or "docker"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    target = tmp_path / "service"
+    shutil.copytree(
+        SERVICE,
+        target,
+        ignore=shutil.ignore_patterns(
+            ".noxgrid", ".nox", "*.egg-info", "__pycache__", "*.sqlite3", ".ruff_cache"
+        ),
+    )
+    return target
+
+
+def report(service: Path, cell: str) -> dict:
+    return json.loads((service / ".noxgrid" / "reports" / f"{cell}.json").read_text())
+
+
+def leftovers(cell: str) -> list[str]:
+    done = subprocess.run(
+        [client(), "ps", "-aq", "--filter", f"label=io.noxgrid.smoke={cell}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.split()
+
+
+def test_lean_image_is_built_checked_and_healthy(service, docker_env):
+    result = noxgrid("image", "3.11-cpu-lean", cwd=service, env=docker_env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    data = report(service, "3.11-cpu-lean")
+    stages = {s["name"]: s for s in data["stages"]}
+    assert (
+        stages["image"]["status"] == "passed" and "non-root, labelled" in stages["image"]["detail"]
+    )
+    assert stages["smoke"]["status"] == "passed" and "answered 200" in stages["smoke"]["detail"]
+    assert 0 < data["image_size"] < 600_000_000
+    inspect = subprocess.run(
+        [
+            client(),
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config}}",
+            "noxgrid/refservice:3.11-cpu-lean",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    config = json.loads(inspect.stdout)
+    assert config["User"] == "app"
+    assert config["Labels"]["io.noxgrid.cell"] == "3.11-cpu-lean"
+    assert len(config["Labels"]["io.noxgrid.lock-sha256"]) == 64
+    assert config["Healthcheck"]["Test"][0] == "CMD-SHELL"
+    assert leftovers("3.11-cpu-lean") == []
+
+
+def test_a_broken_app_fails_the_smoke_stage_fast_with_its_log(service, docker_env):
+    app = service / "src" / "refservice" / "app.py"
+    app.write_text("raise ImportError('broken on purpose')\n" + app.read_text())
+    start = time.monotonic()
+    result = noxgrid("image", "3.11-cpu-lean", cwd=service, env=docker_env)
+    assert result.returncode == 1
+    smoke = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["smoke"]
+    assert smoke["status"] == "failed" and "the container exited with" in smoke["detail"]
+    log = Path(smoke["log"]).read_text()
+    assert "broken on purpose" in log
+    assert time.monotonic() - start < 120
+    assert leftovers("3.11-cpu-lean") == [], "no container is left behind"
+
+
+def test_a_health_endpoint_that_never_answers_fails_at_the_timeout(service, docker_env):
+    pyproject = service / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'health = { path = "/ready", port = 8000, timeout = "60s" }',
+            'health = { path = "/never", port = 8000, timeout = "5s" }',
+        )
+    )
+    result = noxgrid("image", "3.11-cpu-lean", cwd=service, env=docker_env)
+    assert result.returncode == 1
+    smoke = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["smoke"]
+    assert "did not answer 200 within 5s (last: HTTP 404)" in smoke["detail"]
+    assert 5 <= smoke["duration"] < 30
+    assert leftovers("3.11-cpu-lean") == []
+
+
+def test_no_engine_is_one_paragraph_and_no_docker_skips_with_a_reason(service, docker_env):
+    env = {**docker_env, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    result = noxgrid("image", "3.11-cpu-lean", cwd=service, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    image = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["image"]
+    assert "no Docker engine answers at unix:///nonexistent/docker.sock" in image["detail"]
+    assert "--no-docker" in image["detail"]
+    skipped = noxgrid("image", "3.11-cpu-lean", "--no-docker", cwd=service, env=env)
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    stages = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}
+    assert stages["image"]["status"] == "skipped" and stages["image"]["detail"] == (
+        "skipped: --no-docker"
+    )
