@@ -7,7 +7,7 @@ import nox
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
 
-LINTED = ["src", "tests", "examples", "benchmarks", "noxfile.py"]
+LINTED = ["src", "tests", "examples", "benchmarks", "scripts", "noxfile.py"]
 
 
 @nox.session
