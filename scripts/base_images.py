@@ -30,10 +30,18 @@ from pathlib import Path
 from noxgrid.interpreters import find_interpreter
 
 PREFIX = "noxgrid-local"
-RUNTIME_LIBS = ("ca-certificates libssl3 libsqlite3-0 libffi8 zlib1g libbz2-1.0 liblzma5 "
-                "libreadline8 libncursesw6 libgdbm6 libuuid1 tzdata")
-PRUNE = ("var/cache/apt/archives", "usr/share/doc", "usr/share/man", "usr/share/locale",
-         "usr/share/info", "var/lib/apt/lists")
+RUNTIME_LIBS = (
+    "ca-certificates libssl3 libsqlite3-0 libffi8 zlib1g libbz2-1.0 liblzma5 "
+    "libreadline8 libncursesw6 libgdbm6 libuuid1 tzdata"
+)
+PRUNE = (
+    "var/cache/apt/archives",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/locale",
+    "usr/share/info",
+    "var/lib/apt/lists",
+)
 
 DOCKERFILE = """\
 FROM {base}
@@ -59,8 +67,12 @@ def run(argv: list[str], **kwargs: object) -> None:
 
 
 def has_image(docker: str, name: str) -> bool:
-    return subprocess.run([docker, "image", "inspect", name], capture_output=True,
-                          check=False).returncode == 0
+    return (
+        subprocess.run(
+            [docker, "image", "inspect", name], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
 
 def debian_base(docker: str, suite: str) -> str:
@@ -68,8 +80,10 @@ def debian_base(docker: str, suite: str) -> str:
     if has_image(docker, name):
         return name
     with tempfile.TemporaryDirectory(prefix="noxgrid-rootfs-") as rootfs:
-        run(["debootstrap", "--variant=minbase", suite, rootfs, "http://deb.debian.org/debian"],
-            stdout=subprocess.DEVNULL)
+        run(
+            ["debootstrap", "--variant=minbase", suite, rootfs, "http://deb.debian.org/debian"],
+            stdout=subprocess.DEVNULL,
+        )
         for part in PRUNE:
             target = Path(rootfs) / part
             if target.is_dir():
@@ -89,8 +103,17 @@ def python_image(docker: str, base: str, version: str) -> str:
     interpreter = find_interpreter(version).path.resolve()
     prefix = interpreter.parent.parent
     parents = " ".join(str(p) for p in reversed(prefix.parents) if str(p) != "/")
-    skip = shutil.ignore_patterns("test", "tests", "idle_test", "__pycache__", "*.a",
-                                  "idlelib", "tkinter", "turtledemo", "*.pyc")
+    skip = shutil.ignore_patterns(
+        "test",
+        "tests",
+        "idle_test",
+        "__pycache__",
+        "*.a",
+        "idlelib",
+        "tkinter",
+        "turtledemo",
+        "*.pyc",
+    )
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         ignored = set(skip(folder, names))
@@ -99,6 +122,7 @@ def python_image(docker: str, base: str, version: str) -> str:
             # stand-in carries pip, as the real slim image does.
             ignored |= {n for n in names if not n.startswith(("pip", "README"))}
         return ignored
+
     with tempfile.TemporaryDirectory(prefix="noxgrid-python-") as context:
         shutil.copytree(prefix, Path(context) / "python", symlinks=True, ignore=ignore)
         # This machine's own certificate authorities (a proxy's, say) go into the
@@ -108,19 +132,29 @@ def python_image(docker: str, base: str, version: str) -> str:
         local = Path("/usr/local/share/ca-certificates")
         for cert in local.glob("*.crt") if local.is_dir() else []:
             shutil.copy(cert, certs / cert.name)
-        (Path(context) / "Dockerfile").write_text(DOCKERFILE.format(
-            base=base, libs=RUNTIME_LIBS, prefix=prefix, parents=parents, version=version))
-        run([docker, "build", "-q", "-t", name, context],
-            env={**os.environ, "DOCKER_BUILDKIT": "1"}, stdout=subprocess.DEVNULL)
+        (Path(context) / "Dockerfile").write_text(
+            DOCKERFILE.format(
+                base=base, libs=RUNTIME_LIBS, prefix=prefix, parents=parents, version=version
+            )
+        )
+        run(
+            [docker, "build", "-q", "-t", name, context],
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
+            stdout=subprocess.DEVNULL,
+        )
     return name
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pythons", nargs="+", default=["3.9", "3.10", "3.11"])
-    parser.add_argument("--docker", default=os.environ.get("NOXGRID_DOCKER", "docker"),
-                        help="the docker client (one with BuildKit)")
+    parser.add_argument(
+        "--docker",
+        default=os.environ.get("NOXGRID_DOCKER", "docker"),
+        help="the docker client (one with BuildKit)",
+    )
     args = parser.parse_args()
     if not shutil.which(args.docker):
         sys.exit(f"no docker client {args.docker!r}")
