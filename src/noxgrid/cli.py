@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the image and smoke stages (the report says so); also NOXGRID_NO_DOCKER=1",
     )
+    run.add_argument(
+        "--in-image",
+        action="store_true",
+        help="once the image is healthy, also run the suite inside it",
+    )
 
     image = commands.add_parser(
         "image",
@@ -128,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-docker",
         action="store_true",
         help="skip the image and smoke stages (to see the report say so)",
+    )
+    image.add_argument(
+        "--in-image", action="store_true", help="once healthy, also run the suite inside the image"
     )
 
     dockerfile = commands.add_parser(
@@ -218,7 +226,13 @@ def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
         results = list(
             pool.map(
                 lambda cell: run_cell(
-                    config, cell, progress=progress, runner=runner, docker=docker, only=only
+                    config,
+                    cell,
+                    progress=progress,
+                    runner=runner,
+                    docker=docker,
+                    in_image=getattr(args, "in_image", False),
+                    only=only,
                 ),
                 selected,
             )

@@ -291,6 +291,23 @@ class Docker:
         outcome.assert_success("docker run")
         return outcome.output.strip().splitlines()[-1]
 
+    def run_once(
+        self,
+        tag: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        workdir: str,
+        sink: LineSink | None,
+        timeout: float,
+    ) -> Outcome:
+        """Run ``argv`` in a new container of ``tag`` (removed afterwards)."""
+        args = ["run", "--rm", "-w", workdir]
+        for key, value in env.items():
+            args += ["-e", f"{key}={value}"]
+        args += ["--entrypoint", argv[0], tag, *argv[1:]]
+        return self.runner.run(self._command(*args, timeout=timeout), sink=sink)
+
     def host_port(self, container: str, port: int) -> int:
         """The loopback port ``port`` of the container was published on."""
         outcome = self.runner.run(self._command("port", container, str(port)))

@@ -121,7 +121,13 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
         ) not in ("1", "true", "yes")
         with sigterm_as_interrupt():
             for cell in chosen:
-                result = run_cell(config, cell, progress=PlainProgress(), docker=docker)
+                result = run_cell(
+                    config,
+                    cell,
+                    progress=PlainProgress(),
+                    docker=docker,
+                    in_image="--in-image" in session.posargs,
+                )
                 if result.status is Status.FAILED:
                     failed.append(f"cell {cell.id} failed at {result.first_error}")
         if failed:

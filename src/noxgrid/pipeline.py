@@ -74,6 +74,7 @@ class CellRun:
     logs: dict[str, Path] = field(default_factory=dict)
     lock: Lock | None = None
     docker_enabled: bool = True
+    in_image: bool = False
     docker: Docker | None = None
     image_size: int | None = None
 
@@ -132,12 +133,14 @@ def run_cell(
     env: Mapping[str, str] | None = None,
     uv: Uv | None = None,
     docker: bool = True,
+    in_image: bool = False,
     only: Sequence[str] | None = None,
 ) -> CellResult:
     """Run the stages of ``cell`` and write its report; never raises for a failed stage.
 
     ``docker=False`` skips the image and smoke stages (saying so in the report);
-    ``only`` runs just the named stages (``noxgrid image`` runs lock, image, smoke).
+    ``only`` runs just the named stages (``noxgrid image`` runs lock, image, smoke);
+    ``in_image`` also runs the suite inside the image once it is healthy.
     """
     state = CellRun(
         config=config,
@@ -147,6 +150,7 @@ def run_cell(
         env=os.environ if env is None else env,
         uv=uv,
         docker_enabled=docker,
+        in_image=in_image,
     )
     stages: list[tuple[str, str, Callable[[CellRun], str]]] = [
         ("interpreter", f"find Python {cell.python}", _stage_interpreter),
@@ -484,8 +488,12 @@ def _stage_install(state: CellRun) -> str:
     return f"synced {_relative(lock_file, root)} (hashes checked){project}; disk: {space}"
 
 
-def suite_command(state: CellRun) -> tuple[list[str], str | None]:
-    """The suite argv for this cell and, when GPU tests are deselected, why."""
+def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str], str | None]:
+    """The suite argv for this cell and, when GPU tests are deselected, why.
+
+    ``in_image``: for a run inside the cell's image (no junit file on the host,
+    no pytest cache in the read-only-for-the-user /app, the image's own PATH).
+    """
     suite = state.config.suite
     argv = list(suite.command)
     reason = None
@@ -499,8 +507,12 @@ def suite_command(state: CellRun) -> tuple[list[str], str | None]:
             reason = f"no GPU on this machine: {why}"
         if reason is not None:
             argv = deselect_marker(argv, suite.gpu_marker)
+        if in_image:
+            return [*argv, "-p", "no:cacheprovider"], reason
         junit = state.config.reports_dir / f"{state.cell.id}.pytest.xml"
         argv.append(f"--junitxml={junit}")
+    if in_image:
+        return argv, reason
     candidate = state.venv_bin / argv[0]
     if not Path(argv[0]).is_absolute() and candidate.exists():
         argv[0] = str(candidate)
@@ -646,16 +658,23 @@ def _stage_smoke(state: CellRun) -> str:
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
-                        return (
+                        healthy = (
                             f"{url} answered 200 after {time.monotonic() - start:.1f}s "
                             f"(container {name}, removed)"
                         )
+                        break
                     last = f"HTTP {response.status}"
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code}"
             except (urllib.error.URLError, OSError) as exc:
                 last = str(getattr(exc, "reason", exc))
             time.sleep(0.5)
+        else:
+            healthy = ""
+        if healthy:
+            if state.in_image:
+                healthy += "; " + _suite_in_image(state, docker, tag)
+            return healthy
         raise StageFailure(
             _smoke_failure(
                 state,
@@ -666,6 +685,31 @@ def _stage_smoke(state: CellRun) -> str:
         )
     finally:
         docker.remove(container)
+
+
+def _suite_in_image(state: CellRun, docker: Docker, tag: str) -> str:
+    """The suite command run in a fresh container of the image, from /app."""
+    argv, reason = suite_command(state, in_image=True)
+    if reason is not None:
+        state.note(
+            f"in the image too, tests marked '{state.config.suite.gpu_marker}' are "
+            f"deselected: {reason}"
+        )
+    env = {
+        **dict(state.config.docker.env),
+        **dict(state.config.suite.env),
+        "NOXGRID_CELL": state.cell.id,
+    }
+    with state.log("suite-in-image") as sink:
+        outcome = docker.run_once(
+            tag, argv, env=env, workdir="/app", sink=sink, timeout=state.config.suite.timeout
+        )
+    summary = _last_line(outcome.output)
+    if not outcome.ok:
+        raise StageFailure(
+            f"the suite failed inside the image (exit {outcome.returncode}): {summary}"
+        )
+    return f"suite in the image: {summary}"
 
 
 def _smoke_failure(state: CellRun, docker: Docker, container: str, what: str) -> str:

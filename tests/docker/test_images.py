@@ -122,3 +122,11 @@ def test_no_engine_is_one_paragraph_and_no_docker_skips_with_a_reason(service, d
     assert stages["image"]["status"] == "skipped" and stages["image"]["detail"] == (
         "skipped: --no-docker"
     )
+
+
+def test_the_suite_runs_inside_the_image_on_request(service, docker_env):
+    result = noxgrid("image", "3.11-cpu-lean", "--in-image", cwd=service, env=docker_env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    smoke = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["smoke"]
+    assert "suite in the image: 12 passed" in smoke["detail"]
+    assert leftovers("3.11-cpu-lean") == []
