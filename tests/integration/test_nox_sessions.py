@@ -46,7 +46,13 @@ def test_nox_runs_every_lean_cell_in_parallel(tiny):
             "venv",
             "install",
             "suite",
+            "image",
+            "smoke",
         ]
+        assert (
+            data["stages"][-1]["detail"]
+            == "skipped: no image declared ([tool.noxgrid.docker] image)"
+        )
         assert data["venv_size"] > 1_000_000
         pytest_xml = ET.parse(reports / f"{cell}.pytest.xml").getroot()
         suite = pytest_xml if pytest_xml.tag == "testsuite" else pytest_xml.find("testsuite")
