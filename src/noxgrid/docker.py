@@ -178,6 +178,7 @@ class Client:
 
     path: str
     buildx: bool
+    root_dir: str = ""
 
 
 class Docker:
@@ -230,7 +231,9 @@ class Docker:
                 fix="start the engine (dockerd, Docker Desktop), or run with --no-docker "
                 "to skip the image and smoke stages (the report says they were skipped)",
             )
-        return cls(runner, client)
+        parts = info.output.strip().splitlines()[-1].split(maxsplit=1) if info.output else []
+        root_dir = parts[1] if len(parts) == 2 else ""
+        return cls(runner, Client(path=client.path, buildx=client.buildx, root_dir=root_dir))
 
     def _command(self, *args: str, timeout: float = 120, cwd: Path | None = None) -> Command:
         env = {} if self.client.buildx else {"DOCKER_BUILDKIT": "1"}

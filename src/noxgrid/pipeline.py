@@ -586,6 +586,7 @@ def _stage_image(state: CellRun) -> str:
         ignore.write_text("\n".join(DOCKERIGNORE) + "\n", encoding="utf-8")
         state.note(f"wrote {ignore.name} (there was none): {', '.join(DOCKERIGNORE)}")
     lock = state.lock or read_lock(lock_path(config, cell))
+    _docker_preflight(state, docker, lock)
     base = base_image(config, cell, state.env)
     tag = image_tag(config, cell)
     revision = git_revision(config.root)
@@ -617,6 +618,24 @@ def _stage_image(state: CellRun) -> str:
         f"{tag} from {base}: {format_size(state.image_size)}, non-root, labelled, "
         f"built in {outcome.duration:.1f}s"
     )
+
+
+def _docker_preflight(state: CellRun, docker: Docker, lock: Lock) -> None:
+    """Refuse a build the engine's disk cannot hold: the venv layer plus the wheels."""
+    root = Path(docker.client.root_dir) if docker.client.root_dir else None
+    if root is None or not root.exists():
+        return  # a remote engine, or one whose data root this process cannot see
+    need = int(
+        ((lock.header_bytes("installed-bytes") or 0) + (lock.header_bytes("download-bytes") or 0))
+        * 1.1
+    )
+    free = shutil.disk_usage(root).free
+    if free < need:
+        raise StageFailure(
+            f"not enough free space to build {state.cell.id}: about {format_size(need)} is "
+            f"needed where Docker keeps images ({root}), which has {format_size(free)} free; "
+            "fix: free space there (`docker system prune`), or move Docker's data-root"
+        )
 
 
 def _stage_smoke(state: CellRun) -> str:

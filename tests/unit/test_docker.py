@@ -95,3 +95,27 @@ def test_git_revision(tmp_path):
     (git / "refs" / "heads" / "main").unlink()
     (git / "packed-refs").write_text("# pack\nfeed01 refs/heads/main\n")
     assert git_revision(tmp_path) == "feed01"
+
+
+def test_docker_preflight_refuses_a_build_the_disk_cannot_hold(make_project, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    import pytest
+
+    from noxgrid.docker import Client, Docker
+    from noxgrid.lockfile import parse_lock
+    from noxgrid.pipeline import CellRun, StageFailure, _docker_preflight
+    from noxgrid.progress import SilentProgress
+    from noxgrid.runner import Runner
+
+    config = load_config(make_project(DOCKER))
+    state = CellRun(config=config, cell=CELL, runner=Runner(), progress=SilentProgress(), env={})
+    docker = Docker(Runner(), Client(path="docker", buildx=False, root_dir=str(tmp_path)))
+    lock = parse_lock("# installed-bytes: 400000000\n# download-bytes: 100000000\n")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**10, 0, 10**9))
+    _docker_preflight(state, docker, lock)  # 1 GB free for 550 MB: fine
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**10, 0, 300_000_000))
+    with pytest.raises(StageFailure, match=r"about 550.0 MB is needed where Docker keeps images"):
+        _docker_preflight(state, docker, lock)
