@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import nox
 
+import noxgrid
+
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
+
+# ci-lean-3.10(cpu), ci-lean-3.11(cpu): the unit suite in noxgrid's own cells; lock; release.
+noxgrid.sessions()
 
 LINTED = ["src", "tests", "examples", "benchmarks", "scripts", "noxfile.py"]
 

@@ -13,6 +13,9 @@ name = "demo"
 version = "0.1.0"
 requires-python = ">=3.9"
 
+[tool.pytest.ini_options]
+markers = ["gpu: needs a GPU"]
+
 [tool.noxgrid]
 python = ["3.9", "3.10", "3.11"]
 

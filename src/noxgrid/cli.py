@@ -6,6 +6,7 @@ Errors are one paragraph (what, where, fix); ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -16,16 +17,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from noxgrid import __version__
+from noxgrid.changes import affected, changed_files
 from noxgrid.config import Config, load_config
 from noxgrid.docker import TEMPLATE
+from noxgrid.drift import version_drift
 from noxgrid.errors import CellFailed, LockOutdated, NoxgridError
 from noxgrid.interpreters import find_interpreter
-from noxgrid.locking import check_locks, describe, lock_cells, refresh_command
+from noxgrid.locking import check_locks, describe, lock_cells, read_lock, refresh_command
 from noxgrid.matrix import Matrix, expand
 from noxgrid.pipeline import run_cell
+from noxgrid.policy import evaluate
 from noxgrid.progress import PlainProgress
-from noxgrid.render.table import matrix_table, text_table, timings_table
-from noxgrid.reports import read_cell_reports
+from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
+from noxgrid.render.workflow import cell_command, matrix_json, render_workflow
+from noxgrid.reports import atomic_write, read_cell_reports
 from noxgrid.result import CellResult, Status
 from noxgrid.runner import Runner, sigterm_as_interrupt
 
@@ -84,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project(matrix)
     matrix.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to list")
     matrix.add_argument("--json", action="store_true", help="print JSON for machines")
+    matrix.add_argument(
+        "--github",
+        action="store_true",
+        help="print the cell job's strategy.matrix (compact JSON) and, on "
+        "stderr, the command each job runs",
+    )
+    matrix.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only the cells whose inputs changed since git REF (every cell when git cannot tell)",
+    )
 
     run = commands.add_parser(
         "run",
@@ -167,6 +183,30 @@ def build_parser() -> argparse.ArgumentParser:
         "-j", "--jobs", type=int, default=4, metavar="N", help="cells resolved at once (default 4)"
     )
 
+    workflow = commands.add_parser(
+        "workflow",
+        help="write (or --check) the GitHub Actions workflow derived from the matrix",
+        description="Write .github/workflows/ci.yml: a plan job (noxgrid matrix --github; on "
+        "pull requests only the affected cells), one cell job per cell running its nox "
+        "session, a checks job (noxgrid check), a release job on tags. --check fails, "
+        "showing the diff, when the committed file differs from what would be written.",
+    )
+    _add_project(workflow)
+    workflow.add_argument(
+        "--check", action="store_true", help="compare with the committed file instead of writing it"
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="every kind of drift: Python versions, locks, workflow, policy",
+        description="Check every Python version written anywhere (requires-python, "
+        "classifiers, the Dockerfile, workflows, .python-version, tox.ini, noxfiles) against "
+        "the matrix, the locks' freshness and policy, and the workflow's freshness. Exits 1 "
+        "on any finding, each with file:line and the fix.",
+    )
+    _add_project(check)
+    check.add_argument("--json", action="store_true", help="print JSON for machines")
+
     interpreters = commands.add_parser(
         "interpreters",
         help="show the interpreter each Python version of the matrix resolves to",
@@ -184,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project(report)
     report.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to show")
     report.add_argument("--json", action="store_true", help="print JSON for machines")
+    report.add_argument(
+        "--markdown", action="store_true", help="print a Markdown table (for $GITHUB_STEP_SUMMARY)"
+    )
     return parser
 
 
@@ -194,8 +237,21 @@ def _load(args: argparse.Namespace) -> tuple[Config, Matrix]:
 
 def cmd_matrix(args: argparse.Namespace) -> int:
     """``noxgrid matrix``."""
-    _config, matrix = _load(args)
+    config, matrix = _load(args)
     selected = matrix.select(args.patterns)
+    if args.changed_since:
+        changed = changed_files(config, args.changed_since)
+        if changed is None:
+            sys.stderr.write(
+                f"noxgrid: git cannot tell what changed since {args.changed_since}: every cell\n"
+            )
+        else:
+            selected = affected(config, selected, changed)
+    if args.github:
+        for cell in selected:
+            sys.stderr.write(f"{cell.id}: {cell_command(cell)}\n")
+        print(matrix_json(config, selected))
+        return 0
     if args.json:
         print(json.dumps([cell.as_dict() for cell in selected], indent=2))
     else:
@@ -303,6 +359,112 @@ def _relative_to(path: Path, root: Path) -> str:
         return str(path)
 
 
+def cmd_workflow(args: argparse.Namespace) -> int:
+    """``noxgrid workflow``."""
+    config, _matrix = _load(args)
+    path = config.workflow_file
+    text = render_workflow(config)
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current == text:
+            print(f"{path} is up to date")
+            return 0
+        diff = difflib.unified_diff(
+            current.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            f"{path} (committed)",
+            f"{path} (generated)",
+        )
+        sys.stdout.writelines(diff)
+        raise LockOutdated(
+            f"{path} differs from what the matrix generates",
+            fix=f"noxgrid workflow -C {config.root}",
+        )
+    atomic_write(path, text)
+    print(f"wrote {path}")
+    return 0
+
+
+def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
+    """Every finding of ``noxgrid check`` as {kind, where, message, fix}."""
+    findings = []
+    for drift in version_drift(config, skip=[config.workflow_file]):
+        findings.append(
+            {"kind": "python", "where": drift.where, "message": drift.message, "fix": drift.fix}
+        )
+    states = check_locks(config, list(matrix))
+    bad = [s for s in states if s.state != "fresh"]
+    for state in bad:
+        findings.append(
+            {
+                "kind": "lock",
+                "where": _relative_to(state.path, config.root),
+                "message": f"the lock of {state.cell.id} is {state.state}",
+                "fix": refresh_command([s.cell for s in bad]),
+            }
+        )
+    for state in states:
+        if state.state != "fresh":
+            continue
+        lock = read_lock(state.path)
+        for finding in evaluate(
+            lock,
+            accelerator=config.accelerators[state.cell.accelerator],
+            policy=config.policy,
+            profile=config.profiles[state.cell.profile],
+            installed_estimate=lock.header_bytes("installed-bytes"),
+            largest=lock.largest(),
+        ):
+            findings.append(
+                {
+                    "kind": "policy",
+                    "where": _relative_to(state.path, config.root),
+                    "message": f"{state.cell.id}: {finding.message}",
+                    "fix": finding.fix,
+                }
+            )
+    path = config.workflow_file
+    if path.is_file() and path.read_text(encoding="utf-8") != render_workflow(config):
+        findings.append(
+            {
+                "kind": "workflow",
+                "where": _relative_to(path, config.root),
+                "message": "the workflow differs from what the matrix generates",
+                "fix": "noxgrid workflow (see the diff: noxgrid workflow --check)",
+            }
+        )
+    elif not path.is_file():
+        findings.append(
+            {
+                "kind": "workflow",
+                "where": _relative_to(path, config.root),
+                "message": "there is no generated workflow",
+                "fix": "noxgrid workflow",
+            }
+        )
+    return findings
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``noxgrid check``."""
+    config, matrix = _load(args)
+    findings = check_findings(config, matrix)
+    if args.json:
+        print(json.dumps(findings, indent=2))
+    else:
+        for finding in findings:
+            print(
+                f"{finding['where']}: [{finding['kind']}] {finding['message']}\n"
+                f"  fix: {finding['fix']}"
+            )
+        print(
+            f"{len(findings)} finding(s)"
+            if findings
+            else "no drift: versions, locks, policy and workflow agree with [tool.noxgrid]"
+        )
+    return 1 if findings else 0
+
+
 def cmd_interpreters(args: argparse.Namespace) -> int:
     """``noxgrid interpreters``."""
     config, matrix = _load(args)
@@ -332,6 +494,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not results:
         print(f"no results in {config.reports_dir} yet: run `noxgrid run` or `nox -s ci-lean`")
         return 0
+    if args.markdown:
+        print(markdown_table(results))
+        return 0
     print(timings_table(results))
     return 1 if any(result.status is Status.FAILED for result in results) else 0
 
@@ -353,6 +518,8 @@ HANDLERS = {
     "image": cmd_image,
     "dockerfile": cmd_dockerfile,
     "lock": cmd_lock,
+    "workflow": cmd_workflow,
+    "check": cmd_check,
     "interpreters": cmd_interpreters,
     "report": cmd_report,
 }

@@ -141,6 +141,15 @@ class Policy:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Workflow:
+    """How the generated GitHub workflow installs noxgrid and where the project is."""
+
+    path: str = ".github/workflows/ci.yml"
+    directory: str = "."
+    install: str = "noxgrid"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The validated declaration of one project."""
 
@@ -160,8 +169,20 @@ class Config:
     platform: str = "x86_64-manylinux_2_28"
     index_url: str = "https://pypi.org/simple"
     policy: Policy = field(default_factory=Policy)
+    workflow: Workflow = field(default_factory=Workflow)
     suite: Suite = field(default_factory=Suite)
     docker: Docker = field(default_factory=Docker)
+
+    @property
+    def repo_root(self) -> Path:
+        """The repository's root: the project folder less [tool.noxgrid.workflow] directory."""
+        parts = [part for part in Path(self.workflow.directory).parts if part != "."]
+        return self.root.parents[len(parts) - 1] if parts else self.root
+
+    @property
+    def workflow_file(self) -> Path:
+        """Where the generated workflow lives."""
+        return self.repo_root / self.workflow.path
 
     @property
     def accelerator_names(self) -> tuple[str, ...]:
@@ -291,6 +312,7 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
         platform=reader.string("platform", "x86_64-manylinux_2_28"),
         index_url=reader.string("index-url", "https://pypi.org/simple").rstrip("/"),
         policy=_policy(reader),
+        workflow=_workflow(reader),
         suite=_suite(reader),
         docker=_docker(reader),
     )
@@ -459,6 +481,17 @@ def _cell_filters(
             )
         result.append(item)
     return tuple(result)
+
+
+def _workflow(reader: _Table) -> Workflow:
+    table = reader.table("workflow")
+    workflow = Workflow(
+        path=table.string("path", ".github/workflows/ci.yml"),
+        directory=table.string("directory", "."),
+        install=table.string("install", "noxgrid"),
+    )
+    table.done()
+    return workflow
 
 
 def _policy(reader: _Table) -> Policy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -52,3 +53,33 @@ def deselect_marker(command: Sequence[str], marker: str) -> list[str]:
             args[index + 1] = f"({args[index + 1]}) and not {marker}"
             return args
     return [*args, "-m", f"not {marker}"]
+
+
+PYTEST_CONFIGS = (
+    "pyproject.toml",
+    "pytest.ini",
+    "setup.cfg",
+    "tox.ini",
+    "conftest.py",
+    "tests/conftest.py",
+)
+
+
+def marker_declared(root: Path, marker: str) -> bool:
+    """True when the project's pytest configuration declares ``marker``.
+
+    Deselecting an undeclared marker breaks suites that run with
+    ``--strict-markers`` (pytest rejects the ``-m`` expression), and such a
+    suite cannot mark tests with it anyway.
+    """
+    pattern = re.compile(
+        rf"""(^\s*["']?{re.escape(marker)}\s*:|["']{re.escape(marker)}\s*:)""", re.MULTILINE
+    )
+    for name in PYTEST_CONFIGS:
+        path = root / name
+        try:
+            if pattern.search(path.read_text(encoding="utf-8")):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False

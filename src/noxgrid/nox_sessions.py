@@ -80,7 +80,23 @@ def register(project: str | Path | None = None) -> list[str]:
             continue
         names.append(_register_profile(config, profile, cells))
     names.append(_register_lock(config))
+    names.append(_register_release(config))
     return names
+
+
+def _register_release(config: Config) -> str:
+    def release(session: nox.Session) -> None:
+        """noxgrid check, then every cell (images and smoke tests included), two at a time."""
+        from noxgrid.cli import main
+
+        root = str(config.pyproject)
+        for argv in (["check", "-C", root], ["run", "-C", root, "-q", "-j", "2", *session.posargs]):
+            code = main(argv)
+            if code:
+                session.error(f"noxgrid {argv[0]} exited with {code}")
+
+    nox.session(name="release", python=False, default=False, tags=["release"])(release)
+    return "release"
 
 
 def _register_lock(config: Config) -> str:

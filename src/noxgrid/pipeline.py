@@ -34,7 +34,7 @@ from noxgrid.docker import (
     image_tag,
 )
 from noxgrid.errors import NoxgridError
-from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest
+from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
 from noxgrid.interpreters import Interpreter, find_interpreter
 from noxgrid.lockfile import Lock, inputs_digest, lock_path
 from noxgrid.locking import read_lock
@@ -505,6 +505,8 @@ def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str],
             reason = f"{state.cell.accelerator} cell"
         elif not present:
             reason = f"no GPU on this machine: {why}"
+        if reason is not None and not marker_declared(state.config.root, suite.gpu_marker):
+            reason = None  # no such marker in the project: no test can carry it
         if reason is not None:
             argv = deselect_marker(argv, suite.gpu_marker)
         if in_image:

@@ -53,3 +53,25 @@ def timings_table(results: Iterable[CellResult]) -> str:
         row.append(format_size(result.venv_size))
         rows.append(row)
     return text_table(["cell", "status", "total", *stage_names, "venv size"], rows)
+
+
+def markdown_table(results: Iterable[CellResult]) -> str:
+    """The timings table as Markdown, for GitHub's step summary."""
+    results = list(results)
+    lines = [
+        "| cell | status | total | "
+        + " | ".join(s.name for s in (results[0].stages if results else ()))
+        + " | venv | image |"
+    ]
+    lines.append("|" + "---|" * (5 + (len(results[0].stages) if results else 0)))
+    for result in results:
+        stages = " | ".join(
+            "skip" if s.status.value == "skipped" else f"{s.duration:.1f}s" for s in result.stages
+        )
+        mark = "✅" if result.status.value == "passed" else "❌"
+        lines.append(
+            f"| {result.cell.id} | {mark} {result.status.value} | "
+            f"{result.duration:.1f}s | {stages} | {format_size(result.venv_size)} | "
+            f"{format_size(result.image_size)} |"
+        )
+    return "\n".join(lines)
