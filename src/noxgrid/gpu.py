@@ -55,14 +55,37 @@ def deselect_marker(command: Sequence[str], marker: str) -> list[str]:
     return [*args, "-m", f"not {marker}"]
 
 
-PYTEST_CONFIGS = (
-    "pyproject.toml",
-    "pytest.ini",
-    "setup.cfg",
-    "tox.ini",
-    "conftest.py",
-    "tests/conftest.py",
-)
+def _declared_markers(root: Path) -> list[str]:
+    """Marker lines from the project's pytest configuration (pyproject, ini files)."""
+    import configparser
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    lines: list[str] = []
+    try:
+        with (root / "pyproject.toml").open("rb") as stream:
+            options = tomllib.load(stream).get("tool", {}).get("pytest", {}).get("ini_options", {})
+        markers = options.get("markers", [])
+        lines += markers if isinstance(markers, list) else str(markers).splitlines()
+    except (OSError, ValueError):
+        pass
+    for name, section in (
+        ("pytest.ini", "pytest"),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(root / name, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        if parser.has_option(section, "markers"):
+            lines += parser.get(section, "markers").splitlines()
+    return [str(line).strip() for line in lines if str(line).strip()]
 
 
 def marker_declared(root: Path, marker: str) -> bool:
@@ -70,15 +93,17 @@ def marker_declared(root: Path, marker: str) -> bool:
 
     Deselecting an undeclared marker breaks suites that run with
     ``--strict-markers`` (pytest rejects the ``-m`` expression), and such a
-    suite cannot mark tests with it anyway.
+    suite cannot mark tests with it anyway. Markers a conftest.py adds with
+    ``config.addinivalue_line("markers", ...)`` count too.
     """
+    if any(re.match(rf"{re.escape(marker)}\b", line) for line in _declared_markers(root)):
+        return True
     pattern = re.compile(
-        rf"""(^\s*["']?{re.escape(marker)}\s*:|["']{re.escape(marker)}\s*:)""", re.MULTILINE
+        rf"""addinivalue_line\(\s*["']markers["']\s*,\s*["']{re.escape(marker)}\b"""
     )
-    for name in PYTEST_CONFIGS:
-        path = root / name
+    for conftest in (root / "conftest.py", root / "tests" / "conftest.py"):
         try:
-            if pattern.search(path.read_text(encoding="utf-8")):
+            if pattern.search(conftest.read_text(encoding="utf-8")):
                 return True
         except (OSError, UnicodeDecodeError):
             continue

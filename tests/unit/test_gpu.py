@@ -38,3 +38,19 @@ def test_deselect_marker(command, expected):
 def test_is_pytest():
     assert is_pytest(["/venv/bin/pytest"]) and is_pytest(["python", "-m", "pytest"])
     assert not is_pytest(["tox"]) and not is_pytest([])
+
+
+def test_marker_declared_in_pyproject_ini_files_or_conftest(tmp_path):
+    from noxgrid.gpu import marker_declared
+
+    assert not marker_declared(tmp_path, "gpu")
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nmarkers = ["gpu: CUDA"]\n')
+    assert marker_declared(tmp_path, "gpu") and not marker_declared(tmp_path, "slow")
+    (tmp_path / "setup.cfg").write_text("[tool:pytest]\nmarkers =\n    slow: takes long\n")
+    assert marker_declared(tmp_path, "slow")
+    (tmp_path / "conftest.py").write_text(
+        'def pytest_configure(config):\n    config.addinivalue_line("markers", "cuda: x")\n')
+    assert marker_declared(tmp_path, "cuda")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "conftest.py").write_text('TEXT = """markers = ["tpu: x"]"""\n')
+    assert not marker_declared(tmp_path, "tpu"), "a string that looks like config is not config"
