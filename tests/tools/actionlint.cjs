@@ -6,6 +6,7 @@ const { readFileSync } = require("node:fs");
 (async () => {
   const lint = await createLinter();
   let problems = 0;
+  // One file per process: the WebAssembly build can trip on a second one.
   for (const path of process.argv.slice(2)) {
     for (const r of lint(readFileSync(path, "utf8"), path)) {
       problems += 1;

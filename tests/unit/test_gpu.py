@@ -49,7 +49,8 @@ def test_marker_declared_in_pyproject_ini_files_or_conftest(tmp_path):
     (tmp_path / "setup.cfg").write_text("[tool:pytest]\nmarkers =\n    slow: takes long\n")
     assert marker_declared(tmp_path, "slow")
     (tmp_path / "conftest.py").write_text(
-        'def pytest_configure(config):\n    config.addinivalue_line("markers", "cuda: x")\n')
+        'def pytest_configure(config):\n    config.addinivalue_line("markers", "cuda: x")\n'
+    )
     assert marker_declared(tmp_path, "cuda")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "conftest.py").write_text('TEXT = """markers = ["tpu: x"]"""\n')
