@@ -119,3 +119,16 @@ def test_docker_preflight_refuses_a_build_the_disk_cannot_hold(make_project, tmp
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**10, 0, 300_000_000))
     with pytest.raises(StageFailure, match=r"about 550.0 MB is needed where Docker keeps images"):
         _docker_preflight(state, docker, lock)
+
+
+def test_the_reference_service_uses_the_template_as_it_is(capsys):
+    from pathlib import Path
+
+    from noxgrid.cli import main
+    from noxgrid.docker import TEMPLATE
+
+    repo = Path(__file__).resolve().parents[2]
+    reference = repo / "examples" / "service" / "docker" / "Dockerfile"
+    assert reference.read_text() == TEMPLATE.read_text(), "copy `noxgrid dockerfile` again"
+    assert main(["dockerfile"]) == 0
+    assert capsys.readouterr().out == TEMPLATE.read_text()
