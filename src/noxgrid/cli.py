@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_project(image)
     image.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to build")
+    image.set_defaults(jobs=1)  # images build one at a time: BuildKit parallelises within one
     image.add_argument("-q", "--quiet", action="store_true", help="do not stream build output")
     image.add_argument(
         "--no-docker",
@@ -154,14 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--in-image", action="store_true", help="once healthy, also run the suite inside the image"
     )
 
-    dockerfile = commands.add_parser(
+    commands.add_parser(
         "dockerfile",
         help="print noxgrid's Dockerfile template",
         description="Print the Dockerfile template (one target per profile, uv in a builder "
         "stage, the lock installed with hashes in a cached layer, the app copied last, a "
         "non-root user, labels, HEALTHCHECK): noxgrid dockerfile > docker/Dockerfile",
     )
-    del dockerfile  # no options
 
     lock = commands.add_parser(
         "lock",
@@ -270,8 +270,8 @@ def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
     """``noxgrid run`` (and ``noxgrid image``, which runs only lock, image and smoke)."""
     config, matrix = _load(args)
     selected = matrix.select(args.patterns)
-    jobs = max(1, getattr(args, "jobs", 1))
-    docker = docker_wanted(getattr(args, "no_docker", False))
+    jobs = max(1, args.jobs)
+    docker = docker_wanted(args.no_docker)
     progress = PlainProgress(stream_output=not args.quiet, prefix_output=jobs > 1)
     runner = Runner()
     start = time.perf_counter()
@@ -287,7 +287,7 @@ def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
                     progress=progress,
                     runner=runner,
                     docker=docker,
-                    in_image=getattr(args, "in_image", False),
+                    in_image=args.in_image,
                     only=only,
                 ),
                 selected,
