@@ -18,7 +18,7 @@ from pathlib import Path
 
 from noxgrid import __version__
 from noxgrid.changes import affected, changed_files
-from noxgrid.config import Config, load_config
+from noxgrid.config import Config, load_config, relative_path
 from noxgrid.docker import TEMPLATE
 from noxgrid.drift import version_drift
 from noxgrid.errors import CellFailed, LockOutdated, NoxgridError
@@ -320,7 +320,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     selected = list(matrix.select(args.patterns))
     if args.check:
         states = check_locks(config, selected)
-        rows = [[s.cell.id, s.state, _relative_to(s.path, config.root)] for s in states]
+        rows = [[s.cell.id, s.state, relative_path(s.path, config.root)] for s in states]
         print(text_table(["cell", "lock", "file"], rows))
         bad = [s.cell for s in states if s.state != "fresh"]
         if bad:
@@ -350,13 +350,6 @@ def cmd_lock(args: argparse.Namespace) -> int:
             fix="apply each fix above, then run: " + refresh_command([o.cell for o in failed]),
         )
     return 0
-
-
-def _relative_to(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def cmd_workflow(args: argparse.Namespace) -> int:
@@ -398,7 +391,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
         findings.append(
             {
                 "kind": "lock",
-                "where": _relative_to(state.path, config.root),
+                "where": relative_path(state.path, config.root),
                 "message": f"the lock of {state.cell.id} is {state.state}",
                 "fix": refresh_command([s.cell for s in bad]),
             }
@@ -418,7 +411,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
             findings.append(
                 {
                     "kind": "policy",
-                    "where": _relative_to(state.path, config.root),
+                    "where": relative_path(state.path, config.root),
                     "message": f"{state.cell.id}: {finding.message}",
                     "fix": finding.fix,
                 }
@@ -428,7 +421,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
         findings.append(
             {
                 "kind": "workflow",
-                "where": _relative_to(path, config.root),
+                "where": relative_path(path, config.root),
                 "message": "the workflow differs from what the matrix generates",
                 "fix": "noxgrid workflow (see the diff: noxgrid workflow --check)",
             }
@@ -437,7 +430,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
         findings.append(
             {
                 "kind": "workflow",
-                "where": _relative_to(path, config.root),
+                "where": relative_path(path, config.root),
                 "message": "there is no generated workflow",
                 "fix": "noxgrid workflow",
             }

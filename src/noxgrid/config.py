@@ -195,6 +195,14 @@ class Config:
         return tuple(self.profiles)
 
 
+def relative_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (POSIX separators), or the whole path when outside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def parse_size(text: str) -> int:
     """``"600MB"`` -> 600_000_000; ``"3GiB"`` -> 3 * 2**30. Raises ValueError."""
     match = _SIZE.match(text)

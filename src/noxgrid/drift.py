@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from noxgrid.config import Config
+from noxgrid.matrix import version_key
 
 _VERSION = r"3\.\d{1,2}"
 _DOCKER = re.compile(
@@ -124,7 +125,7 @@ def version_drift(config: Config, *, skip: Iterable[Path] = ()) -> list[Drift]:
     """Disagreements between the matrix and every stated Python version."""
     root = config.root
     axis = set(config.pythons) | {i["python"] for i in config.include}
-    axis_text = ", ".join(sorted(axis, key=_key))
+    axis_text = ", ".join(sorted(axis, key=version_key))
     drifts: list[Drift] = []
     statements = find_statements(config, skip=skip)
     for statement in statements:
@@ -149,7 +150,7 @@ def version_drift(config: Config, *, skip: Iterable[Path] = ()) -> list[Drift]:
                 Drift(
                     where=ship.where(root),
                     message=f"the Dockerfile builds Python {ship.version}, but the workflow "
-                    f"tests {', '.join(sorted(tested_versions, key=_key))}: {places}",
+                    f"tests {', '.join(sorted(tested_versions, key=version_key))}: {places}",
                     fix="let the workflow run the matrix's cells (`noxgrid workflow` writes it) so "
                     "CI tests the Python the image ships",
                 )
@@ -167,7 +168,7 @@ def _pyproject_drift(config: Config, axis: set[str]) -> list[Drift]:
             spec = SpecifierSet(config.requires_python)
         except InvalidSpecifier:
             spec = None
-        for version in sorted(axis, key=_key):
+        for version in sorted(axis, key=version_key):
             if spec is not None and not spec.contains(f"{version}.0", prereleases=True):
                 drifts.append(
                     Drift(
@@ -194,7 +195,7 @@ def _pyproject_drift(config: Config, axis: set[str]) -> list[Drift]:
                         "[tool.noxgrid]",
                     )
                 )
-        for version in sorted(axis - set(classified), key=_key):
+        for version in sorted(axis - set(classified), key=version_key):
             drifts.append(
                 Drift(
                     where=f"{config.pyproject.name}:{min(classified.values())}",
@@ -203,7 +204,3 @@ def _pyproject_drift(config: Config, axis: set[str]) -> list[Drift]:
                 )
             )
     return drifts
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))

@@ -25,7 +25,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from noxgrid.config import Config
+from noxgrid.config import Config, relative_path
 from noxgrid.errors import ConfigError
 from noxgrid.matrix import Cell
 
@@ -96,7 +96,7 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
     profile = config.profiles[cell.profile]
     accelerator = config.accelerators[cell.accelerator]
     files = requirement_files(profile.requirements)
-    names = [_relative(path, config.root) for path in files]
+    names = [relative_path(path.resolve(), config.root.resolve()) for path in files]
     document: dict[str, Any] = {
         "format": LOCK_FORMAT,
         "cell": cell.id,
@@ -114,13 +114,6 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
     }
     blob = json.dumps(document, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest(), names
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def rewrite_requirements(text: str, replace: Mapping[str, str]) -> str:

@@ -34,7 +34,7 @@ from noxgrid.reports import atomic_write
 from noxgrid.result import format_size
 from noxgrid.runner import Command, Runner
 from noxgrid.sizes import PackageIndex, SizeEstimate
-from noxgrid.uv import Uv
+from noxgrid.uv import Uv, uv_environment
 
 PROJECT_INPUT = "project-dependencies.in"
 
@@ -174,7 +174,7 @@ def lock_cell(
             command = Command(
                 argv=(uv.binary, *compile_args(config, cell, inputs, str(output))),
                 cwd=workdir,
-                env=_uv_env(),
+                env=uv_environment(),
                 timeout=900,
             )
             result = uv.runner.run(command)
@@ -236,12 +236,6 @@ def lock_cell(
     atomic_write(path, header + "\n" + body)
     outcome.written = True
     return outcome
-
-
-def _uv_env() -> dict[str, str]:
-    from noxgrid.uv import uv_environment
-
-    return uv_environment()
 
 
 def lock_cells(

@@ -47,7 +47,8 @@ class Cell:
         return all(getattr(self, axis) == value for axis, value in values.items())
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """``"3.10"`` -> ``(3, 10)``: Python versions in numeric order."""
     return tuple(int(part) for part in version.split("."))
 
 
@@ -90,7 +91,7 @@ class Matrix:
 
     def pythons(self) -> list[str]:
         """The distinct Python versions used, oldest first."""
-        return sorted({cell.python for cell in self.cells}, key=_version_key)
+        return sorted({cell.python for cell in self.cells}, key=version_key)
 
 
 def _matches(cell: Cell, pattern: str) -> bool:

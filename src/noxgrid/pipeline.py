@@ -23,7 +23,7 @@ from typing import IO
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.config import Config
+from noxgrid.config import Config, relative_path
 from noxgrid.docker import (
     DOCKERIGNORE,
     Docker,
@@ -156,10 +156,10 @@ def run_cell(
         ("interpreter", f"find Python {cell.python}", _stage_interpreter),
         (
             "lock",
-            f"{_relative(lock_path(config, cell), config.root)}: fresh, policy, budget",
+            f"{relative_path(lock_path(config, cell), config.root)}: fresh, policy, budget",
             _stage_lock,
         ),
-        ("venv", f"virtual environment {_relative(state.venv, config.root)}", _stage_venv),
+        ("venv", f"virtual environment {relative_path(state.venv, config.root)}", _stage_venv),
         ("install", "the lock (hashes required) and the project", _stage_install),
         ("suite", " ".join(config.suite.command), _stage_suite),
         ("image", f"build target '{cell.profile}' of {config.docker.dockerfile}", _stage_image),
@@ -255,13 +255,6 @@ def _run_stages(
     return cell_result
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
 def _stage_interpreter(state: CellRun) -> str:
     found = find_interpreter(state.cell.python, overrides=state.config.interpreters, env=state.env)
     state.interpreter = found
@@ -324,7 +317,7 @@ def _stage_venv(state: CellRun) -> str:
 def _stage_lock(state: CellRun) -> str:
     config, cell = state.config, state.cell
     path = lock_path(config, cell)
-    shown = _relative(path, config.root)
+    shown = relative_path(path, config.root)
     if not path.is_file():
         raise StageFailure(
             f"no lock for {cell.id} ({shown} does not exist); fix: noxgrid lock {cell.id}, "
@@ -484,8 +477,8 @@ def _stage_install(state: CellRun) -> str:
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     project = " + the project (editable, no deps)" if profile.install_project else ""
     if verify:
-        return f"verified against {_relative(lock_file, root)}{project}"
-    return f"synced {_relative(lock_file, root)} (hashes checked){project}; disk: {space}"
+        return f"verified against {relative_path(lock_file, root)}{project}"
+    return f"synced {relative_path(lock_file, root)} (hashes checked){project}; disk: {space}"
 
 
 def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str], str | None]:
