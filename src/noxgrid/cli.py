@@ -25,7 +25,7 @@ from noxgrid.errors import CellFailed, LockOutdated, NoxgridError
 from noxgrid.interpreters import find_interpreter
 from noxgrid.locking import check_locks, describe, lock_cells, read_lock, refresh_command
 from noxgrid.matrix import Matrix, expand
-from noxgrid.pipeline import run_cell
+from noxgrid.pipeline import doctor_path, run_cell
 from noxgrid.policy import evaluate
 from noxgrid.progress import PlainProgress
 from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
@@ -155,6 +155,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--in-image", action="store_true", help="once healthy, also run the suite inside the image"
     )
 
+    doctor = commands.add_parser(
+        "doctor",
+        help="find missing system libraries and broken imports, in the venv and the image",
+        description="For each selected cell: install it (as `run` does), then read every ELF "
+        "file the installed packages ship (extension modules, bundled libraries) and resolve "
+        "each library it needs through its RPATH/RUNPATH, the packages' own *.libs folders "
+        "and the system's library folders, first on this machine, then inside the cell's "
+        "image. Each missing library is named with what needs it, the Debian package that "
+        "provides it and the exact apt line for the profile. Then the top-level modules of "
+        "the cell's direct dependencies are imported, in the venv and in the image. Every "
+        "cell session runs the same checks as its doctor stage, before the suite.",
+    )
+    _add_project(doctor)
+    doctor.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to examine")
+    doctor.add_argument(
+        "-j", "--jobs", type=int, default=1, metavar="N", help="cells at once (default 1)"
+    )
+    doctor.add_argument(
+        "-q", "--quiet", action="store_true", help="do not stream install and build output"
+    )
+    doctor.add_argument(
+        "--no-docker", action="store_true", help="the venv only: build and audit no image"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    doctor.set_defaults(in_image=False)
+
     commands.add_parser(
         "dockerfile",
         help="print noxgrid's Dockerfile template",
@@ -269,6 +295,29 @@ def docker_wanted(flag: bool, env: dict[str, str] | None = None) -> bool:
 def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
     """``noxgrid run`` (and ``noxgrid image``, which runs only lock, image and smoke)."""
     config, matrix = _load(args)
+    results, elapsed = _run_cells(args, config, matrix, only)
+    print()
+    print(timings_table(results))
+    return _summary(config, results, elapsed)
+
+
+def _summary(config: Config, results: list[CellResult], elapsed: float) -> int:
+    failed = [result for result in results if result.status is Status.FAILED]
+    print(
+        f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+        f"in {elapsed:.1f}s; reports in {config.reports_dir}"
+    )
+    if failed:
+        raise CellFailed(
+            "failed cells: " + "; ".join(f"{r.cell.id} ({r.first_error})" for r in failed),
+            fix="read each cell's log under " + str(config.reports_dir / "logs"),
+        )
+    return 0
+
+
+def _run_cells(
+    args: argparse.Namespace, config: Config, matrix: Matrix, only: Sequence[str] | None
+) -> tuple[list[CellResult], float]:
     selected = matrix.select(args.patterns)
     jobs = max(1, args.jobs)
     docker = docker_wanted(args.no_docker)
@@ -298,20 +347,7 @@ def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
         runner.stop_all()
         raise
     pool.shutdown()
-    elapsed = time.perf_counter() - start
-    print()
-    print(timings_table(results))
-    failed = [result for result in results if result.status is Status.FAILED]
-    print(
-        f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
-        f"in {elapsed:.1f}s; reports in {config.reports_dir}"
-    )
-    if failed:
-        raise CellFailed(
-            "failed cells: " + "; ".join(f"{r.cell.id} ({r.first_error})" for r in failed),
-            fix="read each cell's log under " + str(config.reports_dir / "logs"),
-        )
-    return 0
+    return results, time.perf_counter() - start
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
@@ -499,6 +535,46 @@ def cmd_image(args: argparse.Namespace) -> int:
     return cmd_run(args, only=("lock", "image", "smoke"))
 
 
+DOCTOR_STAGES = ("interpreter", "lock", "venv", "install", "doctor", "image")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``noxgrid doctor``: the venv's and the image's audit and import smoke, as a report."""
+    config, matrix = _load(args)
+    results, elapsed = _run_cells(args, config, matrix, DOCTOR_STAGES)
+    documents = []
+    for result in results:
+        path = doctor_path(config, result.cell)
+        document = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"cell": ""}
+        if document.get("cell") != result.cell.id:
+            document = {"cell": result.cell.id}
+        # a stage that stopped the cell before the doctor could look
+        stopped = [
+            stage
+            for stage in result.stages
+            if stage.status is Status.FAILED and stage.name not in ("doctor", "image")
+        ]
+        document["stopped"] = (
+            f"{stopped[0].name}: {stopped[0].detail.splitlines()[0]}" if stopped else None
+        )
+        document["status"] = result.status.value
+        documents.append(document)
+    if args.json:
+        print(json.dumps(documents, indent=2))
+    else:
+        print()
+        for document in documents:
+            print(f"== {document['cell']}: {document['status']}")
+            if document["stopped"]:
+                print(f"  stopped before the doctor: {document['stopped']}")
+            for key in ("venv", "image"):
+                entry = document.get(key)
+                if isinstance(entry, dict):
+                    print(entry["text"])
+            print()
+    return _summary(config, results, elapsed)
+
+
 def cmd_dockerfile(args: argparse.Namespace) -> int:
     """``noxgrid dockerfile``."""
     sys.stdout.write(TEMPLATE.read_text(encoding="utf-8"))
@@ -509,6 +585,7 @@ HANDLERS = {
     "matrix": cmd_matrix,
     "run": cmd_run,
     "image": cmd_image,
+    "doctor": cmd_doctor,
     "dockerfile": cmd_dockerfile,
     "lock": cmd_lock,
     "workflow": cmd_workflow,

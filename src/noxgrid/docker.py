@@ -311,6 +311,18 @@ class Docker:
         args += ["--entrypoint", argv[0], tag, *argv[1:]]
         return self.runner.run(self._command(*args, timeout=timeout), sink=sink)
 
+    def export(self, tag: str, archive: Path, *, timeout: float) -> None:
+        """Write the file system of a (never started) container of ``tag`` to ``archive``."""
+        create = self.runner.run(self._command("create", "--entrypoint", "true", tag))
+        create.assert_success("docker create (to export the image's file system)")
+        container = create.output.strip().splitlines()[-1]
+        try:
+            self.runner.run(
+                self._command("export", "-o", str(archive), container, timeout=timeout)
+            ).assert_success("docker export")
+        finally:
+            self.remove(container)
+
     def host_port(self, container: str, port: int) -> int:
         """The loopback port ``port`` of the container was published on."""
         outcome = self.runner.run(self._command("port", container, str(port)))

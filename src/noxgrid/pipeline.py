@@ -1,8 +1,11 @@
 """The stages of one cell, in order, and the result they add up to.
 
-interpreter -> venv -> install -> suite. A failed stage stops the cell; the
-stages after it are recorded as skipped, with the reason. Every stage's
-output goes to its own log file in the reports folder.
+interpreter -> lock -> venv -> install -> doctor -> image -> smoke -> suite.
+The environment is proved first (the venv's libraries and imports, then the
+image's), so a missing system library stops the cell before the suite runs.
+A failed stage stops the cell; the stages after it are recorded as skipped,
+with the reason. Every stage's output goes to its own log file in the
+reports folder.
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ from noxgrid.docker import (
     image_problems,
     image_tag,
 )
+from noxgrid.doctor import (
+    Diagnosis,
+    audit_image,
+    audit_venv,
+    direct_dependencies,
+    import_smoke_image,
+    import_smoke_venv,
+    lookup_packages,
+    missing_report,
+    render,
+)
 from noxgrid.errors import NoxgridError
 from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
 from noxgrid.interpreters import Interpreter, find_interpreter
@@ -41,7 +55,7 @@ from noxgrid.locking import read_lock
 from noxgrid.matrix import Cell
 from noxgrid.policy import evaluate
 from noxgrid.progress import Progress, SilentProgress
-from noxgrid.reports import directory_size, log_path, write_cell_report
+from noxgrid.reports import atomic_write, directory_size, log_path, write_cell_report
 from noxgrid.result import CellResult, StageResult, Status, format_size
 from noxgrid.runner import Command, Runner
 from noxgrid.uv import Uv
@@ -77,6 +91,7 @@ class CellRun:
     in_image: bool = False
     docker: Docker | None = None
     image_size: int | None = None
+    doctor: dict[str, object] = field(default_factory=dict)
 
     @property
     def venv(self) -> Path:
@@ -161,9 +176,14 @@ def run_cell(
         ),
         ("venv", f"virtual environment {relative_path(state.venv, config.root)}", _stage_venv),
         ("install", "the lock (hashes required) and the project", _stage_install),
-        ("suite", " ".join(config.suite.command), _stage_suite),
-        ("image", f"build target '{cell.profile}' of {config.docker.dockerfile}", _stage_image),
+        ("doctor", "ELF audit and import smoke of the venv", _stage_doctor),
+        (
+            "image",
+            f"build target '{cell.profile}' of {config.docker.dockerfile}, check, audit",
+            _stage_image,
+        ),
         ("smoke", f"start the image, wait for {config.docker.health.path}", _stage_smoke),
+        ("suite", " ".join(config.suite.command), _stage_suite),
     ]
     if only is not None:
         stages = [stage for stage in stages if stage[0] in only]
@@ -481,6 +501,80 @@ def _stage_install(state: CellRun) -> str:
     return f"synced {relative_path(lock_file, root)} (hashes checked){project}; disk: {space}"
 
 
+def doctor_path(config: Config, cell: Cell) -> Path:
+    """Where the doctor's findings for one cell are kept (JSON)."""
+    return config.reports_dir / "doctor" / f"{cell.id}.json"
+
+
+def _save_doctor(state: CellRun, key: str, diagnosis: Diagnosis, text: str) -> None:
+    state.doctor[key] = {**diagnosis.as_dict(), "text": text}
+    document = {"cell": state.cell.id, **state.doctor}
+    atomic_write(doctor_path(state.config, state.cell), json.dumps(document, indent=2) + "\n")
+
+
+def _cuda_needed(state: CellRun) -> bool:
+    """CUDA libraries must be there when the cell wants a GPU and this machine has one."""
+    accelerator = state.config.accelerators[state.cell.accelerator]
+    return accelerator.needs_gpu and detect_gpu(state.env)[0]
+
+
+def _diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
+    """Record and judge one diagnosis: its text, or StageFailure with it."""
+    problems, notes = missing_report(diagnosis, state.config, state.cell, host=host)
+    if _cuda_needed(state):
+        cuda = [item.soname for item in diagnosis.audit.missing if item.cuda]
+        if cuda:
+            problems.append(f"this machine has a GPU and the CUDA libraries are missing: {cuda}")
+    text = render(diagnosis, problems, notes)
+    _save_doctor(state, key, diagnosis, text)
+    with state.log(f"doctor-{key}") as sink:
+        sink(text + "\n")
+    for note in notes:
+        state.note(note)
+    failures = diagnosis.imports.failures if diagnosis.imports else ()
+    if problems or failures:
+        raise StageFailure(text)
+    imported = len(diagnosis.imports.imported) if diagnosis.imports else 0
+    return (
+        f"{diagnosis.audit.files} ELF files, every library found "
+        f"({diagnosis.audit.seconds:.2f}s); imported {imported} "
+        f"module{'' if imported == 1 else 's'}"
+    )
+
+
+def _packages_for(state: CellRun, diagnosis: Diagnosis) -> None:
+    sonames = [item.soname for item in diagnosis.audit.missing] + list(diagnosis.audit.from_system)
+    diagnosis.packages = lookup_packages(state.runner, sonames, diagnosis.audit.from_system)
+
+
+def _stage_doctor(state: CellRun) -> str:
+    config, cell = state.config, state.cell
+    lock = state.lock or read_lock(lock_path(config, cell))
+    result = audit_venv(state.venv)
+    imports = import_smoke_venv(
+        state.runner,
+        state.venv_python,
+        direct_dependencies(lock),
+        cwd=config.root,
+        timeout=min(config.suite.timeout, 600),
+    )
+    diagnosis = Diagnosis(
+        where=f"venv {relative_path(state.venv, config.root)}", audit=result, imports=imports
+    )
+    _packages_for(state, diagnosis)
+    return _diagnose(state, diagnosis, host=True, key="venv")
+
+
+def _doctor_image(state: CellRun, docker: Docker, tag: str, lock: Lock) -> str:
+    """The ELF audit and the import smoke inside the built image."""
+    timeout = min(state.config.suite.timeout, 600)
+    result = audit_image(docker, tag, timeout=timeout)
+    imports = import_smoke_image(docker, tag, direct_dependencies(lock), timeout=timeout)
+    diagnosis = Diagnosis(where=f"image {tag}", audit=result, imports=imports)
+    _packages_for(state, diagnosis)
+    return _diagnose(state, diagnosis, host=False, key="image")
+
+
 def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str], str | None]:
     """The suite argv for this cell and, when GPU tests are deselected, why.
 
@@ -609,9 +703,13 @@ def _stage_image(state: CellRun) -> str:
     )
     if problems:
         raise StageFailure(f"the image {tag} fails its checks:\n- " + "\n- ".join(problems))
+    try:
+        doctor = _doctor_image(state, docker, tag, lock)
+    except StageFailure as exc:
+        raise StageFailure(f"the image {tag} fails the doctor's audit:\n{exc}") from None
     return (
         f"{tag} from {base}: {format_size(state.image_size)}, non-root, labelled, "
-        f"built in {outcome.duration:.1f}s"
+        f"built in {outcome.duration:.1f}s; {doctor}"
     )
 
 

@@ -52,11 +52,17 @@ def test_full_cpu_cell_exercises_the_ml_endpoints(service):
         "test_classify_endpoint",
         "test_classify_page_endpoint",
         "test_thumbnail_endpoint_resizes_and_finds_edges",
+        "test_lightgbm_scores_as_when_the_model_was_written",
+        "test_quality_endpoint_ranks_a_long_article_above_a_link_farm",
     ):
         assert cases[name] == "passed", cases
     assert "test_cuda_provider_is_available" not in cases, "GPU test deselected in a cpu cell"
     data = json.loads((service / ".noxgrid" / "reports" / "3.11-cpu-full.json").read_text())
     assert data["status"] == "passed" and data["venv_size"] > 100_000_000
+    stages = {stage["name"]: stage for stage in data["stages"]}
+    assert list(stages)[4:] == ["doctor", "image", "smoke", "suite"], list(stages)
+    assert stages["doctor"]["status"] == "passed", stages["doctor"]
+    assert "every library found" in stages["doctor"]["detail"], stages["doctor"]
     # The estimate made from the index before anything was downloaded (the lock's
     # header) is within 25% of the venv as measured after the install.
     error = abs(data["size_estimate"] - data["venv_size"]) / data["venv_size"]

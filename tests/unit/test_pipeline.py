@@ -20,8 +20,15 @@ from noxgrid.uv import Uv
 class FakeRunner(Runner):
     """Plays uv and pytest: makes venv files, answers with canned exit codes."""
 
-    def __init__(self, *, fail_on: str | None = None, suite_output: str = "3 passed in 0.1s\n"):
+    def __init__(
+        self,
+        *,
+        fail_on: str | None = None,
+        suite_output: str = "3 passed in 0.1s\n",
+        import_error: str | None = None,
+    ):
         super().__init__()
+        self.import_error = import_error
         self.commands: list[Command] = []
         self.fail_on = fail_on
         self.suite_output = suite_output
@@ -42,6 +49,13 @@ class FakeRunner(Runner):
         elif argv[1:3] in (("pip", "install"), ("pip", "sync")):
             kind = "install"
             output = "Installed 3 packages\n"
+        elif argv[1:2] == ("-c",):
+            kind = "imports"
+            output = (
+                'NOXGRID-IMPORTS [{"distribution": "pytest", "module": "pytest", "error": null}]\n'
+            )
+            if self.import_error:
+                output = output.replace("null", json.dumps(self.import_error))
         else:
             output = self.suite_output
         if self.fail_on == kind or (self.fail_on == "offline" and "--offline" in argv):
@@ -117,9 +131,10 @@ def test_stages_run_in_order_and_the_report_is_written(project):
         "lock",
         "venv",
         "install",
-        "suite",
+        "doctor",
         "image",
         "smoke",
+        "suite",
     ]
     assert result.status is Status.PASSED
     assert result.stages[5].status is Status.SKIPPED
@@ -131,14 +146,15 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert "--compile-bytecode" in argvs[1]
     assert argvs[2][:3] == ("uv", "pip", "install") and "--no-deps" in argvs[2]
     assert "-e" in argvs[2] and "--exact" not in argvs[2]
-    assert Path(argvs[3][0]).name == "pytest"
-    assert runner.commands[3].env["NOXGRID_CELL"] == "3.10-cpu-lean"
+    assert argvs[3][1] == "-c" and argvs[3][-1] == "pytest", "import smoke of the direct deps"
+    assert Path(argvs[4][0]).name == "pytest"
+    assert runner.commands[4].env["NOXGRID_CELL"] == "3.10-cpu-lean"
     assert runner.commands[0].env["UV_PYTHON_DOWNLOADS"] == "never"
     data = json.loads((config.reports_dir / "3.10-cpu-lean.json").read_text())
-    assert data["status"] == "passed" and data["stages"][4]["detail"] == "3 passed in 0.1s"
+    assert data["status"] == "passed" and data["stages"][7]["detail"] == "3 passed in 0.1s"
     assert data["size_estimate"] == 20_000_000
     suite = ET.parse(config.reports_dir / "3.10-cpu-lean.xml").getroot().find("testsuite")
-    assert suite.get("name") == "3.10-cpu-lean" and suite.get("tests") == "7"
+    assert suite.get("name") == "3.10-cpu-lean" and suite.get("tests") == "8"
     assert suite.get("skipped") == "2"
     assert (
         config.reports_dir / "logs" / "3.10-cpu-lean.suite.log"
@@ -191,6 +207,7 @@ def test_a_failed_install_skips_the_suite_and_fails_the_cell(project):
         Status.SKIPPED,
         Status.SKIPPED,
         Status.SKIPPED,
+        Status.SKIPPED,
     ]
     assert "boom: it broke" in result.stages[3].detail
     assert result.first_error.startswith("install: uv exited with 1")
@@ -201,8 +218,8 @@ def test_a_failing_suite_names_pytest_summary(project):
     root, env = project
     runner = FakeRunner(fail_on="suite", suite_output="")
     _, _, result = run(root, env, runner=runner)
-    assert result.stages[4].status is Status.FAILED
-    assert result.stages[4].detail.startswith("the suite exited with 1: boom: it broke")
+    assert result.stages[7].status is Status.FAILED
+    assert result.stages[7].detail.startswith("the suite exited with 1: boom: it broke")
 
 
 def test_missing_interpreter_fails_the_first_stage(project):

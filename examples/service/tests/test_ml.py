@@ -8,6 +8,7 @@ import pytest
 
 np = pytest.importorskip("numpy", reason="numpy is installed in the full profile only")
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is installed in the full profile only")
+lgb = pytest.importorskip("lightgbm", reason="lightgbm is installed in the full profile only")
 cv2 = pytest.importorskip(
     "cv2", reason="opencv-python-headless is installed in the full profile only"
 )
@@ -29,6 +30,22 @@ def test_onnx_inference_matches_the_weights():
     got = np.asarray(list(result["probabilities"].values()))
     assert np.allclose(got, expected, atol=1e-5)
     assert result["label"] == ml.spec()["labels"][int(expected.argmax())]
+
+
+def test_lightgbm_scores_as_when_the_model_was_written():
+    check = json.loads((ml.MODEL_DIR / "ranker_check.json").read_text())
+    for row, expected in zip(check["rows"], check["predictions"]):
+        assert math.isclose(ml.quality(row), expected, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_quality_endpoint_ranks_a_long_article_above_a_link_farm(client):
+    article = [math.log1p(3000), math.log1p(40), 12.0, 1.0]
+    link_farm = [math.log1p(20), math.log1p(150), 0.0, 0.0]
+    scores = [
+        client.post("/ml/quality", json={"features": f}).json()["quality"]
+        for f in (article, link_farm)
+    ]
+    assert scores[0] > scores[1] + 0.3
 
 
 def test_classify_endpoint(client):

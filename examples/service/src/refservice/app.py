@@ -109,6 +109,10 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     def classify(body: FeaturesIn) -> Dict[str, object]:
         return ml.classify(body.features)
 
+    @app.post("/ml/quality", dependencies=[Depends(require_key), Depends(need_ml)])
+    def quality(body: FeaturesIn) -> Dict[str, object]:
+        return {"quality": ml.quality(body.features)}
+
     @app.post("/ml/classify-page", dependencies=[Depends(require_key), Depends(need_ml)])
     def classify_page(page: PageIn) -> Dict[str, object]:
         meta = pagemeta.extract(page.html, page.base_url)

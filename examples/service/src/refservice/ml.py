@@ -1,7 +1,8 @@
-"""The ML side (full profile): ONNX Runtime inference and OpenCV image work.
+"""The ML side (full profile): ONNX Runtime inference, a LightGBM score, OpenCV image work.
 
-Importing this module needs numpy, onnxruntime and opencv-python-headless;
-the app mounts its endpoints only when they import.
+Importing this module needs numpy, onnxruntime, lightgbm (whose library links
+the system's OpenMP, libgomp.so.1) and opencv-python-headless; the app mounts
+its endpoints only when they import.
 """
 
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 import cv2
+import lightgbm as lgb
 import numpy as np
 import onnxruntime as ort
 
@@ -29,6 +31,18 @@ def session() -> "ort.InferenceSession":
     return ort.InferenceSession(
         str(MODEL_DIR / "classifier.onnx"), providers=["CPUExecutionProvider"]
     )
+
+
+@lru_cache(maxsize=1)
+def ranker() -> "lgb.Booster":
+    """The page-quality model (tools/make_ranker.py wrote it)."""
+    return lgb.Booster(model_file=str(MODEL_DIR / "ranker.txt"))
+
+
+def quality(features: Sequence[float]) -> float:
+    """LightGBM's page-quality score for one feature vector."""
+    batch = np.asarray([features], dtype=np.float64)
+    return float(ranker().predict(batch, num_threads=1)[0])
 
 
 def page_features(meta: Dict[str, object]) -> List[float]:
@@ -78,6 +92,7 @@ def runtime_info() -> Dict[str, object]:
     """Versions and ONNX Runtime's execution providers (CUDA shows up on a GPU build)."""
     return {
         "onnxruntime": ort.__version__,
+        "lightgbm": lgb.__version__,
         "providers": ort.get_available_providers(),
         "opencv": cv2.__version__,
         "numpy": np.__version__,

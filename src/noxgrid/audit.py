@@ -1,0 +1,540 @@
+"""The ELF audit: which shared libraries the installed packages need and cannot find.
+
+Every ELF file under a ``site-packages`` folder (extension modules, bundled
+libraries, executables) is read with pyelftools: its DT_NEEDED entries and its
+DT_RPATH/DT_RUNPATH. Each needed library is then looked for the way the
+dynamic loader does, in a *tree*: the venv on this machine, or an image's
+exported file system.
+
+1. a name with a slash is a path;
+2. the RPATH (when there is no RUNPATH) and the RUNPATH, ``$ORIGIN`` expanded;
+3. a library any installed package bundles under that name (``*.libs``
+   folders, ``nvidia/*/lib``: packages load those before their extensions);
+4. the system's folders: ``/etc/ld.so.conf`` (and its includes), then the
+   loader's defaults for the file's architecture.
+
+What none of these finds is *missing*. The NVIDIA driver's libraries
+(``libcuda.so.1``) are never missing: the driver brings them at run time.
+
+No process is started here: the trees are read as files.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import tarfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection, DynamicSegment
+from elftools.elf.elffile import ELFFile
+from packaging.utils import canonicalize_name
+
+from noxgrid.sonames import is_cuda, provided_by_driver
+
+ELF_MAGIC = b"\x7fELF"
+
+_TRIPLETS = {
+    "EM_X86_64": "x86_64-linux-gnu",
+    "EM_AARCH64": "aarch64-linux-gnu",
+    "EM_386": "i386-linux-gnu",
+    "EM_PPC64": "powerpc64le-linux-gnu",
+    "EM_S390": "s390x-linux-gnu",
+}
+
+
+@dataclass(frozen=True)
+class ElfFile:
+    """What the loader reads from one ELF file: the libraries it needs and where to look."""
+
+    path: str
+    needed: tuple[str, ...]
+    rpath: tuple[str, ...] = ()
+    runpath: tuple[str, ...] = ()
+    machine: str = "EM_X86_64"
+
+
+def read_elf(stream: IO[bytes], path: str) -> ElfFile | None:
+    """Parse ``stream`` as ELF; None when it is not one (or is too damaged to read)."""
+    try:
+        elf = ELFFile(stream)
+        machine = str(elf["e_machine"])
+        dynamic: DynamicSection | DynamicSegment | None = None
+        section = elf.get_section_by_name(".dynamic")
+        if isinstance(section, DynamicSection):
+            dynamic = section
+        else:
+            for segment in elf.iter_segments():
+                if isinstance(segment, DynamicSegment):
+                    dynamic = segment
+                    break
+        needed: list[str] = []
+        rpath: list[str] = []
+        runpath: list[str] = []
+        if dynamic is not None:
+            for tag in dynamic.iter_tags():
+                kind = tag.entry.d_tag
+                if kind == "DT_NEEDED":
+                    needed.append(str(vars(tag).get("needed", "")))
+                elif kind == "DT_RPATH":
+                    rpath += [part for part in str(vars(tag).get("rpath", "")).split(":") if part]
+                elif kind == "DT_RUNPATH":
+                    value = str(vars(tag).get("runpath", ""))
+                    runpath += [part for part in value.split(":") if part]
+    except (ELFError, ValueError, KeyError, AttributeError, OSError, TypeError):
+        return None
+    return ElfFile(
+        path=path,
+        needed=tuple(needed),
+        rpath=tuple(rpath),
+        runpath=tuple(runpath),
+        machine=machine,
+    )
+
+
+def _might_be_library(name: str) -> bool:
+    return name.endswith(".so") or ".so." in name
+
+
+class Tree(Protocol):
+    """A file system to resolve libraries in: this machine's, or an image's."""
+
+    def exists(self, path: str) -> bool:
+        """True when ``path`` (absolute, POSIX) names something, links followed."""
+
+    def read_text(self, path: str) -> str | None:
+        """A small text file's content, or None."""
+
+    def listdir(self, path: str) -> list[str]:
+        """The names in a folder (empty when it is not one)."""
+
+
+class HostTree:
+    """This machine's file system (or a chroot-like copy of one under ``root``)."""
+
+    def __init__(self, root: str = "/") -> None:
+        self.root = root
+
+    def _host(self, path: str) -> Path:
+        return Path(self.root) / path.lstrip("/")
+
+    def exists(self, path: str) -> bool:
+        """True when the path exists here."""
+        return self._host(path).exists()
+
+    def read_text(self, path: str) -> str | None:
+        """The file's text, or None."""
+        try:
+            return self._host(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    def listdir(self, path: str) -> list[str]:
+        """The folder's entries."""
+        try:
+            return [entry.name for entry in self._host(path).iterdir()]
+        except OSError:
+            return []
+
+
+@dataclass
+class TarTree:
+    """An image's file system, from the tar ``docker export`` writes.
+
+    Only names, link targets and a few small text files are kept; links (to
+    files or folders, absolute or relative) are followed like the kernel does.
+    """
+
+    entries: dict[str, str | None] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def add(self, path: str, link: str | None = None) -> None:
+        """Record one entry (``link``: a symbolic link's target)."""
+        path = "/" + path.strip("/")
+        self.entries[path] = link
+        parent = posixpath.dirname(path)
+        while parent != "/" and parent not in self.entries:
+            self.entries[parent] = None
+            parent = posixpath.dirname(parent)
+
+    def _real(self, path: str, depth: int = 0) -> str | None:
+        if depth > 40:
+            return None
+        parts = [part for part in path.split("/") if part and part != "."]
+        current = "/"
+        for index, part in enumerate(parts):
+            if part == "..":
+                current = posixpath.dirname(current)
+                continue
+            candidate = posixpath.join(current, part)
+            if candidate not in self.entries:
+                return None
+            link = self.entries[candidate]
+            if link is not None:
+                target = link if link.startswith("/") else posixpath.join(current, link)
+                rest = "/".join(parts[index + 1 :])
+                return self._real(posixpath.join(target, rest) if rest else target, depth + 1)
+            current = candidate
+        return current
+
+    def exists(self, path: str) -> bool:
+        """True when the path exists in the image."""
+        return self._real(path) is not None
+
+    def read_text(self, path: str) -> str | None:
+        """A small text file kept while reading the tar."""
+        real = self._real(path)
+        return self.texts.get(real) if real else None
+
+    def listdir(self, path: str) -> list[str]:
+        """The names in an image folder."""
+        real = self._real(path)
+        if real is None:
+            return []
+        prefix = real.rstrip("/") + "/"
+        return sorted(
+            {
+                entry[len(prefix) :].split("/", 1)[0]
+                for entry in self.entries
+                if entry.startswith(prefix)
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The ELF files found under the site-packages folders of a tree."""
+
+    site_packages: tuple[str, ...]
+    files: tuple[ElfFile, ...]
+    owners: dict[str, str]
+    unreadable: tuple[str, ...] = ()
+
+    def owner(self, path: str) -> str | None:
+        """The distribution that installed ``path`` (from the RECORD files)."""
+        relative = self.relative(path)
+        top = relative.split("/", 1)[0]
+        return self.owners.get(top)
+
+    def relative(self, path: str) -> str:
+        """``path`` relative to the site-packages folder holding it."""
+        for root in self.site_packages:
+            if path.startswith(root.rstrip("/") + "/"):
+                return path[len(root.rstrip("/")) + 1 :]
+        return path
+
+
+def owners_from_record(dist_info: str, record: str, owners: dict[str, str]) -> None:
+    """Map each top-level entry a distribution's RECORD lists to that distribution."""
+    name = canonicalize_name(posixpath.basename(dist_info).split("-", 1)[0])
+    for line in record.splitlines():
+        entry = line.split(",", 1)[0].strip()
+        if not entry or entry.startswith(("..", "/")):
+            continue
+        top = entry.split("/", 1)[0]
+        if top.endswith((".dist-info", ".data")) or top == "__pycache__":
+            continue
+        if "/" not in entry and top.endswith(".py"):
+            top = top[:-3]
+        owners.setdefault(top, str(name))
+
+
+def venv_site_packages(venv: Path) -> list[Path]:
+    """The venv's site-packages folders."""
+    return sorted(
+        {
+            path.resolve()
+            for pattern in ("lib/python*/site-packages", "lib64/python*/site-packages")
+            for path in venv.glob(pattern)
+        }
+    )
+
+
+def scan_folders(folders: Iterable[Path]) -> Scan:
+    """Every ELF file below ``folders`` (this machine's files)."""
+    files: list[ElfFile] = []
+    owners: dict[str, str] = {}
+    unreadable: list[str] = []
+    roots = [folder for folder in folders if folder.is_dir()]
+    for folder in roots:
+        for record in folder.glob("*.dist-info/RECORD"):
+            owners_from_record(
+                record.parent.name, record.read_text(encoding="utf-8", errors="replace"), owners
+            )
+        for current, _dirs, names in os.walk(folder):
+            for name in names:
+                if not _might_be_library(name):
+                    continue
+                path = Path(current) / name
+                if path.is_symlink():
+                    continue
+                try:
+                    with path.open("rb") as stream:
+                        if stream.read(4) != ELF_MAGIC:
+                            continue
+                        stream.seek(0)
+                        elf = read_elf(stream, str(path))
+                except OSError:
+                    elf = None
+                if elf is None:
+                    unreadable.append(str(path))
+                else:
+                    files.append(elf)
+    return Scan(
+        site_packages=tuple(str(folder) for folder in roots),
+        files=tuple(files),
+        owners=owners,
+        unreadable=tuple(unreadable),
+    )
+
+
+def scan_tar(path: Path) -> tuple[TarTree, Scan]:
+    """An exported image: its file system's names and the ELF files of its site-packages."""
+    tree = TarTree()
+    files: list[ElfFile] = []
+    owners: dict[str, str] = {}
+    unreadable: list[str] = []
+    roots: set[str] = set()
+    with tarfile.open(path, "r:") as archive:
+        for member in archive:
+            name = "/" + member.name.removeprefix("./").strip("/")
+            tree.add(name, member.linkname if member.issym() else None)
+            if member.islnk():
+                continue  # a hard link: its target is read under its own name
+            if not member.isfile():
+                continue
+            if name == "/etc/ld.so.conf" or name.startswith("/etc/ld.so.conf.d/"):
+                tree.texts[name] = _read_member(archive, member).decode("utf-8", "replace")
+                continue
+            marker = "/site-packages/"
+            if marker not in name:
+                continue
+            root = name[: name.index(marker) + len(marker) - 1]
+            roots.add(root)
+            base = posixpath.basename(name)
+            if base == "RECORD" and name.endswith(".dist-info/RECORD"):
+                text = _read_member(archive, member).decode("utf-8", "replace")
+                owners_from_record(posixpath.dirname(name), text, owners)
+                continue
+            if not _might_be_library(base):
+                continue
+            stream = archive.extractfile(member)
+            if stream is None:
+                continue
+            with stream:
+                if stream.read(4) != ELF_MAGIC:
+                    continue
+                stream.seek(0)
+                elf = read_elf(stream, name)
+            if elf is None:
+                unreadable.append(name)
+            else:
+                files.append(elf)
+    return tree, Scan(
+        site_packages=tuple(sorted(roots)),
+        files=tuple(files),
+        owners=owners,
+        unreadable=tuple(unreadable),
+    )
+
+
+def _read_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    stream = archive.extractfile(member)
+    if stream is None:
+        return b""
+    with stream:
+        return stream.read(1 << 20)
+
+
+def ld_so_conf_dirs(tree: Tree, path: str = "/etc/ld.so.conf", depth: int = 0) -> list[str]:
+    """The folders ``/etc/ld.so.conf`` names, includes followed (as ``ldconfig`` reads them)."""
+    text = tree.read_text(path)
+    if text is None or depth > 8:
+        return []
+    folders: list[str] = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("include"):
+            pattern = line.split(None, 1)[1].strip() if " " in line else ""
+            if not pattern.startswith("/"):
+                pattern = posixpath.join(posixpath.dirname(path), pattern)
+            folder, glob = posixpath.split(pattern)
+            for name in sorted(tree.listdir(folder)):
+                if fnmatch.fnmatchcase(name, glob):
+                    folders += ld_so_conf_dirs(tree, posixpath.join(folder, name), depth + 1)
+        elif line.startswith("/"):
+            folders.append(line.split("=", 1)[0].rstrip("/") or "/")
+    return folders
+
+
+def system_dirs(tree: Tree, machine: str, extra: Iterable[str] = ()) -> list[str]:
+    """Where the loader looks after RPATH/RUNPATH, in its order, for one architecture."""
+    folders = [*ld_so_conf_dirs(tree), *extra]
+    triplet = _TRIPLETS.get(machine)
+    if triplet:
+        folders += [f"/lib/{triplet}", f"/usr/lib/{triplet}"]
+    folders += ["/lib64", "/usr/lib64", "/lib", "/usr/lib"]
+    unique: list[str] = []
+    for folder in folders:
+        if folder not in unique:
+            unique.append(folder)
+    return unique
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One library nothing provides, and who needs it."""
+
+    soname: str
+    needed_by: tuple[str, ...]
+    distributions: tuple[str, ...]
+    cuda: bool = False
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What the audit of one tree found."""
+
+    files: int
+    missing: tuple[Missing, ...]
+    from_system: dict[str, str]
+    driver: tuple[str, ...] = ()
+    foreign: int = 0
+    unreadable: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def blocking(self) -> tuple[Missing, ...]:
+        """The missing libraries that are not CUDA's."""
+        return tuple(item for item in self.missing if not item.cuda)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready form."""
+        return {
+            "elf_files": self.files,
+            "missing": [
+                {
+                    "soname": item.soname,
+                    "needed_by": list(item.needed_by),
+                    "distributions": list(item.distributions),
+                    "cuda": item.cuda,
+                }
+                for item in self.missing
+            ],
+            "from_system": dict(sorted(self.from_system.items())),
+            "driver": list(self.driver),
+            "foreign": self.foreign,
+            "unreadable": list(self.unreadable),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _expand(entry: str, origin: str, machine: str) -> str:
+    lib = "lib64" if machine in ("EM_X86_64", "EM_AARCH64", "EM_PPC64", "EM_S390") else "lib"
+    platform = _TRIPLETS.get(machine, "").split("-", 1)[0]
+    for token, value in (("ORIGIN", origin), ("LIB", lib), ("PLATFORM", platform)):
+        entry = entry.replace("${" + token + "}", value).replace("$" + token, value)
+    return posixpath.normpath(entry)
+
+
+def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditResult:
+    """Resolve every DT_NEEDED of ``scan`` in ``tree``; what stays unresolved is missing."""
+    start = time.perf_counter()
+    machines = Counter(elf.machine for elf in scan.files)
+    machine = machines.most_common(1)[0][0] if machines else "EM_X86_64"
+    folders = system_dirs(tree, machine, extra_dirs)
+    bundled = {posixpath.basename(elf.path) for elf in scan.files if elf.machine == machine}
+    system_cache: dict[str, str | None] = {}
+    missing: dict[str, list[str]] = defaultdict(list)
+    from_system: dict[str, str] = {}
+    driver: set[str] = set()
+    foreign = 0
+    for elf in scan.files:
+        if elf.machine != machine:
+            foreign += 1
+            continue
+        origin = posixpath.dirname(elf.path)
+        search = [] if elf.runpath else list(elf.rpath)
+        search += list(elf.runpath)
+        search = [_expand(entry, origin, machine) for entry in search]
+        for soname in elf.needed:
+            if "/" in soname:
+                target = soname if soname.startswith("/") else posixpath.join(origin, soname)
+                if not tree.exists(target):
+                    missing[soname].append(elf.path)
+                continue
+            if any(tree.exists(posixpath.join(folder, soname)) for folder in search):
+                continue
+            if soname in bundled:
+                continue
+            if soname not in system_cache:
+                system_cache[soname] = next(
+                    (
+                        posixpath.join(folder, soname)
+                        for folder in folders
+                        if tree.exists(posixpath.join(folder, soname))
+                    ),
+                    None,
+                )
+            found = system_cache[soname]
+            if found is not None:
+                from_system[soname] = found
+            elif provided_by_driver(soname):
+                driver.add(soname)
+            else:
+                missing[soname].append(elf.path)
+    items = []
+    for soname in sorted(missing, key=str.lower):
+        paths = sorted(set(missing[soname]))
+        owners = sorted({owner for path in paths if (owner := scan.owner(path))})
+        items.append(
+            Missing(
+                soname=soname,
+                needed_by=tuple(scan.relative(path) for path in paths),
+                distributions=tuple(owners),
+                cuda=is_cuda(soname),
+            )
+        )
+    return AuditResult(
+        files=len(scan.files),
+        missing=tuple(items),
+        from_system=from_system,
+        driver=tuple(sorted(driver)),
+        foreign=foreign,
+        unreadable=scan.unreadable,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def interpreter_lib_dirs(venv: Path) -> list[str]:
+    """The base interpreter's lib folder (where a shared libpython lives), from pyvenv.cfg."""
+    config = venv / "pyvenv.cfg"
+    try:
+        text = config.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip():
+            return [str(Path(value.strip()).parent / "lib")]
+    return []
+
+
+def iter_lines(result: AuditResult, limit: int = 3) -> Iterator[str]:
+    """Short human lines for each missing library: ``libGL.so.1  <- cv2/...``."""
+    for item in result.missing:
+        shown = ", ".join(item.needed_by[:limit])
+        more = len(item.needed_by) - limit
+        if more > 0:
+            shown += f" and {more} more"
+        owners = f" ({', '.join(item.distributions)})" if item.distributions else ""
+        yield f"{item.soname}: needed by {shown}{owners}"

@@ -1,0 +1,373 @@
+"""The doctor: the ELF audit and the import smoke of one cell, in its venv or its image.
+
+It turns what :mod:`noxgrid.audit` finds into findings a person can act on:
+each missing library with who needs it, the Debian package that provides it
+(the table in :mod:`noxgrid.sonames`, then the host's ``dpkg-query``), and the
+exact ``apt = [...]`` line for the profile. The import smoke imports the
+top-level modules of the cell's direct dependencies with the cell's own
+interpreter and names, for a failure, the module, the error and the likely
+missing package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from noxgrid.audit import (
+    AuditResult,
+    HostTree,
+    audit,
+    interpreter_lib_dirs,
+    scan_folders,
+    scan_tar,
+    venv_site_packages,
+)
+from noxgrid.config import Config, relative_path
+from noxgrid.docker import Docker
+from noxgrid.lockfile import Lock
+from noxgrid.matrix import Cell
+from noxgrid.runner import Command, Runner
+from noxgrid.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_package, soname_in_error
+
+# Run by the cell's interpreter (3.9 and later): imports each distribution's
+# top-level modules and prints one JSON line. Keep it free of noxgrid imports.
+IMPORT_SMOKE = r"""
+import importlib, json, sys
+try:
+    import importlib.metadata as metadata
+except ImportError:
+    metadata = None
+SKIP = {"test", "tests", "testing", "docs", "doc", "examples", "benchmarks", "bin", "share"}
+def modules_of(dist):
+    text = dist.read_text("top_level.txt")
+    if text:
+        names = [line.strip() for line in text.split() if line.strip()]
+    else:
+        names = set()
+        for entry in dist.files or ():
+            parts = entry.parts
+            if not parts or parts[0].startswith(".."):
+                continue
+            top = parts[0]
+            if len(parts) == 1:
+                if top.endswith(".py"):
+                    names.add(top[:-3])
+                elif ".so" in top or top.endswith(".pyd"):
+                    names.add(top.split(".", 1)[0])
+            elif not top.endswith((".dist-info", ".data", ".libs")) and top != "__pycache__":
+                names.add(top)
+        names = sorted(names)
+    return [n for n in names if n.replace("_", "a").isalnum() and n not in SKIP
+            and not n[0].isdigit()]
+results = []
+for name in sys.argv[1:]:
+    try:
+        dist = metadata.distribution(name)
+    except Exception as exc:
+        results.append({"distribution": name, "module": None, "error": "not installed"})
+        continue
+    for module in modules_of(dist):
+        try:
+            importlib.import_module(module)
+        except BaseException as exc:
+            text = str(exc).strip()
+            error = "%s: %s" % (type(exc).__name__, text.splitlines()[0] if text else "")
+            results.append({"distribution": name, "module": module, "error": error})
+        else:
+            results.append({"distribution": name, "module": module, "error": None})
+sys.stdout.write("\nNOXGRID-IMPORTS " + json.dumps(results) + "\n")
+"""
+
+MARKER = "NOXGRID-IMPORTS "
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """One top-level module that did not import."""
+
+    distribution: str
+    module: str | None
+    error: str
+
+    @property
+    def likely(self) -> str:
+        """What is probably missing, in words."""
+        soname = soname_in_error(self.error)
+        if soname:
+            package = debian_package(soname)
+            if package:
+                return f"the system library {soname} (Debian package {package})"
+            return f"the system library {soname}"
+        if self.error == "not installed":
+            return f"the distribution {self.distribution} itself (the lock lists it)"
+        if self.error.startswith("ModuleNotFoundError"):
+            return (
+                f"a Python package {self.distribution} imports without declaring it; "
+                "add it to the profile's requirements"
+            )
+        return "nothing noxgrid can name: read the error"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """The outcome of importing the direct dependencies."""
+
+    imported: tuple[str, ...]
+    failures: tuple[ImportFailure, ...]
+    output: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready form."""
+        return {
+            "imported": list(self.imported),
+            "failures": [
+                {
+                    "distribution": item.distribution,
+                    "module": item.module,
+                    "error": item.error,
+                    "likely": item.likely,
+                }
+                for item in self.failures
+            ],
+        }
+
+
+def direct_dependencies(lock: Lock) -> list[str]:
+    """The locked distributions a requirement file (or pyproject.toml) asked for."""
+    names = []
+    for package in lock.packages.values():
+        if any(via.startswith(("-r ", "-c ")) or "(" in via for via in package.via):
+            names.append(package.name)
+    return sorted(names, key=str.lower)
+
+
+def parse_imports(output: str) -> ImportReport:
+    """Read the JSON line the import smoke prints."""
+    for line in reversed(output.splitlines()):
+        if line.startswith(MARKER):
+            data = json.loads(line[len(MARKER) :])
+            imported = tuple(
+                f"{item['module']}" for item in data if item["error"] is None and item["module"]
+            )
+            failures = tuple(
+                ImportFailure(item["distribution"], item["module"], item["error"])
+                for item in data
+                if item["error"] is not None
+            )
+            return ImportReport(imported=imported, failures=failures, output=output)
+    tail = "\n".join(output.strip().splitlines()[-10:])
+    return ImportReport(
+        imported=(),
+        failures=(ImportFailure("(python)", None, f"the import smoke did not finish: {tail}"),),
+        output=output,
+    )
+
+
+def import_smoke_venv(
+    runner: Runner, python: Path, distributions: Sequence[str], *, cwd: Path, timeout: float
+) -> ImportReport:
+    """Import the distributions' modules with the venv's interpreter."""
+    outcome = runner.run(
+        Command(
+            argv=(str(python), "-c", IMPORT_SMOKE, *distributions),
+            cwd=cwd,
+            env={"PYTHONDONTWRITEBYTECODE": "1"},
+            timeout=timeout,
+        )
+    )
+    return parse_imports(outcome.output)
+
+
+def audit_venv(venv: Path) -> AuditResult:
+    """The ELF audit of a venv against this machine's libraries."""
+    start = time.perf_counter()
+    scan = scan_folders(venv_site_packages(venv))
+    result = audit(scan, HostTree(), extra_dirs=interpreter_lib_dirs(venv))
+    return dataclasses.replace(result, seconds=time.perf_counter() - start)
+
+
+def audit_image(docker: Docker, tag: str, *, timeout: float) -> AuditResult:
+    """The ELF audit of an image: its file system exported to a temporary tar, read here."""
+    with tempfile.TemporaryDirectory(prefix="noxgrid-audit-") as folder:
+        archive = Path(folder) / "image.tar"
+        docker.export(tag, archive, timeout=timeout)
+        start = time.perf_counter()
+        tree, scan = scan_tar(archive)
+        result = audit(scan, tree)
+        return dataclasses.replace(result, seconds=time.perf_counter() - start)
+
+
+def import_smoke_image(
+    docker: Docker, tag: str, distributions: Sequence[str], *, timeout: float
+) -> ImportReport:
+    """Import the distributions' modules in a fresh container of the image."""
+    outcome = docker.run_once(
+        tag,
+        ["python", "-c", IMPORT_SMOKE, *distributions],
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+        workdir="/app",
+        sink=None,
+        timeout=timeout,
+    )
+    return parse_imports(outcome.output)
+
+
+def lookup_packages(
+    runner: Runner | None, sonames: Iterable[str], found: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """The Debian package for each soname: the table, then ``dpkg-query -S`` here."""
+    result: dict[str, str | None] = {}
+    dpkg = shutil.which("dpkg-query") if runner is not None else None
+    for soname in sonames:
+        package = debian_package(soname)
+        if package is None and dpkg and runner is not None:
+            pattern = (found or {}).get(soname) or f"*/{soname}"
+            outcome = runner.run(Command(argv=(dpkg, "-S", pattern), timeout=30))
+            if outcome.ok and ":" in outcome.output:
+                first = outcome.output.strip().splitlines()[0]
+                package = first.split(":", 1)[0].split(",")[0].strip() or None
+        result[soname] = package
+    return result
+
+
+@dataclass
+class Diagnosis:
+    """The findings for one tree (the venv here, or the image), ready to print."""
+
+    where: str
+    audit: AuditResult
+    imports: ImportReport | None
+    packages: dict[str, str | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready form."""
+        return {
+            "where": self.where,
+            "audit": self.audit.as_dict(),
+            "packages": self.packages,
+            "imports": self.imports.as_dict() if self.imports else None,
+        }
+
+
+def apt_line(current: Sequence[str], add: Iterable[str]) -> str:
+    """``apt = ["curl", "libgl1"]``: the profile's list with ``add`` appended."""
+    packages = list(current)
+    for package in add:
+        if package not in packages:
+            packages.append(package)
+    return "apt = [" + ", ".join(f'"{package}"' for package in packages) + "]"
+
+
+def missing_report(
+    diagnosis: Diagnosis, config: Config, cell: Cell, *, host: bool
+) -> tuple[list[str], list[str]]:
+    """(problems, notes) for the missing libraries of one diagnosis.
+
+    ``host``: the tree is this machine (the fix is to install the package here
+    too); otherwise it is the cell's image (the fix is the apt line alone).
+    """
+    profile = config.profiles[cell.profile]
+    pyproject = relative_path(config.pyproject, Path.cwd())
+    problems: list[str] = []
+    notes: list[str] = []
+    add: list[str] = []
+    unknown: list[str] = []
+    headless: set[str] = set()
+    for item in diagnosis.audit.blocking:
+        package = diagnosis.packages.get(item.soname)
+        shown = ", ".join(item.needed_by[:3]) + (
+            f" and {len(item.needed_by) - 3} more" if len(item.needed_by) > 3 else ""
+        )
+        owners = ", ".join(item.distributions) or "an installed package"
+        provider = f" -> Debian package {package}" if package else " -> no Debian package known"
+        problems.append(f"{item.soname}{provider}: needed by {shown} ({owners})")
+        if package:
+            if package not in add:
+                add.append(package)
+        else:
+            unknown.append(item.soname)
+        headless.update(
+            HEADLESS_VARIANTS[name] for name in item.distributions if name in HEADLESS_VARIANTS
+        )
+    fixes: list[str] = []
+    new = [package for package in add if package not in profile.apt]
+    if new:
+        fixes.append(
+            f"add to [tool.noxgrid.profile.{cell.profile}] in {pyproject}: "
+            + apt_line(profile.apt, new)
+        )
+    if host and add:
+        fixes.append("install on this machine: sudo apt-get install -y " + " ".join(add))
+    for soname in unknown:
+        fixes.append(f"find the package of {soname}: apt-file search {soname}")
+    for variant in sorted(headless):
+        fixes.append(
+            f"or use {variant}, which needs none of the GUI libraries (a server has no display)"
+        )
+    if problems:
+        problems = [*problems, *(f"fix: {fix}" for fix in fixes)]
+    cuda = [item for item in diagnosis.audit.missing if item.cuda]
+    if cuda:
+        names = ", ".join(item.soname for item in cuda)
+        owners = ", ".join(sorted({name for item in cuda for name in item.distributions}))
+        notes.append(
+            f"CUDA libraries not installed ({names}; needed by {owners}): the CUDA code "
+            "paths will not load. A GPU image wants a CUDA runtime base image "
+            '(base-image = "nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04") or NVIDIA\'s '
+            "wheels (nvidia-cublas-cu12, nvidia-cudnn-cu12, ...)"
+        )
+    if host:
+        outside = sorted(
+            {
+                package
+                for soname, package in diagnosis.packages.items()
+                if soname in diagnosis.audit.from_system
+                and package
+                and package not in BASE_PACKAGES
+                and package not in profile.apt
+            }
+        )
+        if outside and config.docker.image:
+            notes.append(
+                "libraries this venv takes from this machine that a slim image lacks unless "
+                f"the profile installs them: {', '.join(outside)}; the image's audit will tell "
+                f"({apt_line(profile.apt, outside)})"
+            )
+    return problems, notes
+
+
+def render(diagnosis: Diagnosis, problems: Sequence[str], notes: Sequence[str]) -> str:
+    """A readable block for the terminal and the stage log."""
+    result = diagnosis.audit
+    lines = [f"{diagnosis.where}:"]
+    lines.append(
+        f"  ELF audit: {result.files} ELF files in {result.seconds:.2f}s, "
+        + (
+            f"{len(result.blocking)} librar{'y' if len(result.blocking) == 1 else 'ies'} missing"
+            if result.blocking
+            else "every needed library found"
+        )
+        + (f" ({len(result.from_system)} from the system)" if result.from_system else "")
+    )
+    for problem in problems:
+        lines.append(f"    {problem}")
+    if diagnosis.imports is not None:
+        report = diagnosis.imports
+        lines.append(
+            f"  import smoke: {len(report.imported)} modules imported, "
+            f"{len(report.failures)} failed"
+        )
+        for failure in report.failures:
+            module = failure.module or failure.distribution
+            lines.append(f"    import {module} ({failure.distribution}): {failure.error}")
+            lines.append(f"      likely missing: {failure.likely}")
+    for note in notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
