@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TextIO
 
 from noxgrid import __version__
 from noxgrid.changes import affected, changed_files
@@ -138,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="build, check and smoke-test the Docker image of each cell",
         description="For each selected cell: check its lock, build the profile's target of "
         "the Dockerfile with the cell's build arguments (BuildKit), check the image (size "
-        "budget, non-root user, labels, nothing .dockerignore keeps out), start it with the "
+        "budget, non-root user, labels, nothing .dockerignore keeps out), run the doctor in "
+        "it (ELF audit, import smoke: see `noxgrid doctor`), start it with the "
         "declared environment and wait for the health endpoint. Containers are always "
         "removed; a failed start saves the container's log in the reports folder.",
     )
@@ -301,11 +303,14 @@ def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
     return _summary(config, results, elapsed)
 
 
-def _summary(config: Config, results: list[CellResult], elapsed: float) -> int:
+def _summary(
+    config: Config, results: list[CellResult], elapsed: float, stream: TextIO | None = None
+) -> int:
     failed = [result for result in results if result.status is Status.FAILED]
     print(
         f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
-        f"in {elapsed:.1f}s; reports in {config.reports_dir}"
+        f"in {elapsed:.1f}s; reports in {config.reports_dir}",
+        file=stream or sys.stdout,
     )
     if failed:
         raise CellFailed(
@@ -316,12 +321,16 @@ def _summary(config: Config, results: list[CellResult], elapsed: float) -> int:
 
 
 def _run_cells(
-    args: argparse.Namespace, config: Config, matrix: Matrix, only: Sequence[str] | None
+    args: argparse.Namespace,
+    config: Config,
+    matrix: Matrix,
+    only: Sequence[str] | None,
+    stream: TextIO | None = None,
 ) -> tuple[list[CellResult], float]:
     selected = matrix.select(args.patterns)
     jobs = max(1, args.jobs)
     docker = docker_wanted(args.no_docker)
-    progress = PlainProgress(stream_output=not args.quiet, prefix_output=jobs > 1)
+    progress = PlainProgress(stream, stream_output=not args.quiet, prefix_output=jobs > 1)
     runner = Runner()
     start = time.perf_counter()
     # Cells run in worker threads (one at a time with -j 1) so that the main
@@ -541,7 +550,9 @@ DOCTOR_STAGES = ("interpreter", "lock", "venv", "install", "doctor", "image")
 def cmd_doctor(args: argparse.Namespace) -> int:
     """``noxgrid doctor``: the venv's and the image's audit and import smoke, as a report."""
     config, matrix = _load(args)
-    results, elapsed = _run_cells(args, config, matrix, DOCTOR_STAGES)
+    # With --json, stdout carries the JSON alone; the progress goes to stderr.
+    stream = sys.stderr if args.json else sys.stdout
+    results, elapsed = _run_cells(args, config, matrix, DOCTOR_STAGES, stream)
     documents = []
     for result in results:
         path = doctor_path(config, result.cell)
@@ -572,7 +583,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 if isinstance(entry, dict):
                     print(entry["text"])
             print()
-    return _summary(config, results, elapsed)
+    return _summary(config, results, elapsed, stream)
 
 
 def cmd_dockerfile(args: argparse.Namespace) -> int:

@@ -45,12 +45,13 @@ def test_nox_runs_every_lean_cell_in_parallel(tiny):
             "lock",
             "venv",
             "install",
-            "suite",
+            "doctor",
             "image",
             "smoke",
+            "suite",
         ]
         assert (
-            data["stages"][-1]["detail"]
+            data["stages"][-2]["detail"]
             == "skipped: no image declared ([tool.noxgrid.docker] image)"
         )
         assert data["venv_size"] > 1_000_000
