@@ -120,7 +120,8 @@ def main() -> None:
             "",
             "Cold: BuildKit's cache emptied (`docker builder prune -af`), so the lock's wheels are "
             "downloaded again. Rebuild: one source file changed; the dependency layer is reused. "
-            "Build times are the image stage (build and checks); smoke is start to a 200 from "
+            "Build times are the image stage (build, checks, and the doctor: the exported file "
+            "system audited, the import smoke run in a container); smoke is start to a 200 from "
             "`/ready`. CUDA files: `libcudart*`, `libcublas*`, `libcudnn*` and ONNX Runtime's CUDA "
             "provider found in the image.",
             "",

@@ -319,9 +319,9 @@ def missing_report(
         owners = ", ".join(sorted({name for item in cuda for name in item.distributions}))
         notes.append(
             f"CUDA libraries not installed ({names}; needed by {owners}): the CUDA code "
-            "paths will not load. A GPU image wants a CUDA runtime base image "
-            '(base-image = "nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04") or NVIDIA\'s '
-            "wheels (nvidia-cublas-cu12, nvidia-cudnn-cu12, ...)"
+            "paths will not load. A GPU image wants a CUDA runtime base image with cuDNN "
+            '(base-image = "nvidia/cuda:<version>-cudnn-runtime-<os>") or NVIDIA\'s wheels '
+            "for the CUDA major these names carry (nvidia-cublas-cuNN, nvidia-cudnn-cuNN)"
         )
     if host:
         outside = sorted(
