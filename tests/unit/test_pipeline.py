@@ -378,3 +378,29 @@ def fake_python(tmp_path, version):
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
     return exe
+
+
+def test_import_smoke_is_not_repeated_for_an_unchanged_install(project):
+    root, env = project
+    _, first, result = run(root, env)
+    assert any(c.argv[1:2] == ("-c",) for c in first.commands)
+    assert not result.stages[4].detail.endswith("same install, same libraries)")
+    _, second, result = run(root, env)
+    assert not any(c.argv[1:2] == ("-c",) for c in second.commands), "smoke reused"
+    assert result.stages[4].detail.endswith("(as when last run: same install, same libraries)")
+    assert "imported 1 module" in result.stages[4].detail
+    write_locks(root, body=LOCK_BODY + "requests==2.0.0 \\\n    --hash=sha256:bbbb\n")
+    _, third, _ = run(root, env)
+    assert any(c.argv[1:2] == ("-c",) for c in third.commands), "a new lock: smoke again"
+
+
+def test_a_failed_import_fails_the_doctor_before_the_suite(project):
+    root, env = project
+    runner = FakeRunner(import_error="ImportError: libGL.so.1: cannot open shared object file")
+    _, runner, result = run(root, env, runner=runner)
+    doctor = result.stages[4]
+    assert doctor.name == "doctor" and doctor.status is Status.FAILED
+    assert "import pytest (pytest): ImportError: libGL.so.1" in doctor.detail
+    assert "likely missing: the system library libGL.so.1 (Debian package libgl1)" in doctor.detail
+    assert result.stages[7].status is Status.SKIPPED
+    assert not any(Path(c.argv[0]).name == "pytest" for c in runner.commands), "suite never ran"
