@@ -6,6 +6,7 @@ Errors are one paragraph (what, where, fix); ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -17,18 +18,25 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 from noxgrid import __version__
 from noxgrid.changes import affected, changed_files
 from noxgrid.config import Config, load_config, relative_path
 from noxgrid.docker import TEMPLATE
 from noxgrid.drift import version_drift
-from noxgrid.errors import CellFailed, LockOutdated, NoxgridError
+from noxgrid.errors import CellFailed, ConfigError, LockOutdated, NoxgridError, SelectionError
+from noxgrid.init import Written, plan_init, scaffold_files, summary, workflow_choice
 from noxgrid.interpreters import find_interpreter
 from noxgrid.locking import check_locks, describe, lock_cells, read_lock, refresh_command
 from noxgrid.matrix import Matrix, expand
 from noxgrid.pipeline import doctor_path, run_cell
 from noxgrid.policy import evaluate
-from noxgrid.progress import PlainProgress
+from noxgrid.progress import LiveProgress, choose_progress
+from noxgrid.release import collect_results, verdict, write_release
 from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
 from noxgrid.render.workflow import cell_command, matrix_json, render_workflow
 from noxgrid.reports import atomic_write, read_cell_reports
@@ -245,15 +253,79 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        help="print the stored results of the last run of each cell",
+        help="print the stored results of each cell, or merge several runs into one report",
         description="Read <reports>/<cell>.json and print the status, total time, time "
-        "per stage and venv size of each cell.",
+        "per stage and venv size of each cell. With --from, read every cell report below "
+        "the given folders instead (the artifacts of several CI jobs, downloaded), the "
+        "latest run of each cell winning. With --out, also write the release report there: "
+        "release.json, release.md, release.xml (JUnit, every cell) and release.html.",
     )
     _add_project(report)
     report.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to show")
     report.add_argument("--json", action="store_true", help="print JSON for machines")
     report.add_argument(
         "--markdown", action="store_true", help="print a Markdown table (for $GITHUB_STEP_SUMMARY)"
+    )
+    report.add_argument(
+        "--from",
+        dest="sources",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="read cell reports below DIR (repeatable) instead of the project's reports folder",
+    )
+    report.add_argument(
+        "--out", type=Path, metavar="DIR", help="write the four release-report files into DIR"
+    )
+
+    release = commands.add_parser(
+        "release",
+        help="release verification: check, every cell with its image, one report",
+        description="Run `noxgrid check`, then every cell of the matrix (lock, venv, install, "
+        "doctor, image, smoke, suite; in parallel up to the number of cores), and write one "
+        "report: release.json, release.md (also appended to $GITHUB_STEP_SUMMARY when set), "
+        "release.xml (JUnit, every cell) and release.html (the matrix as a grid, time per "
+        "stage and image size plotted) into <reports>/release. A failing cell does not stop "
+        "the others; the run exits 1 naming each failing cell and its first error.",
+    )
+    _add_project(release)
+    release.add_argument(
+        "patterns", nargs="*", metavar="PATTERN", help="only these cells (default: every cell)"
+    )
+    release.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="cells at once (default: the number of cores)",
+    )
+    release.add_argument("-q", "--quiet", action="store_true", help="do not stream output")
+    release.add_argument(
+        "--no-docker", action="store_true", help="skip images and smoke tests (said in the report)"
+    )
+    release.add_argument(
+        "--out", type=Path, metavar="DIR", help="where the report goes (default <reports>/release)"
+    )
+    release.set_defaults(in_image=False)
+
+    init = commands.add_parser(
+        "init",
+        help="scaffold noxgrid in an existing repository",
+        description="Add [tool.noxgrid] to the project's pyproject.toml (the python axis from "
+        "requires-python and the version classifiers, or the interpreters found here where "
+        "the project states none; a lean profile from the project's test requirements; a "
+        "full profile from its other extras), and write what is missing: the lean "
+        "requirements file, noxfile.py, docker/Dockerfile, .dockerignore and the GitHub "
+        "workflow. Then lock every cell and run `noxgrid check`. An existing file is never "
+        "replaced unless --force is given; an existing [tool.noxgrid] is never touched.",
+    )
+    init.add_argument(
+        "-C", "--project", metavar="DIR", default=None, help="the project's folder (default: here)"
+    )
+    init.add_argument("--force", action="store_true", help="replace files that exist")
+    init.add_argument(
+        "--no-lock", action="store_true", help="write the files only (no locks, no check)"
     )
     return parser
 
@@ -330,27 +402,29 @@ def _run_cells(
     selected = matrix.select(args.patterns)
     jobs = max(1, args.jobs)
     docker = docker_wanted(args.no_docker)
-    progress = PlainProgress(stream, stream_output=not args.quiet, prefix_output=jobs > 1)
+    progress = choose_progress(list(selected), stream or sys.stdout, quiet=args.quiet, jobs=jobs)
     runner = Runner()
     start = time.perf_counter()
+    live = progress if isinstance(progress, LiveProgress) else contextlib.nullcontext()
     # Cells run in worker threads (one at a time with -j 1) so that the main
     # thread stays free to take Ctrl-C or SIGTERM and stop every running command.
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
     try:
-        results = list(
-            pool.map(
-                lambda cell: run_cell(
-                    config,
-                    cell,
-                    progress=progress,
-                    runner=runner,
-                    docker=docker,
-                    in_image=args.in_image,
-                    only=only,
-                ),
-                selected,
+        with live:
+            results = list(
+                pool.map(
+                    lambda cell: run_cell(
+                        config,
+                        cell,
+                        progress=progress,
+                        runner=runner,
+                        docker=docker,
+                        in_image=args.in_image,
+                        only=only,
+                    ),
+                    selected,
+                )
             )
-        )
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         runner.stop_all()
@@ -522,10 +596,24 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``noxgrid report``."""
     config, matrix = _load(args)
-    wanted = set(matrix.select(args.patterns).ids())
-    results: list[CellResult] = [
-        r for r in read_cell_reports(config.reports_dir) if r.cell.id in wanted
-    ]
+    if args.sources:
+        missing = [str(path) for path in args.sources if not path.exists()]
+        if missing:
+            raise SelectionError(
+                f"no such folder: {', '.join(missing)}",
+                fix="pass the folders the CI jobs' report artifacts were downloaded to",
+            )
+        merged, ignored = collect_results(args.sources)
+        for path in ignored:
+            sys.stderr.write(f"noxgrid: {path} is not a cell report; ignored\n")
+        wanted = set(matrix.select(args.patterns).ids()) if args.patterns else None
+        results = [r for r in merged if wanted is None or r.cell.id in wanted]
+    else:
+        wanted = set(matrix.select(args.patterns).ids())
+        results = [r for r in read_cell_reports(config.reports_dir) if r.cell.id in wanted]
+    if args.out:
+        paths = write_release(results, [], args.out, title=_title(config))
+        sys.stderr.write(f"wrote {', '.join(str(path) for path in paths.values())}\n")
     if args.json:
         print(json.dumps([result.as_dict() for result in results], indent=2))
         return 0
@@ -537,6 +625,127 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     print(timings_table(results))
     return 1 if any(result.status is Status.FAILED for result in results) else 0
+
+
+def _title(config: Config) -> str:
+    return f"noxgrid release report: {config.project_name or config.root.name}"
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """``noxgrid release``: check, every cell, one report."""
+    config, matrix = _load(args)
+    findings = check_findings(config, matrix)
+    if findings:
+        for finding in findings:
+            print(f"drift: {finding['where']}: {finding['message']}\n  fix: {finding['fix']}")
+        print(f"noxgrid check: {len(findings)} finding(s); the cells run anyway\n")
+    else:
+        print("noxgrid check: no drift\n")
+    results, elapsed = _run_cells(args, config, matrix, None)
+    folder = args.out or config.reports_dir / "release"
+    paths = write_release(results, findings, folder, title=_title(config))
+    print()
+    print(timings_table(results))
+    print(f"\n{verdict(results, findings)} in {elapsed:.1f}s")
+    print(f"report: {paths['html']} (and release.json, release.md, release.xml beside it)")
+    failed = [result for result in results if result.status is Status.FAILED]
+    if failed or findings:
+        parts = [f"{r.cell.id} ({(r.first_error or '').strip().splitlines()[0]})" for r in failed]
+        if findings:
+            parts.append(f"{len(findings)} drift finding(s) from noxgrid check")
+        raise CellFailed(
+            "release failed: " + "; ".join(parts),
+            fix=f"open {paths['html']}; each cell's logs are under {config.reports_dir / 'logs'}",
+        )
+    return 0
+
+
+def _has_interpreter(version: str) -> bool:
+    try:
+        find_interpreter(version)
+    except NoxgridError:
+        return False
+    return True
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """``noxgrid init``."""
+    root = Path(args.project or ".").resolve()
+    if root.is_file():
+        root = root.parent
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        raise ConfigError(
+            f"{pyproject}: file not found",
+            fix="run init in a project whose pyproject.toml has a [project] table "
+            "(or pass its folder with -C)",
+        )
+    text = pyproject.read_text(encoding="utf-8")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: {exc}", fix="fix the file") from exc
+    if "noxgrid" in document.get("tool", {}):
+        raise ConfigError(
+            f"{pyproject}: [tool.noxgrid] is already there; init only adds it",
+            fix="edit it by hand (README: configuration reference), or remove it and rerun",
+        )
+    project = document.get("project")
+    if not isinstance(project, dict):
+        raise ConfigError(
+            f"{pyproject}: no [project] table to read the name, requires-python and extras from",
+            fix="declare the project in [project] (PEP 621), then run init again",
+        )
+    plan = plan_init(
+        project,
+        root,
+        available=_has_interpreter,
+        dependency_groups=document.get("dependency-groups"),
+    )
+    workflow_path = workflow_choice(root, args.force)
+    fates, files = scaffold_files(
+        root, plan, force=args.force, pyproject_text=text, workflow_path=workflow_path
+    )
+    for path, content in files.items():
+        atomic_write(path, content)
+    for note in plan.notes:
+        print(f"init: {note}")
+    config = load_config(root)
+    matrix = expand(config)
+    workflow = config.workflow_file
+    if workflow.exists() and not args.force:
+        fates.append(Written(relative_path(workflow, root), "kept (exists; --force replaces it)"))
+    else:
+        fates.append(Written(relative_path(workflow, root), "written"))
+    print(summary(fates))
+    if args.no_lock:
+        print("\nnext: noxgrid lock, noxgrid workflow, noxgrid check, then nox -s ci-lean")
+        return 0
+    print(f"\nlocking {len(matrix)} cell(s)...", flush=True)
+    outcomes = lock_cells(
+        config, list(matrix), on_done=lambda outcome: print(describe(outcome), flush=True)
+    )
+    if not workflow.exists() or args.force:
+        atomic_write(workflow, render_workflow(config))
+    findings = check_findings(config, matrix)
+    for finding in findings:
+        print(f"check: {finding['where']}: {finding['message']}\n  fix: {finding['fix']}")
+    failed = [outcome.cell.id for outcome in outcomes if not outcome.written]
+    if failed or findings:
+        raise CellFailed(
+            "init wrote the files, but "
+            + "; ".join(
+                part
+                for part in (
+                    f"no lock for {', '.join(failed)}" if failed else "",
+                    f"noxgrid check has {len(findings)} finding(s)" if findings else "",
+                )
+                if part
+            ),
+            fix="apply the fixes above, then run noxgrid check",
+        )
+    print("\nnoxgrid check: no drift. Next: nox -s ci-lean (and commit the files above)")
+    return 0
 
 
 def cmd_image(args: argparse.Namespace) -> int:
@@ -597,6 +806,8 @@ HANDLERS = {
     "run": cmd_run,
     "image": cmd_image,
     "doctor": cmd_doctor,
+    "release": cmd_release,
+    "init": cmd_init,
     "dockerfile": cmd_dockerfile,
     "lock": cmd_lock,
     "workflow": cmd_workflow,

@@ -52,6 +52,11 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+def cell_key(cell: Cell) -> tuple[tuple[int, ...], str, str]:
+    """Cells in reading order: Python numerically (3.9 before 3.10), then the other axes."""
+    return version_key(cell.python), cell.accelerator, cell.profile
+
+
 @dataclass(frozen=True)
 class Matrix:
     """An ordered, duplicate-free tuple of cells."""

@@ -86,14 +86,13 @@ def register(project: str | Path | None = None) -> list[str]:
 
 def _register_release(config: Config) -> str:
     def release(session: nox.Session) -> None:
-        """noxgrid check, then every cell (images and smoke tests included), two at a time."""
+        """noxgrid check, then every cell with its image and smoke test (in parallel), one
+        report (JSON, Markdown, JUnit, HTML) in <reports>/release."""
         from noxgrid.cli import main
 
-        root = str(config.pyproject)
-        for argv in (["check", "-C", root], ["run", "-C", root, "-q", "-j", "2", *session.posargs]):
-            code = main(argv)
-            if code:
-                session.error(f"noxgrid {argv[0]} exited with {code}")
+        code = main(["release", "-C", str(config.pyproject), *session.posargs])
+        if code:
+            session.error(f"noxgrid release exited with {code}")
 
     nox.session(name="release", python=False, default=False, tags=["release"])(release)
     return "release"

@@ -2,7 +2,8 @@
 
 The pipeline calls a :class:`Progress`; the CLI and the nox layer choose which
 one. ``PlainProgress`` writes timestamped lines (and folds each stage into a
-group inside GitHub Actions); ``SilentProgress`` writes nothing.
+group inside GitHub Actions); ``LiveProgress`` redraws one row per cell on an
+interactive terminal; ``SilentProgress`` writes nothing.
 """
 
 from __future__ import annotations
@@ -119,3 +120,162 @@ class PlainProgress:
             ),
         )
         self._write(timings_table([result]) + "\n")
+
+
+_CLEAR_LINE = "\x1b[2K"
+_MARKS = {"waiting": "·", "running": "▶", "passed": "✓", "failed": "✗"}
+
+
+class _Row:
+    def __init__(self, cell: Cell) -> None:
+        self.cell = cell
+        self.state = "waiting"
+        self.stage = ""
+        self.started = 0.0
+        self.stage_started = 0.0
+        self.finished = 0.0
+        self.done: list[str] = []
+        self.last = ""
+
+
+def live_lines(rows: list[_Row], now: float, width: int) -> list[str]:
+    """The live block: one line per cell, then a count; each cut to ``width``."""
+    lines = []
+    for row in rows:
+        mark = _MARKS[row.state]
+        if row.state == "running":
+            where = f"{row.stage} {now - row.stage_started:4.1f}s"
+            total = now - row.started
+        elif row.state == "waiting":
+            where, total = "waiting", 0.0
+        else:
+            where = row.state + (f" at {row.stage}" if row.state == "failed" else "")
+            total = row.finished - row.started
+        done = " ".join(row.done)
+        text = f"{mark} {row.cell.id:<18} {where:<22} {total:6.1f}s  {done}"
+        if row.state == "running" and row.last:
+            text += f"  | {row.last}"
+        lines.append(text[:width])
+    counts = {state: sum(1 for row in rows if row.state == state) for state in _MARKS}
+    lines.append(
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['running']} running, "
+        f"{counts['waiting']} waiting"[:width]
+    )
+    return lines
+
+
+class LiveProgress:
+    """A live view for a terminal: one row per cell, its stage and time, redrawn in place.
+
+    Notes and failures are printed above the block and stay; commands' output
+    is not streamed (it is in each stage's log) but the latest line of each
+    running cell is shown at the end of its row. Use it as a context manager.
+    """
+
+    def __init__(self, cells: list[Cell], stream: TextIO | None = None, interval: float = 0.2):
+        self.stream = stream or sys.stdout
+        self.rows = {cell.id: _Row(cell) for cell in cells}
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._drawn = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LiveProgress:
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="noxgrid-live")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self._draw()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._draw()
+
+    def _width(self) -> int:
+        try:
+            return max(40, os.get_terminal_size(self.stream.fileno()).columns - 1)
+        except (OSError, ValueError, AttributeError):
+            return 120
+
+    def _draw(self, above: str = "") -> None:
+        with self._lock:
+            lines = live_lines(list(self.rows.values()), time.monotonic(), self._width())
+            out = []
+            if self._drawn:
+                out.append(f"\x1b[{self._drawn}F\x1b[J")
+            if above:
+                out.append(above if above.endswith("\n") else above + "\n")
+            out += [f"{_CLEAR_LINE}{line}\n" for line in lines]
+            self._drawn = len(lines)
+            self.stream.write("".join(out))
+            self.stream.flush()
+
+    def cell_start(self, cell: Cell) -> None:
+        """The cell begins."""
+        row = self.rows.setdefault(cell.id, _Row(cell))
+        row.state, row.started = "running", time.monotonic()
+
+    def stage_start(self, cell: Cell, stage: str, what: str) -> None:
+        """A stage begins."""
+        row = self.rows[cell.id]
+        row.stage, row.stage_started, row.last = stage, time.monotonic(), ""
+
+    def output(self, cell: Cell, line: str) -> None:
+        """Keep the latest line of output for the row."""
+        text = line.strip()
+        if text:
+            self.rows[cell.id].last = text
+
+    def note(self, cell: Cell, text: str) -> None:
+        """Print the note above the block."""
+        self._draw(f"{time.strftime('%H:%M:%S')} [{cell.id}] note: {text}")
+
+    def stage_end(self, cell: Cell, result: StageResult) -> None:
+        """Record the stage; a failure is printed above the block with its detail."""
+        row = self.rows[cell.id]
+        if result.status is Status.FAILED:
+            detail = "\n".join(result.detail.strip().splitlines()[:12])
+            self._draw(
+                f"{time.strftime('%H:%M:%S')} [{cell.id}] {result.name} failed in "
+                f"{result.duration:.1f}s:\n{detail}"
+            )
+        elif result.status is Status.PASSED:
+            row.done.append(result.name)
+
+    def cell_end(self, result: CellResult) -> None:
+        """The cell's verdict goes into its row."""
+        row = self.rows[result.cell.id]
+        row.state = result.status.value
+        row.finished = time.monotonic()
+
+
+def choose_progress(
+    cells: list[Cell],
+    stream: TextIO,
+    *,
+    quiet: bool,
+    jobs: int,
+    env: dict[str, str] | None = None,
+) -> PlainProgress | LiveProgress:
+    """A live view on an interactive terminal, timestamped lines anywhere else.
+
+    ``NOXGRID_PROGRESS=plain`` or ``live`` overrides; CI and GitHub Actions get lines
+    (folded into groups there).
+    """
+    env = dict(os.environ) if env is None else env
+    wanted = env.get("NOXGRID_PROGRESS", "")
+    interactive = (
+        hasattr(stream, "isatty")
+        and stream.isatty()
+        and env.get("TERM", "") != "dumb"
+        and not env.get("CI")
+        and env.get("GITHUB_ACTIONS") != "true"
+    )
+    if wanted == "live" or (wanted != "plain" and interactive):
+        return LiveProgress(cells, stream)
+    return PlainProgress(stream, stream_output=not quiet, prefix_output=jobs > 1)

@@ -1,0 +1,279 @@
+"""``noxgrid init``: scaffold an existing repository from what its pyproject.toml says.
+
+The plan (pure) reads ``[project]``: the python axis from ``requires-python``
+and the version classifiers (and the interpreters this machine has, where the
+project states no versions), the lean profile from the project's own test
+requirements (a requirements file, a test extra, a dependency group; pytest
+when it has none), a full profile from its other extras. The scaffold (edge)
+writes what is missing, never what exists unless forced, then locks every
+cell and writes the workflow, so that ``noxgrid check`` passes right after.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from noxgrid.docker import DOCKERIGNORE, TEMPLATE
+from noxgrid.errors import ConfigError
+
+CANDIDATES = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+DEFAULT_PYTHONS = ("3.9", "3.10", "3.11")
+TEST_NAMES = ("test", "tests", "testing")
+NOT_RUNTIME = {
+    *TEST_NAMES,
+    "dev",
+    "doc",
+    "docs",
+    "lint",
+    "linting",
+    "typing",
+    "type",
+    "types",
+    "check",
+    "cover",
+    "coverage",
+    "enabler",
+    "style",
+    "all",
+}
+TEST_FILES = (
+    "requirements/tests.in",
+    "requirements/test.in",
+    "requirements/testing.in",
+    "requirements-tests.in",
+    "requirements-test.in",
+    "test-requirements.in",
+    "requirements/tests.txt",
+    "requirements/test.txt",
+    "requirements-tests.txt",
+    "requirements-test.txt",
+    "test-requirements.txt",
+)
+_CLASSIFIER = re.compile(r"Programming Language :: Python :: (3\.\d+)$")
+NOXFILE = '''"""nox sessions from [tool.noxgrid] (written by `noxgrid init`).
+
+    nox -l                      every cell as a session
+    nox -s ci-lean              every lean cell
+    nox -s lock                 refresh the locks
+    nox -s release              every cell, every image, one report
+"""
+
+import noxgrid
+
+noxgrid.sessions()
+'''
+
+
+@dataclass
+class Plan:
+    """What init will declare and write."""
+
+    name: str
+    pythons: list[str]
+    lean_requirements: str
+    lean_text: str | None
+    lean_extras: list[str] = field(default_factory=list)
+    full_extras: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _versions_allowed(requires: str | None, where: str) -> list[str]:
+    if not requires:
+        return list(CANDIDATES)
+    try:
+        spec = SpecifierSet(requires)
+    except InvalidSpecifier as exc:
+        raise ConfigError(
+            f"{where}: project.requires-python {requires!r} is not a version specifier",
+            fix='write it as in PEP 440, e.g. requires-python = ">=3.9"',
+        ) from exc
+    return [v for v in CANDIDATES if spec.contains(f"{v}.0", prereleases=True)]
+
+
+def plan_init(
+    project: Mapping[str, Any],
+    root: Path,
+    *,
+    available: Callable[[str], bool],
+    dependency_groups: Mapping[str, Any] | None = None,
+    pyproject_name: str = "pyproject.toml",
+) -> Plan:
+    """Decide the axes and profiles from ``[project]`` and the files under ``root``."""
+    name = str(project.get("name") or root.name)
+    allowed = _versions_allowed(project.get("requires-python"), pyproject_name)
+    notes: list[str] = []
+    classified = [
+        match.group(1)
+        for classifier in project.get("classifiers", []) or []
+        if (match := _CLASSIFIER.search(str(classifier)))
+    ]
+    if classified:
+        pythons = [v for v in allowed if v in classified]
+        notes.append(f"python axis from the classifiers: {', '.join(pythons)}")
+        missing = [v for v in pythons if not available(v)]
+        if missing:
+            notes.append(
+                f"no interpreter for {', '.join(missing)} on this machine: those cells will "
+                "fail until one is installed (the classifiers say the project supports them)"
+            )
+    else:
+        found = [v for v in allowed if available(v)]
+        pythons = found or [v for v in DEFAULT_PYTHONS if v in allowed]
+        notes.append(
+            f"python axis: {', '.join(pythons)} (allowed by requires-python "
+            f"{project.get('requires-python') or '(none)'!r}"
+            + (", with an interpreter on this machine)" if found else ")")
+        )
+    if not pythons:
+        raise ConfigError(
+            f"{pyproject_name}: no Python version noxgrid knows ({', '.join(CANDIDATES)}) is "
+            f"allowed by requires-python {project.get('requires-python')!r} and the classifiers",
+            fix="widen requires-python, or write [tool.noxgrid] by hand",
+        )
+    extras = dict(project.get("optional-dependencies", {}) or {})
+    groups = dict(dependency_groups or {})
+    lean_extras: list[str] = []
+    lean_text: str | None = None
+    existing = next((path for path in TEST_FILES if (root / path).is_file()), None)
+    test_extra = next((extra for extra in TEST_NAMES if extra in extras), None)
+    test_group = next((group for group in (*TEST_NAMES, "dev") if group in groups), None)
+    if existing:
+        lean_requirements = existing
+        notes.append(f"lean profile: the project's own {existing}")
+    else:
+        lean_requirements = "requirements/lean.in"
+        if test_extra:
+            lean_extras = [test_extra]
+            lean_text = (
+                f"# The tests' tools come with the project's '{test_extra}' extra "
+                "(profile extras);\n# add here what else the lean cells need.\n"
+            )
+            notes.append(f"lean profile: the project with its '{test_extra}' extra")
+        elif test_group:
+            wanted = [str(item) for item in groups[test_group] or [] if isinstance(item, str)]
+            lean_text = f"# From [dependency-groups] {test_group} (noxgrid init).\n" + "".join(
+                f"{line}\n" for line in wanted or ["pytest"]
+            )
+            notes.append(f"lean profile: [dependency-groups] {test_group}")
+        else:
+            lean_text = (
+                "# What the test suite needs (noxgrid init found nothing declared).\npytest\n"
+            )
+            notes.append("lean profile: pytest (no test requirements declared)")
+    full_extras = [extra for extra in extras if extra not in NOT_RUNTIME]
+    if full_extras:
+        notes.append(f"full profile: the lean one plus the extras {', '.join(full_extras)}")
+    return Plan(
+        name=name,
+        pythons=pythons,
+        lean_requirements=lean_requirements,
+        lean_text=lean_text,
+        lean_extras=lean_extras,
+        full_extras=[*lean_extras, *full_extras] if full_extras else [],
+        notes=notes,
+    )
+
+
+def _toml_list(items: Iterable[str]) -> str:
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
+    """The ``[tool.noxgrid]`` text appended to pyproject.toml."""
+    profiles = ["lean", "full"] if plan.full_extras else ["lean"]
+    lines = [
+        "",
+        "# ---------------------------------------------------------------- noxgrid",
+        "# Written by `noxgrid init`; the reference is noxgrid's README.",
+        "[tool.noxgrid]",
+        f"python = {_toml_list(plan.pythons)}",
+        'accelerators = ["cpu"]',
+        f"profiles = {_toml_list(profiles)}",
+        "",
+        "[tool.noxgrid.profile.lean]",
+        f"requirements = {_toml_list([plan.lean_requirements])}",
+    ]
+    if plan.lean_extras:
+        lines.append(f"extras = {_toml_list(plan.lean_extras)}")
+    if plan.full_extras:
+        lines += [
+            "",
+            "[tool.noxgrid.profile.full]",
+            f"requirements = {_toml_list([plan.lean_requirements])}",
+            f"extras = {_toml_list(plan.full_extras)}",
+            "# apt = []  # Debian packages the image needs (`noxgrid doctor` names them)",
+        ]
+    lines += [
+        "",
+        "[tool.noxgrid.accelerator.cpu]",
+        'base-image = "python:{python}-slim-bookworm"',
+        "",
+        "[tool.noxgrid.suite]",
+        'command = ["pytest"]',
+        "",
+        "[tool.noxgrid.docker]",
+        'dockerfile = "docker/Dockerfile"',
+        "# Declare the image (and, for a service, its health endpoint and command) to build,",
+        "# check and start it in every cell:",
+        f'# image = "{plan.name}"',
+        '# health = { path = "/ready", port = 8000, timeout = "60s" }',
+        '# command = "uvicorn app:app --host 0.0.0.0 --port 8000"',
+    ]
+    if workflow_path:
+        lines += ["", "[tool.noxgrid.workflow]", f'path = "{workflow_path}"']
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Written:
+    """One file init wrote or left alone, and why."""
+
+    path: str
+    action: str
+
+
+def scaffold_files(
+    root: Path, plan: Plan, *, force: bool, pyproject_text: str, workflow_path: str | None
+) -> tuple[list[Written], dict[Path, str]]:
+    """What to write (path -> text) and what each file's fate is; pure."""
+    files: dict[Path, str] = {}
+    fates: list[Written] = []
+
+    def offer(relative: str, text: str) -> None:
+        path = root / relative
+        if path.exists() and not force:
+            fates.append(Written(relative, "kept (exists; --force replaces it)"))
+            return
+        files[path] = text
+        fates.append(Written(relative, "replaced" if path.exists() else "written"))
+
+    files[root / "pyproject.toml"] = (
+        pyproject_text.rstrip("\n") + "\n" + render_table(plan, workflow_path=workflow_path)
+    )
+    fates.append(Written("pyproject.toml", "[tool.noxgrid] added"))
+    if plan.lean_text is not None:
+        offer(plan.lean_requirements, plan.lean_text)
+    offer("noxfile.py", NOXFILE)
+    offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
+    offer(".dockerignore", "\n".join(DOCKERIGNORE) + "\n")
+    return fates, files
+
+
+def workflow_choice(root: Path, force: bool) -> str | None:
+    """None for the default .github/workflows/ci.yml, or another path when that one exists."""
+    default = root / ".github" / "workflows" / "ci.yml"
+    if not default.exists() or force:
+        return None
+    return ".github/workflows/noxgrid.yml"
+
+
+def summary(fates: Sequence[Written]) -> str:
+    """One line per file."""
+    width = max((len(fate.path) for fate in fates), default=0)
+    return "\n".join(f"  {fate.path.ljust(width)}  {fate.action}" for fate in fates)

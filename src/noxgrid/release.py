@@ -1,0 +1,132 @@
+"""The release report: every cell's result (and the drift check) as JSON, Markdown, JUnit, HTML.
+
+Results come from the reports folder of this run, or from several folders at
+once (the artifacts each CI job uploaded): every cell report found below them
+is read, and where one cell appears more than once the latest run wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from noxgrid import __version__
+from noxgrid.matrix import cell_key
+from noxgrid.render.html import render_html
+from noxgrid.render.junit import render_junit
+from noxgrid.render.table import markdown_table
+from noxgrid.reports import atomic_write
+from noxgrid.result import CellResult, Status
+
+FILES = ("release.json", "release.md", "release.xml", "release.html")
+
+
+def collect_results(folders: Iterable[Path]) -> tuple[list[CellResult], list[str]]:
+    """Every cell report below ``folders``; (results, paths that were not cell reports)."""
+    latest: dict[str, CellResult] = {}
+    skipped: list[str] = []
+    for folder in folders:
+        paths = [folder] if folder.is_file() else sorted(folder.rglob("*.json"))
+        for path in paths:
+            if path.name in FILES or path.parent.name == "doctor":
+                continue
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                result = CellResult.from_dict(data)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                skipped.append(str(path))
+                continue
+            known = latest.get(result.cell.id)
+            if known is None or result.started_at >= known.started_at:
+                latest[result.cell.id] = result
+    return sorted(latest.values(), key=lambda result: cell_key(result.cell)), skipped
+
+
+def drift_lines(findings: Sequence[Mapping[str, str]]) -> list[str]:
+    """``noxgrid check`` findings as one line each."""
+    return [f"{f['where']}: {f['message']} (fix: {f['fix']})" for f in findings]
+
+
+def verdict(results: Sequence[CellResult], findings: Sequence[Mapping[str, str]]) -> str:
+    """One line: PASSED, or FAILED with what failed."""
+    failed = [r for r in results if r.status is Status.FAILED]
+    if not failed and not findings and results:
+        return f"PASSED: {len(results)} cells"
+    parts = []
+    if not results:
+        parts.append("no cell results")
+    if failed:
+        parts.append(f"{len(failed)} of {len(results)} cells failed")
+    if findings:
+        parts.append(f"{len(findings)} drift finding(s)")
+    return "FAILED: " + ", ".join(parts)
+
+
+def markdown_report(
+    results: Sequence[CellResult], findings: Sequence[Mapping[str, str]], *, title: str
+) -> str:
+    """The report for GitHub's step summary."""
+    lines = [f"## {title}", "", f"**{verdict(results, findings)}**", ""]
+    if results:
+        lines += [markdown_table(results), ""]
+    failed = [r for r in results if r.status is Status.FAILED]
+    if failed:
+        lines.append("### Failed cells")
+        for result in failed:
+            first = (result.first_error or "").strip().splitlines()
+            lines.append(f"- `{result.cell.id}`: {first[0] if first else ''}")
+        lines.append("")
+    if findings:
+        lines.append("### Drift (`noxgrid check`)")
+        lines += [f"- {line}" for line in drift_lines(findings)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def release_document(
+    results: Sequence[CellResult], findings: Sequence[Mapping[str, str]], *, generated: str
+) -> dict[str, Any]:
+    """The JSON form: verdict, drift findings, every cell."""
+    failed = [r for r in results if r.status is Status.FAILED]
+    return {
+        "noxgrid": __version__,
+        "generated": generated,
+        "status": "passed" if not failed and not findings and results else "failed",
+        "verdict": verdict(results, findings),
+        "failed": [{"cell": r.cell.id, "first_error": r.first_error} for r in failed],
+        "drift": list(findings),
+        "cells": [r.as_dict() for r in results],
+    }
+
+
+def write_release(
+    results: Sequence[CellResult],
+    findings: Sequence[Mapping[str, str]],
+    folder: Path,
+    *,
+    title: str,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
+    """Write the four files into ``folder`` (atomically); append to the step summary if set."""
+    env = os.environ if env is None else env
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    generated = f"noxgrid {__version__}, {now}"
+    markdown = markdown_report(results, findings, title=title)
+    paths = {name.split(".")[1]: folder / name for name in FILES}
+    document = release_document(results, findings, generated=generated)
+    atomic_write(paths["json"], json.dumps(document, indent=2) + "\n")
+    atomic_write(paths["md"], markdown + "\n")
+    atomic_write(paths["xml"], render_junit(results))
+    atomic_write(
+        paths["html"],
+        render_html(results, title=title, generated=generated, check=drift_lines(findings)),
+    )
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as stream:
+            stream.write(markdown + "\n")
+    return paths
