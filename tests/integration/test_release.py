@@ -1,0 +1,115 @@
+"""Release runs, merged reports and `noxgrid init` on a real third-party project, for real."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from tests.integration.conftest import nox, noxgrid
+
+NO_DOCKER = {"NOXGRID_NO_DOCKER": "1", "NOXGRID_GPU": "0"}
+
+# click's own sdist: its tests, its [dependency-groups] tests = ["pytest"], no system package.
+CLICK = "click"
+CLICK_VERSION = "8.5.1"
+CLICK_SHA256 = "9bbfada76703fd1d784b83eea012e3e8c6a001a876543ef104fa56aaaeb072b4"
+
+
+def test_a_release_with_one_broken_cell_finishes_the_others_and_names_it(tiny):
+    (tiny / "tests" / "test_broken.py").write_text(
+        "import sys\n\n"
+        "def test_not_on_310():\n"
+        "    assert sys.version_info[:2] != (3, 10), 'broken on purpose on 3.10'\n"
+    )
+    result = nox("-s", "release", "--", "--no-docker", cwd=tiny, env=NO_DOCKER)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "noxgrid check: no drift" in output
+    assert "release failed: 3.10-cpu-lean (suite: the suite exited with 1" in output, output
+    assert "3.10-gpu-lean (suite:" in output, output
+    folder = tiny / ".noxgrid" / "reports" / "release"
+    document = json.loads((folder / "release.json").read_text())
+    statuses = {
+        cell["cell"]["python"] + "-" + cell["cell"]["accelerator"]: cell["status"]
+        for cell in document["cells"]
+        if cell["cell"]["profile"] == "lean"
+    }
+    assert statuses == {
+        "3.9-cpu": "passed",
+        "3.10-cpu": "failed",
+        "3.10-gpu": "failed",
+        "3.11-cpu": "passed",
+        "3.11-gpu": "passed",
+    }, statuses
+    assert document["status"] == "failed" and len(document["cells"]) == 10
+    page = (folder / "release.html").read_text()
+    assert page.count('class="cell failed"') == 4, "lean and full on 3.10, cpu and gpu"
+    markdown = (folder / "release.md").read_text()
+    assert "**FAILED: 4 of 10 cells failed**" in markdown, markdown
+    assert "- `3.10-cpu-lean`: suite: the suite exited with 1" in markdown, markdown
+
+
+def test_report_merges_the_artifacts_of_several_jobs(tiny, tmp_path):
+    for cell in ("3.9-cpu-lean", "3.11-cpu-lean"):
+        result = noxgrid("run", "-q", cell, cwd=tiny, env=NO_DOCKER)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+        job = tmp_path / "artifacts" / f"reports-{cell}"
+        job.mkdir(parents=True)
+        source = tiny / ".noxgrid" / "reports" / f"{cell}.json"
+        (job / source.name).write_bytes(source.read_bytes())
+    out = tmp_path / "merged"
+    result = noxgrid("report", "--from", str(tmp_path / "artifacts"), "--out", str(out), cwd=tiny)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3.9-cpu-lean" in result.stdout and "3.11-cpu-lean" in result.stdout
+    document = json.loads((out / "release.json").read_text())
+    assert [c["cell"]["python"] for c in document["cells"]] == ["3.9", "3.11"]
+    assert document["verdict"] == "PASSED: 2 cells"
+    missing = noxgrid("report", "--from", str(tmp_path / "nope"), cwd=tiny)
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+def click_sdist(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = folder / f"{CLICK}-{CLICK_VERSION}.tar.gz"
+    if not archive.exists():
+        index = f"https://pypi.org/pypi/{CLICK}/{CLICK_VERSION}/json"
+        with urllib.request.urlopen(index, timeout=60) as response:
+            data = json.load(response)
+        (sdist,) = [u for u in data["urls"] if u["packagetype"] == "sdist"]
+        assert sdist["digests"]["sha256"] == CLICK_SHA256
+        with urllib.request.urlopen(urllib.parse.urljoin(index, sdist["url"]), timeout=60) as r:
+            archive.write_bytes(r.read())
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / f"{CLICK}-{CLICK_VERSION}"
+
+
+def test_init_on_clicks_sdist_then_ci_lean_is_green_without_edits(tmp_path):
+    project = click_sdist(tmp_path)
+    before = (project / "pyproject.toml").read_text()
+    result = noxgrid("init", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lean profile: [dependency-groups] tests" in result.stdout
+    assert "noxgrid check: no drift" in result.stdout
+    assert (project / "pyproject.toml").read_text().startswith(before), "only appended"
+    for path in ("noxfile.py", "requirements/lean.in", "docker/Dockerfile", ".dockerignore"):
+        assert (project / path).is_file(), path
+    assert (project / ".github" / "workflows" / "ci.yml").is_file()
+    check = noxgrid("check", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    # A second init refuses to touch the declaration.
+    again = noxgrid("init", cwd=project)
+    assert again.returncode == 2 and "[tool.noxgrid] is already there" in again.stderr
+    run = nox("-s", "ci-lean", cwd=project, env=NO_DOCKER)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    reports = list((project / ".noxgrid" / "reports").glob("*-cpu-lean.json"))
+    assert reports, output[-2000:]
+    for path in reports:
+        data = json.loads(path.read_text())
+        assert data["status"] == "passed", data
+        suite = {s["name"]: s for s in data["stages"]}["suite"]
+        assert " passed" in suite["detail"], suite
