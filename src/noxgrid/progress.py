@@ -198,9 +198,10 @@ class LiveProgress:
 
     def _width(self) -> int:
         try:
-            return max(40, os.get_terminal_size(self.stream.fileno()).columns - 1)
+            columns = os.get_terminal_size(self.stream.fileno()).columns
         except (OSError, ValueError, AttributeError):
-            return 120
+            columns = 0
+        return max(40, columns - 1) if columns > 0 else 120  # a pty may report 0 columns
 
     def _draw(self, above: str = "") -> None:
         with self._lock:

@@ -152,3 +152,13 @@ def test_changed_files_select_cells(make_project):
     assert full == [c.id for c in matrix if c.profile == "full"]
     assert affected(config, matrix, [root / "src" / "app.py"]) == matrix, "a source: every cell"
     assert len(affected(config, matrix, [root.parent / "elsewhere.txt"])) == 0
+
+
+def test_workflow_merges_every_cells_artifact_into_one_report(make_project):
+    root = make_project()
+    config = load_config(root)
+    text = render_workflow(config)
+    job = text[text.index("\n  report:\n") : text.index("\n  checks:\n")]
+    assert "needs: cell" in job and "always() && needs.cell.result != 'skipped'" in job
+    assert "actions/download-artifact@v4" in job and "pattern: noxgrid-*" in job
+    assert "noxgrid report --from noxgrid-artifacts --out noxgrid-report" in job

@@ -141,6 +141,29 @@ jobs:
           path: {_path(project, ".noxgrid/reports")}
           if-no-files-found: ignore
 
+  report:
+    needs: cell
+    if: ${{{{ always() && needs.cell.result != 'skipped' }}}}
+    runs-on: ubuntu-latest{working}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: python -m pip install {install}
+      - uses: actions/download-artifact@v4
+        with:
+          pattern: noxgrid-*
+          path: {_path(project, "noxgrid-artifacts")}
+      - name: one report for every cell (also into the step summary)
+        run: noxgrid report --from noxgrid-artifacts --out noxgrid-report
+      - if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: report
+          path: {_path(project, "noxgrid-report")}
+          if-no-files-found: ignore
+
   checks:
     runs-on: ubuntu-latest{working}
     steps:
