@@ -123,3 +123,35 @@ def test_init_on_clicks_sdist_then_ci_lean_is_green_without_edits(tmp_path):
         assert data["status"] == "passed", data
         suite = {s["name"]: s for s in data["stages"]}["suite"]
         assert " passed" in suite["detail"], suite
+
+
+def test_a_terminal_gets_the_live_view_and_a_pipe_gets_lines(tiny):
+    import os
+    import pty
+    import subprocess
+
+    env = {**os.environ, **NO_DOCKER, "TERM": "xterm", "PYTHONUNBUFFERED": "1"}
+    for name in ("CI", "GITHUB_ACTIONS", "NOXGRID_PROGRESS"):
+        env.pop(name, None)
+    argv = [sys.executable, "-m", "noxgrid", "run", "-j", "2", "3.9-cpu-lean", "3.11-cpu-lean"]
+    master, slave = pty.openpty()
+    process = subprocess.Popen(argv, cwd=tiny, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert process.wait(timeout=300) == 0
+    output = b"".join(chunks).decode("utf-8", "replace")
+    assert "\x1b[3F\x1b[J" in output, "redrawn in place"
+    assert "✓ 3.9-cpu-lean" in output and "✓ 3.11-cpu-lean" in output
+    assert "2 passed, 0 failed, 0 running, 0 waiting" in output
+    piped = noxgrid("run", "-j", "2", "3.9-cpu-lean", "3.11-cpu-lean", cwd=tiny, env=NO_DOCKER)
+    assert piped.returncode == 0 and "\x1b[" not in piped.stdout
+    assert "[3.9-cpu-lean] suite passed" in piped.stdout
