@@ -67,3 +67,18 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     atomic_write(target, "two")
     assert target.read_text() == "two"
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones(tmp_path):
+    import stat
+
+    from noxgrid.reports import _umask, atomic_write
+
+    fresh = tmp_path / "new.txt"
+    atomic_write(fresh, "x\n")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~_umask()
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    atomic_write(script, "#!/bin/sh\necho\n")
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
