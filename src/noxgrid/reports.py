@@ -27,7 +27,7 @@ def atomic_write(path: Path, text: str) -> None:
         mode = 0o666 & ~_umask()  # a new file: what open() would have made
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(temporary, mode)  # mkstemp makes 0600
+        Path(temporary).chmod(mode)  # mkstemp makes 0600
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
