@@ -46,8 +46,9 @@ from noxgrid.runner import Runner, sigterm_as_interrupt
 DESCRIPTION = """\
 noxgrid derives a Python x accelerator x profile build matrix from the
 [tool.noxgrid] table of a project's pyproject.toml, and runs each cell:
-find the interpreter, make a venv with uv, install the profile's
-requirements and the project, run the test suite, write a report.
+find the interpreter, check the cell's lock, make a venv with uv, install
+the lock and the project, audit the libraries and imports (doctor), build,
+audit and start the Docker image, run the test suite, write a report.
 
 In a noxfile, `import noxgrid; noxgrid.sessions()` registers the same cells
 as nox sessions: `nox -s ci-lean` runs every lean cell.
@@ -61,7 +62,10 @@ examples:
   noxgrid lock --check           are the locks fresh? (offline)
   noxgrid run lean -j 2          every lean cell, two at a time
   noxgrid interpreters           which interpreter each Python version uses
+  noxgrid doctor 3.11-cpu-full   missing system libraries, in the venv and the image
+  noxgrid release                check, every cell and image, one HTML/JSON/JUnit report
   noxgrid report                 the timings of the last run of each cell
+  noxgrid init                   scaffold noxgrid in an existing repository
 """
 
 
@@ -112,10 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="run cells: interpreter, venv, install, suite",
+        help="run cells: interpreter, lock, venv, install, doctor, image, smoke, suite",
         description="Run the selected cells (all when no PATTERN): find the interpreter, "
-        "create or verify the venv with uv, install the profile's requirements and the "
-        "project, run the suite. Reports go to the reports folder (JSON and JUnit XML). "
+        "check the lock, create or verify the venv with uv, install the lock and the "
+        "project, run the doctor (ELF audit, import smoke), build and smoke-test the image "
+        "(unless --no-docker), run the suite. Reports go to the reports folder (JSON and "
+        "JUnit XML). A live view on a terminal, timestamped lines elsewhere. "
         "Exits 1 when any cell fails.",
     )
     _add_project(run)

@@ -150,7 +150,7 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
 
     name = f"ci-{profile}"
     cell_session.__doc__ = (
-        f"noxgrid cell of profile '{profile}': interpreter, lock, venv, install, suite"
+        f"noxgrid cell of profile '{profile}': lock, venv, install, doctor, image, smoke, suite"
     )
     registered = nox.session(
         name=name,
