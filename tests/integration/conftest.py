@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -26,6 +28,33 @@ def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
     return subprocess.run(
         argv, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def unpacked_sdist(name: str, version: str, folder: Path, sha256: str | None = None) -> Path:
+    """A project's sdist from the package index, unpacked into ``folder``; its root."""
+    fetched = run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"{name}=={version}",
+            "-d",
+            str(folder),
+        ],
+        cwd=folder,
+    )
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    names = {f"{name}-{version}.tar.gz", f"{name.replace('-', '_')}-{version}.tar.gz"}
+    (archive,) = [path for path in folder.iterdir() if path.name in names]
+    if sha256 is not None:
+        assert hashlib.sha256(archive.read_bytes()).hexdigest() == sha256, archive
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / archive.name.removesuffix(".tar.gz")
 
 
 def lock(project: Path, *patterns: str) -> None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-import tarfile
-from pathlib import Path
 
-from tests.integration.conftest import nox, noxgrid, run
+from tests.integration.conftest import nox, noxgrid, unpacked_sdist
 
 NO_DOCKER = {"NOXGRID_NO_DOCKER": "1", "NOXGRID_GPU": "0"}
 
@@ -72,33 +69,8 @@ def test_report_merges_the_artifacts_of_several_jobs(tiny, tmp_path):
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
 
-def click_sdist(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    archive = folder / f"{CLICK}-{CLICK_VERSION}.tar.gz"
-    done = run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            f"{CLICK}=={CLICK_VERSION}",
-            "-d",
-            str(folder),
-        ],
-        cwd=folder,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert hashlib.sha256(archive.read_bytes()).hexdigest() == CLICK_SHA256
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / f"{CLICK}-{CLICK_VERSION}"
-
-
 def test_init_on_clicks_sdist_then_ci_lean_is_green_without_edits(tmp_path):
-    project = click_sdist(tmp_path)
+    project = unpacked_sdist(CLICK, CLICK_VERSION, tmp_path, sha256=CLICK_SHA256)
     before = (project / "pyproject.toml").read_text()
     result = noxgrid("init", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
-import tarfile
 from pathlib import Path
 
-from tests.integration.conftest import lock, nox, run
+from tests.integration.conftest import lock, nox, unpacked_sdist
 
 TABLE = """
 [tool.noxgrid]
@@ -21,25 +19,7 @@ requirements = ["requirements/tests.txt"]
 
 
 def test_itsdangerous_lean_cells_are_green(tmp_path: Path):
-    fetched = run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            "itsdangerous==2.2.0",
-            "-d",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-    )
-    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
-    with tarfile.open(tmp_path / "itsdangerous-2.2.0.tar.gz") as archive:
-        archive.extractall(tmp_path, filter="data")
-    project = tmp_path / "itsdangerous-2.2.0"
+    project = unpacked_sdist("itsdangerous", "2.2.0", tmp_path)
     with (project / "pyproject.toml").open("a") as stream:
         stream.write(TABLE)
     (project / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
