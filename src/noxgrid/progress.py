@@ -119,7 +119,8 @@ class PlainProgress:
                 f", estimated {format_size(result.size_estimate)})" if result.size_estimate else ")"
             ),
         )
-        self._write(timings_table([result]) + "\n")
+        if not self.prefix_output:  # with cells interleaved, the run's own table says it
+            self._write(timings_table([result]) + "\n")
 
 
 _CLEAR_LINE = "\x1b[2K"

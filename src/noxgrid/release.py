@@ -113,6 +113,7 @@ def write_release(
 ) -> dict[str, Path]:
     """Write the four files into ``folder`` (atomically); append to the step summary if set."""
     env = os.environ if env is None else env
+    results = sorted(results, key=lambda result: cell_key(result.cell))
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     generated = f"noxgrid {__version__}, {now}"
     markdown = markdown_report(results, findings, title=title)
