@@ -27,7 +27,7 @@ import posixpath
 import tarfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -37,6 +37,7 @@ from elftools.elf.dynamic import DynamicSection, DynamicSegment
 from elftools.elf.elffile import ELFFile
 from packaging.utils import canonicalize_name
 
+from noxgrid.interpreters import pyvenv_cfg
 from noxgrid.sonames import is_cuda, provided_by_driver
 
 ELF_MAGIC = b"\x7fELF"
@@ -517,24 +518,5 @@ def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditRes
 
 def interpreter_lib_dirs(venv: Path) -> list[str]:
     """The base interpreter's lib folder (where a shared libpython lives), from pyvenv.cfg."""
-    config = venv / "pyvenv.cfg"
-    try:
-        text = config.read_text(encoding="utf-8")
-    except OSError:
-        return []
-    for line in text.splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "home" and value.strip():
-            return [str(Path(value.strip()).parent / "lib")]
-    return []
-
-
-def iter_lines(result: AuditResult, limit: int = 3) -> Iterator[str]:
-    """Short human lines for each missing library: ``libGL.so.1  <- cv2/...``."""
-    for item in result.missing:
-        shown = ", ".join(item.needed_by[:limit])
-        more = len(item.needed_by) - limit
-        if more > 0:
-            shown += f" and {more} more"
-        owners = f" ({', '.join(item.distributions)})" if item.distributions else ""
-        yield f"{item.soname}: needed by {shown}{owners}"
+    home = pyvenv_cfg(venv).get("home")
+    return [str(Path(home).parent / "lib")] if home else []

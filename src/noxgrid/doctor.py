@@ -31,7 +31,7 @@ from noxgrid.audit import (
 )
 from noxgrid.config import Config, relative_path
 from noxgrid.docker import Docker
-from noxgrid.lockfile import Lock
+from noxgrid.lockfile import Lock, is_source
 from noxgrid.matrix import Cell
 from noxgrid.runner import Command, Runner
 from noxgrid.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_package, soname_in_error
@@ -143,7 +143,7 @@ def direct_dependencies(lock: Lock) -> list[str]:
     """The locked distributions a requirement file (or pyproject.toml) asked for."""
     names = []
     for package in lock.packages.values():
-        if any(via.startswith(("-r ", "-c ")) or "(" in via for via in package.via):
+        if any(is_source(via) for via in package.via):
             names.append(package.name)
     return sorted(names, key=str.lower)
 

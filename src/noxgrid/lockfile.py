@@ -191,7 +191,7 @@ class Lock:
             if package is None:
                 continue
             for parent in package.via:
-                if _is_source(parent):
+                if is_source(parent):
                     return [self.packages[p].name if p in self.packages else p for p in path] + [
                         _source_name(parent)
                     ]
@@ -202,7 +202,8 @@ class Lock:
         return [self.packages[start].name]
 
 
-def _is_source(via: str) -> bool:
+def is_source(via: str) -> bool:
+    """True for a ``# via`` entry naming a requirement file or pyproject.toml, not a package."""
     return via.startswith(("-r ", "-c ")) or "(" in via
 
 

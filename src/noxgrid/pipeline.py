@@ -50,7 +50,7 @@ from noxgrid.doctor import (
 )
 from noxgrid.errors import NoxgridError
 from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
-from noxgrid.interpreters import Interpreter, find_interpreter
+from noxgrid.interpreters import Interpreter, find_interpreter, pyvenv_cfg
 from noxgrid.lockfile import Lock, inputs_digest, lock_path
 from noxgrid.locking import read_lock
 from noxgrid.matrix import Cell
@@ -298,14 +298,8 @@ def _venv_stamp(state: CellRun) -> dict[str, str]:
 
 
 def _venv_version(venv: Path) -> str | None:
-    config = venv / "pyvenv.cfg"
-    if not config.is_file():
-        return None
-    for line in config.read_text(encoding="utf-8").splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() in ("version_info", "version"):
-            return value.strip()
-    return None
+    settings = pyvenv_cfg(venv)
+    return settings.get("version_info") or settings.get("version")
 
 
 def _stage_venv(state: CellRun) -> str:
