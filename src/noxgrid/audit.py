@@ -25,7 +25,6 @@ import fnmatch
 import os
 import posixpath
 import tarfile
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -448,8 +447,10 @@ def _expand(entry: str, origin: str, machine: str) -> str:
 
 
 def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditResult:
-    """Resolve every DT_NEEDED of ``scan`` in ``tree``; what stays unresolved is missing."""
-    start = time.perf_counter()
+    """Resolve every DT_NEEDED of ``scan`` in ``tree``; what stays unresolved is missing.
+
+    ``seconds`` is left for the caller, who times the scan and this together.
+    """
     machines = Counter(elf.machine for elf in scan.files)
     machine = machines.most_common(1)[0][0] if machines else "EM_X86_64"
     folders = system_dirs(tree, machine, extra_dirs)
@@ -512,7 +513,6 @@ def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditRes
         driver=tuple(sorted(driver)),
         foreign=foreign,
         unreadable=scan.unreadable,
-        seconds=time.perf_counter() - start,
     )
 
 

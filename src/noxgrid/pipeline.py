@@ -93,6 +93,7 @@ class CellRun:
     in_image: bool = False
     docker: Docker | None = None
     image_size: int | None = None
+    install_stamp: str | None = None
     doctor: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -491,6 +492,7 @@ def _stage_install(state: CellRun) -> str:
     if not outcome.ok:
         raise StageFailure(_failure("uv", outcome.returncode, outcome.output))
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
+    state.install_stamp = stamp
     project = " + the project (editable, no deps)" if profile.install_project else ""
     if verify:
         return f"verified against {relative_path(lock_file, root)}{project}"
@@ -538,9 +540,15 @@ def _diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> 
     )
 
 
-def _packages_for(state: CellRun, diagnosis: Diagnosis) -> None:
-    sonames = [item.soname for item in diagnosis.audit.missing] + list(diagnosis.audit.from_system)
-    diagnosis.packages = lookup_packages(state.runner, sonames, diagnosis.audit.from_system)
+def _packages_for(state: CellRun, diagnosis: Diagnosis, *, host: bool) -> None:
+    """The Debian package of each missing library and, on this machine, of each one the
+    venv takes from the system (for the note about what a slim image lacks). The host's
+    dpkg is never asked about a path that belongs to an image."""
+    result = diagnosis.audit
+    packages = lookup_packages(state.runner, [item.soname for item in result.missing])
+    if host:
+        packages.update(lookup_packages(state.runner, result.from_system, result.from_system))
+    diagnosis.packages = packages
 
 
 def _stage_doctor(state: CellRun) -> str:
@@ -555,7 +563,8 @@ def _stage_doctor(state: CellRun) -> str:
     config, cell = state.config, state.cell
     lock = state.lock or read_lock(lock_path(config, cell))
     result = audit_venv(state.venv)
-    key = {"install": _install_stamp(state), "system": dict(sorted(result.from_system.items()))}
+    install = state.install_stamp or _install_stamp(state)
+    key = {"install": install, "system": dict(sorted(result.from_system.items()))}
     stamp = state.venv / DOCTOR_STAMP
     previous = _read_json(stamp)
     cached = previous is not None and previous.get("key") == key and not result.blocking
@@ -573,7 +582,7 @@ def _stage_doctor(state: CellRun) -> str:
     diagnosis = Diagnosis(
         where=f"venv {relative_path(state.venv, config.root)}", audit=result, imports=imports
     )
-    _packages_for(state, diagnosis)
+    _packages_for(state, diagnosis, host=True)
     detail = _diagnose(state, diagnosis, host=True, key="venv")
     if cached:
         return detail + " (as when last run: same install, same libraries)"
@@ -595,7 +604,7 @@ def _doctor_image(state: CellRun, docker: Docker, tag: str, lock: Lock) -> str:
     result = audit_image(docker, tag, timeout=timeout)
     imports = import_smoke_image(docker, tag, direct_dependencies(lock), timeout=timeout)
     diagnosis = Diagnosis(where=f"image {tag}", audit=result, imports=imports)
-    _packages_for(state, diagnosis)
+    _packages_for(state, diagnosis, host=False)
     return _diagnose(state, diagnosis, host=False, key="image")
 
 
