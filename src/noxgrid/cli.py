@@ -36,11 +36,11 @@ from noxgrid.matrix import Matrix, expand
 from noxgrid.pipeline import doctor_path, run_cell
 from noxgrid.policy import evaluate
 from noxgrid.progress import LiveProgress, choose_progress
-from noxgrid.release import collect_results, verdict, write_release
+from noxgrid.release import collect_results, write_release
 from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
 from noxgrid.render.workflow import cell_command, matrix_json, render_workflow
 from noxgrid.reports import atomic_write, read_cell_reports
-from noxgrid.result import CellResult, Status
+from noxgrid.result import CellResult, Status, verdict
 from noxgrid.runner import Runner, sigterm_as_interrupt
 
 DESCRIPTION = """\

@@ -20,7 +20,7 @@ from noxgrid.render.html import render_html
 from noxgrid.render.junit import render_junit
 from noxgrid.render.table import markdown_table
 from noxgrid.reports import atomic_write
-from noxgrid.result import CellResult, Status
+from noxgrid.result import CellResult, Status, release_passed, verdict
 
 FILES = ("release.json", "release.md", "release.xml", "release.html")
 
@@ -49,21 +49,6 @@ def collect_results(folders: Iterable[Path]) -> tuple[list[CellResult], list[str
 def drift_lines(findings: Sequence[Mapping[str, str]]) -> list[str]:
     """``noxgrid check`` findings as one line each."""
     return [f"{f['where']}: {f['message']} (fix: {f['fix']})" for f in findings]
-
-
-def verdict(results: Sequence[CellResult], findings: Sequence[Mapping[str, str]]) -> str:
-    """One line: PASSED, or FAILED with what failed."""
-    failed = [r for r in results if r.status is Status.FAILED]
-    if not failed and not findings and results:
-        return f"PASSED: {len(results)} cells"
-    parts = []
-    if not results:
-        parts.append("no cell results")
-    if failed:
-        parts.append(f"{len(failed)} of {len(results)} cells failed")
-    if findings:
-        parts.append(f"{len(findings)} drift finding(s)")
-    return "FAILED: " + ", ".join(parts)
 
 
 def markdown_report(
@@ -95,7 +80,7 @@ def release_document(
     return {
         "noxgrid": __version__,
         "generated": generated,
-        "status": "passed" if not failed and not findings and results else "failed",
+        "status": "passed" if release_passed(results, findings) else "failed",
         "verdict": verdict(results, findings),
         "failed": [{"cell": r.cell.id, "first_error": r.first_error} for r in failed],
         "drift": list(findings),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +111,26 @@ class CellResult:
             image_size=data.get("image_size"),
             notes=tuple(data.get("notes", ())),
         )
+
+
+def release_passed(results: Sequence[CellResult], findings: Sized) -> bool:
+    """A release passes with results, none failed, and nothing found by ``noxgrid check``."""
+    return bool(results) and not findings and all(r.status is not Status.FAILED for r in results)
+
+
+def verdict(results: Sequence[CellResult], findings: Sized) -> str:
+    """One line: PASSED, or FAILED with what failed (``findings``: drift, counted)."""
+    if release_passed(results, findings):
+        return f"PASSED: {len(results)} cells"
+    failed = [r for r in results if r.status is Status.FAILED]
+    parts = []
+    if not results:
+        parts.append("no cell results")
+    if failed:
+        parts.append(f"{len(failed)} of {len(results)} cells failed")
+    if findings:
+        parts.append(f"{len(findings)} drift finding(s)")
+    return "FAILED: " + ", ".join(parts)
 
 
 def format_size(size: int | None) -> str:

@@ -15,9 +15,9 @@ from noxgrid.errors import ConfigError
 from noxgrid.init import plan_init, render_table, scaffold_files, workflow_choice
 from noxgrid.matrix import Cell
 from noxgrid.progress import LiveProgress, PlainProgress, choose_progress, live_lines
-from noxgrid.release import collect_results, markdown_report, verdict, write_release
+from noxgrid.release import collect_results, markdown_report, write_release
 from noxgrid.render.html import render_html
-from noxgrid.result import CellResult, StageResult, Status
+from noxgrid.result import CellResult, StageResult, Status, verdict
 
 
 def result(cell_id: str, *, fail: str | None = None, started: str = "2026-11-22T10:00:00+00:00"):

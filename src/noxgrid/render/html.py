@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 
 from noxgrid.matrix import cell_key, version_key
-from noxgrid.result import CellResult, Status, format_size
+from noxgrid.result import CellResult, Status, format_size, release_passed, verdict
 
 COLOURS = {
     Status.PASSED: "#2e7d32",
@@ -196,13 +196,7 @@ def render_html(
     """The whole page. ``check``: drift findings from ``noxgrid check`` (they fail the verdict)."""
     results = sorted(results, key=lambda r: cell_key(r.cell))
     failed = [r for r in results if r.status is Status.FAILED]
-    verdict_ok = not failed and not check
-    verdict = (
-        f"PASSED: {len(results)} cells"
-        if verdict_ok
-        else f"FAILED: {len(failed)} of {len(results)} cells failed"
-        + (f", {len(check)} drift finding(s)" if check else "")
-    )
+    verdict_ok = release_passed(results, check)
     failures = "".join(
         f"<li><b>{_esc(r.cell.id)}</b>: {_esc(_first_lines(r.first_error or '', 4))}</li>"
         for r in failed
@@ -210,7 +204,8 @@ def render_html(
     drift = "".join(f"<li>{_esc(item)}</li>" for item in check)
     sections = [
         f"<h1>{_esc(title)}</h1>",
-        f'<div class="verdict {"passed" if verdict_ok else "failed"}">{_esc(verdict)}</div>',
+        f'<div class="verdict {"passed" if verdict_ok else "failed"}">'
+        f"{_esc(verdict(results, check))}</div>",
         grid(results),
     ]
     if failed:
