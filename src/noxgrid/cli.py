@@ -771,9 +771,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     documents = []
     for result in results:
         path = doctor_path(config, result.cell)
-        document = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"cell": ""}
-        if document.get("cell") != result.cell.id:
-            document = {"cell": result.cell.id}
+        # The run removed any earlier findings: a missing file means the doctor did not look.
+        document = (
+            json.loads(path.read_text(encoding="utf-8"))
+            if path.is_file()
+            else {"cell": result.cell.id}
+        )
         # a stage that stopped the cell before the doctor could look
         stopped = [
             stage

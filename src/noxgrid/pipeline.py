@@ -191,6 +191,9 @@ def run_cell(
     if only is not None:
         stages = [stage for stage in stages if stage[0] in only]
     with _cell_lock(config.venvs_dir / f".{cell.id}.lock", state):
+        if any(name in ("doctor", "image") for name, _, _ in stages):
+            # Findings from an earlier run must not pass for this one's.
+            doctor_path(config, cell).unlink(missing_ok=True)
         return _run_stages(state, stages)
 
 

@@ -404,3 +404,15 @@ def test_a_failed_import_fails_the_doctor_before_the_suite(project):
     assert "likely missing: the system library libGL.so.1 (Debian package libgl1)" in doctor.detail
     assert result.stages[7].status is Status.SKIPPED
     assert not any(Path(c.argv[0]).name == "pytest" for c in runner.commands), "suite never ran"
+
+
+def test_a_run_that_stops_before_the_doctor_leaves_no_earlier_findings(project):
+    from noxgrid.pipeline import doctor_path
+
+    root, env = project
+    config, _, result = run(root, env)
+    path = doctor_path(config, result.cell)
+    assert json.loads(path.read_text())["cell"] == "3.10-cpu-lean"
+    _, _, result = run(root, env, runner=FakeRunner(fail_on="install"))
+    assert result.stages[4].status is Status.SKIPPED
+    assert not path.exists(), "the last run's findings would pass for this one's"
