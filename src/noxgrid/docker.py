@@ -43,6 +43,11 @@ DOCKERIGNORE = (
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "Dockerfile"
 
 
+def default_dockerignore() -> str:
+    """The .dockerignore noxgrid writes where a project has none."""
+    return "\n".join(DOCKERIGNORE) + "\n"
+
+
 class EngineUnavailable(NoxgridError):
     """No Docker engine answers, or no client can do BuildKit builds."""
 

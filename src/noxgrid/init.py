@@ -19,7 +19,7 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from noxgrid.docker import DOCKERIGNORE, TEMPLATE
+from noxgrid.docker import TEMPLATE, default_dockerignore
 from noxgrid.errors import ConfigError
 
 CANDIDATES = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
@@ -261,7 +261,7 @@ def scaffold_files(
         offer(plan.lean_requirements, plan.lean_text)
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
-    offer(".dockerignore", "\n".join(DOCKERIGNORE) + "\n")
+    offer(".dockerignore", default_dockerignore())
     return fates, files
 
 

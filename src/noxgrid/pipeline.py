@@ -32,6 +32,7 @@ from noxgrid.docker import (
     Docker,
     base_image,
     build_args,
+    default_dockerignore,
     git_revision,
     image_problems,
     image_tag,
@@ -708,7 +709,7 @@ def _stage_image(state: CellRun) -> str:
         )
     ignore = config.root / ".dockerignore"
     if not ignore.exists():
-        ignore.write_text("\n".join(DOCKERIGNORE) + "\n", encoding="utf-8")
+        ignore.write_text(default_dockerignore(), encoding="utf-8")
         state.note(f"wrote {ignore.name} (there was none): {', '.join(DOCKERIGNORE)}")
     lock = state.lock or read_lock(lock_path(config, cell))
     _docker_preflight(state, docker, lock)
