@@ -53,7 +53,7 @@ def _inside(path: Path, root: Path) -> bool:
 def changed_files(config: Config, ref: str, runner: Runner | None = None) -> list[Path] | None:
     """Files changed between ``ref`` and the working tree, or None when git cannot tell."""
     # Every line matters here, not only a tail for error messages.
-    runner = runner or Runner(tail_lines=1_000_000)
+    runner = runner or Runner()
     try:
         outcome = runner.run(
             Command(

@@ -14,7 +14,6 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
@@ -32,16 +31,16 @@ from noxgrid.errors import CellFailed, ConfigError, LockOutdated, NoxgridError, 
 from noxgrid.init import Written, plan_init, scaffold_files, summary, workflow_choice
 from noxgrid.interpreters import find_interpreter
 from noxgrid.locking import check_locks, describe, lock_cells, read_lock, refresh_command
-from noxgrid.matrix import Matrix, expand
-from noxgrid.pipeline import doctor_path, run_cell
+from noxgrid.matrix import Cell, Matrix, expand
+from noxgrid.pipeline import doctor_path, run_cells
 from noxgrid.policy import evaluate
 from noxgrid.progress import LiveProgress, choose_progress
 from noxgrid.release import collect_results, write_release
 from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
 from noxgrid.render.workflow import cell_command, matrix_json, render_workflow
 from noxgrid.reports import atomic_write, read_cell_reports
-from noxgrid.result import CellResult, Status, verdict
-from noxgrid.runner import Runner, sigterm_as_interrupt
+from noxgrid.result import CellResult, Release, Status, release_stages
+from noxgrid.runner import sigterm_as_interrupt
 
 DESCRIPTION = """\
 noxgrid derives a Python x accelerator x profile build matrix from the
@@ -264,7 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
         "per stage and venv size of each cell. With --from, read every cell report below "
         "the given folders instead (the artifacts of several CI jobs, downloaded), the "
         "latest run of each cell winning. With --out, also write the release report there: "
-        "release.json, release.md, release.xml (JUnit, every cell) and release.html.",
+        "release.json, release.md, release.xml (JUnit, every cell) and release.html. "
+        "With --from, --out or --expect the result is a release verdict over every expected "
+        "cell (the whole matrix unless --expect says otherwise): a cell without a result is "
+        "MISSING, one whose image or smoke stage was skipped or never ran is NOT VERIFIED, "
+        "and either makes the command exit 1.",
     )
     _add_project(report)
     report.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to show")
@@ -282,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--out", type=Path, metavar="DIR", help="write the four release-report files into DIR"
+    )
+    report.add_argument(
+        "--expect",
+        metavar="CELLS",
+        help="the cells the merged report must cover: the plan job's strategy.matrix JSON, or "
+        "cell ids separated by commas (default: every cell of the matrix); each one without "
+        "a result is MISSING and fails the report",
     )
 
     release = commands.add_parser(
@@ -353,6 +363,14 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             )
         else:
             selected = affected(config, selected, changed)
+            if not selected:
+                # Nothing the cells depend on changed: no cell job, said so, not a failure.
+                sys.stderr.write(
+                    f"noxgrid: no cell's inputs changed since {args.changed_since}: "
+                    "no cell job runs (noxgrid check still does)\n"
+                )
+    elif not selected:  # pragma: no cover - expand and select refuse an empty matrix first
+        raise SelectionError("no cell selected", fix="noxgrid matrix lists the cells")
     if args.github:
         for cell in selected:
             sys.stderr.write(f"{cell.id}: {cell_command(cell)}\n")
@@ -404,38 +422,33 @@ def _run_cells(
     matrix: Matrix,
     only: Sequence[str] | None,
     stream: TextIO | None = None,
+    done: list[CellResult] | None = None,
 ) -> tuple[list[CellResult], float]:
-    selected = matrix.select(args.patterns)
+    """Run the selected cells, ``args.jobs`` at a time; their results in matrix order.
+
+    ``done`` (when given) receives each result as its cell ends, so a caller
+    interrupted half-way still has the finished ones.
+    """
+    selected = list(matrix.select(args.patterns))
     jobs = max(1, args.jobs)
     docker = docker_wanted(args.no_docker)
-    progress = choose_progress(list(selected), stream or sys.stdout, quiet=args.quiet, jobs=jobs)
-    runner = Runner()
+    progress = choose_progress(selected, stream or sys.stdout, quiet=args.quiet, jobs=jobs)
+    finished = done if done is not None else []
     start = time.perf_counter()
     live = progress if isinstance(progress, LiveProgress) else contextlib.nullcontext()
-    # Cells run in worker threads (one at a time with -j 1) so that the main
-    # thread stays free to take Ctrl-C or SIGTERM and stop every running command.
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
-    try:
-        with live:
-            results = list(
-                pool.map(
-                    lambda cell: run_cell(
-                        config,
-                        cell,
-                        progress=progress,
-                        runner=runner,
-                        docker=docker,
-                        in_image=args.in_image,
-                        only=only,
-                    ),
-                    selected,
-                )
-            )
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        runner.stop_all()
-        raise
-    pool.shutdown()
+    with live:
+        run_cells(
+            config,
+            selected,
+            jobs=jobs,
+            progress=progress,
+            docker=docker,
+            in_image=args.in_image,
+            only=only,
+            on_done=finished.append,
+        )
+    order = {cell.id: index for index, cell in enumerate(selected)}
+    results = sorted(finished, key=lambda result: order.get(result.cell.id, len(order)))
     return results, time.perf_counter() - start
 
 
@@ -599,9 +612,88 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
     return 3 if missing else 0
 
 
+def expected_cells(matrix: Matrix, text: str | None) -> list[Cell]:
+    """The cells a merged report must cover: ``--expect`` (a strategy.matrix JSON, as the
+    plan job prints it, or cell ids and patterns separated by commas or spaces), else all."""
+    if text is None:
+        return list(matrix)
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            include = json.loads(stripped)["include"]
+            ids = [str(entry["cell"]) for entry in include]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SelectionError(
+                f"--expect: not a strategy.matrix with include[].cell entries: {stripped[:80]}",
+                fix="pass the plan job's output (noxgrid matrix --github) or cell ids",
+            ) from exc
+    else:
+        ids = [part for part in stripped.replace(",", " ").split() if part]
+    if not ids:
+        return []
+    return list(matrix.select(ids))
+
+
+def _judge(
+    config: Config,
+    results: Sequence[CellResult],
+    expected: Sequence[Cell],
+    findings: Sequence[dict[str, str]] = (),
+) -> Release:
+    return Release(
+        results=tuple(results),
+        expected=tuple(expected),
+        findings=tuple(findings),
+        required=release_stages(config.docker.image is not None),
+    )
+
+
+def _print_release(release: Release, elapsed: float | None = None) -> None:
+    for cell_id, what, why in release.cell_problems():
+        print(f"{what}: {cell_id}: {why}")
+    took = f" in {elapsed:.1f}s" if elapsed is not None else ""
+    print(f"\n{release.verdict()}{took}")
+
+
+def _release_failed(release: Release, where: Path) -> CellFailed:
+    parts = [f"{cell_id} {what.lower()}" for cell_id, what, _ in release.cell_problems()]
+    if release.findings:
+        parts.append(f"{len(release.findings)} drift finding(s) from noxgrid check")
+    if not release.expected:
+        parts.append("no cell was expected")
+    return CellFailed(
+        "release not verified: " + "; ".join(parts),
+        fix=f"open {where}: it says why for each cell; rerun the cells that are missing "
+        "or failed (and their images, without --no-docker)",
+    )
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """``noxgrid report``."""
     config, matrix = _load(args)
+    if args.sources or args.out or args.expect:
+        return _merged_report(args, config, matrix)
+    wanted = set(matrix.select(args.patterns).ids())
+    results = [r for r in read_cell_reports(config.reports_dir) if r.cell.id in wanted]
+    if args.json:
+        print(json.dumps([result.as_dict() for result in results], indent=2))
+    elif not results:
+        print(f"no results in {config.reports_dir} yet: run `noxgrid run` or `nox -s ci-lean`")
+    elif args.markdown:
+        print(markdown_table(results))
+    else:
+        print(timings_table(results))
+    if not results:
+        return 1
+    return 1 if any(result.status is Status.FAILED for result in results) else 0
+
+
+def _merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> int:
+    """``report --from/--out/--expect``: a release verdict over every expected cell."""
+    expected = expected_cells(matrix, args.expect)
+    if args.patterns:
+        chosen = set(matrix.select(args.patterns).ids())
+        expected = [cell for cell in expected if cell.id in chosen]
     if args.sources:
         missing = [str(path) for path in args.sources if not path.exists()]
         if missing:
@@ -612,25 +704,26 @@ def cmd_report(args: argparse.Namespace) -> int:
         merged, ignored = collect_results(args.sources)
         for path in ignored:
             sys.stderr.write(f"noxgrid: {path} is not a cell report; ignored\n")
-        wanted = set(matrix.select(args.patterns).ids()) if args.patterns else None
-        results = [r for r in merged if wanted is None or r.cell.id in wanted]
     else:
-        wanted = set(matrix.select(args.patterns).ids())
-        results = [r for r in read_cell_reports(config.reports_dir) if r.cell.id in wanted]
+        merged = read_cell_reports(config.reports_dir)
+    wanted = {cell.id for cell in expected}
+    results = [r for r in merged if r.cell.id in wanted]
+    release = _judge(config, results, expected)
+    out = sys.stderr if args.json else sys.stdout
     if args.out:
-        paths = write_release(results, [], args.out, title=_title(config))
-        sys.stderr.write(f"wrote {', '.join(str(path) for path in paths.values())}\n")
+        paths = write_release(release, args.out, title=_title(config))
+        out.write(f"wrote {', '.join(str(path) for path in paths.values())}\n")
     if args.json:
         print(json.dumps([result.as_dict() for result in results], indent=2))
-        return 0
-    if not results:
-        print(f"no results in {config.reports_dir} yet: run `noxgrid run` or `nox -s ci-lean`")
-        return 0
-    if args.markdown:
-        print(markdown_table(results))
-        return 0
-    print(timings_table(results))
-    return 1 if any(result.status is Status.FAILED for result in results) else 0
+    elif args.markdown:
+        print(markdown_table(results) if results else "_no cell results_")
+    elif results:
+        print(timings_table(results))
+    with contextlib.redirect_stdout(out):
+        _print_release(release)
+    if not release.passed:
+        raise _release_failed(release, args.out or Path(config.reports_dir))
+    return 0
 
 
 def _title(config: Config) -> str:
@@ -638,7 +731,7 @@ def _title(config: Config) -> str:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    """``noxgrid release``: check, every cell, one report."""
+    """``noxgrid release``: check, every cell, one report over the whole matrix."""
     config, matrix = _load(args)
     findings = check_findings(config, matrix)
     if findings:
@@ -647,22 +740,24 @@ def cmd_release(args: argparse.Namespace) -> int:
         print(f"noxgrid check: {len(findings)} finding(s); the cells run anyway\n")
     else:
         print("noxgrid check: no drift\n")
-    results, elapsed = _run_cells(args, config, matrix, None)
     folder = args.out or config.reports_dir / "release"
-    paths = write_release(results, findings, folder, title=_title(config))
+    done: list[CellResult] = []
+    start = time.perf_counter()
+    try:
+        results, elapsed = _run_cells(args, config, matrix, None, done=done)
+    except KeyboardInterrupt:
+        # The report is written all the same: what finished, and the rest MISSING.
+        write_release(_judge(config, done, list(matrix), findings), folder, title=_title(config))
+        print(f"\ninterrupted: the report in {folder} covers the cells that finished")
+        raise
+    release = _judge(config, results, list(matrix), findings)
+    paths = write_release(release, folder, title=_title(config))
     print()
     print(timings_table(results))
-    print(f"\n{verdict(results, findings)} in {elapsed:.1f}s")
+    _print_release(release, time.perf_counter() - start if elapsed is None else elapsed)
     print(f"report: {paths['html']} (and release.json, release.md, release.xml beside it)")
-    failed = [result for result in results if result.status is Status.FAILED]
-    if failed or findings:
-        parts = [f"{r.cell.id} ({(r.first_error or '').strip().splitlines()[0]})" for r in failed]
-        if findings:
-            parts.append(f"{len(findings)} drift finding(s) from noxgrid check")
-        raise CellFailed(
-            "release failed: " + "; ".join(parts),
-            fix=f"open {paths['html']}; each cell's logs are under {config.reports_dir / 'logs'}",
-        )
+    if not release.passed:
+        raise _release_failed(release, paths["html"])
     return 0
 
 

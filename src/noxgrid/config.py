@@ -1,8 +1,9 @@
 """Read and validate ``[tool.noxgrid]`` from a project's ``pyproject.toml``.
 
-The result is a frozen :class:`Config`. Every problem is a :class:`ConfigError`
-that names the file, the key path and the fix. Pure: reads files, starts no
-process.
+The result is a frozen :class:`Config`. Every problem of a file is found in
+one reading and reported at once, as one :class:`ConfigError` that names the
+file and, for each problem, the key path and the fix. Pure: reads files,
+starts no process.
 """
 
 from __future__ import annotations
@@ -265,7 +266,8 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
             "[tool.noxgrid.profile.<name>] that lists requirement files "
             "(see the configuration reference in noxgrid's README)",
         )
-    reader = _Table(tool["noxgrid"], "tool.noxgrid", pyproject)
+    problems: list[tuple[str, str, str]] = []
+    reader = _Table(tool["noxgrid"], "tool.noxgrid", pyproject, problems)
     root = pyproject.parent.resolve()
     project = document.get("project", {})
     project = project if isinstance(project, Mapping) else {}
@@ -276,10 +278,10 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
     # The axes' order and subset: every declared table, unless the axis names fewer.
     order = reader.str_list("profiles", tuple(profiles))
     _check_axis_values(reader, "profiles", order, tuple(profiles))
-    profiles = {name: profiles[name] for name in order}
+    profiles = {name: profiles[name] for name in order if name in profiles}
     order = reader.str_list("accelerators", tuple(accelerators))
     _check_axis_values(reader, "accelerators", order, tuple(accelerators))
-    accelerators = {name: accelerators[name] for name in order}
+    accelerators = {name: accelerators[name] for name in order if name in accelerators}
     names = {"python": pythons, "accelerator": tuple(accelerators), "profile": tuple(profiles)}
     exclude = _cell_filters(reader, "exclude", names, require_known=True)
     include = _cell_filters(reader, "include", names, require_known=False)
@@ -293,11 +295,13 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
                 f"'{version}' is not a Python version",
                 'use the version as key: "3.10" = "/path/to/python3.10"',
             )
+            continue
         location = interpreters_table.string(version, "")
         if not location:
             interpreters_table.fail(
                 version, "no path given", f'write "{version}" = "/path/to/python{version}"'
             )
+            continue
         interpreters[version] = _resolve(root, location)
     interpreters_table.done()
 
@@ -325,7 +329,24 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
         docker=_docker(reader),
     )
     reader.done()
+    if problems:
+        raise config_problems(pyproject, problems)
     return config
+
+
+def config_problems(pyproject: Path, problems: list[tuple[str, str, str]]) -> ConfigError:
+    """One error for every problem found in ``pyproject``: (key path, problem, fix) each."""
+    if len(problems) == 1:
+        key, problem, fix = problems[0]
+        return ConfigError(f"{pyproject}: {key}: {problem}", fix=fix)
+    lines = [f"{pyproject}: {len(problems)} problems in the configuration:"]
+    for key, problem, fix in problems:
+        lines.append(f"- {key}: {problem}\n  fix: {_indent_fix(fix)}")
+    return ConfigError("\n".join(lines))
+
+
+def _indent_fix(fix: str) -> str:
+    return fix.replace("\n", "\n  ")
 
 
 def _resolve(root: Path, value: str) -> Path:
@@ -356,6 +377,7 @@ def _accelerators(reader: _Table) -> dict[str, Accelerator]:
     for name in names:
         if not _NAME.match(name):
             tables.fail(name, f"'{name}' is not a valid accelerator name", "use [a-z][a-z0-9_]*")
+            continue
         table = tables.table(name)
         is_gpu = name != "cpu"
         result[name] = Accelerator(
@@ -389,6 +411,7 @@ def _profiles(reader: _Table, root: Path) -> dict[str, Profile]:
     for name in tables.names():
         if not _NAME.match(name):
             tables.fail(name, f"'{name}' is not a valid profile name", "use [a-z][a-z0-9_]*")
+            continue
         table = tables.table(name)
         files = table.str_list("requirements", None)
         if not files:
@@ -407,6 +430,7 @@ def _profiles(reader: _Table, root: Path) -> dict[str, Profile]:
                     f"requirement file '{entry}' does not exist (looked at {path})",
                     f"create {path}, or correct the path (relative to {root})",
                 )
+                continue
             paths.append(path)
         budget_text = table.optional_string("size-budget", None)
         budget = None
@@ -442,6 +466,7 @@ def _cell_filters(
             f"expected a list of tables, got {_type_name(raw)}",
             f'write {key} = [{{ python = "3.9", accelerator = "gpu" }}]',
         )
+        return ()
     result = []
     for index, entry in enumerate(raw):
         where = f"{key}[{index}]"
@@ -451,7 +476,9 @@ def _cell_filters(
                 f"expected a table of axis values, got {_type_name(entry)}",
                 f'write {{ python = "3.9", accelerator = "gpu" }} (axes: {", ".join(AXES)})',
             )
+            continue
         item = {}
+        valid = True
         for axis, value in entry.items():
             if axis not in AXES:
                 reader.fail(
@@ -459,19 +486,25 @@ def _cell_filters(
                     f"'{axis}' is not an axis",
                     f"use one of: {', '.join(AXES)}",
                 )
+                valid = False
+                continue
             if axis == "python" and isinstance(value, float):
                 reader.fail(
                     f"{where}.python",
                     f"the version is the number {value}",
                     f'quote it: python = "{value}" (TOML reads 3.10 as the number 3.1)',
                 )
+                valid = False
+                continue
+            known = names[axis]
             if not isinstance(value, str):
                 reader.fail(
                     f"{where}.{axis}",
                     f"expected a string, got {_type_name(value)}",
-                    f'write {axis} = "{names[axis][0]}"',
+                    f'write {axis} = "{known[0] if known else "..."}"',
                 )
-            known = names[axis]
+                valid = False
+                continue
             if value not in known and (require_known or axis != "python"):
                 reader.fail(
                     f"{where}.{axis}",
@@ -479,7 +512,11 @@ def _cell_filters(
                     + ("can never match a cell" if require_known else "names nothing declared"),
                     f"use one of: {', '.join(known)}",
                 )
+                valid = False
+                continue
             item[axis] = value
+        if not valid:
+            continue
         if not require_known and set(item) != set(AXES):
             missing = ", ".join(axis for axis in AXES if axis not in item)
             reader.fail(
@@ -487,6 +524,7 @@ def _cell_filters(
                 f"an included cell needs every axis; missing: {missing}",
                 'write { python = "3.12", accelerator = "cpu", profile = "lean" }',
             )
+            continue
         result.append(item)
     return tuple(result)
 
@@ -514,6 +552,7 @@ def _policy(reader: _Table) -> Policy:
             "expected a list of groups, each a list of two or more package names",
             'write exclusive = [["pillow", "pillow-simd"]]',
         )
+        extra = []
     policy = Policy(
         exclusive=DEFAULT_EXCLUSIVE + tuple(tuple(group) for group in extra),
         forbid_gui_opencv=table.boolean("forbid-gui-opencv", True),
@@ -527,12 +566,13 @@ def _suite(reader: _Table) -> Suite:
     command = table.str_list("command", ("pytest",))
     if not command:
         table.fail("command", "the suite command is empty", 'write command = ["pytest"]')
+        command = ("pytest",)
     timeout_text = table.string("timeout", "60m")
     suite = Suite(
         command=command,
         gpu_marker=table.string("gpu-marker", "gpu"),
         env=tuple(sorted(table.str_map("env").items())),
-        timeout=_duration(table, "timeout", timeout_text),
+        timeout=_duration(table, "timeout", timeout_text, 3600.0),
     )
     table.done()
     return suite
@@ -544,6 +584,7 @@ def _docker(reader: _Table) -> Docker:
     port = health_table.integer("port", 8000)
     if not 0 < port < 65536:
         health_table.fail("port", f"{port} is not a TCP port", "use a number from 1 to 65535")
+        port = 8000
     health = Health(
         path=health_table.string("path", "/ready"),
         port=port,
@@ -563,12 +604,12 @@ def _docker(reader: _Table) -> Docker:
     return docker
 
 
-def _duration(table: _Table, key: str, text: str) -> float:
+def _duration(table: _Table, key: str, text: str, default: float = 60.0) -> float:
     try:
         return parse_duration(text)
     except ValueError:
         table.fail(key, f"'{text}' is not a duration", 'write a number and a unit: "90s", "5m"')
-    raise AssertionError("unreachable")  # pragma: no cover
+        return default
 
 
 def _type_name(value: object) -> str:
@@ -583,22 +624,34 @@ def _type_name(value: object) -> str:
 
 
 class _Table:
-    """One TOML table being read: typed getters, key paths and unknown-key checks."""
+    """One TOML table being read: typed getters, key paths and unknown-key checks.
 
-    def __init__(self, data: object, path: str, file: Path) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(
-                f"{file}: [{path}] must be a table, got {_type_name(data)}",
-                fix=f"write it as a [{path}] section",
-            )
-        self.data: Mapping[str, Any] = data
+    A problem is recorded (key path, problem, fix) in the list every table of
+    one file shares, and the getter answers its default, so that reading goes
+    on and the file's every problem is reported at once.
+    """
+
+    def __init__(
+        self, data: object, path: str, file: Path, problems: list[tuple[str, str, str]]
+    ) -> None:
+        self.problems = problems
         self.path = path
         self.file = file
         self.seen: set[str] = set()
+        if not isinstance(data, Mapping):
+            problems.append(
+                (
+                    path,
+                    f"must be a table, got {_type_name(data)}",
+                    f"write it as a [{path}] section",
+                )
+            )
+            data = {}
+        self.data: Mapping[str, Any] = data
 
     def fail(self, key: str, problem: str, fix: str) -> None:
-        """Raise a ConfigError for ``key`` of this table."""
-        raise ConfigError(f"{self.file}: {self.path}.{key}: {problem}", fix=fix)
+        """Record a problem with ``key`` of this table."""
+        self.problems.append((f"{self.path}.{key}", problem, fix))
 
     def names(self) -> list[str]:
         self.seen.update(self.data)
@@ -616,6 +669,7 @@ class _Table:
             self.fail(
                 key, f"expected {expected}, got {_type_name(value)}", f"write {key} = {example}"
             )
+            return default
         return value  # type: ignore[no-any-return]
 
     def string(self, key: str, default: str) -> str:
@@ -670,8 +724,11 @@ class _Table:
                 f"expected a list of versions, got {_type_name(value)}",
                 f'write {key} = ["3.10", "3.11"]',
             )
+            return default
         if not value:
             self.fail(key, "the axis is empty", f'list at least one version: {key} = ["3.11"]')
+            return default
+        good = []
         for item in value:
             if isinstance(item, float):
                 self.fail(
@@ -680,15 +737,17 @@ class _Table:
                     f'quote every version: {key} = ["3.9", "3.10", "3.11"] '
                     "(TOML reads 3.10 as the number 3.1)",
                 )
-            if not isinstance(item, str) or not _VERSION.match(item):
+            elif not isinstance(item, str) or not _VERSION.match(item):
                 self.fail(
                     key,
                     f"{item!r} is not a Python version",
                     f'use "3.X" strings: {key} = ["3.10", "3.11"]',
                 )
-        if len(set(value)) != len(value):
-            self.fail(key, "a version is listed twice", "list each version once")
-        return tuple(value)
+            elif item in good:
+                self.fail(key, f"the version {item} is listed twice", "list each version once")
+            else:
+                good.append(item)
+        return tuple(good)
 
     def table(self, key: str) -> _Table:
         value = self.raw(key, {})
@@ -698,10 +757,11 @@ class _Table:
                 f"expected a table, got {_type_name(value)}",
                 f"write it as a [{self.path}.{key}] section",
             )
-        return _Table(value, f"{self.path}.{key}", self.file)
+            value = {}
+        return _Table(value, f"{self.path}.{key}", self.file, self.problems)
 
     def done(self) -> None:
-        """Fail on the first key that no getter asked for (a typo, most often)."""
+        """Record every key that no getter asked for (a typo, most often)."""
         for key in self.data:
             if key not in self.seen:
                 known = sorted(self.seen)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from noxgrid.config import Config
-from noxgrid.errors import SelectionError
+from noxgrid.errors import ConfigError, SelectionError
 
 
 @dataclass(frozen=True, kw_only=True, order=True)
@@ -124,7 +124,32 @@ def expand(config: Config) -> Matrix:
     )
     kept = [cell for cell in product if not _excluded(cell, config.exclude)]
     extra = [Cell(**dict(values)) for values in config.include]
-    return Matrix(tuple(_unique(kept + extra)))
+    matrix = Matrix(tuple(_unique(kept + extra)))
+    if not matrix.cells:
+        raise ConfigError(
+            f"{config.pyproject}: tool.noxgrid.exclude: every cell of the matrix is excluded, "
+            f"so nothing would run and nothing would be checked: {emptied_by(config)}",
+            fix="remove or narrow those exclude entries (or add cells with include = [...])",
+        )
+    return matrix
+
+
+def emptied_by(config: Config, profile: str | None = None) -> str:
+    """Which exclude entries remove which cells (of one profile, or of all): for messages."""
+    parts = []
+    for index, values in enumerate(config.exclude):
+        removed = [
+            f"{python}-{accelerator}-{name}"
+            for name in config.profile_names
+            for python in config.pythons
+            for accelerator in config.accelerator_names
+            if (profile is None or name == profile)
+            and Cell(python=python, accelerator=accelerator, profile=name).matches(values)
+        ]
+        if removed:
+            table = ", ".join(f'{axis} = "{value}"' for axis, value in values.items())
+            parts.append(f"exclude[{index}] {{ {table} }} removes {', '.join(removed)}")
+    return "; ".join(parts) or "no exclude entry matches (the axes are empty)"
 
 
 def _excluded(cell: Cell, excludes: Iterable[Mapping[str, str]]) -> bool:

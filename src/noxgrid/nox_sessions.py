@@ -26,7 +26,7 @@ from nox._decorators import Func
 
 from noxgrid.config import Config, load_config
 from noxgrid.errors import NoxgridError
-from noxgrid.matrix import Cell, expand
+from noxgrid.matrix import Cell, emptied_by, expand
 from noxgrid.pipeline import run_cell
 from noxgrid.progress import PlainProgress
 from noxgrid.result import Status
@@ -72,16 +72,36 @@ def register(project: str | Path | None = None) -> list[str]:
     except NoxgridError as error:
         _fail(error)
         raise  # unreachable: _fail exits
-    matrix = expand(config)
+    try:
+        matrix = expand(config)
+    except NoxgridError as error:
+        _fail(error)
+        raise  # unreachable: _fail exits
     names = []
     for profile in config.profile_names:
         cells = list(matrix.by_profile(profile))
         if not cells:
+            names.append(_register_empty_profile(config, profile))
             continue
         names.append(_register_profile(config, profile, cells))
     names.append(_register_lock(config))
     names.append(_register_release(config))
     return names
+
+
+def _register_empty_profile(config: Config, profile: str) -> str:
+    """``ci-<profile>`` for a profile whose every cell is excluded: it fails, saying why."""
+
+    def empty(session: nox.Session) -> None:
+        session.error(
+            f"{config.pyproject}: tool.noxgrid.exclude: every cell of profile '{profile}' is "
+            f"excluded, so this session would check nothing: {emptied_by(config, profile)}; "
+            "fix: narrow those exclude entries, or drop the profile from profiles = [...]"
+        )
+
+    empty.__doc__ = f"profile '{profile}': every cell is excluded (fails, naming the excludes)"
+    nox.session(name=f"ci-{profile}", python=False, tags=["ci", profile])(empty)
+    return f"ci-{profile}"
 
 
 def _register_release(config: Config) -> str:

@@ -17,9 +17,11 @@ import json
 import os
 import shutil
 import time
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -57,6 +59,7 @@ from noxgrid.locking import read_lock
 from noxgrid.matrix import Cell
 from noxgrid.policy import evaluate
 from noxgrid.progress import Progress, SilentProgress
+from noxgrid.render.text import clean_text
 from noxgrid.reports import atomic_write, directory_size, log_path, write_cell_report
 from noxgrid.result import CellResult, StageResult, Status, format_size
 from noxgrid.runner import Command, Runner
@@ -198,6 +201,60 @@ def run_cell(
         return _run_stages(state, stages)
 
 
+def run_cells(
+    config: Config,
+    cells: Sequence[Cell],
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    runner: Runner | None = None,
+    docker: bool = True,
+    in_image: bool = False,
+    only: Sequence[str] | None = None,
+    on_done: Callable[[CellResult], None] | None = None,
+) -> list[CellResult]:
+    """Run ``cells``, ``jobs`` at a time; every cell ends with a result, crashed or not.
+
+    Cells run in worker threads (one at a time with ``jobs=1``) so that the
+    main thread stays free to take Ctrl-C or SIGTERM and stop every running
+    command. A cell whose run raises is that cell's FAILED result (the
+    traceback in its log); the others run on.
+    """
+    runner = runner or Runner()
+    results: list[CellResult] = []
+
+    def one(cell: Cell) -> CellResult:
+        try:
+            result = run_cell(
+                config,
+                cell,
+                progress=progress,
+                runner=runner,
+                docker=docker,
+                in_image=in_image,
+                only=only,
+            )
+        except Exception as exc:  # a bug outside any stage: the cell fails, the run goes on
+            result = crashed_result(config, cell, exc)
+        results.append(result)
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cell")
+    try:
+        futures = [pool.submit(one, cell) for cell in cells]
+        for future in futures:
+            future.result()
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        runner.stop_all()
+        raise
+    pool.shutdown()
+    order = {cell.id: index for index, cell in enumerate(cells)}
+    return sorted(results, key=lambda result: order.get(result.cell.id, len(order)))
+
+
 @contextlib.contextmanager
 def _cell_lock(path: Path, state: CellRun) -> Iterator[None]:
     """One run of a cell at a time on this machine: two would share one venv."""
@@ -255,6 +312,11 @@ def _run_stages(
             detail = f"{exc.__class__.__name__}: {exc}"
             status = Status.FAILED
             failed = True
+        except Exception as exc:  # a bug: this cell fails, the others go on
+            detail = _crash(state, name, exc)
+            status = Status.FAILED
+            failed = True
+        detail = clean_text(detail)
         log = state.logs.get(name)
         result = StageResult(
             name=name,
@@ -280,6 +342,46 @@ def _run_stages(
     write_cell_report(cell_result, config.reports_dir)
     state.progress.cell_end(cell_result)
     return cell_result
+
+
+def _crash(state: CellRun, stage: str, exc: BaseException) -> str:
+    """Save the traceback of a crash in the stage's log; the stage's one-paragraph detail."""
+    path = log_path(state.config.reports_dir, state.cell.id, stage)
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as stream:
+            stream.write(f"\nnoxgrid crashed in the {stage} stage:\n{text}")
+        state.logs[stage] = path
+        where = f"the traceback is in {path}"
+    except OSError:
+        where = f"traceback:\n{text}"
+    return (
+        f"noxgrid crashed in the {stage} stage ({type(exc).__name__}: {exc}); {where}; "
+        "fix: this is a bug in noxgrid, please report it with that traceback"
+    )
+
+
+def crashed_result(config: Config, cell: Cell, exc: BaseException) -> CellResult:
+    """A FAILED result for a cell whose run crashed outside any stage (traceback in its log)."""
+    path = log_path(config.reports_dir, cell.id, "crash")
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    with contextlib.suppress(OSError):
+        atomic_write(path, text)
+    stage = StageResult(
+        name="run",
+        status=Status.FAILED,
+        duration=0.0,
+        detail=clean_text(
+            f"noxgrid crashed running {cell.id} ({type(exc).__name__}: {exc}); the traceback "
+            f"is in {path}; fix: this is a bug in noxgrid, please report it with that traceback"
+        ),
+        log=str(path),
+    )
+    result = CellResult(cell=cell, stages=(stage,), started_at=_utc_now(), duration=0.0)
+    with contextlib.suppress(OSError):
+        write_cell_report(result, config.reports_dir)
+    return result
 
 
 def _stage_interpreter(state: CellRun) -> str:

@@ -18,9 +18,9 @@ from noxgrid import __version__
 from noxgrid.matrix import cell_key
 from noxgrid.render.html import render_html
 from noxgrid.render.junit import render_junit
-from noxgrid.render.table import markdown_table
+from noxgrid.render.table import markdown_table, markdown_text
 from noxgrid.reports import atomic_write
-from noxgrid.result import CellResult, Status, release_passed, verdict
+from noxgrid.result import CellResult, Release
 
 FILES = ("release.json", "release.md", "release.xml", "release.html")
 
@@ -51,46 +51,46 @@ def drift_lines(findings: Sequence[Mapping[str, str]]) -> list[str]:
     return [f"{f['where']}: {f['message']} (fix: {f['fix']})" for f in findings]
 
 
-def markdown_report(
-    results: Sequence[CellResult], findings: Sequence[Mapping[str, str]], *, title: str
-) -> str:
+def markdown_report(release: Release, *, title: str) -> str:
     """The report for GitHub's step summary."""
-    lines = [f"## {title}", "", f"**{verdict(results, findings)}**", ""]
-    if results:
-        lines += [markdown_table(results), ""]
-    failed = [r for r in results if r.status is Status.FAILED]
-    if failed:
-        lines.append("### Failed cells")
-        for result in failed:
-            first = (result.first_error or "").strip().splitlines()
-            lines.append(f"- `{result.cell.id}`: {first[0] if first else ''}")
+    lines = [f"## {title}", "", f"**{release.verdict()}**", ""]
+    if release.results:
+        lines += [markdown_table(sorted(release.results, key=lambda r: cell_key(r.cell))), ""]
+    problems = release.cell_problems()
+    if problems:
+        lines.append("### Cells not verified for release")
+        for cell_id, what, why in problems:
+            lines.append(f"- `{cell_id}`: **{what}**: {markdown_text(why)}")
         lines.append("")
-    if findings:
+    if release.findings:
         lines.append("### Drift (`noxgrid check`)")
-        lines += [f"- {line}" for line in drift_lines(findings)]
+        lines += [f"- {markdown_text(line)}" for line in drift_lines(release.findings)]
         lines.append("")
     return "\n".join(lines)
 
 
-def release_document(
-    results: Sequence[CellResult], findings: Sequence[Mapping[str, str]], *, generated: str
-) -> dict[str, Any]:
-    """The JSON form: verdict, drift findings, every cell."""
-    failed = [r for r in results if r.status is Status.FAILED]
+def release_document(release: Release, *, generated: str) -> dict[str, Any]:
+    """The JSON form: verdict, every cell that fails the release and why, drift, every cell."""
     return {
         "noxgrid": __version__,
         "generated": generated,
-        "status": "passed" if release_passed(results, findings) else "failed",
-        "verdict": verdict(results, findings),
-        "failed": [{"cell": r.cell.id, "first_error": r.first_error} for r in failed],
-        "drift": list(findings),
-        "cells": [r.as_dict() for r in results],
+        "status": "passed" if release.passed else "failed",
+        "verdict": release.verdict(),
+        "expected": [cell.id for cell in release.expected],
+        "required_stages": list(release.required),
+        "problems": [
+            {"cell": cell_id, "status": what, "why": why}
+            for cell_id, what, why in release.cell_problems()
+        ],
+        "failed": [{"cell": r.cell.id, "first_error": r.first_error} for r in release.failed],
+        "missing": [cell.id for cell in release.missing],
+        "drift": list(release.findings),
+        "cells": [r.as_dict() for r in sorted(release.results, key=lambda r: cell_key(r.cell))],
     }
 
 
 def write_release(
-    results: Sequence[CellResult],
-    findings: Sequence[Mapping[str, str]],
+    release: Release,
     folder: Path,
     *,
     title: str,
@@ -98,18 +98,17 @@ def write_release(
 ) -> dict[str, Path]:
     """Write the four files into ``folder`` (atomically); append to the step summary if set."""
     env = os.environ if env is None else env
-    results = sorted(results, key=lambda result: cell_key(result.cell))
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     generated = f"noxgrid {__version__}, {now}"
-    markdown = markdown_report(results, findings, title=title)
+    markdown = markdown_report(release, title=title)
     paths = {name.split(".")[1]: folder / name for name in FILES}
-    document = release_document(results, findings, generated=generated)
+    document = release_document(release, generated=generated)
     atomic_write(paths["json"], json.dumps(document, indent=2) + "\n")
     atomic_write(paths["md"], markdown + "\n")
-    atomic_write(paths["xml"], render_junit(results))
+    atomic_write(paths["xml"], render_junit(release.results, missing=release.missing))
     atomic_write(
         paths["html"],
-        render_html(results, title=title, generated=generated, check=drift_lines(findings)),
+        render_html(release, title=title, generated=generated, check=drift_lines(release.findings)),
     )
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:

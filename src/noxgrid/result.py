@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,24 +112,115 @@ class CellResult:
         )
 
 
-def release_passed(results: Sequence[CellResult], findings: Sized) -> bool:
-    """A release passes with results, none failed, and nothing found by ``noxgrid check``."""
-    return bool(results) and not findings and all(r.status is not Status.FAILED for r in results)
+# Every stage a cell runs; a release needs each of them to have passed (image and
+# smoke only where the project declares an image).
+STAGES = ("interpreter", "lock", "venv", "install", "doctor", "image", "smoke", "suite")
+IMAGE_STAGES = ("image", "smoke")
 
 
-def verdict(results: Sequence[CellResult], findings: Sized) -> str:
-    """One line: PASSED, or FAILED with what failed (``findings``: drift, counted)."""
-    if release_passed(results, findings):
-        return f"PASSED: {len(results)} cells"
-    failed = [r for r in results if r.status is Status.FAILED]
-    parts = []
-    if not results:
-        parts.append("no cell results")
-    if failed:
-        parts.append(f"{len(failed)} of {len(results)} cells failed")
-    if findings:
-        parts.append(f"{len(findings)} drift finding(s)")
-    return "FAILED: " + ", ".join(parts)
+def release_stages(image_declared: bool) -> tuple[str, ...]:
+    """The stages a cell must have passed to count as verified for a release."""
+    return STAGES if image_declared else tuple(s for s in STAGES if s not in IMAGE_STAGES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Release:
+    """A release's verdict over the whole matrix, not over whatever results were shown.
+
+    Every ``expected`` cell needs a result that passed every stage of
+    ``required``: a cell without a result is MISSING, a cell whose image or
+    smoke stage was skipped (``--no-docker``) or never ran is NOT VERIFIED;
+    either fails the release, and so does any drift finding.
+    """
+
+    results: tuple[CellResult, ...]
+    expected: tuple[Cell, ...]
+    findings: tuple[Any, ...] = ()
+    required: tuple[str, ...] = STAGES
+
+    @property
+    def by_id(self) -> dict[str, CellResult]:
+        """The results of expected cells, by cell id."""
+        wanted = {cell.id for cell in self.expected}
+        return {r.cell.id: r for r in self.results if r.cell.id in wanted}
+
+    @property
+    def missing(self) -> list[Cell]:
+        """Expected cells with no result."""
+        found = self.by_id
+        return [cell for cell in self.expected if cell.id not in found]
+
+    @property
+    def failed(self) -> list[CellResult]:
+        """Expected cells whose run failed."""
+        return [r for r in self.by_id.values() if r.status is Status.FAILED]
+
+    def unverified(self) -> list[tuple[CellResult, str]]:
+        """Expected cells that passed without running every required stage, and why."""
+        found = []
+        for result in self.by_id.values():
+            if result.status is Status.FAILED:
+                continue
+            stages = {stage.name: stage for stage in result.stages}
+            gaps = []
+            for name in self.required:
+                stage = stages.get(name)
+                if stage is None:
+                    gaps.append(f"{name} did not run")
+                elif stage.status is not Status.PASSED:
+                    gaps.append(f"{name} {stage.status.value} ({first_line(stage.detail)})")
+            if gaps:
+                found.append((result, "; ".join(gaps)))
+        return found
+
+    @property
+    def passed(self) -> bool:
+        """True only when every expected cell was verified and nothing drifted."""
+        return (
+            bool(self.expected)
+            and not self.findings
+            and not self.missing
+            and not self.failed
+            and not self.unverified()
+        )
+
+    def cell_problems(self) -> list[tuple[str, str, str]]:
+        """(cell id, MISSING / FAILED / NOT VERIFIED, why) for every cell that fails the release."""
+        rows = [(r.cell.id, "FAILED", first_line(r.first_error or "")) for r in self.failed]
+        rows += [
+            (cell.id, "MISSING", "no result: the cell did not run, or its job's report was lost")
+            for cell in self.missing
+        ]
+        rows += [(r.cell.id, "NOT VERIFIED", why) for r, why in self.unverified()]
+        order = {cell.id: index for index, cell in enumerate(self.expected)}
+        return sorted(rows, key=lambda row: order.get(row[0], len(order)))
+
+    def verdict(self) -> str:
+        """One line: PASSED with the count, or FAILED with what failed."""
+        total = len(self.expected)
+        if self.passed:
+            return f"PASSED: {total} of {total} cells verified"
+        parts = []
+        if not self.expected:
+            parts.append("no cell to verify")
+        if self.failed:
+            parts.append(f"{len(self.failed)} of {total} cells failed")
+        if self.missing:
+            parts.append(f"{len(self.missing)} of {total} cells missing")
+        unverified = self.unverified()
+        if unverified:
+            parts.append(f"{len(unverified)} of {total} cells not verified")
+        if self.findings:
+            parts.append(f"{len(self.findings)} drift finding(s)")
+        return "FAILED: " + ", ".join(parts)
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of ``text`` (a reason's summary)."""
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 def format_size(size: int | None) -> str:

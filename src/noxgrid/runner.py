@@ -1,8 +1,10 @@
 """The one place where noxgrid starts a process.
 
 Requests are argv lists (never a shell string). Output is streamed line by
-line to an optional sink (a log file, the terminal) and its tail kept for
-error messages. A timeout or Ctrl-C stops the whole process group.
+line to an optional sink (a log file, the terminal) and kept whole (in a
+temporary file once it grows), so whatever parses it sees every line; only
+messages for people are cut to a tail. A timeout or Ctrl-C stops the whole
+process group.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from noxgrid.errors import CommandFailed
 
@@ -53,6 +56,10 @@ class Outcome:
         """True when the command exited 0."""
         return self.returncode == 0 and not self.timed_out
 
+    def tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines of the output: for people, never for parsing."""
+        return "\n".join(self.output.strip().splitlines()[-lines:])
+
     def assert_success(self, what: str) -> Outcome:
         """Return self, or raise CommandFailed with the command and its output's tail."""
         if self.ok:
@@ -62,7 +69,7 @@ class Outcome:
             if self.timed_out
             else f"exited with {self.returncode}"
         )
-        tail = self.output.strip()
+        tail = self.tail(60)
         raise CommandFailed(
             f"{what} failed: {self.command.display()} {reason}"
             + (f"\n{_indent(tail)}" if tail else ""),
@@ -87,8 +94,10 @@ class Runner:
     stops everything it started (pytest's xdist workers, a build's children).
     """
 
-    def __init__(self, *, tail_lines: int = 60) -> None:
-        self.tail_lines = tail_lines
+    # Output beyond this many bytes goes to a temporary file rather than memory.
+    SPOOL_BYTES = 4 * 2**20
+
+    def __init__(self) -> None:
         self._live: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
 
@@ -121,9 +130,9 @@ class Runner:
             ) from exc
         with self._lock:
             self._live.add(process)
-        tail: deque[str] = deque(maxlen=self.tail_lines)
+        kept = _Kept(self.SPOOL_BYTES)
         reader = threading.Thread(
-            target=_pump, args=(process, tail, sink), daemon=True, name="noxgrid-output"
+            target=_pump, args=(process, kept, sink), daemon=True, name="noxgrid-output"
         )
         reader.start()
         timed_out = False
@@ -134,16 +143,18 @@ class Runner:
             _stop(process)
         except BaseException:
             _stop(process)
+            kept.close()
             raise
         finally:
             reader.join(timeout=5)
             with self._lock:
                 self._live.discard(process)
+        output = kept.close()
         return Outcome(
             command=command,
             returncode=process.returncode,
             duration=time.perf_counter() - start,
-            output="".join(tail),
+            output=output,
             timed_out=timed_out,
         )
 
@@ -170,13 +181,45 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _pump(process: subprocess.Popen[bytes], tail: deque[str], sink: LineSink | None) -> None:
+class _Kept:
+    """A command's whole output: in memory, then in a temporary file past ``limit`` bytes.
+
+    The reader thread writes while the caller may already have stopped
+    waiting (a grandchild holding the pipe open): writes after ``close`` are
+    dropped instead of failing.
+    """
+
+    def __init__(self, limit: int) -> None:
+        # Closed in close(): the file outlives this constructor by design.
+        self._file: IO[bytes] | None = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=limit, mode="w+b"
+        )
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.write(data)
+
+    def close(self) -> str:
+        """Everything written so far, as text (invalid UTF-8 replaced); frees the file."""
+        with self._lock:
+            if self._file is None:
+                return ""
+            self._file.seek(0)
+            data = self._file.read()
+            self._file.close()
+            self._file = None
+        return data.decode("utf-8", errors="replace")
+
+
+def _pump(process: subprocess.Popen[bytes], kept: _Kept, sink: LineSink | None) -> None:
+    """Copy every line of the output into ``kept`` (whole) and to ``sink``."""
     assert process.stdout is not None
     for raw in iter(process.stdout.readline, b""):
-        line = raw.decode("utf-8", errors="replace")
-        tail.append(line)
+        kept.write(raw)
         if sink is not None:
-            sink(line)
+            sink(raw.decode("utf-8", errors="replace"))
     process.stdout.close()
 
 

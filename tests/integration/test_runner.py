@@ -42,13 +42,23 @@ def wait_gone(pid: int, seconds: float = 10) -> bool:
     return False
 
 
-def test_output_is_streamed_and_its_tail_kept():
+def test_output_is_streamed_and_kept_whole(monkeypatch):
+    # Past the spool threshold the output lives in a temporary file: still every line.
+    monkeypatch.setattr(Runner, "SPOOL_BYTES", 1000)
     lines: list[str] = []
-    outcome = Runner(tail_lines=5).run(
-        Command(argv=(sys.executable, "-c", "for i in range(100): print(i)")), sink=lines.append
+    outcome = Runner().run(
+        Command(argv=(sys.executable, "-c", "for i in range(20000): print(i)")), sink=lines.append
     )
-    assert outcome.ok and len(lines) == 100
-    assert outcome.output.split() == ["95", "96", "97", "98", "99"]
+    assert outcome.ok and len(lines) == 20000
+    assert outcome.output.split() == [str(i) for i in range(20000)]
+    assert outcome.tail(3).split() == ["19997", "19998", "19999"]
+
+
+def test_invalid_utf8_and_control_characters_survive_as_text():
+    script = "import sys; sys.stdout.buffer.write(b'ok \\xff\\xfe \\x1b[31mred\\x1b[0m\\x00\\n')"
+    outcome = Runner().run(Command(argv=(sys.executable, "-c", script)))
+    assert outcome.ok
+    assert "\ufffd" in outcome.output and "\x1b[31m" in outcome.output
 
 
 def test_environment_additions_reach_the_command():

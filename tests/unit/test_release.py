@@ -17,12 +17,22 @@ from noxgrid.matrix import Cell
 from noxgrid.progress import LiveProgress, PlainProgress, choose_progress, live_lines
 from noxgrid.release import collect_results, markdown_report, write_release
 from noxgrid.render.html import render_html
-from noxgrid.result import CellResult, StageResult, Status, verdict
+from noxgrid.result import STAGES, CellResult, Release, StageResult, Status, release_stages
 
 
-def result(cell_id: str, *, fail: str | None = None, started: str = "2026-11-22T10:00:00+00:00"):
+def result(
+    cell_id: str,
+    *,
+    fail: str | None = None,
+    started: str = "2026-11-22T10:00:00+00:00",
+    skip: tuple[str, ...] = (),
+):
     python, accelerator, profile = cell_id.split("-")
     stages = [
+        StageResult(name=name, status=Status.PASSED, duration=0.1)
+        for name in ("interpreter", "lock", "venv")
+    ]
+    stages += [
         StageResult(name="install", status=Status.PASSED, duration=1.5),
         StageResult(
             name="doctor",
@@ -37,6 +47,17 @@ def result(cell_id: str, *, fail: str | None = None, started: str = "2026-11-22T
             detail="not run: an earlier stage failed" if fail else "12 passed",
         ),
     ]
+    for name in ("image", "smoke"):
+        skipped = fail or name in skip
+        stages.insert(
+            -1,
+            StageResult(
+                name=name,
+                status=Status.SKIPPED if skipped else Status.PASSED,
+                duration=0.0 if skipped else 3.0,
+                detail="skipped: --no-docker" if name in skip else "",
+            ),
+        )
     return CellResult(
         cell=Cell(python=python, accelerator=accelerator, profile=profile),
         stages=tuple(stages),
@@ -53,6 +74,16 @@ RESULTS = [
     result("3.11-cpu-lean"),
     result("3.11-gpu-full"),
 ]
+CELLS = [r.cell for r in RESULTS]
+
+
+def release(results=RESULTS, expected=CELLS, findings=(), image=True):
+    return Release(
+        results=tuple(results),
+        expected=tuple(expected),
+        findings=tuple(findings),
+        required=release_stages(image),
+    )
 
 
 class Collector(HTMLParser):
@@ -70,7 +101,7 @@ class Collector(HTMLParser):
 
 
 def test_html_grid_has_one_coloured_box_per_cell_and_two_plots():
-    page = render_html(RESULTS, title="release", generated="noxgrid test")
+    page = render_html(release(), title="release", generated="noxgrid test")
     parser = Collector()
     parser.feed(page)
     assert len(parser.cells) == 4 and parser.svg == 2
@@ -86,19 +117,60 @@ def test_html_grid_has_one_coloured_box_per_cell_and_two_plots():
 
 def test_verdict_markdown_and_drift():
     drift = [{"kind": "python", "where": "tox.ini:3", "message": "says 3.8", "fix": "add it"}]
-    assert verdict(RESULTS[:1], []) == "PASSED: 1 cells"
-    assert verdict(RESULTS, drift) == "FAILED: 1 of 4 cells failed, 1 drift finding(s)"
-    assert verdict([], []) == "FAILED: no cell results"
-    text = markdown_report(RESULTS, drift, title="Release")
-    assert "- `3.10-cpu-lean`: doctor: libGL.so.1" in text
+    one = release(RESULTS[:1], CELLS[:1])
+    assert one.passed and one.verdict() == "PASSED: 1 of 1 cells verified"
+    assert release(findings=drift).verdict() == "FAILED: 1 of 4 cells failed, 1 drift finding(s)"
+    assert release([], CELLS).verdict() == "FAILED: 4 of 4 cells missing"
+    assert not release([], []).passed, "nothing expected is no release"
+    text = markdown_report(release(findings=drift), title="Release")
+    assert "- `3.10-cpu-lean`: **FAILED**: doctor: libGL.so.1" in text
     assert "- tox.ini:3: says 3.8 (fix: add it)" in text
+
+
+def test_a_release_covers_the_whole_matrix_missing_cells_fail_it():
+    # One cell's result shown, twelve expected: the verdict is not PASSED: 1 cells.
+    matrix = [
+        Cell(python=p, accelerator=a, profile=f)
+        for f in ("lean", "full")
+        for p in ("3.9", "3.10", "3.11")
+        for a in ("cpu", "gpu")
+    ]
+    only = release([result("3.11-cpu-lean")], matrix)
+    assert not only.passed
+    assert only.verdict() == "FAILED: 11 of 12 cells missing"
+    problems = only.cell_problems()
+    assert len(problems) == 11 and all(what == "MISSING" for _, what, _ in problems)
+    assert problems[0][0] == "3.9-cpu-lean", "in matrix order"
+    page = render_html(only, title="t", generated="g")
+    assert page.count('class="cell missing"') == 11
+
+
+def test_cells_whose_image_was_skipped_are_not_verified_for_release():
+    skipped = [result(c.id, skip=("image", "smoke")) for c in CELLS[:1]]
+    verdict = release(skipped, CELLS[:1])
+    assert not verdict.passed
+    ((cell_id, what, why),) = verdict.cell_problems()
+    assert (cell_id, what) == ("3.9-cpu-lean", "NOT VERIFIED")
+    assert "image skipped (skipped: --no-docker)" in why
+    # Without a declared image, image and smoke are not required.
+    assert release(skipped, CELLS[:1], image=False).passed
+    # A result without the suite (noxgrid image runs lock, image, smoke) is not verified.
+    partial = result("3.9-cpu-lean")
+    partial = CellResult(
+        cell=partial.cell,
+        stages=tuple(s for s in partial.stages if s.name != "suite"),
+        started_at=partial.started_at,
+        duration=1.0,
+    )
+    assert "suite did not run" in release([partial], CELLS[:1]).cell_problems()[0][2]
+    assert set(release_stages(True)) == set(STAGES)
 
 
 def test_write_release_writes_four_files_and_the_step_summary(tmp_path):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     paths = write_release(
-        RESULTS, [], tmp_path / "out", title="T", env={"GITHUB_STEP_SUMMARY": str(summary)}
+        release(), tmp_path / "out", title="T", env={"GITHUB_STEP_SUMMARY": str(summary)}
     )
     assert sorted(p.name for p in paths.values()) == [
         "release.html",
@@ -155,7 +227,7 @@ def test_live_view_draws_in_place_and_prints_failures_above():
     with LiveProgress(cells, stream=stream, interval=60) as view:
         view.cell_start(cells[1])
         view.stage_start(cells[1], "doctor", "audit")
-        view.stage_end(cells[1], RESULTS[1].stages[1])
+        view.stage_end(cells[1], next(s for s in RESULTS[1].stages if s.name == "doctor"))
         view.cell_end(RESULTS[1])
     text = stream.getvalue()
     assert "\x1b[3F\x1b[J" in text, "the block is redrawn in place"

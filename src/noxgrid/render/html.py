@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from noxgrid.matrix import cell_key, version_key
-from noxgrid.result import CellResult, Status, format_size, release_passed, verdict
+from noxgrid.matrix import Cell, cell_key, version_key
+from noxgrid.render.text import clean_text
+from noxgrid.result import CellResult, Release, Status, format_size
 
 COLOURS = {
     Status.PASSED: "#2e7d32",
@@ -58,7 +59,7 @@ footer { margin-top: 28px; color: #757575; font-size: 12px; }
 
 
 def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(clean_text(str(text)), quote=True)
 
 
 def _stage_names(results: Sequence[CellResult]) -> list[str]:
@@ -102,18 +103,40 @@ def _first_lines(text: str, count: int) -> str:
     return shown + (" …" if len(lines) > count else "")
 
 
-def grid(results: Sequence[CellResult]) -> str:
-    """The matrix as a table: rows are profile x accelerator, columns are Pythons."""
-    pythons = sorted({r.cell.python for r in results}, key=version_key)
-    rows = sorted({(r.cell.profile, r.cell.accelerator) for r in results})
+def _missing_box(cell: Cell) -> str:
+    colour, background = COLOURS[Status.FAILED], BACKGROUNDS[Status.FAILED]
+    return (
+        f'<td class="cell missing" title="{_esc(cell.id)}: no result" '
+        f'style="background:{background};border-color:{colour}">'
+        f'<div class="id">{_esc(cell.id)}</div>'
+        f'<div class="status" style="color:{colour}">missing</div>'
+        '<div class="error">no result: the cell did not run, or its report was lost</div></td>'
+    )
+
+
+def grid(results: Sequence[CellResult], expected: Sequence[Cell] = ()) -> str:
+    """The matrix as a table: rows are profile x accelerator, columns are Pythons.
+
+    An ``expected`` cell without a result is shown as MISSING.
+    """
+    cells_shown = [r.cell for r in results] + list(expected)
+    pythons = sorted({c.python for c in cells_shown}, key=version_key)
+    rows = sorted({(c.profile, c.accelerator) for c in cells_shown})
     by_axes = {(r.cell.profile, r.cell.accelerator, r.cell.python): r for r in results}
+    wanted = {(c.profile, c.accelerator, c.python): c for c in expected}
     head = "".join(f"<th>Python {_esc(p)}</th>" for p in pythons)
     body = []
     for profile, accelerator in rows:
         cells = []
         for python in pythons:
             found = by_axes.get((profile, accelerator, python))
-            cells.append(_cell_box(found) if found else '<td class="absent">not in the matrix</td>')
+            missing = wanted.get((profile, accelerator, python))
+            if found:
+                cells.append(_cell_box(found))
+            elif missing:
+                cells.append(_missing_box(missing))
+            else:
+                cells.append('<td class="absent">not in the matrix</td>')
         body.append(f"<tr><th>{_esc(profile)} · {_esc(accelerator)}</th>{''.join(cells)}</tr>")
     return f'<table class="grid"><tr><th></th>{head}</tr>{"".join(body)}</table>'
 
@@ -187,29 +210,32 @@ def size_plot(results: Sequence[CellResult]) -> str:
 
 
 def render_html(
-    results: Sequence[CellResult],
+    release: Release,
     *,
     title: str,
     generated: str,
     check: Sequence[str] = (),
 ) -> str:
     """The whole page. ``check``: drift findings from ``noxgrid check`` (they fail the verdict)."""
-    results = sorted(results, key=lambda r: cell_key(r.cell))
-    failed = [r for r in results if r.status is Status.FAILED]
-    verdict_ok = release_passed(results, check)
-    failures = "".join(
-        f"<li><b>{_esc(r.cell.id)}</b>: {_esc(_first_lines(r.first_error or '', 4))}</li>"
-        for r in failed
+    results = sorted(release.results, key=lambda r: cell_key(r.cell))
+    by_id = {r.cell.id: r for r in results}
+    problems = "".join(
+        f"<li><b>{_esc(cell_id)}</b>: <b>{_esc(what)}</b>: "
+        f"{_esc(_first_lines(by_id[cell_id].first_error or why, 4) if what == 'FAILED' else why)}"
+        "</li>"
+        for cell_id, what, why in release.cell_problems()
     )
     drift = "".join(f"<li>{_esc(item)}</li>" for item in check)
     sections = [
         f"<h1>{_esc(title)}</h1>",
-        f'<div class="verdict {"passed" if verdict_ok else "failed"}">'
-        f"{_esc(verdict(results, check))}</div>",
-        grid(results),
+        f'<div class="verdict {"passed" if release.passed else "failed"}">'
+        f"{_esc(release.verdict())}</div>",
+        grid(results, release.expected),
     ]
-    if failed:
-        sections.append(f'<section><h2>Failed cells</h2><ul class="failures">{failures}</ul>')
+    if problems:
+        sections.append(
+            f'<section><h2>Cells not verified for release</h2><ul class="failures">{problems}</ul>'
+        )
         sections.append("</section>")
     if check:
         sections.append(f"<section><h2>Drift (noxgrid check)</h2><ul>{drift}</ul></section>")

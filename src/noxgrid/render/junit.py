@@ -1,44 +1,56 @@
-"""JUnit XML for cell results: one testsuite per cell, one testcase per stage."""
+"""JUnit XML for cell results: one testsuite per cell, one testcase per stage.
+
+Every text is cleaned first (``render.text.clean_text``): a stage's detail
+quotes a suite's output, and ANSI codes or other control characters would
+make the document not well-formed.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from noxgrid.result import CellResult, Status
+from noxgrid.matrix import Cell
+from noxgrid.render.text import clean_text
+from noxgrid.result import CellResult, Status, first_line
 
 
-def render_junit(results: Iterable[CellResult]) -> str:
-    """A ``<testsuites>`` document CI systems can show next to their own tests."""
+def render_junit(results: Iterable[CellResult], *, missing: Sequence[Cell] = ()) -> str:
+    """A ``<testsuites>`` document CI systems can show next to their own tests.
+
+    ``missing``: cells a release expected but has no result of; each is a
+    suite with one errored case, so the CI's test view shows it too.
+    """
     root = ET.Element("testsuites", name="noxgrid")
-    total = failures = skipped = 0
+    total = failures = skipped = errors = 0
     elapsed = 0.0
     for result in results:
         suite = ET.SubElement(
             root,
             "testsuite",
             name=result.cell.id,
-            timestamp=result.started_at,
+            timestamp=clean_text(result.started_at),
             time=f"{result.duration:.3f}",
         )
         suite_failures = suite_skipped = 0
         for stage in result.stages:
+            detail = clean_text(stage.detail)
             case = ET.SubElement(
                 suite,
                 "testcase",
                 classname=f"noxgrid.{result.cell.id}",
-                name=stage.name,
+                name=clean_text(stage.name),
                 time=f"{stage.duration:.3f}",
             )
             if stage.status is Status.FAILED:
                 suite_failures += 1
-                failure = ET.SubElement(case, "failure", message=stage.detail.split("\n")[0])
-                failure.text = stage.detail
+                failure = ET.SubElement(case, "failure", message=first_line(detail))
+                failure.text = detail
             elif stage.status is Status.SKIPPED:
                 suite_skipped += 1
-                ET.SubElement(case, "skipped", message=stage.detail)
-            elif stage.detail:
-                ET.SubElement(case, "system-out").text = stage.detail
+                ET.SubElement(case, "skipped", message=detail)
+            elif detail:
+                ET.SubElement(case, "system-out").text = detail
         suite.set("tests", str(len(result.stages)))
         suite.set("failures", str(suite_failures))
         suite.set("skipped", str(suite_skipped))
@@ -47,10 +59,22 @@ def render_junit(results: Iterable[CellResult]) -> str:
         failures += suite_failures
         skipped += suite_skipped
         elapsed += result.duration
+    for cell in missing:
+        suite = ET.SubElement(root, "testsuite", name=cell.id, tests="1", failures="0")
+        suite.set("skipped", "0")
+        suite.set("errors", "1")
+        suite.set("time", "0.000")
+        case = ET.SubElement(suite, "testcase", classname=f"noxgrid.{cell.id}", name="result")
+        ET.SubElement(case, "error", message="MISSING: no result for this cell").text = (
+            "The release expected this cell, but no result of it was found: the cell did "
+            "not run, or its job died before uploading its report."
+        )
+        total += 1
+        errors += 1
     root.set("tests", str(total))
     root.set("failures", str(failures))
     root.set("skipped", str(skipped))
-    root.set("errors", "0")
+    root.set("errors", str(errors))
     root.set("time", f"{elapsed:.3f}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from noxgrid.matrix import Matrix
+from noxgrid.render.text import clean_text
 from noxgrid.result import CellResult, format_size
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as one line of Markdown safe inside a table cell or a list item."""
+    line = " ".join(clean_text(text).split())
+    return line.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
 def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
