@@ -30,7 +30,14 @@ from noxgrid.drift import version_drift
 from noxgrid.errors import CellFailed, ConfigError, LockOutdated, NoxgridError, SelectionError
 from noxgrid.init import Written, plan_init, scaffold_files, summary, workflow_choice
 from noxgrid.interpreters import find_interpreter
-from noxgrid.locking import check_locks, describe, lock_cells, read_lock, refresh_command
+from noxgrid.locking import (
+    LockOutcome,
+    check_locks,
+    describe,
+    lock_cells,
+    read_lock,
+    refresh_command,
+)
 from noxgrid.matrix import Cell, Matrix, expand
 from noxgrid.pipeline import doctor_path, run_cells
 from noxgrid.policy import evaluate
@@ -41,6 +48,7 @@ from noxgrid.render.workflow import cell_command, matrix_json, render_workflow
 from noxgrid.reports import atomic_write, read_cell_reports
 from noxgrid.result import CellResult, Release, Status, release_stages
 from noxgrid.runner import sigterm_as_interrupt
+from noxgrid.sizes import IndexUnavailable
 
 DESCRIPTION = """\
 noxgrid derives a Python x accelerator x profile build matrix from the
@@ -222,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lock.add_argument(
         "-j", "--jobs", type=int, default=4, metavar="N", help="cells resolved at once (default 4)"
+    )
+    lock.add_argument(
+        "--allow-unsized",
+        action="store_true",
+        help="write the lock even when some packages cannot be sized (the index did not "
+        "answer): the lock then says its sizes are unknown and its size budget unchecked",
+    )
+    lock.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="resolve afresh; by default the current lock's pins are kept where the inputs allow",
     )
 
     workflow = commands.add_parser(
@@ -460,12 +479,18 @@ def cmd_lock(args: argparse.Namespace) -> int:
         states = check_locks(config, selected)
         rows = [[s.cell.id, s.state, relative_path(s.path, config.root)] for s in states]
         print(text_table(["cell", "lock", "file"], rows))
-        bad = [s.cell for s in states if s.state != "fresh"]
+        bad = [s for s in states if s.state != "fresh"]
         if bad:
+            for state in bad:
+                if state.detail:
+                    print(
+                        f"{relative_path(state.path, config.root)}: {state.state}: {state.detail}"
+                    )
             raise LockOutdated(
-                f"{len(bad)} of {len(states)} locks are missing or stale: "
-                + ", ".join(cell.id for cell in bad),
-                fix=refresh_command(bad),
+                f"{len(bad)} of {len(states)} locks are not fresh: "
+                + ", ".join(f"{s.cell.id} ({s.state})" for s in bad),
+                fix=refresh_command([s.cell for s in bad])
+                + " (an edited lock is made again from its inputs; commit the result)",
             )
         print(f"\nall {len(states)} locks are fresh")
         return 0
@@ -476,6 +501,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
         selected,
         jobs=args.jobs,
         on_done=lambda outcome: print(describe(outcome), flush=True),
+        allow_unsized=args.allow_unsized,
+        upgrade=args.upgrade,
     )
     failed = [o for o in outcomes if not o.written]
     print(
@@ -483,11 +510,28 @@ def cmd_lock(args: argparse.Namespace) -> int:
         f"in {time.perf_counter() - start:.1f}s"
     )
     if failed:
-        raise CellFailed(
-            "no lock written for: " + ", ".join(o.cell.id for o in failed),
-            fix="apply each fix above, then run: " + refresh_command([o.cell for o in failed]),
-        )
+        raise lock_failure(failed)
     return 0
+
+
+def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
+    """The error for locks not written, with the exit code of the worst cause (5: the index
+    could not be reached) and a fix that points above only where fixes were printed."""
+    printed_fixes = any(o.findings for o in failed) or any(
+        "fix:" in (o.error or "") for o in failed
+    )
+    retry = refresh_command([o.cell for o in failed])
+    cells = "no lock written for: " + ", ".join(o.cell.id for o in failed)
+    if any(o.exit_code == IndexUnavailable.exit_code for o in failed):
+        return IndexUnavailable(
+            cells, fix=("apply each fix above, then run: " if printed_fixes else "run: ") + retry
+        )
+    return CellFailed(
+        cells,
+        fix=("apply each fix above, then run: " + retry)
+        if printed_fixes
+        else f"read uv's message above, then run: {retry}",
+    )
 
 
 def cmd_workflow(args: argparse.Namespace) -> int:

@@ -68,6 +68,15 @@ class Profile:
     apt: tuple[str, ...] = ()
     size_budget: int | None = None
     install_project: bool = True
+    # Packages allowed to be built from source (no wheel for the cell); "*" for any.
+    source_builds: tuple[str, ...] = ()
+
+    def allows_source_build(self, name: str) -> bool:
+        """True when the profile lets ``name`` be built from an sdist."""
+        from packaging.utils import canonicalize_name
+
+        wanted = {canonicalize_name(n) if n != "*" else "*" for n in self.source_builds}
+        return "*" in wanted or canonicalize_name(name) in wanted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -450,10 +459,25 @@ def _profiles(reader: _Table, root: Path) -> dict[str, Profile]:
             apt=table.str_list("apt", ()),
             size_budget=budget,
             install_project=table.boolean("install-project", True),
+            source_builds=_source_builds(table),
         )
         table.done()
     tables.done()
     return result
+
+
+def _source_builds(table: _Table) -> tuple[str, ...]:
+    value = table.raw("source-builds", [])
+    if isinstance(value, bool):
+        return ("*",) if value else ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        table.fail(
+            "source-builds",
+            f"expected true, false or a list of package names, got {_type_name(value)}",
+            'write source-builds = ["gmpy"] (the packages that may build from an sdist)',
+        )
+        return ()
+    return tuple(value)
 
 
 def _cell_filters(

@@ -8,10 +8,12 @@ whose built-in BuildKit answers to ``DOCKER_BUILDKIT=1`` (Engine 20.10-22).
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import json
 import os
-import re
 import shutil
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +24,36 @@ from noxgrid.errors import NoxgridError
 from noxgrid.matrix import Cell
 from noxgrid.runner import Command, LineSink, Outcome, Runner
 
+# Secrets: keys, credentials and the files that hold tokens. Never in an image's
+# build context (the default .dockerignore), and looked for in every built image.
+SECRET_PATTERNS = (
+    "**/id_rsa*",
+    "**/id_dsa*",
+    "**/id_ecdsa*",
+    "**/id_ed25519*",
+    "**/*.pem",
+    "**/*.key",
+    "**/*.p12",
+    "**/*.pfx",
+    "**/*.jks",
+    "**/*.keystore",
+    "**/.pypirc",
+    "**/.npmrc",
+    "**/.netrc",
+    "**/.git-credentials",
+    "**/.aws",
+    "**/.ssh",
+    "**/.docker/config.json",
+    "**/.env",
+    "**/.env.*",
+    "**/*.kdbx",
+)
+# Files that look like secrets by name but are templates by convention.
+NOT_SECRETS = (".env.example", ".env.sample", ".env.template", ".env.dist")
 # What never belongs in an image's build context (written to .dockerignore
 # when a project has none, and checked in the built image).
 DOCKERIGNORE = (
     ".git",
-    ".env",
-    ".env.*",
     ".noxgrid",
     ".nox",
     ".venv",
@@ -39,6 +65,19 @@ DOCKERIGNORE = (
     ".ruff_cache",
     "*.sqlite3",
     "reports",
+    *SECRET_PATTERNS,
+    *(f"!**/{name}" for name in NOT_SECRETS),
+)
+# Private keys and cloud credentials, recognised by what a file holds.
+SECRET_CONTENT = (
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----BEGIN DSA PRIVATE KEY-----",
+    "-----BEGIN EC PRIVATE KEY-----",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+    "aws_secret_access_key",
 )
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "Dockerfile"
 
@@ -46,6 +85,132 @@ TEMPLATE = Path(__file__).resolve().parent / "templates" / "Dockerfile"
 def default_dockerignore() -> str:
     """The .dockerignore noxgrid writes where a project has none."""
     return "\n".join(DOCKERIGNORE) + "\n"
+
+
+# Run in the image as root: every entry under /app with its owner, mode and, for a
+# readable file under 1 MB, the first secret marker it holds. One JSON line each.
+TREE_SCRIPT = """
+import json, os, pwd, stat, sys
+markers = json.loads(sys.argv[2])
+user = sys.argv[1]
+name = user.split(":")[0]
+try:
+    entry = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+    uid, gid = entry.pw_uid, entry.pw_gid
+except (KeyError, ValueError):
+    uid, gid = (int(name) if name.isdigit() else -1), -1
+print(json.dumps({"user": user, "uid": uid, "gid": gid}))
+for folder, dirs, files in os.walk("/app"):
+    for name in dirs + files:
+        path = os.path.join(folder, name)
+        info = os.lstat(path)
+        found = None
+        if stat.S_ISREG(info.st_mode) and info.st_size < 2**20:
+            try:
+                with open(path, "rb") as stream:
+                    data = stream.read().decode("latin-1")
+                found = next((m for m in markers if m in data), None)
+            except OSError:
+                pass
+        print(json.dumps({"p": os.path.relpath(path, "/app"), "u": info.st_uid,
+                          "g": info.st_gid, "m": info.st_mode, "s": found}))
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppTree:
+    """The image's application tree: each entry's owner and mode, and secret markers found."""
+
+    uid: int
+    gid: int
+    entries: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def parse(cls, output: str) -> AppTree:
+        """Read TREE_SCRIPT's output (every line; nothing may be cut)."""
+        head: dict[str, Any] = {}
+        entries = []
+        for line in output.splitlines():
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            item = json.loads(line)
+            if "user" in item:
+                head = item
+            else:
+                entries.append(item)
+        return cls(
+            uid=int(head.get("uid", -1)), gid=int(head.get("gid", -1)), entries=tuple(entries)
+        )
+
+
+def _matches(path: str, patterns: Sequence[str]) -> bool:
+    """True when a path under /app is one a .dockerignore pattern names (or lies inside it)."""
+    parts = path.split("/")
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            continue
+        if pattern.startswith("**/"):
+            tail = pattern[3:]
+            if any(fnmatch.fnmatchcase(part, tail) for part in parts):
+                return True
+            if "/" in tail and any(
+                fnmatch.fnmatchcase("/".join(parts[i : i + tail.count("/") + 1]), tail)
+                for i in range(len(parts))
+            ):
+                return True
+        elif fnmatch.fnmatchcase(parts[0], pattern) or fnmatch.fnmatchcase(path, pattern):
+            return True
+    return False
+
+
+def tree_problems(tree: AppTree) -> list[str]:
+    """What is wrong with an image's /app: secrets, leftovers .dockerignore keeps out,
+    and anything the runtime user owns or may write."""
+    secrets = []
+    leaked = []
+    writable = []
+    for entry in tree.entries:
+        path = str(entry["p"])
+        name = path.rsplit("/", 1)[-1]
+        if entry.get("s"):
+            secrets.append(f"{path} (holds {entry['s']!s})")
+        elif name not in NOT_SECRETS and _matches(path, SECRET_PATTERNS):
+            secrets.append(f"{path} (a secret by its name)")
+        elif _matches(path, [p for p in DOCKERIGNORE if p not in SECRET_PATTERNS]):
+            leaked.append(path)
+        mode = int(entry["m"])
+        owner = int(entry["u"])
+        if (
+            owner != 0
+            or mode & stat.S_IWOTH
+            or (mode & stat.S_IWGRP and tree.gid >= 0 and int(entry["g"]) == tree.gid)
+        ):
+            writable.append(path)
+    problems = []
+    if secrets:
+        problems.append(
+            f"the image's /app holds {len(secrets)} secret-like file(s): "
+            + ", ".join(secrets[:20])
+            + (" ..." if len(secrets) > 20 else "")
+            + "; fix: delete them from the build context or list them in .dockerignore "
+            "(noxgrid's default .dockerignore keeps keys, .env files and credentials out), "
+            "then rotate any key that was in a pushed image"
+        )
+    if leaked:
+        tops = sorted(
+            {path.split("/")[0] if not path.startswith("**") else path for path in leaked}
+        )
+        problems.append(
+            f"the image's /app holds what .dockerignore should keep out: {', '.join(tops[:20])}"
+        )
+    if writable:
+        problems.append(
+            f"{len(writable)} path(s) of /app belong to or are writable by the runtime user "
+            f"(first: {writable[0]}); the application tree must belong to root and be "
+            "read-only at run time; fix: COPY without --chown (the template does)"
+        )
+    return problems
 
 
 class EngineUnavailable(NoxgridError):
@@ -110,6 +275,13 @@ def git_revision(root: Path) -> str:
     return ""
 
 
+def revision_label(revision: str, dirty: bool) -> str:
+    """The image's revision label: the commit, marked ``-dirty`` when the tree had changes."""
+    if not revision:
+        return ""
+    return f"{revision}-dirty" if dirty else revision
+
+
 def build_args(
     config: Config, cell: Cell, *, base: str, lock_sha256: str, revision: str
 ) -> dict[str, str]:
@@ -136,10 +308,10 @@ def image_problems(
     *,
     cell: Cell,
     budget: int | None,
-    app_entries: Sequence[str],
+    tree: AppTree | None = None,
     revision: str = "",
 ) -> list[str]:
-    """What is wrong with a built image: size, user, labels, ignored files inside."""
+    """What is wrong with a built image: size, user, labels, and its /app (see tree_problems)."""
     problems = []
     size = int(inspect.get("Size", 0))
     if budget is not None and size > budget:
@@ -164,17 +336,103 @@ def image_problems(
     # The revision is known only inside a git checkout; where it is, it must be on the image.
     if revision and labels.get("org.opencontainers.image.revision") != revision:
         problems.append(f"label org.opencontainers.image.revision is not {revision}")
-    leaked = sorted(entry for entry in app_entries if _ignored(entry))
-    if leaked:
-        problems.append(
-            f"the image's /app holds what .dockerignore should keep out: {', '.join(leaked)}"
-        )
+    if tree is not None:
+        problems += tree_problems(tree)
     return problems
 
 
-def _ignored(entry: str) -> bool:
-    patterns = [p.removeprefix("**/") for p in DOCKERIGNORE]
-    return any(re.fullmatch(p.replace(".", r"\.").replace("*", ".*"), entry) for p in patterns)
+def _configured_client(value: str) -> str:
+    """The client NOXGRID_DOCKER names, as a path; EngineUnavailable when there is none."""
+    path = shutil.which(value) if os.sep not in value else value
+    if path is None or not Path(path).is_file():
+        raise EngineUnavailable(
+            f"NOXGRID_DOCKER={value}: no such program",
+            fix="point NOXGRID_DOCKER at a docker client (for example /usr/bin/docker), or "
+            "unset it to use the docker on PATH",
+        )
+    if not os.access(path, os.X_OK):
+        raise EngineUnavailable(
+            f"NOXGRID_DOCKER={value}: the file is not executable",
+            fix=f"chmod +x {path}, or point NOXGRID_DOCKER at a docker client",
+        )
+    return path
+
+
+def _buildkit_client(runner: Runner, path: str) -> Client | None:
+    """``path`` as a client able to build with BuildKit, or None."""
+    if runner.run(Command(argv=(path, "buildx", "version"), timeout=20)).ok:
+        return Client(path=path, buildx=True)
+    version = runner.run(
+        Command(argv=(path, "version", "--format", "{{.Client.Version}}"), timeout=20)
+    )
+    major = version.output.strip().split(".")[0] if version.output.strip() else ""
+    if major.isdigit() and int(major) < 23:
+        return Client(path=path, buildx=False)
+    return None
+
+
+def engine_problem(output: str, where: str, client: str) -> tuple[str, str]:
+    """(what is wrong, the fix) for a client whose engine did not answer. Pure.
+
+    ``output`` is the client's own output; Go template errors (what a client
+    prints when ``--format`` meets no server) are dropped, not shown.
+    """
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and not line.lstrip().startswith("template:") and "executing" not in line
+    ]
+    text = " ".join(lines)
+    lower = text.lower()
+    said = _server_errors(output) or (lines[-1] if lines else "")
+    if "permission denied" in lower:
+        return (
+            f"the docker client {client} may not use the engine's socket at {where}: {said}",
+            "add your user to the docker group (sudo usermod -aG docker $USER, then log in "
+            "again), use rootless Docker, or run with --no-docker",
+        )
+    if where.startswith(("tcp://", "ssh://")):
+        return (
+            f"no Docker engine answers at DOCKER_HOST={where}: {said}",
+            "start that engine or correct DOCKER_HOST (unset it for the local engine), or run "
+            "with --no-docker",
+        )
+    if "cannot connect" in lower or "no such file" in lower or "connection refused" in lower:
+        return (
+            f"no Docker engine is running at {where} (the client {client} works): {said}",
+            "start the engine (sudo systemctl start docker, `dockerd &`, or Docker Desktop), "
+            "or run with --no-docker to skip the image and smoke stages (the report says so)",
+        )
+    return (
+        f"the Docker engine at {where} did not answer {client}: {said or 'no output'}",
+        "run `docker info` to see why, or run with --no-docker",
+    )
+
+
+def _server_errors(output: str) -> str:
+    for line in output.splitlines():
+        if line.strip().startswith("{"):
+            try:
+                errors = json.loads(line).get("ServerErrors") or []
+            except ValueError:
+                continue
+            return "; ".join(str(error) for error in errors)
+    return ""
+
+
+def _engine_root(info: Outcome, client: str, configured: str, env: Mapping[str, str]) -> str:
+    """The engine's data root from ``docker info``; EngineUnavailable when none answered."""
+    document: dict[str, Any] = {}
+    for line in info.output.splitlines():
+        if line.strip().startswith("{"):
+            with contextlib.suppress(ValueError):
+                document = json.loads(line)
+    if info.ok and document.get("ServerVersion") and not document.get("ServerErrors"):
+        return str(document.get("DockerRootDir") or "")
+    where = env.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    named = f"{client} (NOXGRID_DOCKER)" if configured else client
+    problem, fix = engine_problem(info.output, where, named)
+    raise EngineUnavailable(problem, fix=fix)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,49 +453,43 @@ class Docker:
 
     @classmethod
     def find(cls, runner: Runner, env: Mapping[str, str] | None = None) -> Docker:
-        """A client with BuildKit and a live engine, or EngineUnavailable saying why."""
+        """The client to use and a live engine behind it, or EngineUnavailable saying why.
+
+        NOXGRID_DOCKER, when set, is the client: it is used or the run fails,
+        never silently replaced by another one. Otherwise ``docker`` on PATH,
+        then /usr/bin/docker, whichever first can build with BuildKit.
+        """
         env = os.environ if env is None else env
-        candidates = [env["NOXGRID_DOCKER"]] if env.get("NOXGRID_DOCKER") else []
-        for name in ("docker", "/usr/bin/docker"):
-            found = shutil.which(name)
-            if found and found not in candidates:
-                candidates.append(found)
-        if not candidates:
-            raise EngineUnavailable(
-                "no docker client found (looked for `docker` on PATH and /usr/bin/docker)",
-                fix="install Docker, or run with --no-docker to skip the image and smoke stages",
-            )
+        configured = env.get("NOXGRID_DOCKER", "")
+        if configured:
+            candidates = [_configured_client(configured)]
+        else:
+            candidates = []
+            for name in ("docker", "/usr/bin/docker"):
+                found = shutil.which(name)
+                if found and found not in candidates:
+                    candidates.append(found)
+            if not candidates:
+                raise EngineUnavailable(
+                    "no docker client found (looked for `docker` on PATH and /usr/bin/docker)",
+                    fix="install Docker, point NOXGRID_DOCKER at a docker client, or run with "
+                    "--no-docker to skip the image and smoke stages",
+                )
         client = None
         for path in candidates:
-            if runner.run(Command(argv=(path, "buildx", "version"), timeout=20)).ok:
-                client = Client(path=path, buildx=True)
-                break
-            version = runner.run(
-                Command(argv=(path, "version", "--format", "{{.Client.Version}}"), timeout=20)
-            )
-            major = version.output.strip().split(".")[0]
-            if major.isdigit() and int(major) < 23:
-                client = Client(path=path, buildx=False)
+            client = _buildkit_client(runner, path)
+            if client is not None:
                 break
         if client is None:
+            named = f"NOXGRID_DOCKER={configured}" if configured else ", ".join(candidates)
             raise EngineUnavailable(
-                f"none of the docker clients found ({', '.join(candidates)}) can build "
-                "with BuildKit: newer clients need the buildx plugin",
-                fix="install docker-buildx, or point NOXGRID_DOCKER at a client that has it",
+                f"the docker client {named} cannot build with BuildKit: newer clients "
+                "(23 and later) need the buildx plugin",
+                fix="install docker-buildx, or point NOXGRID_DOCKER at a client that has it "
+                "(Debian's docker.io client has BuildKit built in)",
             )
-        info = runner.run(
-            Command(argv=(client.path, "info", "--format", "{{.ServerVersion}}"), timeout=30)
-        )
-        if not info.ok:
-            where = env.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-            tail = " ".join(info.output.strip().splitlines()[-2:])
-            raise EngineUnavailable(
-                f"no Docker engine answers at {where}: {tail}",
-                fix="start the engine (dockerd, Docker Desktop), or run with --no-docker "
-                "to skip the image and smoke stages (the report says they were skipped)",
-            )
-        parts = info.output.strip().splitlines()[-1].split(maxsplit=1) if info.output else []
-        root_dir = parts[1] if len(parts) == 2 else ""
+        info = runner.run(Command(argv=(client.path, "info", "--format", "{{json .}}"), timeout=30))
+        root_dir = _engine_root(info, client.path, configured, env)
         return cls(runner, Client(path=client.path, buildx=client.buildx, root_dir=root_dir))
 
     def _command(self, *args: str, timeout: float = 120, cwd: Path | None = None) -> Command:
@@ -270,13 +522,28 @@ class Docker:
         data: dict[str, Any] = json.loads(outcome.output.strip().splitlines()[-1])
         return data
 
-    def list_app(self, tag: str) -> list[str]:
-        """The top-level entries of /app in the image."""
+    def app_tree(self, tag: str, user: str) -> AppTree:
+        """Every entry of /app in the image, read as root (the whole listing, never a tail)."""
         outcome = self.runner.run(
-            self._command("run", "--rm", "--entrypoint", "ls", tag, "-A", "/app")
+            self._command(
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--user",
+                "0",
+                "--entrypoint",
+                "python",
+                tag,
+                "-c",
+                TREE_SCRIPT,
+                user or "root",
+                json.dumps(SECRET_CONTENT),
+                timeout=300,
+            )
         )
-        outcome.assert_success("listing /app in the image")
-        return outcome.output.split()
+        outcome.assert_success("reading /app in the image")
+        return AppTree.parse(outcome.output)
 
     def run_detached(
         self,

@@ -15,25 +15,32 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from noxgrid import __version__
 from noxgrid.config import Config
-from noxgrid.errors import NoxgridError
+from noxgrid.errors import ConfigError, NoxgridError
 from noxgrid.lockfile import (
     Lock,
     inputs_digest,
+    is_self_reference,
     lock_path,
     parse_lock,
     project_dependencies,
     render_header,
     requirement_files,
+    requirement_problems,
     rewrite_requirements,
+    seal,
+    self_references,
 )
 from noxgrid.matrix import Cell
 from noxgrid.policy import Finding, evaluate
 from noxgrid.reports import atomic_write
 from noxgrid.result import format_size
 from noxgrid.runner import Command, Runner
-from noxgrid.sizes import PackageIndex, SizeEstimate
+from noxgrid.sizes import IndexUnavailable, PackageIndex, SizeEstimate
 from noxgrid.uv import Uv, uv_environment
 
 PROJECT_INPUT = "project-dependencies.in"
@@ -41,37 +48,43 @@ PROJECT_INPUT = "project-dependencies.in"
 
 @dataclass(frozen=True, kw_only=True)
 class LockState:
-    """Whether a cell's lock matches its inputs as they are now."""
+    """Whether a cell's lock matches its inputs as they are now, and its own body."""
 
     cell: Cell
     path: Path
-    state: str  # "fresh", "stale" or "missing"
+    state: str  # "fresh", "stale", "missing", "edited" or "unsealed"
     detail: str = ""
+
+
+STATE_DETAILS = {
+    "stale": "its inputs changed since it was written (requirement files, project "
+    "dependencies, python, platform or accelerator rules)",
+    "edited": "its text no longer matches its body digest: it was edited by hand after "
+    "noxgrid wrote it (a package line added, a version or a hash changed)",
+    "unsealed": "it has no body digest (written by an older noxgrid, or by hand), so "
+    "nothing proves it is what was resolved",
+}
+
+
+def lock_state(config: Config, cell: Cell) -> LockState:
+    """One cell's lock state; reads files only (no network, no process)."""
+    path = lock_path(config, cell)
+    if not path.is_file():
+        return LockState(cell=cell, path=path, state="missing")
+    lock = read_lock(path)
+    if lock.body_state != "sealed":
+        return LockState(
+            cell=cell, path=path, state=lock.body_state, detail=STATE_DETAILS[lock.body_state]
+        )
+    digest, _ = inputs_digest(config, cell)
+    if lock.digest != digest:
+        return LockState(cell=cell, path=path, state="stale", detail=STATE_DETAILS["stale"])
+    return LockState(cell=cell, path=path, state="fresh")
 
 
 def check_locks(config: Config, cells: Sequence[Cell]) -> list[LockState]:
     """Each cell's lock state; reads files only (no network, no process)."""
-    states = []
-    for cell in cells:
-        path = lock_path(config, cell)
-        if not path.is_file():
-            states.append(LockState(cell=cell, path=path, state="missing"))
-            continue
-        digest, _ = inputs_digest(config, cell)
-        recorded = read_lock(path).digest
-        if recorded == digest:
-            states.append(LockState(cell=cell, path=path, state="fresh"))
-        else:
-            states.append(
-                LockState(
-                    cell=cell,
-                    path=path,
-                    state="stale",
-                    detail="its inputs changed since it was written (requirement files, "
-                    "project dependencies, python, platform or accelerator rules)",
-                )
-            )
-    return states
+    return [lock_state(config, cell) for cell in cells]
 
 
 def refresh_command(cells: Sequence[Cell]) -> str:
@@ -92,21 +105,56 @@ class LockOutcome:
     path: Path
     written: bool = False
     error: str | None = None
+    exit_code: int = 1
     findings: list[Finding] = field(default_factory=list)
     estimate: SizeEstimate | None = None
     packages: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def check_forms(config: Config, cell: Cell) -> None:
+    """Refuse, in one paragraph, the requirement lines no lock can hold as written."""
+    files = requirement_files(config.profiles[cell.profile].requirements)
+    problems = requirement_problems(config, files)
+    if problems:
+        lines = [f"{len(problems)} requirement line(s) of {cell.id} cannot be locked as written:"]
+        lines += [f"- {where}: {problem}\n  fix: {fix}" for where, problem, fix in problems]
+        raise ConfigError("\n".join(lines))
+
+
+def _is_self_line(config: Config, folder: Path) -> Callable[[str], bool]:
+    """A test for requirement lines that name the project itself (expanded elsewhere)."""
+    own = canonicalize_name(config.project_name) if config.project_name else None
+    root = config.root.resolve()
+
+    def test(line: str) -> bool:
+        target = line.split(None, 1)[1] if line.startswith(("-e ", "--editable ")) else line
+        if is_self_reference(target, folder, root, config.project_name):
+            return True
+        if own is None or line.startswith("-"):
+            return False
+        try:
+            return canonicalize_name(Requirement(line).name) == own
+        except InvalidRequirement:
+            return False
+
+    return test
 
 
 def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
     """Copy the requirement files into ``workdir`` (same layout), swaps applied.
 
     uv runs from ``workdir`` with the same relative paths, so its ``# via -r``
-    annotations name the project's own files.
+    annotations name the project's own files. Lines naming the project itself
+    are left out; what they ask for (its extras' requirements) joins the
+    project's own input, so the lock never pins the project.
     """
     accelerator = config.accelerators[cell.accelerator]
     replace = dict(accelerator.replace)
     root = config.root.resolve()
+    expanded: list[str] = []
     for path in requirement_files(config.profiles[cell.profile].requirements):
+        expanded += self_references(config, path)
         try:
             relative = path.relative_to(root)
         except ValueError:
@@ -114,7 +162,10 @@ def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
         target = workdir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(
-            rewrite_requirements(path.read_text(encoding="utf-8"), replace), encoding="utf-8"
+            rewrite_requirements(
+                path.read_text(encoding="utf-8"), replace, drop=_is_self_line(config, path.parent)
+            ),
+            encoding="utf-8",
         )
     inputs = []
     for path in config.profiles[cell.profile].requirements:
@@ -123,17 +174,24 @@ def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
             inputs.append(resolved.relative_to(root).as_posix())
         except ValueError:
             inputs.append(str(resolved))
-    deps = project_dependencies(config, cell)
+    deps = project_dependencies(config, cell) + expanded
     if deps:
-        text = "\n".join(deps) + "\n"
+        text = "\n".join(dict.fromkeys(deps)) + "\n"
         (workdir / PROJECT_INPUT).write_text(rewrite_requirements(text, replace), encoding="utf-8")
         inputs.append(PROJECT_INPUT)
     return inputs
 
 
+def cell_indexes(config: Config, cell: Cell) -> list[str]:
+    """The indexes a cell may resolve from: its index, then any configured extra ones."""
+    accelerator = config.accelerators[cell.accelerator]
+    return [accelerator.index_url or config.index_url, *accelerator.extra_index_urls]
+
+
 def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str) -> list[str]:
     """The ``uv pip compile`` arguments for one cell (pure; tested without uv)."""
     accelerator = config.accelerators[cell.accelerator]
+    indexes = cell_indexes(config, cell)
     args = [
         "pip",
         "compile",
@@ -146,31 +204,87 @@ def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str)
         "--no-header",
         "--annotation-style",
         "split",
+        "--emit-index-annotation",
         "--quiet",
         "--output-file",
         output,
         "--index-url",
-        accelerator.index_url or config.index_url,
+        indexes[0],
     ]
-    for url in accelerator.extra_index_urls:
+    for url in indexes[1:]:
         args += ["--extra-index-url", url]
+    if len(indexes) > 1:
+        # A name is taken from the first index that has it, never the best version across
+        # indexes: the defence against dependency confusion.
+        args += ["--index-strategy", "first-index"]
     if accelerator.torch_backend:
         args += ["--torch-backend", accelerator.torch_backend]
     return args
 
 
+# uv's words for a request that never reached the index.
+_NETWORK = (
+    "Failed to fetch",
+    "error sending request",
+    "Request failed after",
+    "dns error",
+    "tcp connect error",
+    "Connection refused",
+    "Network is unreachable",
+    "operation timed out",
+    "Could not connect",
+)
+
+
+def network_failure(output: str) -> bool:
+    """True when uv's output says the index could not be reached."""
+    return any(marker in output for marker in _NETWORK)
+
+
+def drop_package(body: str, name: str) -> str:
+    """``body`` (uv's output) without the block of ``name`` (the project's own pin)."""
+    wanted = canonicalize_name(name)
+    kept: list[str] = []
+    skipping = False
+    for line in body.splitlines():
+        if line and not line.startswith((" ", "\t", "#")):
+            head = line.split("==")[0].split(" @ ")[0].split("[")[0].strip()
+            skipping = canonicalize_name(head) == wanted if head else False
+        elif not line:
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
 def lock_cell(
-    config: Config, cell: Cell, *, uv: Uv, index: PackageIndex, uv_version: str
+    config: Config,
+    cell: Cell,
+    *,
+    uv: Uv,
+    index: PackageIndex,
+    uv_version: str,
+    allow_unsized: bool = False,
+    upgrade: bool = False,
 ) -> LockOutcome:
-    """Resolve, size, check and (when clean) write one cell's lock."""
+    """Resolve, size, check and (when clean) write one cell's lock.
+
+    Without ``upgrade`` the pins of the current lock are uv's preferences, so a
+    relock changes only what its inputs require. Packages that cannot be sized
+    (the index did not answer) refuse the lock unless ``allow_unsized``: then
+    the lock says its sizes are unknown and its budget unchecked.
+    """
     path = lock_path(config, cell)
     outcome = LockOutcome(cell=cell, path=path)
     try:
+        check_forms(config, cell)
         digest, names = inputs_digest(config, cell)
         with tempfile.TemporaryDirectory(prefix=f"noxgrid-lock-{cell.id}-") as temporary:
             workdir = Path(temporary)
             inputs = _derive_inputs(config, cell, workdir)
             output = workdir / "lock.txt"
+            if path.is_file() and not upgrade:
+                output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
             command = Command(
                 argv=(uv.binary, *compile_args(config, cell, inputs, str(output))),
                 cwd=workdir,
@@ -179,31 +293,79 @@ def lock_cell(
             )
             result = uv.runner.run(command)
             if not result.ok:
-                outcome.error = f"uv could not resolve {cell.id}:\n" + "\n".join(
-                    result.output.strip().splitlines()[-20:]
-                )
+                if network_failure(result.output):
+                    outcome.exit_code = IndexUnavailable.exit_code
+                    outcome.error = (
+                        f"uv could not reach the index for {cell.id} "
+                        f"({cell_indexes(config, cell)[0]}); "
+                        f"uv said:\n{result.tail(20)}\n  fix: check the network or the index-url, "
+                        "then run noxgrid lock again"
+                    )
+                else:
+                    outcome.error = f"uv could not resolve {cell.id}:\n{result.tail(20)}"
                 return outcome
             body = output.read_text(encoding="utf-8").replace(
                 f"-r {PROJECT_INPUT}", "-r pyproject.toml"
             )
     except NoxgridError as error:
         outcome.error = str(error)
+        outcome.exit_code = error.exit_code
         return outcome
+    if config.project_name and canonicalize_name(config.project_name) in parse_lock(body).packages:
+        body = drop_package(body, config.project_name)
+        outcome.notes.append(
+            f"{config.project_name} itself is left out of the lock (a dependency asks for it); "
+            "the cell installs it from the working tree"
+        )
     lock = parse_lock(body)
     outcome.packages = len(lock.packages)
     estimate = index.estimate(lock, cell.python, config.platform)
     outcome.estimate = estimate
+    if not estimate.complete and not allow_unsized:
+        why = f" ({estimate.errors[0]})" if estimate.errors else ""
+        outcome.exit_code = IndexUnavailable.exit_code if estimate.unreachable else 1
+        outcome.error = (
+            f"{len(estimate.unknown)} of {len(lock.packages)} packages of {cell.id} could not be "
+            f"sized{why}: {', '.join(estimate.unknown[:5])}"
+            + (" ..." if len(estimate.unknown) > 5 else "")
+            + "; the size budget and the disk preflight cannot be checked, so no lock was "
+            "written\n  fix: make the index reachable and run noxgrid lock again, or run "
+            "noxgrid lock --allow-unsized (the lock then records that its sizes are unknown)"
+        )
+        return outcome
+    source_only = [
+        (
+            f"{p.name}=={p.version}",
+            index.for_url(lock.packages[canonicalize_name(p.name)].index).sdist_needs(p.file()),
+        )
+        for p in estimate.source_only()
+    ]
     accelerator = config.accelerators[cell.accelerator]
+    profile = config.profiles[cell.profile]
     outcome.findings = evaluate(
         lock,
         accelerator=accelerator,
         policy=config.policy,
-        profile=config.profiles[cell.profile],
+        profile=profile,
         installed_estimate=estimate.installed,
         largest=estimate.largest(10),
+        source_only=source_only,
+        indexes=cell_indexes(config, cell),
     )
+    for pin, needs in source_only:
+        outcome.notes.append(f"{pin} has no wheel for {cell.id}: built from source ({needs})")
+    if not estimate.complete:
+        outcome.notes.append(
+            f"sizes unknown for {len(estimate.unknown)} package(s) (--allow-unsized): "
+            + (
+                f"the size budget of profile '{profile.name}' was NOT checked"
+                if profile.size_budget is not None
+                else "the disk preflight cannot check them"
+            )
+        )
     if outcome.findings:
         return outcome
+    unknown = "unknown" if not estimate.complete else None
     header = render_header(
         [
             ("noxgrid", __version__),
@@ -214,6 +376,7 @@ def lock_cell(
                 "accelerator",
                 f"{cell.accelerator} (torch-backend: {accelerator.torch_backend or 'none'})",
             ),
+            ("indexes", ", ".join(cell_indexes(config, cell))),
             (
                 "inputs",
                 ", ".join(
@@ -226,14 +389,23 @@ def lock_cell(
                 ),
             ),
             ("inputs-sha256", digest),
-            ("download-bytes", str(estimate.download)),
-            ("installed-bytes", str(estimate.installed)),
+            ("download-bytes", unknown or str(estimate.download)),
+            ("installed-bytes", unknown or str(estimate.installed)),
             ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),
             ("unsized", ", ".join(estimate.unknown) or "none"),
+            (
+                "budget",
+                "not checked: sizes unknown (--allow-unsized)"
+                if unknown and profile.size_budget is not None
+                else "checked"
+                if profile.size_budget is not None
+                else "none",
+            ),
+            ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
         ],
         cell,
     )
-    atomic_write(path, header + "\n" + body)
+    atomic_write(path, seal(header + "\n" + body))
     outcome.written = True
     return outcome
 
@@ -246,6 +418,8 @@ def lock_cells(
     runner: Runner | None = None,
     index: PackageIndex | None = None,
     on_done: Callable[[LockOutcome], None] | None = None,
+    allow_unsized: bool = False,
+    upgrade: bool = False,
 ) -> list[LockOutcome]:
     """Lock ``cells`` in parallel; ``on_done`` hears of each as it finishes."""
     runner = runner or Runner()
@@ -254,7 +428,23 @@ def lock_cells(
     index = index or PackageIndex(config.index_url)
 
     def one(cell: Cell) -> LockOutcome:
-        outcome = lock_cell(config, cell, uv=uv, index=index, uv_version=version)
+        try:
+            outcome = lock_cell(
+                config,
+                cell,
+                uv=uv,
+                index=index,
+                uv_version=version,
+                allow_unsized=allow_unsized,
+                upgrade=upgrade,
+            )
+        except Exception as exc:  # a bug: this cell's lock fails, the others go on
+            outcome = LockOutcome(
+                cell=cell,
+                path=lock_path(config, cell),
+                error=f"noxgrid crashed locking {cell.id}: {type(exc).__name__}: {exc}; "
+                "fix: this is a bug in noxgrid, please report it (rerun with --debug)",
+            )
         if on_done is not None:
             on_done(outcome)
         return outcome
@@ -271,20 +461,28 @@ def lock_cells(
     return outcomes
 
 
+def _sizes(estimate: SizeEstimate | None) -> str:
+    if estimate is None:
+        return ""
+    if not estimate.complete:
+        return f", sizes unknown for {len(estimate.unknown)} package(s)"
+    return (
+        f", download {format_size(estimate.download)}, installed ~{format_size(estimate.installed)}"
+    )
+
+
 def describe(outcome: LockOutcome) -> str:
-    """One line (plus findings) about a cell's lock."""
+    """One line (plus findings and notes) about a cell's lock."""
+    notes = "".join(f"\n  note: {note}" for note in outcome.notes)
     if outcome.error:
         return f"{outcome.cell.id}: FAILED\n{outcome.error}"
-    sizes = ""
-    if outcome.estimate is not None:
-        sizes = (
-            f", download {format_size(outcome.estimate.download)}, installed "
-            f"~{format_size(outcome.estimate.installed)}"
-        )
+    sizes = _sizes(outcome.estimate)
     if outcome.findings:
         body = "\n".join(finding.render() for finding in outcome.findings)
         return (
             f"{outcome.cell.id}: REFUSED ({outcome.packages} packages{sizes}); "
-            f"lock not written\n{body}"
+            f"lock not written\n{body}{notes}"
         )
-    return f"{outcome.cell.id}: wrote {outcome.path.name} ({outcome.packages} packages{sizes})"
+    return (
+        f"{outcome.cell.id}: wrote {outcome.path.name} ({outcome.packages} packages{sizes}){notes}"
+    )

@@ -15,9 +15,11 @@ listed) and a pass-through backend once expanded; both live in
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,11 +27,11 @@ import nox
 from nox._decorators import Func
 
 from noxgrid.config import Config, load_config
-from noxgrid.errors import NoxgridError
-from noxgrid.matrix import Cell, emptied_by, expand
+from noxgrid.errors import NoxgridError, SelectionError
+from noxgrid.matrix import Cell, Matrix, emptied_by, expand
 from noxgrid.pipeline import run_cell
 from noxgrid.progress import PlainProgress
-from noxgrid.result import Status
+from noxgrid.result import Status, first_line
 from noxgrid.runner import sigterm_as_interrupt
 
 
@@ -77,6 +79,15 @@ def register(project: str | Path | None = None) -> list[str]:
     except NoxgridError as error:
         _fail(error)
         raise  # unreachable: _fail exits
+    wrong = not_cell_names(requested_sessions(sys.argv[1:], os.environ), matrix)
+    if wrong:
+        _fail(
+            SelectionError(
+                f"{', '.join(repr(name) for name in wrong)} is not the name of a cell session "
+                "(nox reads 3.1 and 3.10 as one number and would run another cell); nothing runs",
+                fix="use an exact name: " + ", ".join(cell.session for cell in matrix),
+            )
+        )
     names = []
     for profile in config.profile_names:
         cells = list(matrix.by_profile(profile))
@@ -87,6 +98,63 @@ def register(project: str | Path | None = None) -> list[str]:
     names.append(_register_lock(config))
     names.append(_register_release(config))
     return names
+
+
+_SESSION_FLAGS = ("-s", "-e", "--session", "--sessions")
+
+
+def requested_sessions(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The session names given to nox (``-s a b``, ``--sessions=a``, NOXSESSION=a,b)."""
+    names: list[str] = []
+    taking = False
+    for arg in argv:
+        if arg == "--":
+            break
+        flag, equals, value = arg.partition("=")
+        if flag in _SESSION_FLAGS and equals:
+            names.append(value)
+            taking = False
+        elif arg in _SESSION_FLAGS:
+            taking = True
+        elif arg.startswith("-"):
+            taking = False
+        elif taking:
+            names.append(arg)
+    if not names and env.get("NOXSESSION"):
+        names = [name for name in env["NOXSESSION"].split(",") if name]
+    return names
+
+
+def _normal(name: str) -> str:
+    """A session name as nox compares it: parsed as a Python expression where it can be."""
+    try:
+        return ast.dump(ast.parse(name))
+    except SyntaxError:
+        return name
+
+
+_VERSION_IN_NAME = re.compile(r"^ci-[a-z][a-z0-9_]*-(\d+\.\d+)")
+
+
+def not_cell_names(requested: Sequence[str], matrix: Matrix) -> list[str]:
+    """Requested names that nox would match to a cell session they do not name.
+
+    nox compares names as parsed Python, where ``3.1`` and ``3.10`` are one
+    number: ``ci-lean-3.1(cpu)`` would run the 3.10 cell. Such a name is refused.
+    """
+    pythons = {cell.python for cell in matrix}
+    ours = {cell.session for cell in matrix} | {
+        f"ci-{cell.profile}-{cell.python}" for cell in matrix
+    }
+    normal = {_normal(name) for name in ours}
+    wrong = []
+    for name in requested:
+        version = _VERSION_IN_NAME.match(name)
+        if name in ours or version is None or version.group(1) in pythons:
+            continue
+        if _normal(name) in normal:
+            wrong.append(name)
+    return wrong
 
 
 def _register_empty_profile(config: Config, profile: str) -> str:
@@ -164,7 +232,9 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
                     in_image="--in-image" in session.posargs,
                 )
                 if result.status is Status.FAILED:
-                    failed.append(f"cell {cell.id} failed at {result.first_error}")
+                    failed.append(
+                        f"cell {cell.id} failed at {first_line(result.first_error or '')}"
+                    )
         if failed:
             session.error("; ".join(failed))
 

@@ -29,6 +29,7 @@ from typing import IO, Any
 from packaging.utils import canonicalize_name
 
 from noxgrid.config import Config, relative_path
+from noxgrid.diagnose import install_failure, suite_failure
 from noxgrid.docker import (
     DOCKERIGNORE,
     Docker,
@@ -38,6 +39,7 @@ from noxgrid.docker import (
     git_revision,
     image_problems,
     image_tag,
+    revision_label,
 )
 from noxgrid.doctor import (
     Diagnosis,
@@ -53,16 +55,17 @@ from noxgrid.doctor import (
 )
 from noxgrid.errors import NoxgridError
 from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
+from noxgrid.installed import prove, read_installed, read_manifest, write_manifest
 from noxgrid.interpreters import Interpreter, find_interpreter, pyvenv_cfg
 from noxgrid.lockfile import Lock, inputs_digest, lock_path
-from noxgrid.locking import read_lock
+from noxgrid.locking import STATE_DETAILS, read_lock
 from noxgrid.matrix import Cell
 from noxgrid.policy import evaluate
 from noxgrid.progress import Progress, SilentProgress
 from noxgrid.render.text import clean_text
 from noxgrid.reports import atomic_write, directory_size, log_path, write_cell_report
 from noxgrid.result import CellResult, StageResult, Status, format_size
-from noxgrid.runner import Command, Runner
+from noxgrid.runner import Command, Outcome, Runner
 from noxgrid.uv import Uv
 
 STAMP = "noxgrid-venv.json"
@@ -447,6 +450,11 @@ def _stage_lock(state: CellRun) -> str:
             "then commit the file"
         )
     lock = read_lock(path)
+    if lock.body_state != "sealed":
+        raise StageFailure(
+            f"the lock {shown} is refused: {STATE_DETAILS[lock.body_state]}; "
+            f"fix: noxgrid lock {cell.id} (it is made again from its inputs), then commit it"
+        )
     digest, _ = inputs_digest(config, cell)
     if lock.digest != digest:
         raise StageFailure(
@@ -455,6 +463,13 @@ def _stage_lock(state: CellRun) -> str:
             f"fix: noxgrid lock {cell.id}"
         )
     installed = lock.header_bytes("installed-bytes")
+    budget = config.profiles[cell.profile].size_budget
+    if budget is not None and installed is None:
+        state.note(
+            f"the size budget ({format_size(budget)}) was NOT checked: {shown} records unknown "
+            f"sizes ({lock.header.get('budget', 'locked without sizes')}); "
+            f"fix: noxgrid lock {cell.id} where the index answers"
+        )
     findings = evaluate(
         lock,
         accelerator=config.accelerators[cell.accelerator],
@@ -491,13 +506,97 @@ def _install_stamp(state: CellRun) -> str:
     return digest.hexdigest()
 
 
-def _project_installed(venv: Path, name: str) -> bool:
-    wanted = canonicalize_name(name)
-    for dist_info in venv.glob("lib*/python*/site-packages/*.dist-info"):
-        distribution = dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]
-        if canonicalize_name(distribution) == wanted:
-            return True
-    return False
+def _project_from_tree(venv: Path, name: str, root: Path) -> bool:
+    """True when the project is installed editable from ``root`` (its direct_url.json)."""
+    dist = read_installed(venv).get(canonicalize_name(name))
+    if dist is None:
+        return False
+    try:
+        direct = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    url = str(direct.get("url", ""))
+    editable = bool((direct.get("dir_info") or {}).get("editable"))
+    return editable and url.removeprefix("file://").rstrip("/") == str(root.resolve())
+
+
+# Run with the venv's interpreter: where each of the project's top-level modules is found.
+_WHERE_SCRIPT = """
+import importlib.util, json, sys
+found = {}
+for name in sys.argv[1:]:
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception as exc:
+        found[name] = "error: %s" % exc
+        continue
+    if spec is None:
+        continue
+    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+    found[name] = places[0]
+print(json.dumps(found))
+"""
+
+
+def _project_modules(venv: Path, name: str, root: Path) -> list[str]:
+    """The project's top-level module names: its top_level.txt, else its name and the
+    packages at the root or under src/."""
+    dist = read_installed(venv).get(canonicalize_name(name))
+    if dist is not None and (dist.dist_info / "top_level.txt").is_file():
+        listed = (dist.dist_info / "top_level.txt").read_text(encoding="utf-8").split()
+        if listed:
+            return listed
+    candidates = [name.replace("-", "_").replace(".", "_").lower()]
+    for folder in (root / "src", root):
+        if folder.is_dir():
+            candidates += sorted(
+                child.name
+                for child in folder.iterdir()
+                if (child / "__init__.py").is_file() and child.name not in ("tests", "test")
+            )
+    return list(dict.fromkeys(candidates))
+
+
+def _prove_project(state: CellRun, sink: Callable[[str], None]) -> str:
+    """Prove that importing the project in the venv loads the working tree, not a copy."""
+    config = state.config
+    name = config.project_name
+    if name is None:
+        return ""
+    root = config.root.resolve()
+    modules = _project_modules(state.venv, name, root)
+    outcome = state.runner.run(
+        Command(
+            argv=(str(state.venv_python), "-c", _WHERE_SCRIPT, *modules),
+            cwd=state.venv,  # not the project: python -c puts the folder it runs in on sys.path
+            timeout=60,
+        ),
+        sink=sink,
+    )
+    try:
+        found: dict[str, str] = json.loads(outcome.output.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise StageFailure(
+            f"could not ask the venv where {name} is imported from: {outcome.tail(5)}"
+        ) from None
+    if not found:
+        return f"; {name}: no importable module found to prove ({', '.join(modules)})"
+    foreign = {module: place for module, place in found.items() if not _inside(place, root)}
+    if foreign:
+        module, place = next(iter(foreign.items()))
+        raise StageFailure(
+            f"importing {module} in the venv loads {place}, not the working tree {root}: the "
+            f"suite would test another copy of {name}; fix: make sure no requirement pins "
+            f"{name} itself (noxgrid lock {state.cell.id} leaves it out), then rerun"
+        )
+    return f"; import {', '.join(sorted(found))} -> the working tree"
+
+
+def _inside(place: str, root: Path) -> bool:
+    try:
+        return Path(place).resolve().is_relative_to(root)
+    except (OSError, ValueError):
+        return False
 
 
 def _uv_cache_dir(env: Mapping[str, str]) -> Path:
@@ -507,13 +606,16 @@ def _uv_cache_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "uv"
 
 
-def preflight(state: CellRun, *, installed: int, download: int) -> str:
+def preflight(state: CellRun, *, installed: int | None, download: int | None) -> str:
     """Refuse an install the disks cannot hold, before it starts.
 
     The venv needs the installed size, uv's cache the download (uv keeps the
     unpacked wheels there too, so count the installed size again), with a
-    10% margin; where both live on one file system, the needs add up.
+    10% margin; where both live on one file system, the needs add up. A lock
+    whose sizes are unknown cannot be checked, and the detail says so.
     """
+    if installed is None or download is None:
+        return "sizes unknown (the lock records them so): free space not checked"
     needs = [
         (state.config.venvs_dir, installed, "the venvs"),
         (_uv_cache_dir(state.env), download + installed, "uv's cache"),
@@ -541,68 +643,98 @@ def preflight(state: CellRun, *, installed: int, download: int) -> str:
     return "; ".join(report)
 
 
+def _requirements_shown(state: CellRun) -> str:
+    files = state.config.profiles[state.cell.profile].requirements
+    return relative_path(files[-1], state.config.root) if files else "the requirement files"
+
+
+def _install_failure(state: CellRun, outcome: Outcome) -> str:
+    return install_failure(
+        outcome.output,
+        outcome.returncode,
+        cell=state.cell.id,
+        requirements=_requirements_shown(state),
+    )
+
+
+def _only_binary(lock: Lock) -> list[str]:
+    """``--only-binary`` for every package the lock does not record as built from source."""
+    allowed = {canonicalize_name(pin.split("==")[0]) for pin in lock.source_builds()}
+    if not allowed:
+        return [":all:"]
+    return sorted(p.name for key, p in lock.packages.items() if key not in allowed)
+
+
 def _stage_install(state: CellRun) -> str:
+    """Prove the venv equal to the lock (names, versions, the hashes uv verified, every
+    file of every RECORD); sync only what differs; then the project from the working tree."""
     config, cell = state.config, state.cell
     profile = config.profiles[cell.profile]
     root = config.root
     lock_file = lock_path(config, cell)
+    lock = state.lock or read_lock(lock_file)
     stamp_path = state.venv / INSTALL_STAMP
     stamp = _install_stamp(state)
     extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
-    name = config.project_name
-    verify = (
+    name = config.project_name if profile.install_project else None
+    proof = prove(
+        lock,
+        read_installed(state.venv),
+        read_manifest(state.venv),
+        ignore=[name] if name else [],
+    )
+    project_ok = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
-        and (
-            not profile.install_project
-            or (name is not None and _project_installed(state.venv, name))
-        )
+        and (name is None or _project_from_tree(state.venv, name, root))
     )
     stamp_path.unlink(missing_ok=True)
     uv = state.get_uv()
     space = ""
     with state.log("install") as sink:
-        outcome = None
-        if verify:
-            # Same lock and project as the last good install: check the venv
-            # against the lock from the cache alone. The project is named rather
-            # than rebuilt (uv rebuilds every -e); its editable install satisfies it.
-            outcome = uv.install(
-                state.venv_python,
-                requirements=[lock_file],
-                packages=[name] if profile.install_project and name else [],
-                cwd=root,
-                offline=True,
-                sink=sink,
-            )
-            verify = outcome.ok
-        if not verify:
-            assert state.lock is not None
+        if not proof.equal:
+            sink(f"the venv differs from the lock: {proof.summary()}\n")
             space = preflight(
                 state,
-                installed=state.lock.header_bytes("installed-bytes") or 0,
-                download=state.lock.header_bytes("download-bytes") or 0,
+                installed=lock.header_bytes("installed-bytes"),
+                download=lock.header_bytes("download-bytes"),
             )
-            outcome = uv.sync(state.venv_python, lock_file, cwd=root, sink=sink)
-            if outcome.ok and profile.install_project:
-                outcome = uv.install(
-                    state.venv_python,
-                    requirements=[],
-                    editable=f"{root}{extras}",
-                    cwd=root,
-                    exact=False,
-                    no_deps=True,
-                    sink=sink,
-                )
-    assert outcome is not None
-    if not outcome.ok:
-        raise StageFailure(_failure("uv", outcome.returncode, outcome.output))
+            outcome = uv.sync(
+                state.venv_python,
+                lock_file,
+                cwd=root,
+                sink=sink,
+                reinstall=proof.changed,
+                only_binary=_only_binary(lock),
+            )
+            if not outcome.ok:
+                raise StageFailure(_install_failure(state, outcome))
+            write_manifest(state.venv, lock)
+            project_ok = False  # sync removes what the lock does not list: the project too
+        if name is not None and not project_ok:
+            outcome = uv.install(
+                state.venv_python,
+                requirements=[],
+                editable=f"{root}{extras}",
+                cwd=root,
+                exact=False,
+                no_deps=True,
+                sink=sink,
+            )
+            if not outcome.ok:
+                raise StageFailure(_install_failure(state, outcome))
+        where = _prove_project(state, sink) if name is not None else ""
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp
-    project = " + the project (editable, no deps)" if profile.install_project else ""
-    if verify:
-        return f"verified against {relative_path(lock_file, root)}{project}"
-    return f"synced {relative_path(lock_file, root)} (hashes checked){project}; disk: {space}"
+    project = " + the project (editable, no deps)" if name is not None else ""
+    shown = relative_path(lock_file, root)
+    if proof.equal:
+        return (
+            f"proved equal to {shown}: {len(lock.packages)} packages, versions, hashes and "
+            f"files{project}{where}"
+        )
+    again = f", {len(proof.changed)} installed again" if proof.changed else ""
+    return f"synced {shown} (hashes checked{again}){project}{where}; disk: {space}"
 
 
 def doctor_path(config: Config, cell: Cell) -> Path:
@@ -771,11 +903,17 @@ def _stage_suite(state: CellRun) -> str:
         raise StageFailure(f"the suite timed out after {outcome.duration:.0f}s")
     if outcome.returncode == 5 and is_pytest(argv):
         raise StageFailure("pytest collected no tests (exit 5)")
-    summary = _last_line(outcome.output)
+    summary = _last_line(clean_text(outcome.output))
     if not outcome.ok:
         raise StageFailure(
-            f"the suite exited with {outcome.returncode}: {summary}\n"
-            + _failure(command.display(), outcome.returncode, outcome.output)
+            suite_failure(
+                outcome.output,
+                outcome.returncode,
+                cell=state.cell.id,
+                profile=state.cell.profile,
+                requirements=_requirements_shown(state),
+            )
+            + f"\n(command: {command.display()})"
         )
     return summary or "passed"
 
@@ -812,12 +950,15 @@ def _stage_image(state: CellRun) -> str:
     ignore = config.root / ".dockerignore"
     if not ignore.exists():
         ignore.write_text(default_dockerignore(), encoding="utf-8")
-        state.note(f"wrote {ignore.name} (there was none): {', '.join(DOCKERIGNORE)}")
+        state.note(
+            f"wrote {ignore.name} (there was none): it keeps out git, caches, venvs and "
+            f"secrets ({len(DOCKERIGNORE)} patterns)"
+        )
     lock = state.lock or read_lock(lock_path(config, cell))
     _docker_preflight(state, docker, lock)
     base = base_image(config, cell, state.env)
     tag = image_tag(config, cell)
-    revision = git_revision(config.root)
+    revision = revision_label(git_revision(config.root), _tree_dirty(state))
     args = build_args(config, cell, base=base, lock_sha256=lock.digest or "", revision=revision)
     with state.log("image") as sink:
         outcome = docker.build(
@@ -837,7 +978,7 @@ def _stage_image(state: CellRun) -> str:
         inspect,
         cell=cell,
         budget=config.profiles[cell.profile].size_budget,
-        app_entries=docker.list_app(tag),
+        tree=docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or "")),
         revision=revision,
     )
     if problems:
@@ -850,6 +991,21 @@ def _stage_image(state: CellRun) -> str:
         f"{tag} from {base}: {format_size(state.image_size)}, non-root, labelled, "
         f"built in {outcome.duration:.1f}s; {doctor}"
     )
+
+
+def _tree_dirty(state: CellRun) -> bool:
+    """True when the git checkout has changes, tracked or new (git says; False without git)."""
+    try:
+        outcome = state.runner.run(
+            Command(
+                argv=("git", "status", "--porcelain", "--untracked-files=normal"),
+                cwd=state.config.root,
+                timeout=60,
+            )
+        )
+    except NoxgridError:
+        return False  # no git here: the revision label is left as read from .git
+    return outcome.ok and bool(outcome.output.strip())
 
 
 def _docker_preflight(state: CellRun, docker: Docker, lock: Lock) -> None:

@@ -9,6 +9,9 @@ exclusive          two packages of one group are both present
                    (``opencv-python`` / ``opencv-python-headless``, ...)
 gui-opencv         the GUI build of OpenCV (needs libGL) in a server image
 budget             the installed-size estimate exceeds the profile's budget
+source-build       a package has no wheel for the cell and the profile does not
+                   allow it to be built from source (``source-builds``)
+index              a package came from an index the configuration does not name
 =================  ===========================================================
 
 Each finding names the package, the chain that pulled it in and the fix.
@@ -74,6 +77,59 @@ def _forbidden_fix(accelerator: Accelerator, names: Sequence[str], chain: Sequen
     )
 
 
+def _source_findings(
+    lock: Lock, profile: Profile, source_only: Sequence[tuple[str, str]] | None
+) -> list[Finding]:
+    if source_only is None:
+        source_only = [(pin, "") for pin in lock.source_builds()]
+    refused = [
+        (pin, needs)
+        for pin, needs in source_only
+        if not profile.allows_source_build(pin.split("==")[0].split(" @ ")[0])
+    ]
+    if not refused:
+        return []
+    names = [pin.split("==")[0].split(" @ ")[0] for pin, _ in refused]
+    quoted = ", ".join(f'"{name}"' for name in names)
+    return [
+        Finding(
+            kind="source-build",
+            packages=tuple(names),
+            chains=tuple(
+                f"{_chain_text(lock, name)}" + (f"  (needs {needs})" if needs else "")
+                for name, (_, needs) in zip(names, refused, strict=True)
+            ),
+            message=f"{len(refused)} package(s) have no wheel for this cell and would be "
+            f"built from source during the install: {', '.join(pin for pin, _ in refused)}",
+            fix="pin a version that ships a wheel for this Python and platform, or allow the "
+            f"build: source-builds = [{quoted}] in [tool.noxgrid.profile.{profile.name}] "
+            "(and add what it needs to apt = [...])",
+        )
+    ]
+
+
+def _index_findings(lock: Lock, indexes: Sequence[str]) -> list[Finding]:
+    allowed = {url.rstrip("/") for url in indexes}
+    strangers = [
+        package
+        for package in lock.packages.values()
+        if package.index and package.index not in allowed
+    ]
+    return [
+        Finding(
+            kind="index",
+            packages=(package.name,),
+            chains=(_chain_text(lock, package.name),),
+            message=f"{package.name}=={package.version} came from {package.index}, an index "
+            "the configuration does not name (set through UV_EXTRA_INDEX_URL, uv.toml or "
+            "a requirement file?)",
+            fix="name it in extra-index-urls of [tool.noxgrid.accelerator.<name>] (the "
+            "explicit opt-in to a second index), or remove it from uv's settings",
+        )
+        for package in strangers
+    ]
+
+
 def evaluate(
     lock: Lock,
     *,
@@ -82,10 +138,20 @@ def evaluate(
     profile: Profile,
     installed_estimate: int | None = None,
     largest: Sequence[tuple[str, int]] = (),
+    source_only: Sequence[tuple[str, str]] | None = None,
+    indexes: Sequence[str] | None = None,
 ) -> list[Finding]:
-    """Every finding for ``lock`` in a cell of ``accelerator`` and ``profile``."""
+    """Every finding for ``lock`` in a cell of ``accelerator`` and ``profile``.
+
+    ``source_only``: (name==version, what building it needs) of each package
+    without a wheel for the cell (default: what the lock's header records).
+    ``indexes``: the indexes the configuration names (None: not checked).
+    """
     findings: list[Finding] = []
     names = sorted(lock.packages)
+    findings += _source_findings(lock, profile, source_only)
+    if indexes is not None:
+        findings += _index_findings(lock, indexes)
 
     # Forbidden packages, grouped by the allowed package that pulled them in:
     # torch's twenty CUDA wheels (some pulled through each other) are one finding.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noxgrid.matrix import Cell
+from noxgrid.render.text import clean_text
 
 
 class Status(str, enum.Enum):
@@ -216,8 +217,8 @@ class Release:
 
 
 def first_line(text: str) -> str:
-    """The first non-empty line of ``text`` (a reason's summary)."""
-    for line in text.strip().splitlines():
+    """The first non-empty line of ``text`` (a reason's summary), control characters removed."""
+    for line in clean_text(text).strip().split("\n"):
         if line.strip():
             return line.strip()
     return ""

@@ -16,6 +16,8 @@ import io
 import json
 import os
 import re
+import sys
+import tarfile
 import threading
 import urllib.error
 import urllib.request
@@ -37,6 +39,11 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from noxgrid.errors import NoxgridError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 from noxgrid.lockfile import Lock, LockedPackage
 from noxgrid.reports import atomic_write
 
@@ -134,24 +141,54 @@ class PackageSize:
     download: int
     installed: int
     exact: bool
+    url: str = ""
+    sha256: str = ""
+
+    def file(self) -> DistFile:
+        """The file this size is of."""
+        return DistFile(
+            filename=self.filename or "", url=self.url, size=self.download, sha256=self.sha256
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
 class SizeEstimate:
-    """A lock's sizes and the packages that could not be sized."""
+    """A lock's sizes and the packages that could not be sized.
+
+    Unknown stays unknown: with any package unsized, ``download`` and
+    ``installed`` are None, never the sum of the others. ``errors`` says why
+    the index did not answer (then ``unreachable`` is True).
+    """
 
     packages: tuple[PackageSize, ...]
     unknown: tuple[str, ...]
+    errors: tuple[str, ...] = ()
 
     @property
-    def download(self) -> int:
-        """Bytes uv would download with an empty cache."""
-        return sum(p.download for p in self.packages)
+    def complete(self) -> bool:
+        """True when every package was sized."""
+        return not self.unknown
 
     @property
-    def installed(self) -> int:
-        """Estimated bytes of the venv once installed (bytecode included)."""
+    def unreachable(self) -> bool:
+        """True when some package is unsized because the index did not answer."""
+        return bool(self.errors)
+
+    @property
+    def download(self) -> int | None:
+        """Bytes uv would download with an empty cache (None when not every package is sized)."""
+        return sum(p.download for p in self.packages) if self.complete else None
+
+    @property
+    def installed(self) -> int | None:
+        """Estimated bytes of the venv once installed, bytecode included (None if unknown)."""
+        if not self.complete:
+            return None
         return VENV_BASE_BYTES + sum(p.installed for p in self.packages)
+
+    def source_only(self) -> list[PackageSize]:
+        """Packages that have no wheel for the cell: uv would build them from source."""
+        return [p for p in self.packages if p.filename and not p.filename.endswith(".whl")]
 
     def largest(self, count: int = 10) -> list[tuple[str, int]]:
         """(name==version, installed bytes), largest first."""
@@ -238,6 +275,33 @@ class PackageIndex:
         self.cache = cache or cache_dir()
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._others: dict[str, PackageIndex] = {}
+
+    def for_url(self, url: str | None) -> PackageIndex:
+        """The index at ``url`` (this one when None or the same), sharing the disk cache."""
+        if url is None or url.rstrip("/") == self.url:
+            return self
+        with self._lock:
+            if url not in self._others:
+                self._others[url] = PackageIndex(url, cache=self.cache, timeout=self.timeout)
+            return self._others[url]
+
+    def url_file(self, url: str, hashes: Sequence[str]) -> DistFile:
+        """A direct-URL archive as a DistFile: its size from the server (HEAD)."""
+        request = urllib.request.Request(url.split("#", 1)[0], method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                length = response.headers.get("Content-Length")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise IndexUnavailable(
+                f"{url} did not answer: {exc}",
+                fix="check the network, or the URL in the requirement file",
+            ) from exc
+        if not (length or "").isdigit():
+            raise IndexUnavailable(f"{url} did not say its size", fix="serve Content-Length")
+        name = url.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
+        sha = hashes[0].removeprefix("sha256:") if hashes else ""
+        return DistFile(filename=name, url=url.split("#", 1)[0], size=int(length), sha256=sha)
 
     def _cached(self, path: Path) -> Any:
         try:
@@ -316,12 +380,37 @@ class PackageIndex:
         atomic_write(path, json.dumps({"total": total, "py": py, "files": len(contents)}))
         return total, py
 
+    def sdist_needs(self, file: DistFile) -> str:
+        """What building ``file`` (an sdist) needs, read from the archive (cached by hash)."""
+        path = self.cache / "sdists" / f"{file.sha256}.json"
+        cached = self._cached(path)
+        if cached is not None and "needs" in cached:
+            return str(cached["needs"])
+        if file.size > SDIST_LIMIT:
+            return f"unknown (the sdist is {file.size // 2**20} MB; not inspected)"
+        try:
+            with urllib.request.urlopen(file.url, timeout=self.timeout) as response:
+                data = response.read()
+            needs = build_needs(*_sdist_contents(data, file.filename))
+        except (urllib.error.URLError, OSError, ValueError, tarfile.TarError, zipfile.BadZipFile):
+            return "unknown (the sdist could not be read)"
+        atomic_write(path, json.dumps({"needs": needs}))
+        return needs
+
     def size_of(
-        self, name: str, version: str, hashes: Sequence[str], tags: Sequence[Tag], python: str
+        self,
+        name: str,
+        version: str,
+        hashes: Sequence[str],
+        tags: Sequence[Tag],
+        python: str,
+        url: str | None = None,
     ) -> PackageSize | None:
         """The sizes of one locked package, or None when the index has no matching file."""
-        files = self.release_files(name, version)
-        chosen = select_file(files, tags, hashes)
+        if url is not None:
+            chosen: DistFile | None = self.url_file(url, hashes)
+        else:
+            chosen = select_file(self.release_files(name, version), tags, hashes)
         if chosen is None:
             return None
         contents = None
@@ -339,6 +428,8 @@ class PackageIndex:
             download=chosen.size,
             installed=installed,
             exact=exact,
+            url=chosen.url,
+            sha256=chosen.sha256,
         )
 
     def estimate(self, lock: Lock, python: str, platform: str) -> SizeEstimate:
@@ -347,18 +438,85 @@ class PackageIndex:
         packages = list(lock.packages.values())
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="index") as pool:
             results = list(pool.map(lambda p: (p, _try_size(self, p, tags, python)), packages))
-        sized = tuple(size for _, size in results if size is not None)
-        unknown = tuple(f"{p.name}=={p.version}" for p, size in results if size is None)
-        return SizeEstimate(packages=sized, unknown=unknown)
+        sized = tuple(size for _, (size, _) in results if size is not None)
+        unknown = tuple(_pin(p) for p, (size, _) in results if size is None)
+        errors = tuple(dict.fromkeys(error for _, (_, error) in results if error))
+        return SizeEstimate(packages=sized, unknown=unknown, errors=errors)
+
+
+# What an sdist's files say it needs to build, beyond its build backend.
+_NATIVE = (
+    ((".c", ".h"), "a C compiler (build-essential) and the Python headers"),
+    ((".cpp", ".cc", ".cxx", ".hpp"), "a C++ compiler (g++) and the Python headers"),
+    ((".pyx", ".pxd"), "Cython and a C compiler"),
+    ((".f", ".f90", ".f95"), "a Fortran compiler (gfortran)"),
+    (("Cargo.toml",), "a Rust toolchain (cargo)"),
+    (("CMakeLists.txt",), "CMake"),
+)
+SDIST_LIMIT = 50 * 2**20
+
+
+def build_needs(members: Sequence[str], pyproject: str | None) -> str:
+    """What building an sdist needs, from its file names and its pyproject.toml. Pure."""
+    needs = []
+    for suffixes, what in _NATIVE:
+        if any(member.endswith(suffixes) for member in members):
+            needs.append(what)
+    backend = "setuptools (setup.py)"
+    if pyproject:
+        try:
+            requires = tomllib.loads(pyproject).get("build-system", {}).get("requires", [])
+            if requires:
+                backend = ", ".join(str(r) for r in requires)
+        except tomllib.TOMLDecodeError:
+            pass
+    return (
+        "; ".join([f"build requirements: {backend}", *needs])
+        if needs
+        else (f"build requirements: {backend} (pure Python)")
+    )
+
+
+def _sdist_contents(data: bytes, filename: str) -> tuple[list[str], str | None]:
+    """(member names, the top pyproject.toml's text or None) of an sdist archive."""
+    members: list[str] = []
+    pyproject = None
+    if filename.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.namelist()
+            top = [m for m in members if m.count("/") == 1 and m.endswith("/pyproject.toml")]
+            if top:
+                pyproject = archive.read(top[0]).decode("utf-8", errors="replace")
+        return members, pyproject
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            members.append(member.name)
+            if member.name.count("/") == 1 and member.name.endswith("/pyproject.toml"):
+                stream = archive.extractfile(member)
+                if stream is not None:
+                    pyproject = stream.read().decode("utf-8", errors="replace")
+    return members, pyproject
+
+
+def _pin(package: LockedPackage) -> str:
+    return (
+        f"{package.name} @ {package.url}" if package.url else f"{package.name}=={package.version}"
+    )
 
 
 def _try_size(
     index: PackageIndex, package: LockedPackage, tags: Sequence[Tag], python: str
-) -> PackageSize | None:
+) -> tuple[PackageSize | None, str | None]:
+    """(sizes, None), (None, None) when no file matches, or (None, why the index failed)."""
     try:
-        return index.size_of(package.name, package.version, package.hashes, tags, python)
-    except IndexUnavailable:
-        return None
+        size = index.for_url(package.index).size_of(
+            package.name, package.version, package.hashes, tags, python, url=package.url
+        )
+        return size, None
+    except IndexUnavailable as error:
+        return None, error.message
+    except InvalidVersion:  # a version packaging cannot read: unsized
+        return None, None
 
 
 def _is_version(filename: str, wanted: Version) -> bool:

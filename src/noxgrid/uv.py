@@ -126,8 +126,15 @@ class Uv:
         cwd: Path | None = None,
         sink: LineSink | None = None,
         timeout: float = 3600,
+        reinstall: Sequence[str] = (),
+        only_binary: Sequence[str] = (),
     ) -> Outcome:
-        """Make the venv exactly ``lock``: every file's hash checked, bytecode compiled."""
+        """Make the venv exactly ``lock``: every file's hash checked, bytecode compiled.
+
+        ``reinstall``: packages to install again although their version matches
+        (their files changed); ``only_binary``: packages (or ``:all:``) that may
+        not be built from source.
+        """
         args = [
             "pip",
             "sync",
@@ -135,6 +142,10 @@ class Uv:
             str(python),
             "--require-hashes",
             "--compile-bytecode",
-            str(lock),
         ]
+        for name in reinstall:
+            args += ["--reinstall-package", name]
+        for name in only_binary:
+            args += ["--only-binary", name]
+        args.append(str(lock))
         return self._run(args, cwd=cwd, sink=sink, timeout=timeout)

@@ -71,9 +71,12 @@ def test_a_failing_cell_fails_its_session_and_says_where(tiny):
     result = nox("-s", "ci-lean-3.11(cpu)", cwd=tiny)
     output = result.stdout + result.stderr
     assert result.returncode != 0
+    # The one-line reason names the test at fault and pytest's own count.
     assert (
-        "cell 3.11-cpu-lean failed at suite: the suite exited with 1: 1 failed, 2 passed" in output
+        "cell 3.11-cpu-lean failed at suite: 1 test failed or errored; first: "
+        "tests/test_broken.py::test_broken" in output
     )
+    assert "pytest: 1 failed, 2 passed" in output
     data = json.loads((tiny / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
     assert data["status"] == "failed"
 

@@ -26,8 +26,11 @@ def test_a_release_with_one_broken_cell_finishes_the_others_and_names_it(tiny):
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "noxgrid check: no drift" in output, output
-    assert "release failed: 3.10-cpu-lean (suite: the suite exited with 1" in output, output
-    assert "3.10-gpu-lean (suite:" in output, output
+    assert (
+        "release not verified: 3.10-cpu-lean failed; 3.10-gpu-lean failed; "
+        "3.10-cpu-full failed; 3.10-gpu-full failed" in output
+    ), output
+    assert "FAILED: 3.10-cpu-lean: suite: 1 test failed or errored; first: " in output, output
     folder = tiny / ".noxgrid" / "reports" / "release"
     document = json.loads((folder / "release.json").read_text())
     statuses = {
@@ -47,7 +50,10 @@ def test_a_release_with_one_broken_cell_finishes_the_others_and_names_it(tiny):
     assert page.count('class="cell failed"') == 4, "lean and full on 3.10, cpu and gpu"
     markdown = (folder / "release.md").read_text()
     assert "**FAILED: 4 of 10 cells failed**" in markdown, markdown
-    assert "- `3.10-cpu-lean`: suite: the suite exited with 1" in markdown, markdown
+    assert (
+        "- `3.10-cpu-lean`: **FAILED**: suite: 1 test failed or errored; "
+        "first: tests/test_broken.py::test_not_on_310" in markdown
+    ), markdown
 
 
 def test_report_merges_the_artifacts_of_several_jobs(tiny, tmp_path):
@@ -59,12 +65,27 @@ def test_report_merges_the_artifacts_of_several_jobs(tiny, tmp_path):
         source = tiny / ".noxgrid" / "reports" / f"{cell}.json"
         (job / source.name).write_bytes(source.read_bytes())
     out = tmp_path / "merged"
-    result = noxgrid("report", "--from", str(tmp_path / "artifacts"), "--out", str(out), cwd=tiny)
+    # Two cells of ten: a release over the matrix is missing eight, and says so.
+    whole = noxgrid("report", "--from", str(tmp_path / "artifacts"), "--out", str(out), cwd=tiny)
+    assert whole.returncode == 1, whole.stdout + whole.stderr
+    assert "FAILED: 8 of 10 cells missing" in whole.stdout
+    assert json.loads((out / "release.json").read_text())["status"] == "failed"
+    # The cells the plan asked for (the workflow passes its matrix): both there, verified.
+    result = noxgrid(
+        "report",
+        "--from",
+        str(tmp_path / "artifacts"),
+        "--out",
+        str(out),
+        "--expect",
+        "3.9-cpu-lean,3.11-cpu-lean",
+        cwd=tiny,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3.9-cpu-lean" in result.stdout and "3.11-cpu-lean" in result.stdout
     document = json.loads((out / "release.json").read_text())
     assert [c["cell"]["python"] for c in document["cells"]] == ["3.9", "3.11"]
-    assert document["verdict"] == "PASSED: 2 cells"
+    assert document["verdict"] == "PASSED: 2 of 2 cells verified"
     missing = noxgrid("report", "--from", str(tmp_path / "nope"), cwd=tiny)
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 

@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+import pytest
+
 from noxgrid.config import load_config
-from noxgrid.docker import base_image, build_args, git_revision, image_problems, parse_image_map
+from noxgrid.docker import (
+    AppTree,
+    Docker,
+    EngineUnavailable,
+    base_image,
+    build_args,
+    default_dockerignore,
+    engine_problem,
+    git_revision,
+    image_problems,
+    parse_image_map,
+    revision_label,
+    tree_problems,
+)
 from noxgrid.matrix import Cell
+from noxgrid.runner import Outcome, Runner
 
 CELL = Cell(python="3.10", accelerator="cpu", profile="lean")
 DOCKER = """
@@ -61,7 +77,7 @@ def test_a_good_image_has_no_problems():
             GOOD,
             cell=CELL,
             budget=600_000_000,
-            app_entries=["src", "pyproject.toml"],
+            tree=tree(("src", 0o40755), ("src/app.py", 0o100644), ("pyproject.toml", 0o100644)),
             revision="abc",
         )
         == []
@@ -74,7 +90,7 @@ def test_image_problems():
         bad,
         cell=CELL,
         budget=600_000_000,
-        app_entries=["src", ".git", ".env", "__pycache__"],
+        tree=tree(("src", 0o40755), (".git", 0o40755), ("__pycache__", 0o40755)),
         revision="abc",
     )
     text = "\n".join(problems)
@@ -82,7 +98,67 @@ def test_image_problems():
     assert "runs as root" in text
     assert "io.noxgrid.cell is 'x'" in text and "lock-sha256 is missing" in text
     assert "revision is not abc" in text
-    assert ".dockerignore should keep out: .env, .git, __pycache__" in text
+    assert ".dockerignore should keep out: .git, __pycache__" in text
+
+
+def tree(*entries, uid=10001, gid=10001, owner=0, secret=None):
+    items = [{"p": path, "u": owner, "g": 0, "m": mode, "s": None} for path, mode in entries]
+    if secret:
+        items[-1]["s"] = secret
+    return AppTree(uid=uid, gid=gid, entries=tuple(items))
+
+
+def test_secrets_in_the_app_tree_are_named_by_path():
+    problems = tree_problems(
+        tree(
+            ("src", 0o40755),
+            ("deploy/id_rsa", 0o100600),
+            ("config/.env.production", 0o100644),
+            (".env.example", 0o100644),
+            ("certs/server.key", 0o100644),
+            (".aws/credentials", 0o100644),
+            ("notes/readme.txt", 0o100644),
+            secret="-----BEGIN OPENSSH PRIVATE KEY-----",
+        )
+    )
+    (text,) = problems
+    assert "holds 5 secret-like file(s)" in text
+    for path in ("deploy/id_rsa", "config/.env.production", "certs/server.key", ".aws/credentials"):
+        assert f"{path} (a secret by its name)" in text
+    assert "notes/readme.txt (holds -----BEGIN OPENSSH PRIVATE KEY-----)" in text
+    assert ".env.example" not in text, "a template is no secret"
+
+
+def test_an_app_tree_the_runtime_user_can_write_is_a_problem():
+    owned = tree_problems(tree(("src/app.py", 0o100644), owner=10001))
+    assert owned and "belong to or are writable by the runtime user" in owned[0]
+    world = tree_problems(tree(("src/app.py", 0o100666)))
+    assert world and "(first: src/app.py)" in world[0]
+    assert tree_problems(tree(("src/app.py", 0o100644), ("src", 0o40755))) == []
+
+
+def test_the_default_dockerignore_keeps_secrets_out():
+    text = default_dockerignore()
+    for pattern in (
+        "**/id_rsa*",
+        "**/*.pem",
+        "**/*.key",
+        "**/.pypirc",
+        "**/.npmrc",
+        "**/.netrc",
+        "**/.git-credentials",
+        "**/.aws",
+        "**/.env",
+        "**/.env.*",
+    ):
+        assert pattern in text.splitlines(), pattern
+    assert "!**/.env.example" in text
+
+
+def test_revision_label_says_when_the_tree_was_dirty():
+    assert revision_label("abc123", dirty=True) == "abc123-dirty"
+    assert revision_label("abc123", dirty=False) == "abc123"
+    assert revision_label("", dirty=True) == ""
 
 
 def test_git_revision(tmp_path):
@@ -132,3 +208,82 @@ def test_the_reference_service_uses_the_template_as_it_is(capsys):
     assert reference.read_text() == TEMPLATE.read_text(), "copy `noxgrid dockerfile` again"
     assert main(["dockerfile"]) == 0
     assert capsys.readouterr().out == TEMPLATE.read_text()
+
+
+class ScriptedRunner(Runner):
+    """Answers docker commands from a table (argv[1:] prefix -> (exit code, output))."""
+
+    def __init__(self, answers):
+        super().__init__()
+        self.answers = answers
+        self.argvs = []
+
+    def run(self, command, *, sink=None):
+        self.argvs.append(command.argv)
+        for prefix, (code, output) in self.answers.items():
+            if command.argv[1 : 1 + len(prefix)] == prefix:
+                return Outcome(command=command, returncode=code, duration=0.0, output=output)
+        return Outcome(command=command, returncode=127, duration=0.0, output="unknown")
+
+
+def test_a_missing_configured_client_is_named_and_nothing_else_is_tried():
+    runner = ScriptedRunner({})
+    with pytest.raises(EngineUnavailable) as info:
+        Docker.find(runner, {"NOXGRID_DOCKER": "/nowhere/docker"})
+    assert str(info.value).startswith("NOXGRID_DOCKER=/nowhere/docker: no such program")
+    assert "fix: point NOXGRID_DOCKER at a docker client" in str(info.value)
+    assert runner.argvs == []
+
+
+def test_a_configured_client_that_fails_is_not_replaced_by_another(tmp_path):
+    client = tmp_path / "docker"
+    client.write_text("#!/bin/sh\n")
+    client.chmod(0o755)
+    runner = ScriptedRunner({("buildx",): (1, "no buildx"), ("version",): (0, "28.2.2\n")})
+    with pytest.raises(EngineUnavailable) as info:
+        Docker.find(runner, {"NOXGRID_DOCKER": str(client)})
+    assert f"NOXGRID_DOCKER={client} cannot build with BuildKit" in str(info.value)
+    assert {argv[0] for argv in runner.argvs} == {str(client)}, "no fallback client"
+
+
+DOWN = (
+    '{"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. '
+    'Is the docker daemon running?"],"ClientInfo":{}}\n'
+)
+
+
+def test_no_engine_is_one_paragraph_without_template_noise(tmp_path):
+    client = tmp_path / "docker"
+    client.write_text("#!/bin/sh\n")
+    client.chmod(0o755)
+    noisy = (
+        'template: :1:2: executing "" at <.ServerVersion>: reflect: indirection through nil\n'
+        + DOWN
+    )
+    runner = ScriptedRunner({("buildx",): (0, "v0.12"), ("info",): (0, noisy)})
+    with pytest.raises(EngineUnavailable) as info:
+        Docker.find(runner, {"NOXGRID_DOCKER": str(client)})
+    text = str(info.value)
+    assert text.startswith("no Docker engine is running at unix:///var/run/docker.sock")
+    assert "template" not in text and "reflect" not in text
+    assert "fix: start the engine" in text
+
+
+def test_engine_problems_name_their_cause():
+    denied = "permission denied while trying to connect to the Docker daemon socket"
+    what, fix = engine_problem(denied, "unix:///var/run/docker.sock", "docker")
+    assert "may not use the engine's socket" in what and "docker group" in fix
+    what, fix = engine_problem(
+        "dial tcp 10.0.0.5:2376: i/o timeout", "tcp://10.0.0.5:2376", "docker"
+    )
+    assert "DOCKER_HOST=tcp://10.0.0.5:2376" in what and "DOCKER_HOST" in fix
+
+
+def test_a_live_engine_gives_its_data_root(tmp_path):
+    client = tmp_path / "docker"
+    client.write_text("#!/bin/sh\n")
+    client.chmod(0o755)
+    info = '{"ServerVersion":"20.10.24","DockerRootDir":"/var/lib/docker"}\n'
+    runner = ScriptedRunner({("buildx",): (0, "v0.12"), ("info",): (0, info)})
+    docker = Docker.find(runner, {"NOXGRID_DOCKER": str(client)})
+    assert docker.client.root_dir == "/var/lib/docker" and docker.client.buildx

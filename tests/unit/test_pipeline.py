@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from noxgrid.config import load_config
-from noxgrid.lockfile import inputs_digest, lock_path, render_header
+from noxgrid.lockfile import inputs_digest, lock_path, render_header, seal
 from noxgrid.matrix import Cell, expand
 from noxgrid.pipeline import run_cell
 from noxgrid.result import Status
@@ -32,6 +32,33 @@ class FakeRunner(Runner):
         self.commands: list[Command] = []
         self.fail_on = fail_on
         self.suite_output = suite_output
+        self.where: dict[str, str] = {}
+
+    @staticmethod
+    def site(python: Path) -> Path:
+        venv = python.parent.parent
+        version = (venv / "pyvenv.cfg").read_text().split("version_info = ")[1].rsplit(".", 1)[0]
+        return venv / "lib" / f"python{version}" / "site-packages"
+
+    def _install(self, argv):
+        """What uv would leave in the venv: a dist-info per package, with RECORD and a file."""
+        from noxgrid.lockfile import parse_lock
+
+        site = self.site(Path(argv[argv.index("--python") + 1]))
+        site.mkdir(parents=True, exist_ok=True)
+        if argv[2] == "sync":
+            for old in site.glob("*.dist-info"):
+                for child in old.iterdir():
+                    child.unlink()
+                old.rmdir()
+            for package in parse_lock(Path(argv[-1]).read_text()).packages.values():
+                dist(site, package.name, package.version)
+        elif "-e" in argv:
+            root = argv[argv.index("-e") + 1].split("[")[0]
+            info = dist(site, "demo", "0.1.0")
+            (info / "direct_url.json").write_text(
+                json.dumps({"url": f"file://{root}", "dir_info": {"editable": True}})
+            )
 
     def run(self, command, *, sink=None):
         self.commands.append(command)
@@ -49,6 +76,11 @@ class FakeRunner(Runner):
         elif argv[1:3] in (("pip", "install"), ("pip", "sync")):
             kind = "install"
             output = "Installed 3 packages\n"
+            if self.fail_on not in ("install", "sync"):
+                self._install(argv)
+        elif argv[1:2] == ("-c",) and "find_spec" in argv[2]:
+            kind = "where"
+            output = json.dumps(self.where) + "\n"
         elif argv[1:2] == ("-c",):
             kind = "imports"
             output = (
@@ -58,12 +90,23 @@ class FakeRunner(Runner):
                 output = output.replace("null", json.dumps(self.import_error))
         else:
             output = self.suite_output
-        if self.fail_on == kind or (self.fail_on == "offline" and "--offline" in argv):
+        if self.fail_on == kind or (self.fail_on == "sync" and argv[1:3] == ("pip", "sync")):
             code, output = 1, "boom: it broke\n"
         if sink:
             for line in output.splitlines(keepends=True):
                 sink(line)
         return Outcome(command=command, returncode=code, duration=0.01, output=output)
+
+
+def dist(site: Path, name: str, version: str) -> Path:
+    module = site / f"{name}_module.py"
+    module.write_text(f"# {name}\n")
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")
+    size = module.stat().st_size
+    (info / "RECORD").write_text(f"{module.name},sha256=x,{size}\n{info.name}/RECORD,,\n")
+    return info
 
 
 LOCK_BODY = """
@@ -88,7 +131,7 @@ def write_locks(root, installed=20_000_000, body=LOCK_BODY):
         )
         path = lock_path(config, cell)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(header + body)
+        path.write_text(seal(header + body))
 
 
 @pytest.fixture
@@ -144,11 +187,13 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert argvs[1][:3] == ("uv", "pip", "sync") and "--require-hashes" in argvs[1]
     assert argvs[1][-1].endswith("requirements/locks/3.10-cpu-lean.txt")
     assert "--compile-bytecode" in argvs[1]
+    assert argvs[1][argvs[1].index("--only-binary") + 1] == ":all:", "no source builds"
     assert argvs[2][:3] == ("uv", "pip", "install") and "--no-deps" in argvs[2]
     assert "-e" in argvs[2] and "--exact" not in argvs[2]
-    assert argvs[3][1] == "-c" and argvs[3][-1] == "pytest", "import smoke of the direct deps"
-    assert Path(argvs[4][0]).name == "pytest"
-    assert runner.commands[4].env["NOXGRID_CELL"] == "3.10-cpu-lean"
+    assert argvs[3][1] == "-c" and "find_spec" in argvs[3][2], "where the project imports from"
+    assert argvs[4][1] == "-c" and argvs[4][-1] == "pytest", "import smoke of the direct deps"
+    assert Path(argvs[5][0]).name == "pytest"
+    assert runner.commands[5].env["NOXGRID_CELL"] == "3.10-cpu-lean"
     assert runner.commands[0].env["UV_PYTHON_DOWNLOADS"] == "never"
     data = json.loads((config.reports_dir / "3.10-cpu-lean.json").read_text())
     assert data["status"] == "passed" and data["stages"][7]["detail"] == "3 passed in 0.1s"
@@ -177,22 +222,73 @@ def test_gpu_tests_run_where_a_gpu_is_present(project):
     assert "-m" not in runner.commands[-1].argv and not result.notes
 
 
-def test_second_run_reuses_the_venv_and_verifies_without_rebuilding(project):
+def stage(result, name):
+    return next(s for s in result.stages if s.name == name)
+
+
+def test_second_run_proves_the_venv_equal_to_the_lock_without_uv(project):
     root, env = project
-    config, _, _ = run(root, env)
-    site = config.venvs_dir / "3.10-cpu-lean" / "lib" / "python3.10" / "site-packages"
-    (site / "demo-0.1.0.dist-info").mkdir(parents=True)
+    run(root, env)
     _, runner, result = run(root, env)
-    argvs = [c.argv for c in runner.commands]
-    assert argvs[0][1:3] == ("pip", "install"), "no new venv"
-    assert "-e" not in argvs[0] and argvs[0][-1] == "demo", "project named, not rebuilt"
-    assert "--offline" in argvs[0] and "--exact" in argvs[0]
-    assert argvs[0][argvs[0].index("-r") + 1].endswith("3.10-cpu-lean.txt")
-    assert result.stages[3].detail.startswith("verified")
+    assert not [c for c in runner.commands if c.argv[0] == "uv"], "no venv, no sync, no install"
+    assert stage(result, "install").detail.startswith(
+        "proved equal to requirements/locks/3.10-cpu-lean.txt: 1 packages, versions, hashes"
+    )
     write_locks(root, body=LOCK_BODY + "requests==2.0.0 \\\n    --hash=sha256:bbbb\n")
     _, runner, result = run(root, env)
     assert runner.commands[0].argv[1:3] == ("pip", "sync")
-    assert result.stages[3].detail.startswith("synced")
+    assert stage(result, "install").detail.startswith("synced")
+    assert (
+        "missing requests" in (root / ".noxgrid/reports/logs/3.10-cpu-lean.install.log").read_text()
+    )
+
+
+def test_a_venv_changed_by_hand_is_installed_again_not_trusted(project):
+    root, env = project
+    config, runner, _ = run(root, env)
+    site = FakeRunner.site(config.venvs_dir / "3.10-cpu-lean" / "bin" / "python")
+    (site / "pytest_module.py").write_text("# patched by hand, longer than before\n")
+    dist(site, "intruder", "1.0")
+    _, runner, result = run(root, env)
+    sync = next(c.argv for c in runner.commands if c.argv[1:3] == ("pip", "sync"))
+    assert sync[sync.index("--reinstall-package") + 1] == "pytest"
+    log = (root / ".noxgrid/reports/logs/3.10-cpu-lean.install.log").read_text()
+    assert "not in the lock intruder" in log and "pytest: 1 file(s) changed or gone" in log
+    assert result.status is Status.PASSED
+
+
+def test_a_lock_whose_hashes_changed_reinstalls_that_package(project):
+    root, env = project
+    run(root, env)
+    write_locks(root, body=LOCK_BODY.replace("aaaa", "ffff"))
+    _, runner, _ = run(root, env)
+    sync = next(c.argv for c in runner.commands if c.argv[1:3] == ("pip", "sync"))
+    assert "--reinstall-package" in sync
+    assert (
+        "the lock's hashes changed"
+        in (root / ".noxgrid/reports/logs/3.10-cpu-lean.install.log").read_text()
+    )
+
+
+def test_a_hand_edited_lock_is_refused_before_anything_is_installed(project):
+    root, env = project
+    config = load_config(root)
+    path = lock_path(config, Cell(python="3.10", accelerator="cpu", profile="lean"))
+    path.write_text(path.read_text() + "evil==1.0 \\\n    --hash=sha256:9999\n")
+    _, runner, result = run(root, env)
+    detail = stage(result, "lock").detail
+    assert "edited by hand" in detail and "fix: noxgrid lock 3.10-cpu-lean" in detail
+    assert runner.commands == []
+
+
+def test_importing_the_project_from_elsewhere_fails_the_install(project):
+    root, env = project
+    runner = FakeRunner()
+    runner.where = {"demo": "/usr/lib/python3/site-packages/demo"}
+    _, _, result = run(root, env, runner=runner)
+    detail = stage(result, "install").detail
+    assert detail.startswith("importing demo in the venv loads /usr/lib/python3/site-packages/demo")
+    assert "not the working tree" in detail
 
 
 def test_a_failed_install_skips_the_suite_and_fails_the_cell(project):
@@ -219,7 +315,7 @@ def test_a_failing_suite_names_pytest_summary(project):
     runner = FakeRunner(fail_on="suite", suite_output="")
     _, _, result = run(root, env, runner=runner)
     assert result.stages[7].status is Status.FAILED
-    assert result.stages[7].detail.startswith("the suite exited with 1: boom: it broke")
+    assert result.stages[7].detail.startswith("the suite exited with 1; pytest: boom: it broke")
 
 
 def test_missing_interpreter_fails_the_first_stage(project):
@@ -228,17 +324,6 @@ def test_missing_interpreter_fails_the_first_stage(project):
     assert result.stages[0].status is Status.FAILED
     assert "no Python 3.9 interpreter found" in result.stages[0].detail
     assert runner.commands == []
-
-
-def test_verification_that_fails_offline_falls_back_to_a_full_install(project):
-    root, env = project
-    config, _, _ = run(root, env)
-    site = config.venvs_dir / "3.10-cpu-lean" / "lib" / "python3.10" / "site-packages"
-    (site / "demo-0.1.0.dist-info").mkdir(parents=True)
-    _, runner, result = run(root, env, runner=FakeRunner(fail_on="offline"))
-    installs = [c.argv[1:3] for c in runner.commands if c.argv[1] == "pip"]
-    assert installs == [("pip", "install"), ("pip", "sync"), ("pip", "install")]
-    assert result.status is Status.PASSED and result.stages[3].detail.startswith("synced")
 
 
 def test_a_second_run_of_the_same_cell_waits_for_the_first(project):
@@ -267,7 +352,7 @@ def test_only_this_runs_logs_are_linked(project):
     root, env = project
     run(root, env)
     _, _, result = run(root, env)
-    by_name = {stage.name: stage for stage in result.stages}
+    by_name = {s.name: s for s in result.stages}
     assert by_name["venv"].log is None, "the venv was reused: no log this time"
     assert by_name["install"].log.endswith("3.10-cpu-lean.install.log")
 
@@ -380,18 +465,22 @@ def fake_python(tmp_path, version):
     return exe
 
 
+def smoke(command):
+    return command.argv[1:2] == ("-c",) and "find_spec" not in command.argv[2]
+
+
 def test_import_smoke_is_not_repeated_for_an_unchanged_install(project):
     root, env = project
     _, first, result = run(root, env)
-    assert any(c.argv[1:2] == ("-c",) for c in first.commands)
+    assert any(smoke(c) for c in first.commands)
     assert not result.stages[4].detail.endswith("same install, same libraries)")
     _, second, result = run(root, env)
-    assert not any(c.argv[1:2] == ("-c",) for c in second.commands), "smoke reused"
+    assert not any(smoke(c) for c in second.commands), "smoke reused"
     assert result.stages[4].detail.endswith("(as when last run: same install, same libraries)")
     assert "imported 1 module" in result.stages[4].detail
     write_locks(root, body=LOCK_BODY + "requests==2.0.0 \\\n    --hash=sha256:bbbb\n")
     _, third, _ = run(root, env)
-    assert any(c.argv[1:2] == ("-c",) for c in third.commands), "a new lock: smoke again"
+    assert any(smoke(c) for c in third.commands), "a new lock: smoke again"
 
 
 def test_a_failed_import_fails_the_doctor_before_the_suite(project):
@@ -413,6 +502,7 @@ def test_a_run_that_stops_before_the_doctor_leaves_no_earlier_findings(project):
     config, _, result = run(root, env)
     path = doctor_path(config, result.cell)
     assert json.loads(path.read_text())["cell"] == "3.10-cpu-lean"
+    (config.venvs_dir / "3.10-cpu-lean" / "noxgrid-installed.json").unlink()  # must sync again
     _, _, result = run(root, env, runner=FakeRunner(fail_on="install"))
     assert result.stages[4].status is Status.SKIPPED
     assert not path.exists(), "the last run's findings would pass for this one's"

@@ -142,7 +142,7 @@ jobs:
           if-no-files-found: ignore
 
   report:
-    needs: cell
+    needs: [plan, cell]
     if: ${{{{ always() && needs.cell.result != 'skipped' }}}}
     runs-on: ubuntu-latest{working}
     steps:
@@ -155,8 +155,10 @@ jobs:
         with:
           pattern: noxgrid-*
           path: {_path(project, "noxgrid-artifacts")}
-      - name: one report for every cell (also into the step summary)
-        run: noxgrid report --from noxgrid-artifacts --out noxgrid-report
+      - name: one report for every planned cell (a cell without a result fails it)
+        env:
+          PLANNED: ${{{{ needs.plan.outputs.matrix }}}}
+        run: noxgrid report --from noxgrid-artifacts --out noxgrid-report --expect "$PLANNED"
       - if: always()
         uses: actions/upload-artifact@v4
         with:

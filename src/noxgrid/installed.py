@@ -1,0 +1,198 @@
+"""What a venv holds, read from its files, and the proof that it is exactly a lock.
+
+A reused venv is never trusted from a stamp. After every install noxgrid
+writes a manifest into the venv: for each distribution, the hashes the lock
+gave it (the files uv checked the download against) and the digest of its
+RECORD. A later run proves the venv equal to the lock again, in-process:
+the same names and versions (nothing more, nothing less), the lock's hashes
+unchanged for each, each RECORD unchanged and every file it lists present
+with its recorded size. Only what differs is installed again.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from noxgrid.lockfile import Lock
+
+MANIFEST = "noxgrid-installed.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Installed:
+    """One distribution found in a venv's site-packages."""
+
+    name: str
+    version: str
+    dist_info: Path
+    record_sha256: str
+
+    def missing_files(self) -> list[str]:
+        """Files its RECORD lists that are gone or have another size."""
+        record = self.dist_info / "RECORD"
+        site = self.dist_info.parent
+        problems = []
+        try:
+            rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
+        except OSError:
+            return [str(record)]
+        for row in rows:
+            if len(row) < 3 or not row[2].isdigit():
+                continue  # RECORD itself, and files listed without a size
+            path = (site / row[0]).resolve()
+            try:
+                if path.stat().st_size != int(row[2]):
+                    problems.append(row[0])
+            except OSError:
+                problems.append(row[0])
+        return problems
+
+
+def site_packages(venv: Path) -> list[Path]:
+    """The venv's site-packages folders (one, in practice)."""
+    return sorted(venv.glob("lib*/python*/site-packages")) + sorted(venv.glob("Lib/site-packages"))
+
+
+def read_installed(venv: Path) -> dict[str, Installed]:
+    """Every distribution in the venv, by canonical name."""
+    found: dict[str, Installed] = {}
+    for site in site_packages(venv):
+        for dist_info in site.glob("*.dist-info"):
+            metadata = dist_info / "METADATA"
+            name = version = ""
+            try:
+                with metadata.open(encoding="utf-8", errors="replace") as stream:
+                    for line in stream:
+                        if line.startswith("Name:"):
+                            name = line[5:].strip()
+                        elif line.startswith("Version:"):
+                            version = line[8:].strip()
+                        elif not line.strip():
+                            break
+            except OSError:
+                continue
+            if not name:
+                continue
+            try:
+                record = hashlib.sha256((dist_info / "RECORD").read_bytes()).hexdigest()
+            except OSError:
+                record = ""
+            found[canonicalize_name(name)] = Installed(
+                name=name, version=version, dist_info=dist_info, record_sha256=record
+            )
+    return found
+
+
+def manifest_of(lock: Lock, installed: Mapping[str, Installed]) -> dict[str, object]:
+    """What to remember of an install that uv just verified against ``lock``."""
+    return {
+        "packages": {
+            key: {
+                "version": dist.version,
+                "hashes": sorted(lock.packages[key].hashes) if key in lock.packages else [],
+                "record": dist.record_sha256,
+            }
+            for key, dist in sorted(installed.items())
+        }
+    }
+
+
+def write_manifest(venv: Path, lock: Lock) -> None:
+    """Record the venv as it is now, right after an install verified by uv."""
+    document = manifest_of(lock, read_installed(venv))
+    (venv / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def read_manifest(venv: Path) -> dict[str, dict[str, object]] | None:
+    """The manifest's packages, or None when there is none (or it is unreadable)."""
+    try:
+        document = json.loads((venv / MANIFEST).read_text(encoding="utf-8"))
+        packages = document["packages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return packages if isinstance(packages, dict) else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Proof:
+    """How a venv differs from its lock; empty lists mean it is exactly the lock."""
+
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()  # names to install again, with the reason in ``reasons``
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def equal(self) -> bool:
+        """True when the venv holds exactly the lock, unchanged since uv verified it."""
+        return not (self.missing or self.extra or self.changed)
+
+    def summary(self) -> str:
+        """One line: what differs."""
+        parts = []
+        if self.missing:
+            parts.append(f"missing {', '.join(self.missing[:5])}")
+        if self.extra:
+            parts.append(f"not in the lock {', '.join(self.extra[:5])}")
+        if self.reasons:
+            parts.append("; ".join(self.reasons[:5]))
+        return "; ".join(parts)
+
+
+def prove(
+    lock: Lock,
+    installed: Mapping[str, Installed],
+    manifest: Mapping[str, Mapping[str, object]] | None,
+    *,
+    ignore: Iterable[str] = (),
+    check_files: bool = True,
+) -> Proof:
+    """Compare a venv (``installed`` plus the ``manifest`` of its last install) with ``lock``.
+
+    ``ignore``: canonical names that are not the lock's (the project itself).
+    """
+    skip = {canonicalize_name(name) for name in ignore}
+    missing, changed, reasons = [], [], []
+    for key, package in lock.packages.items():
+        dist = installed.get(key)
+        if dist is None:
+            missing.append(package.name)
+            continue
+        if package.version and dist.version != package.version:
+            changed.append(key)
+            reasons.append(f"{package.name} is {dist.version}, the lock says {package.version}")
+            continue
+        entry = (manifest or {}).get(key)
+        if entry is None:
+            changed.append(key)
+            reasons.append(f"{package.name}: no record of which files were installed")
+            continue
+        if list(entry.get("hashes", [])) != sorted(package.hashes):  # type: ignore[call-overload]
+            changed.append(key)
+            reasons.append(f"{package.name}: the lock's hashes changed since it was installed")
+            continue
+        if entry.get("record") != dist.record_sha256:
+            changed.append(key)
+            reasons.append(f"{package.name}: its RECORD changed since it was installed")
+            continue
+        if check_files:
+            gone = dist.missing_files()
+            if gone:
+                changed.append(key)
+                reasons.append(f"{package.name}: {len(gone)} file(s) changed or gone ({gone[0]})")
+    extra = sorted(
+        dist.name for key, dist in installed.items() if key not in lock.packages and key not in skip
+    )
+    return Proof(
+        missing=tuple(missing),
+        extra=tuple(extra),
+        changed=tuple(changed),
+        reasons=tuple(reasons),
+    )
