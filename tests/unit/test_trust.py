@@ -157,7 +157,7 @@ def test_session_names_that_are_not_cells_are_refused(make_project):
 def test_failed_installs_name_the_package_and_the_fix():
     output = (
         "Resolved 1 package\n"
-        "  × Failed to build `gmpy==1.17`\n"
+        "  x Failed to build `gmpy==1.17`\n"
         "  ├─▶ The build backend returned an error\n"
         "      src/gmpy.c:1:10: fatal error: gmp.h: No such file or directory\n"
     )

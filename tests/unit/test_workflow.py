@@ -159,6 +159,7 @@ def test_workflow_merges_every_cells_artifact_into_one_report(make_project):
     config = load_config(root)
     text = render_workflow(config)
     job = text[text.index("\n  report:\n") : text.index("\n  checks:\n")]
-    assert "needs: cell" in job and "always() && needs.cell.result != 'skipped'" in job
+    assert "needs: [plan, cell]" in job and "always() && needs.cell.result != 'skipped'" in job
     assert "actions/download-artifact@v4" in job and "pattern: noxgrid-*" in job
-    assert "noxgrid report --from noxgrid-artifacts --out noxgrid-report" in job
+    assert 'noxgrid report --from noxgrid-artifacts --out noxgrid-report --expect "$PLANNED"' in job
+    assert "PLANNED: ${{ needs.plan.outputs.matrix }}" in job, "a cell without a result fails it"
