@@ -25,7 +25,7 @@ else:  # pragma: no cover - Python 3.10
 from noxgrid import __version__
 from noxgrid.changes import affected, changed_files
 from noxgrid.config import Config, load_config, relative_path
-from noxgrid.docker import TEMPLATE
+from noxgrid.docker import TEMPLATE, Docker
 from noxgrid.drift import version_drift
 from noxgrid.errors import CellFailed, ConfigError, LockOutdated, NoxgridError, SelectionError
 from noxgrid.init import Written, plan_init, scaffold_files, summary, workflow_choice
@@ -47,7 +47,7 @@ from noxgrid.render.table import markdown_table, matrix_table, text_table, timin
 from noxgrid.render.workflow import cell_command, matrix_json, render_workflow
 from noxgrid.reports import atomic_write, read_cell_reports
 from noxgrid.result import CellResult, Release, Status, release_stages
-from noxgrid.runner import sigterm_as_interrupt
+from noxgrid.runner import Runner, sigterm_as_interrupt
 from noxgrid.sizes import IndexUnavailable
 
 DESCRIPTION = """\
@@ -73,6 +73,20 @@ examples:
   noxgrid release                check, every cell and image, one HTML/JSON/JUnit report
   noxgrid report                 the timings of the last run of each cell
   noxgrid init                   scaffold noxgrid in an existing repository
+
+exit status (every command; the printed verdict and the status always agree):
+  0    everything asked for was checked and passed
+  1    a check failed: a cell, a refused or stale or edited lock, drift, a
+       release with a cell FAILED, MISSING or NOT VERIFIED
+  2    bad input: the configuration (every problem listed), a pattern or
+       session name that selects no cell, a matrix emptied by its excludes
+  3    an interpreter of the matrix was not found (noxgrid interpreters)
+  4    a program noxgrid needs could not run (uv, git)
+  5    the package index could not be reached (uv's message is shown), or
+       sizes could not be read from it (noxgrid lock --allow-unsized to go on)
+  6    no usable Docker client or engine (NOXGRID_DOCKER, the engine's
+       socket, BuildKit); --no-docker skips the image and smoke stages
+  130  interrupted (Ctrl-C, SIGTERM); reports of finished cells are kept
 """
 
 
@@ -409,9 +423,20 @@ def docker_wanted(flag: bool, env: dict[str, str] | None = None) -> bool:
     return not flag and env.get("NOXGRID_NO_DOCKER", "") not in ("1", "true", "yes")
 
 
+def require_engine(args: argparse.Namespace, config: Config, only: Sequence[str] | None) -> None:
+    """Fail fast (exit 6, one paragraph) when the cells would build images and no client
+    or engine can: before any cell runs, not once per cell after its install."""
+    stages = only if only is not None else ("image",)
+    if "image" not in stages or config.docker.image is None or not docker_wanted(args.no_docker):
+        return
+    Docker.find(Runner())
+
+
 def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
     """``noxgrid run`` (and ``noxgrid image``, which runs only lock, image and smoke)."""
     config, matrix = _load(args)
+    matrix.select(args.patterns)  # a bad pattern is exit 2 before the engine is asked
+    require_engine(args, config, only)
     results, elapsed = _run_cells(args, config, matrix, only)
     print()
     print(timings_table(results))
@@ -526,6 +551,8 @@ def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
         return IndexUnavailable(
             cells, fix=("apply each fix above, then run: " if printed_fixes else "run: ") + retry
         )
+    if all(o.exit_code == ConfigError.exit_code for o in failed):
+        return ConfigError(cells, fix="apply each fix above, then run: " + retry)
     return CellFailed(
         cells,
         fix=("apply each fix above, then run: " + retry)
@@ -777,6 +804,7 @@ def _title(config: Config) -> str:
 def cmd_release(args: argparse.Namespace) -> int:
     """``noxgrid release``: check, every cell, one report over the whole matrix."""
     config, matrix = _load(args)
+    require_engine(args, config, None)
     findings = check_findings(config, matrix)
     if findings:
         for finding in findings:
@@ -904,6 +932,7 @@ DOCTOR_STAGES = ("interpreter", "lock", "venv", "install", "doctor", "image")
 def cmd_doctor(args: argparse.Namespace) -> int:
     """``noxgrid doctor``: the venv's and the image's audit and import smoke, as a report."""
     config, matrix = _load(args)
+    require_engine(args, config, DOCTOR_STAGES)
     # With --json, stdout carries the JSON alone; the progress goes to stderr.
     stream = sys.stderr if args.json else sys.stdout
     results, elapsed = _run_cells(args, config, matrix, DOCTOR_STAGES, stream)

@@ -103,7 +103,14 @@ def install_failure(output: str, returncode: int, *, cell: str, requirements: st
 
 
 def suite_failure(
-    output: str, returncode: int, *, cell: str, profile: str, requirements: str
+    output: str,
+    returncode: int,
+    *,
+    cell: str,
+    profile: str,
+    requirements: str,
+    project: str | None = None,
+    project_modules: tuple[str, ...] = (),
 ) -> str:
     """The reason a test suite failed: a module it could not import, or its first failed
     test, with the fix; then pytest's last lines."""
@@ -115,12 +122,22 @@ def suite_failure(
     if missing:
         module = missing.group(1)
         where = next((path for kind, path, _ in failures if kind == "ERROR"), None)
-        reason = (
-            f"the suite could not import {module!r} (ModuleNotFoundError"
-            + (f" in {where}" if where else "")
-            + f"): profile '{profile}' does not install it; fix: add "
-            f"{distribution_for(module)} to {requirements}, then noxgrid lock {cell}"
-        )
+        found = f" (ModuleNotFoundError in {where})" if where else " (ModuleNotFoundError)"
+        top = module.split(".")[0]
+        if project is not None and (
+            top in project_modules or top == project.replace("-", "_").lower()
+        ):
+            reason = (
+                f"the suite could not import {module!r}{found}, the project's own module: the "
+                f"installed {project} does not provide it; fix: check what the build backend "
+                "packages (for setuptools: [tool.setuptools] packages or py-modules)"
+            )
+        else:
+            reason = (
+                f"the suite could not import {module!r}{found}: profile '{profile}' does not "
+                f"install it; fix: add {distribution_for(module)} to {requirements}, then "
+                f"noxgrid lock {cell}"
+            )
     elif failures:
         kind, test, message = failures[0]
         detail = message or (raised.group(1) if raised else "")

@@ -59,7 +59,7 @@ DOCKERIGNORE = (
     ".venv",
     "**/__pycache__",
     "**/*.pyc",
-    "*.egg-info",
+    "**/*.egg-info",
     ".pytest_cache",
     ".mypy_cache",
     ".ruff_cache",
@@ -101,7 +101,8 @@ except (KeyError, ValueError):
     uid, gid = (int(name) if name.isdigit() else -1), -1
 print(json.dumps({"user": user, "uid": uid, "gid": gid}))
 for folder, dirs, files in os.walk("/app"):
-    for name in dirs + files:
+    dirs.sort()
+    for name in dirs + sorted(files):
         path = os.path.join(folder, name)
         info = os.lstat(path)
         found = None
@@ -198,11 +199,18 @@ def tree_problems(tree: AppTree) -> list[str]:
             "then rotate any key that was in a pushed image"
         )
     if leaked:
-        tops = sorted(
-            {path.split("/")[0] if not path.startswith("**") else path for path in leaked}
+        found = set(leaked)
+        # A leaked folder stands for everything in it.
+        shown = sorted(
+            path
+            for path in found
+            if not any(
+                "/".join(path.split("/")[:i]) in found for i in range(1, path.count("/") + 1)
+            )
         )
         problems.append(
-            f"the image's /app holds what .dockerignore should keep out: {', '.join(tops[:20])}"
+            f"the image's /app holds what .dockerignore should keep out: {', '.join(shown[:20])}"
+            + (f" and {len(shown) - 20} more" if len(shown) > 20 else "")
         )
     if writable:
         problems.append(

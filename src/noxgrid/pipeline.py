@@ -485,10 +485,12 @@ def _stage_lock(state: CellRun) -> str:
         )
     state.lock = lock
     download = lock.header_bytes("download-bytes")
-    return (
-        f"{shown}: fresh, {len(lock.packages)} packages, policy clean, download "
-        f"{format_size(download)}, installed ~{format_size(installed)}"
+    sizes = (
+        f"download {format_size(download)}, installed ~{format_size(installed)}"
+        if download is not None and installed is not None
+        else "sizes unknown (locked with --allow-unsized)"
     )
+    return f"{shown}: fresh, {len(lock.packages)} packages, policy clean, {sizes}"
 
 
 def _install_stamp(state: CellRun) -> str:
@@ -876,6 +878,14 @@ def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str],
     candidate = state.venv_bin / argv[0]
     if not Path(argv[0]).is_absolute() and candidate.exists():
         argv[0] = str(candidate)
+    elif is_pytest(argv) and not Path(argv[0]).is_absolute():
+        # Another pytest would import another interpreter's packages: the cell would
+        # pass without its venv having been tested.
+        raise StageFailure(
+            f"{argv[0]} is not installed in the cell's venv (it is not in the lock), so the "
+            f"suite would run outside the cell; fix: add {argv[0]} to "
+            f"{_requirements_shown(state)}, then noxgrid lock {state.cell.id}"
+        )
     return argv, reason
 
 
@@ -912,6 +922,12 @@ def _stage_suite(state: CellRun) -> str:
                 cell=state.cell.id,
                 profile=state.cell.profile,
                 requirements=_requirements_shown(state),
+                project=state.config.project_name,
+                project_modules=tuple(
+                    _project_modules(state.venv, state.config.project_name, state.config.root)
+                )
+                if state.config.project_name
+                else (),
             )
             + f"\n(command: {command.display()})"
         )

@@ -52,3 +52,21 @@ def _require_engine(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def docker_env() -> dict[str, str]:
     return {"NOXGRID_BASE_IMAGE_MAP": os.environ.get("NOXGRID_BASE_IMAGE_MAP", BASE_MAP)}
+
+
+@pytest.fixture
+def service(tmp_path):
+    """A copy of the reference service, without build leftovers."""
+    import shutil
+
+    from tests.integration.conftest import REPO
+
+    target = tmp_path / "service"
+    shutil.copytree(
+        REPO / "examples" / "service",
+        target,
+        ignore=shutil.ignore_patterns(
+            ".noxgrid", ".nox", "*.egg-info", "__pycache__", "*.sqlite3", ".ruff_cache"
+        ),
+    )
+    return target

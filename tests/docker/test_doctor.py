@@ -7,7 +7,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from tests.docker.test_images import report, service  # noqa: F401  (fixture)
+from tests.docker.test_images import report
 from tests.integration.conftest import lock, noxgrid
 
 GUI_PROJECT = """
@@ -96,7 +96,7 @@ def test_gui_opencv_in_a_slim_image_is_refused_before_the_suite(tmp_path, docker
 
 
 def test_reference_full_image_passes_and_a_removed_apt_package_is_named(
-    service,  # noqa: F811
+    service,
     docker_env,
 ):
     result = noxgrid("doctor", "-q", "3.11-cpu-full", cwd=service, env=docker_env)

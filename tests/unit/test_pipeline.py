@@ -53,6 +53,8 @@ class FakeRunner(Runner):
                 old.rmdir()
             for package in parse_lock(Path(argv[-1]).read_text()).packages.values():
                 dist(site, package.name, package.version)
+                if package.name == "pytest":  # its console script, as a wheel installs it
+                    (site.parents[2] / "bin" / "pytest").write_text("#!/bin/sh\n")
         elif "-e" in argv:
             root = argv[argv.index("-e") + 1].split("[")[0]
             info = dist(site, "demo", "0.1.0")
@@ -506,3 +508,87 @@ def test_a_run_that_stops_before_the_doctor_leaves_no_earlier_findings(project):
     _, _, result = run(root, env, runner=FakeRunner(fail_on="install"))
     assert result.stages[4].status is Status.SKIPPED
     assert not path.exists(), "the last run's findings would pass for this one's"
+
+
+def test_a_suite_whose_pytest_is_not_in_the_venv_fails_instead_of_running_outside(project):
+    root, env = project
+    write_locks(root, body=LOCK_BODY.replace("pytest==8.0.0", "iniconfig==2.0.0"))
+    _, runner, result = run(root, env)
+    suite = stage(result, "suite")
+    assert suite.status is Status.FAILED
+    assert suite.detail.startswith("pytest is not installed in the cell's venv")
+    assert "fix: add pytest to requirements/full.in" in suite.detail or (
+        "fix: add pytest to requirements/lean.in" in suite.detail
+    )
+    assert not any(Path(c.argv[0]).name == "pytest" for c in runner.commands)
+
+
+def test_a_crash_in_one_cell_is_its_failed_result_and_the_others_finish(project, monkeypatch):
+    from noxgrid import pipeline
+
+    root, _env = project
+    config = load_config(root)
+    real = pipeline._stage_doctor
+
+    def doctor(state):
+        if state.cell.python == "3.10":
+            raise RuntimeError("a bug in the doctor")
+        return real(state)
+
+    monkeypatch.setattr(pipeline, "_stage_doctor", doctor)
+    runner = FakeRunner()
+    cells = [Cell(python=v, accelerator="cpu", profile="lean") for v in ("3.9", "3.10", "3.11")]
+    monkeypatch.setattr(pipeline, "Uv", lambda r: Uv(r, binary="uv"))
+    results = pipeline.run_cells(config, cells, jobs=2, runner=runner)
+    assert [r.cell.python for r in results] == ["3.9", "3.10", "3.11"], "matrix order"
+    assert [r.status for r in results] == [Status.PASSED, Status.FAILED, Status.PASSED]
+    doctor_stage = stage(results[1], "doctor")
+    assert doctor_stage.detail.startswith(
+        "noxgrid crashed in the doctor stage (RuntimeError: a bug in the doctor)"
+    )
+    log = Path(doctor_stage.log).read_text()
+    assert "Traceback (most recent call last)" in log and "a bug in the doctor" in log
+
+
+def test_a_crash_outside_the_stages_is_still_a_result(project, monkeypatch):
+    from noxgrid import pipeline
+
+    root, _env = project
+    config = load_config(root)
+
+    def explode(*args, **kwargs):
+        raise KeyError("not a stage")
+
+    monkeypatch.setattr(pipeline, "run_cell", explode)
+    cells = [Cell(python="3.11", accelerator="cpu", profile="lean")]
+    (result,) = pipeline.run_cells(config, cells, runner=FakeRunner())
+    assert result.status is Status.FAILED
+    assert "noxgrid crashed running 3.11-cpu-lean (KeyError" in result.first_error
+    assert (config.reports_dir / "3.11-cpu-lean.json").is_file(), "its report is written"
+
+
+def test_a_release_with_a_crashing_cell_still_writes_its_report(project, monkeypatch, capsys):
+    from noxgrid import cli, pipeline
+
+    root, env = project
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    real = pipeline.run_cell
+
+    def sometimes(config, cell, **kwargs):
+        if cell.id == "3.10-cpu-lean":
+            raise RuntimeError("boom")
+        return real(
+            config, cell, **{**kwargs, "runner": FakeRunner(), "uv": Uv(FakeRunner(), binary="uv")}
+        )
+
+    monkeypatch.setattr(pipeline, "run_cell", sometimes)
+    (root / ".github" / "workflows").mkdir(parents=True)
+    code = cli.main(["release", "-C", str(root), "--no-docker", "-j", "2"])
+    out = capsys.readouterr()
+    assert code == 1, out
+    document = json.loads((root / ".noxgrid/reports/release/release.json").read_text())
+    problems = {p["cell"]: p for p in document["problems"]}
+    assert problems["3.10-cpu-lean"]["status"] == "FAILED"
+    assert "noxgrid crashed running 3.10-cpu-lean" in problems["3.10-cpu-lean"]["why"]
+    assert len(document["cells"]) == 12, "every other cell finished"
