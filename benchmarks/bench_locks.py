@@ -6,7 +6,8 @@
   installed-size estimate (from its lock, made before any download) beside the
   venv size measured after the install
 
-Writes the results into docs/benchmarks.md.
+Works on a copy of the reference service (benchmarks/.work/service), so the
+committed locks are never rewritten. Writes the results into docs/benchmarks.md.
 
     pip install -e .
     python benchmarks/bench_locks.py --rounds 3 --sizes
@@ -19,6 +20,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,8 +31,18 @@ from markdown_section import write_section
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SERVICE = REPO / "examples" / "service"
+ORIGINAL = REPO / "examples" / "service"
+SERVICE = HERE / ".work" / "service"
 MARK = "bench:locks"
+
+
+def copy_service() -> None:
+    """A fresh copy of the reference service to lock in (venvs and reports left behind)."""
+    if SERVICE.exists():
+        shutil.rmtree(SERVICE)
+    shutil.copytree(
+        ORIGINAL, SERVICE, ignore=shutil.ignore_patterns(".noxgrid", ".nox", "*.egg-info")
+    )
 
 
 def timed(argv: list[str], *, ok: tuple[int, ...] = (0,)) -> float:
@@ -55,6 +67,7 @@ def main() -> None:
     parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
     py = sys.executable
+    copy_service()
     locks = SERVICE / "requirements" / "locks"
     before = {p.name: p.read_text() for p in locks.glob("*.txt")}
     timed([py, "-m", "noxgrid", "lock"])  # warm-up: fills the caches

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from noxgrid.matrix import Cell
 from noxgrid.policy import Finding, evaluate
 from noxgrid.reports import atomic_write
 from noxgrid.result import format_size
-from noxgrid.runner import Command, Runner
+from noxgrid.runner import Command, Runner, in_parallel
 from noxgrid.sizes import IndexUnavailable, PackageIndex, SizeEstimate
 from noxgrid.uv import Uv, uv_environment
 
@@ -449,16 +448,8 @@ def lock_cells(
             on_done(outcome)
         return outcome
 
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="lock")
-    try:
-        outcomes = list(pool.map(one, cells))
-    except KeyboardInterrupt:
-        # Stop the resolutions under way; no lock is half-written (atomic writes).
-        pool.shutdown(wait=False, cancel_futures=True)
-        runner.stop_all()
-        raise
-    pool.shutdown()
-    return outcomes
+    # Interrupted, the resolutions under way stop; no lock is half-written (atomic writes).
+    return in_parallel(runner, one, cells, jobs=jobs, name="lock")
 
 
 def _sizes(estimate: SizeEstimate | None) -> str:

@@ -21,7 +21,6 @@ import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -65,7 +64,7 @@ from noxgrid.progress import Progress, SilentProgress
 from noxgrid.render.text import clean_text
 from noxgrid.reports import atomic_write, directory_size, log_path, write_cell_report
 from noxgrid.result import CellResult, StageResult, Status, format_size
-from noxgrid.runner import Command, Outcome, Runner
+from noxgrid.runner import Command, Outcome, Runner, in_parallel
 from noxgrid.uv import Uv
 
 STAMP = "noxgrid-venv.json"
@@ -224,7 +223,6 @@ def run_cells(
     traceback in its log); the others run on.
     """
     runner = runner or Runner()
-    results: list[CellResult] = []
 
     def one(cell: Cell) -> CellResult:
         try:
@@ -239,23 +237,11 @@ def run_cells(
             )
         except Exception as exc:  # a bug outside any stage: the cell fails, the run goes on
             result = crashed_result(config, cell, exc)
-        results.append(result)
         if on_done is not None:
             on_done(result)
         return result
 
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cell")
-    try:
-        futures = [pool.submit(one, cell) for cell in cells]
-        for future in futures:
-            future.result()
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        runner.stop_all()
-        raise
-    pool.shutdown()
-    order = {cell.id: index for index, cell in enumerate(cells)}
-    return sorted(results, key=lambda result: order.get(result.cell.id, len(order)))
+    return in_parallel(runner, one, cells, jobs=jobs, name="cell")
 
 
 @contextlib.contextmanager

@@ -16,10 +16,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from noxgrid.errors import CommandFailed
 
@@ -157,6 +158,31 @@ class Runner:
             output=output,
             timed_out=timed_out,
         )
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def in_parallel(
+    runner: Runner, work: Callable[[T], R], items: Sequence[T], *, jobs: int, name: str
+) -> list[R]:
+    """``work`` of each item in ``jobs`` threads, results in the items' order.
+
+    The main thread only waits, so it stays free to take Ctrl-C or SIGTERM:
+    then the work not started is dropped and every command ``runner`` runs is
+    stopped before the interrupt goes on.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix=name)
+    try:
+        futures = [pool.submit(work, item) for item in items]
+        results = [future.result() for future in futures]
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        runner.stop_all()
+        raise
+    pool.shutdown()
+    return results
 
 
 @contextlib.contextmanager
