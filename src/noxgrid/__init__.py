@@ -10,8 +10,7 @@ Public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from noxgrid._version import __version__
 from noxgrid.config import Config, load_config
 from noxgrid.errors import NoxgridError
 from noxgrid.matrix import Cell, Matrix, expand

@@ -22,7 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from noxgrid import __version__
+from noxgrid._version import __version__
 from noxgrid.changes import affected, changed_files
 from noxgrid.config import Config, load_config, relative_path
 from noxgrid.docker import TEMPLATE, Docker
@@ -43,8 +43,9 @@ from noxgrid.pipeline import doctor_path, run_cells
 from noxgrid.policy import evaluate
 from noxgrid.progress import LiveProgress, choose_progress
 from noxgrid.release import collect_results, write_release
+from noxgrid.render.actions import load_pins, outdated
 from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
-from noxgrid.render.workflow import cell_command, matrix_json, render_workflow
+from noxgrid.render.workflow import cell_command, matrix_json, render_workflows, self_hosted
 from noxgrid.reports import atomic_write, read_cell_reports
 from noxgrid.result import CellResult, Release, Status, release_stages
 from noxgrid.runner import Runner, sigterm_as_interrupt
@@ -128,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the cell job's strategy.matrix (compact JSON) and, on "
         "stderr, the command each job runs",
+    )
+    matrix.add_argument(
+        "--no-self-hosted",
+        action="store_true",
+        help="leave out cells whose runners are self-hosted (the generated workflow passes "
+        "it for a fork's pull request)",
     )
     matrix.add_argument(
         "--changed-since",
@@ -404,6 +411,16 @@ def cmd_matrix(args: argparse.Namespace) -> int:
                 )
     elif not selected:  # pragma: no cover - expand and select refuse an empty matrix first
         raise SelectionError("no cell selected", fix="noxgrid matrix lists the cells")
+    if args.no_self_hosted:
+        # A fork's pull request: its code never reaches a self-hosted runner.
+        dropped = [cell for cell in selected if self_hosted(config, cell)]
+        if dropped:
+            sys.stderr.write(
+                "noxgrid: a fork's pull request does not run on self-hosted runners: "
+                f"{', '.join(cell.id for cell in dropped)} left out (opt in with "
+                "self-hosted-fork-prs = true in [tool.noxgrid.workflow])\n"
+            )
+            selected = Matrix(tuple(cell for cell in selected if cell not in dropped))
     if args.github:
         for cell in selected:
             sys.stderr.write(f"{cell.id}: {cell_command(cell)}\n")
@@ -562,15 +579,24 @@ def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
 
 
 def cmd_workflow(args: argparse.Namespace) -> int:
-    """``noxgrid workflow``."""
+    """``noxgrid workflow``: write (or --check) the CI workflow and the tag workflow."""
     config, _matrix = _load(args)
-    path = config.workflow_file
-    text = render_workflow(config)
-    if args.check:
+    workflows = render_workflows(config)
+    if not args.check:
+        for path, text in workflows.items():
+            atomic_write(path, text)
+            print(f"wrote {path}")
+        return 0
+    stale = []
+    pins = load_pins()
+    for path, text in workflows.items():
         current = path.read_text(encoding="utf-8") if path.is_file() else ""
         if current == text:
             print(f"{path} is up to date")
-            return 0
+            continue
+        stale.append(path)
+        for problem in outdated(current, pins):
+            print(f"{path}: {problem}")
         diff = difflib.unified_diff(
             current.splitlines(keepends=True),
             text.splitlines(keepends=True),
@@ -578,19 +604,19 @@ def cmd_workflow(args: argparse.Namespace) -> int:
             f"{path} (generated)",
         )
         sys.stdout.writelines(diff)
+    if stale:
         raise LockOutdated(
-            f"{path} differs from what the matrix generates",
+            f"{', '.join(str(path) for path in stale)} "
+            f"differ{'s' if len(stale) == 1 else ''} from what the matrix generates",
             fix=f"noxgrid workflow -C {config.root}",
         )
-    atomic_write(path, text)
-    print(f"wrote {path}")
     return 0
 
 
 def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
     """Every finding of ``noxgrid check`` as {kind, where, message, fix}."""
     findings = []
-    for drift in version_drift(config, skip=[config.workflow_file]):
+    for drift in version_drift(config, skip=list(render_workflows(config))):
         findings.append(
             {"kind": "python", "where": drift.where, "message": drift.message, "fix": drift.fix}
         )
@@ -625,23 +651,30 @@ def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
                     "fix": finding.fix,
                 }
             )
-    path = config.workflow_file
-    if path.is_file() and path.read_text(encoding="utf-8") != render_workflow(config):
+    pins = load_pins()
+    for path, text in render_workflows(config).items():
+        where = relative_path(path, config.root)
+        if not path.is_file():
+            findings.append(
+                {
+                    "kind": "workflow",
+                    "where": where,
+                    "message": "there is no generated workflow",
+                    "fix": "noxgrid workflow",
+                }
+            )
+            continue
+        current = path.read_text(encoding="utf-8")
+        if current == text:
+            continue
+        old = outdated(current, pins)
         findings.append(
             {
                 "kind": "workflow",
-                "where": relative_path(path, config.root),
-                "message": "the workflow differs from what the matrix generates",
+                "where": where,
+                "message": "the workflow differs from what the matrix generates"
+                + (f" ({len(old)} action pin(s) older than noxgrid's table)" if old else ""),
                 "fix": "noxgrid workflow (see the diff: noxgrid workflow --check)",
-            }
-        )
-    elif not path.is_file():
-        findings.append(
-            {
-                "kind": "workflow",
-                "where": relative_path(path, config.root),
-                "message": "there is no generated workflow",
-                "fix": "noxgrid workflow",
             }
         )
     return findings
@@ -899,7 +932,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         config, list(matrix), on_done=lambda outcome: print(describe(outcome), flush=True)
     )
     if not workflow.exists() or args.force:
-        atomic_write(workflow, render_workflow(config))
+        for path, text in render_workflows(config).items():
+            atomic_write(path, text)
     findings = check_findings(config, matrix)
     for finding in findings:
         print(f"check: {finding['where']}: {finding['message']}\n  fix: {finding['fix']}")

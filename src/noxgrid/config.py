@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from noxgrid._version import __version__
 from noxgrid.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -156,7 +157,9 @@ class Workflow:
 
     path: str = ".github/workflows/ci.yml"
     directory: str = "."
-    install: str = "noxgrid"
+    install: str = f"noxgrid=={__version__}"
+    timeout_minutes: int = 60
+    self_hosted_fork_prs: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,6 +196,12 @@ class Config:
     def workflow_file(self) -> Path:
         """Where the generated workflow lives."""
         return self.repo_root / self.workflow.path
+
+    @property
+    def release_workflow_file(self) -> Path:
+        """Where the generated tag workflow lives: beside the CI one, ``<name>-release.yml``."""
+        path = self.workflow_file
+        return path.with_name(f"{path.stem}-release{path.suffix}")
 
     @property
     def accelerator_names(self) -> tuple[str, ...]:
@@ -555,13 +564,35 @@ def _cell_filters(
 
 def _workflow(reader: _Table) -> Workflow:
     table = reader.table("workflow")
+    install = table.string("install", f"noxgrid=={__version__}")
+    if _unpinned_noxgrid(install):
+        table.fail(
+            "install",
+            f"'{install}' installs whatever noxgrid release is newest when CI runs",
+            f'pin it: install = "noxgrid=={__version__}" (or a local path such as "-e .")',
+        )
+    minutes = table.integer("timeout-minutes", 60)
+    if not 0 < minutes <= 4320:
+        table.fail("timeout-minutes", f"{minutes} is not a job timeout", "use 1 to 4320 minutes")
+        minutes = 60
     workflow = Workflow(
         path=table.string("path", ".github/workflows/ci.yml"),
         directory=table.string("directory", "."),
-        install=table.string("install", "noxgrid"),
+        install=install,
+        timeout_minutes=minutes,
+        self_hosted_fork_prs=table.boolean("self-hosted-fork-prs", False),
     )
     table.done()
     return workflow
+
+
+def _unpinned_noxgrid(install: str) -> bool:
+    """True when the install line asks for noxgrid from an index without ``==`` a version."""
+    for word in install.split():
+        name = re.split(r"[\[<>=!~; ]", word, maxsplit=1)[0]
+        if name.lower() == "noxgrid" and "==" not in word:
+            return True
+    return False
 
 
 def _policy(reader: _Table) -> Policy:

@@ -311,6 +311,18 @@ def build_args(
     return args
 
 
+def cache_arguments(cache: str | None, scope: str, *, buildx: bool) -> list[str]:
+    """The build's cache arguments: none, or BuildKit's GitHub Actions backend (buildx only)."""
+    if cache != "gha" or not buildx:
+        return []
+    return [
+        "--cache-from",
+        f"type=gha,scope={scope}",
+        "--cache-to",
+        f"type=gha,mode=max,scope={scope}",
+    ]
+
+
 def image_problems(
     inspect: Mapping[str, Any],
     *,
@@ -514,10 +526,18 @@ class Docker:
         args: Mapping[str, str],
         sink: LineSink | None,
         timeout: float,
+        cache: str | None = None,
+        scope: str = "noxgrid",
     ) -> Outcome:
-        """Build one target with BuildKit, output streamed in plain lines."""
+        """Build one target with BuildKit, output streamed in plain lines.
+
+        ``cache="gha"`` (NOXGRID_BUILD_CACHE in the generated workflow) reads and
+        writes BuildKit's GitHub Actions cache under ``scope``, so a run after a
+        source-only change reuses the dependency layers of the last one.
+        """
         argv = ["buildx", "build", "--load"] if self.client.buildx else ["build"]
         argv += ["--progress", "plain", "-f", str(dockerfile), "--target", target, "-t", tag]
+        argv += cache_arguments(cache, scope, buildx=self.client.buildx)
         for key, value in args.items():
             argv += ["--build-arg", f"{key}={value}"]
         argv.append(str(context))

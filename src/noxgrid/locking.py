@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from noxgrid import __version__
+from noxgrid._version import __version__
 from noxgrid.config import Config
 from noxgrid.errors import ConfigError, NoxgridError
 from noxgrid.lockfile import (

@@ -61,6 +61,7 @@ from noxgrid.locking import STATE_DETAILS, read_lock
 from noxgrid.matrix import Cell
 from noxgrid.policy import evaluate
 from noxgrid.progress import Progress, SilentProgress
+from noxgrid.render.annotations import failed_test_annotations
 from noxgrid.render.text import clean_text
 from noxgrid.reports import atomic_write, directory_size, log_path, write_cell_report
 from noxgrid.result import CellResult, StageResult, Status, format_size
@@ -74,7 +75,11 @@ PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
 class StageFailure(Exception):
-    """Raised inside a stage: ends it as failed with this detail."""
+    """Raised inside a stage: ends it as failed with this detail (and GitHub annotations)."""
+
+    def __init__(self, detail: str, *, annotations: Sequence[str] = ()) -> None:
+        super().__init__(detail)
+        self.annotations = tuple(annotations)
 
 
 class StageSkipped(Exception):
@@ -287,6 +292,7 @@ def _run_stages(
             continue
         state.progress.stage_start(cell, name, what)
         stage_start = time.perf_counter()
+        annotations: tuple[str, ...] = ()
         try:
             detail = stage(state)
             status = Status.PASSED
@@ -297,6 +303,7 @@ def _run_stages(
             detail = str(exc)
             status = Status.FAILED
             failed = True
+            annotations = getattr(exc, "annotations", ())
         except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
             detail = f"{exc.__class__.__name__}: {exc}"
             status = Status.FAILED
@@ -313,6 +320,7 @@ def _run_stages(
             duration=time.perf_counter() - stage_start,
             detail=detail,
             log=str(log) if log else None,
+            annotations=annotations,
         )
         results.append(result)
         state.progress.stage_end(cell, result)
@@ -857,8 +865,8 @@ def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str],
             argv = deselect_marker(argv, suite.gpu_marker)
         if in_image:
             return [*argv, "-p", "no:cacheprovider"], reason
-        junit = state.config.reports_dir / f"{state.cell.id}.pytest.xml"
-        argv.append(f"--junitxml={junit}")
+        # xunit1 keeps each test's file and line: the annotations need them.
+        argv += [f"--junitxml={junit_path(state)}", "-o", "junit_family=xunit1"]
     if in_image:
         return argv, reason
     candidate = state.venv_bin / argv[0]
@@ -873,6 +881,19 @@ def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str],
             f"{_requirements_shown(state)}, then noxgrid lock {state.cell.id}"
         )
     return argv, reason
+
+
+def junit_path(state: CellRun) -> Path:
+    """Where pytest writes this cell's JUnit XML."""
+    return state.config.reports_dir / f"{state.cell.id}.pytest.xml"
+
+
+def _test_annotations(state: CellRun) -> list[str]:
+    try:
+        junit = junit_path(state).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return failed_test_annotations(junit, state.config.root, cell=state.cell.id)
 
 
 def _stage_suite(state: CellRun) -> str:
@@ -915,7 +936,8 @@ def _stage_suite(state: CellRun) -> str:
                 if state.config.project_name
                 else (),
             )
-            + f"\n(command: {command.display()})"
+            + f"\n(command: {command.display()})",
+            annotations=_test_annotations(state),
         )
     return summary or "passed"
 
@@ -971,6 +993,8 @@ def _stage_image(state: CellRun) -> str:
             args=args,
             sink=sink,
             timeout=config.suite.timeout,
+            cache=state.env.get("NOXGRID_BUILD_CACHE"),
+            scope=f"noxgrid-{cell.id}",
         )
     if not outcome.ok:
         raise StageFailure(_failure("docker build", outcome.returncode, outcome.output))

@@ -15,8 +15,9 @@ import time
 from typing import Protocol, TextIO
 
 from noxgrid.matrix import Cell
+from noxgrid.render.annotations import error
 from noxgrid.render.table import timings_table
-from noxgrid.result import CellResult, StageResult, Status, format_size
+from noxgrid.result import CellResult, StageResult, Status, first_line, format_size
 
 
 class Progress(Protocol):
@@ -102,9 +103,16 @@ class PlainProgress:
         self._line(cell, f"note: {text}")
 
     def stage_end(self, cell: Cell, result: StageResult) -> None:
-        """Close the stage with its status and duration."""
+        """Close the stage with its status and duration; in GitHub Actions a failed stage
+        becomes an error annotation, and each failed test one on its file and line."""
         if self.github and not self.prefix_output:
             self._write("::endgroup::\n")
+        if self.github and result.status is Status.FAILED:
+            lines = [
+                error(first_line(result.detail), title=f"{cell.id}: {result.name} failed"),
+                *result.annotations,
+            ]
+            self._write("".join(f"{line}\n" for line in lines))
         detail = f" - {result.detail.splitlines()[0]}" if result.detail else ""
         self._line(cell, f"{result.name} {result.status.value} in {result.duration:.2f}s{detail}")
 

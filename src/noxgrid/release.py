@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from noxgrid import __version__
+from noxgrid._version import __version__
 from noxgrid.matrix import cell_key
 from noxgrid.render.html import render_html
 from noxgrid.render.junit import render_junit

