@@ -158,6 +158,8 @@ class Workflow:
     path: str = ".github/workflows/ci.yml"
     directory: str = "."
     install: str = f"noxgrid=={__version__}"
+    # A hash-pinned requirements file holding noxgrid (pip install --require-hashes -r).
+    install_requirements: str | None = None
     timeout_minutes: int = 60
     self_hosted_fork_prs: bool = False
 
@@ -575,15 +577,45 @@ def _workflow(reader: _Table) -> Workflow:
     if not 0 < minutes <= 4320:
         table.fail("timeout-minutes", f"{minutes} is not a job timeout", "use 1 to 4320 minutes")
         minutes = 60
+    requirements = table.optional_string("install-requirements", None)
+    if requirements is not None:
+        problem = _hash_pinned_problem(reader.file.parent / requirements)
+        if problem:
+            table.fail(
+                "install-requirements",
+                f"{requirements}: {problem}",
+                "make it with uv pip compile --generate-hashes --python-version 3.11 "
+                "--python-platform x86_64-manylinux_2_28 (noxgrid==X.Y.Z as its input)",
+            )
     workflow = Workflow(
         path=table.string("path", ".github/workflows/ci.yml"),
         directory=table.string("directory", "."),
         install=install,
+        install_requirements=requirements,
         timeout_minutes=minutes,
         self_hosted_fork_prs=table.boolean("self-hosted-fork-prs", False),
     )
     table.done()
     return workflow
+
+
+def _hash_pinned_problem(path: Path) -> str | None:
+    """Why ``path`` is not a hash-pinned requirements file holding noxgrid (None: it is)."""
+    if not path.is_file():
+        return f"no such file (looked at {path})"
+    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    names = []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        head = line.split()[0]
+        if "==" not in head or "--hash=" not in line:
+            return f"`{head}` is not pinned with == and --hash"
+        names.append(head.split("==")[0].split("[")[0].lower())
+    if "noxgrid" not in names:
+        return "it does not hold noxgrid"
+    return None
 
 
 def _unpinned_noxgrid(install: str) -> bool:

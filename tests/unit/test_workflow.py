@@ -237,3 +237,24 @@ def test_workflow_merges_every_cells_artifact_into_one_report(make_project):
     assert "actions/download-artifact@" in job and "pattern: noxgrid-*" in job
     assert 'noxgrid report --from noxgrid-artifacts --out noxgrid-report --expect "$PLANNED"' in job
     assert "PLANNED: ${{ needs.plan.outputs.matrix }}" in job, "a cell without a result fails it"
+
+
+def test_noxgrid_can_be_installed_from_a_hash_pinned_file(make_project):
+    from noxgrid.errors import ConfigError
+
+    extra = '\n[tool.noxgrid.workflow]\ninstall-requirements = "requirements/ci-tools.txt"\n'
+    root = make_project(
+        GPU + extra,
+        files={
+            "requirements/lean.in": "pytest\n",
+            "requirements/ci-tools.txt": (
+                "noxgrid==0.1.0 \\\n    --hash=sha256:" + "a" * 64 + "\n"
+                "nox==2026.10.20 --hash=sha256:" + "b" * 64 + "\n"
+            ),
+        },
+    )
+    text = render_workflow(load_config(root))
+    assert "pip install --require-hashes -r requirements/ci-tools.txt" in text
+    (root / "requirements" / "ci-tools.txt").write_text("noxgrid==0.1.0\n")
+    with pytest.raises(ConfigError, match="is not pinned with == and --hash"):
+        load_config(root)

@@ -79,7 +79,10 @@ def _python(versions: list[str]) -> dict[str, object]:
 
 
 def _install(config: Config, python: str = "python") -> dict[str, object]:
-    return {"name": "install noxgrid", "run": f"{python} -m pip install {config.workflow.install}"}
+    """noxgrid at a pinned version; from a hash-pinned file where the project keeps one."""
+    requirements = config.workflow.install_requirements
+    what = f"--require-hashes -r {requirements}" if requirements else config.workflow.install
+    return {"name": "install noxgrid", "run": f"{python} -m pip install {what}"}
 
 
 def _job(config: Config, *, timeout: int, steps: list[Any], **extra: Any) -> dict[str, Any]:
