@@ -66,7 +66,13 @@ def service(tmp_path):
         REPO / "examples" / "service",
         target,
         ignore=shutil.ignore_patterns(
-            ".noxgrid", ".nox", "*.egg-info", "__pycache__", "*.sqlite3", ".ruff_cache"
+            ".noxgrid",
+            ".nox",
+            "*.egg-info",
+            "__pycache__",
+            "*.sqlite3",
+            ".ruff_cache",
+            ".pytest_cache",
         ),
     )
     return target
