@@ -37,7 +37,7 @@ CELLS = ("3.9-cpu-full", "3.10-cpu-full", "3.11-cpu-full")
 ONE_AUDIT = """
 import json, sys, time
 start = time.perf_counter()
-from noxgrid.doctor import audit_venv
+from noxgrid.model.doctor import audit_venv
 result = audit_venv(__import__("pathlib").Path(sys.argv[1]))
 print(json.dumps({"seconds": time.perf_counter() - start, "files": result.files,
                   "missing": len(result.missing)}))
@@ -45,9 +45,9 @@ print(json.dumps({"seconds": time.perf_counter() - start, "files": result.files,
 
 ONE_IMAGE = """
 import json, sys, time
-from noxgrid.docker import Docker
-from noxgrid.doctor import audit_image, import_smoke_image
-from noxgrid.runner import Runner
+from noxgrid.tools.docker import Docker
+from noxgrid.model.doctor import audit_image, import_smoke_image
+from noxgrid.tools.runner import Runner
 docker = Docker.find(Runner())
 start = time.perf_counter()
 result = audit_image(docker, sys.argv[1], timeout=600)
@@ -101,8 +101,8 @@ def main() -> None:
         run([py, "-m", "noxgrid", "image", "-q", "3.11-cpu-full"], cwd=SERVICE)
         lock = SERVICE / "requirements" / "locks" / "3.11-cpu-full.txt"
         sys.path.insert(0, str(REPO / "src"))
-        from noxgrid.doctor import direct_dependencies
-        from noxgrid.lockfile import parse_lock
+        from noxgrid.model.doctor import direct_dependencies
+        from noxgrid.model.lockfile import parse_lock
 
         names = direct_dependencies(parse_lock(lock.read_text()))
         samples = []

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from markdown_section import write_section
 
-from noxgrid.config import load_config
-from noxgrid.docker import base_image
-from noxgrid.matrix import expand
+from noxgrid.model.config import load_config
+from noxgrid.model.matrix import expand
+from noxgrid.tools.docker import base_image
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from markdown_section import write_section
 
-from noxgrid.interpreters import find_interpreter
-from noxgrid.uv import find_uv
+from noxgrid.tools.interpreters import find_interpreter
+from noxgrid.tools.uv import find_uv
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

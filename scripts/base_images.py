@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from noxgrid.interpreters import find_interpreter
+from noxgrid.tools.interpreters import find_interpreter
 
 PREFIX = "noxgrid-local"
 RUNTIME_LIBS = (

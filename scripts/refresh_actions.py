@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from noxgrid.cell.report import atomic_write
 from noxgrid.render.actions import (
     TABLE,
     ActionPin,
@@ -30,7 +31,6 @@ from noxgrid.render.actions import (
     render_table,
     runtime_of,
 )
-from noxgrid.reports import atomic_write
 
 RUNTIME = "node24"
 

@@ -11,9 +11,9 @@ Public API::
 from __future__ import annotations
 
 from noxgrid._version import __version__
-from noxgrid.config import Config, load_config
 from noxgrid.errors import NoxgridError
-from noxgrid.matrix import Cell, Matrix, expand
+from noxgrid.model.config import Config, load_config
+from noxgrid.model.matrix import Cell, Matrix, expand
 
 
 def sessions(project: str | None = None) -> list[str]:

@@ -23,14 +23,23 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from noxgrid._version import __version__
-from noxgrid.changes import affected, changed_files
-from noxgrid.config import Config, load_config, relative_path
-from noxgrid.docker import TEMPLATE, Docker
-from noxgrid.drift import version_drift
+from noxgrid.cell.progress import LiveProgress, choose_progress
+from noxgrid.cell.report import atomic_write, read_cell_reports
+from noxgrid.cell.run import doctor_path, run_cells
+from noxgrid.commands.release_report import collect_results, write_release
 from noxgrid.errors import CellFailed, ConfigError, LockOutdated, NoxgridError, SelectionError
-from noxgrid.init import Written, plan_init, scaffold_files, summary, workflow_choice
-from noxgrid.interpreters import find_interpreter
-from noxgrid.locking import (
+from noxgrid.model.changes import affected, changed_files
+from noxgrid.model.config import Config, load_config, relative_path
+from noxgrid.model.drift import version_drift
+from noxgrid.model.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
+from noxgrid.model.matrix import Cell, Matrix, expand
+from noxgrid.model.policy import evaluate
+from noxgrid.model.results import CellResult, Release, Status, release_stages
+from noxgrid.model.sizes import IndexUnavailable
+from noxgrid.render.actions import load_pins, outdated
+from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
+from noxgrid.render.workflow import cell_command, matrix_json, render_workflows, self_hosted
+from noxgrid.resolve import (
     LockOutcome,
     check_locks,
     describe,
@@ -38,18 +47,9 @@ from noxgrid.locking import (
     read_lock,
     refresh_command,
 )
-from noxgrid.matrix import Cell, Matrix, expand
-from noxgrid.pipeline import doctor_path, run_cells
-from noxgrid.policy import evaluate
-from noxgrid.progress import LiveProgress, choose_progress
-from noxgrid.release import collect_results, write_release
-from noxgrid.render.actions import load_pins, outdated
-from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
-from noxgrid.render.workflow import cell_command, matrix_json, render_workflows, self_hosted
-from noxgrid.reports import atomic_write, read_cell_reports
-from noxgrid.result import CellResult, Release, Status, release_stages
-from noxgrid.runner import Runner, sigterm_as_interrupt
-from noxgrid.sizes import IndexUnavailable
+from noxgrid.tools.docker import TEMPLATE, Docker
+from noxgrid.tools.interpreters import find_interpreter
+from noxgrid.tools.runner import Runner, sigterm_as_interrupt
 
 DESCRIPTION = """\
 noxgrid derives a Python x accelerator x profile build matrix from the

@@ -26,13 +26,13 @@ from typing import Any, cast
 import nox
 from nox._decorators import Func
 
-from noxgrid.config import Config, load_config
+from noxgrid.cell.progress import PlainProgress
+from noxgrid.cell.run import run_cell
 from noxgrid.errors import NoxgridError, SelectionError
-from noxgrid.matrix import Cell, Matrix, emptied_by, expand
-from noxgrid.pipeline import run_cell
-from noxgrid.progress import PlainProgress
-from noxgrid.result import Status, first_line
-from noxgrid.runner import sigterm_as_interrupt
+from noxgrid.model.config import Config, load_config
+from noxgrid.model.matrix import Cell, Matrix, emptied_by, expand
+from noxgrid.model.results import Status, first_line
+from noxgrid.tools.runner import sigterm_as_interrupt
 
 
 class _CellSessions(Func):

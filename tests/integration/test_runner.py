@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from noxgrid.errors import CommandFailed
-from noxgrid.runner import Command, Runner
+from noxgrid.tools.runner import Command, Runner
 
 SPAWNER = """
 import subprocess, sys, time

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
-from noxgrid.docker import cache_arguments
-from noxgrid.matrix import Cell
-from noxgrid.progress import PlainProgress
+from noxgrid.cell.progress import PlainProgress
+from noxgrid.model.matrix import Cell
+from noxgrid.model.results import StageResult, Status
 from noxgrid.render.annotations import error, failed_test_annotations
-from noxgrid.result import StageResult, Status
+from noxgrid.tools.docker import cache_arguments
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="3" failures="1" errors="1">

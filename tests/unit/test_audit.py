@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from noxgrid.audit import (
+from noxgrid.model.audit import (
     ElfFile,
     HostTree,
     Scan,
@@ -22,8 +22,8 @@ from noxgrid.audit import (
     scan_folders,
     scan_tar,
 )
-from noxgrid.config import load_config
-from noxgrid.doctor import (
+from noxgrid.model.config import load_config
+from noxgrid.model.doctor import (
     Diagnosis,
     ImportFailure,
     apt_line,
@@ -32,9 +32,9 @@ from noxgrid.doctor import (
     parse_imports,
     render,
 )
-from noxgrid.lockfile import parse_lock
-from noxgrid.matrix import Cell
-from noxgrid.sonames import (
+from noxgrid.model.lockfile import parse_lock
+from noxgrid.model.matrix import Cell
+from noxgrid.model.sonames import (
     debian_package,
     is_cuda,
     provided_by_driver,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from noxgrid.config import CPU_FORBID_DEFAULT, load_config, parse_duration, parse_size
 from noxgrid.errors import ConfigError
+from noxgrid.model.config import CPU_FORBID_DEFAULT, load_config, parse_duration, parse_size
 
 
 def error_for(make_project, pyproject: str, files=None) -> str:

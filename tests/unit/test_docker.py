@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from noxgrid.config import load_config
-from noxgrid.docker import (
+from noxgrid.model.config import load_config
+from noxgrid.model.matrix import Cell
+from noxgrid.tools.docker import (
     AppTree,
     Docker,
     EngineUnavailable,
@@ -17,8 +18,7 @@ from noxgrid.docker import (
     revision_label,
     tree_problems,
 )
-from noxgrid.matrix import Cell
-from noxgrid.runner import Outcome, Runner
+from noxgrid.tools.runner import Outcome, Runner
 
 CELL = Cell(python="3.10", accelerator="cpu", profile="lean")
 DOCKER = """
@@ -179,11 +179,11 @@ def test_docker_preflight_refuses_a_build_the_disk_cannot_hold(make_project, tmp
 
     import pytest
 
-    from noxgrid.docker import Client, Docker
-    from noxgrid.lockfile import parse_lock
-    from noxgrid.pipeline import CellRun, StageFailure, _docker_preflight
-    from noxgrid.progress import SilentProgress
-    from noxgrid.runner import Runner
+    from noxgrid.cell.progress import SilentProgress
+    from noxgrid.cell.run import CellRun, StageFailure, _docker_preflight
+    from noxgrid.model.lockfile import parse_lock
+    from noxgrid.tools.docker import Client, Docker
+    from noxgrid.tools.runner import Runner
 
     config = load_config(make_project(DOCKER))
     state = CellRun(config=config, cell=CELL, runner=Runner(), progress=SilentProgress(), env={})
@@ -201,7 +201,7 @@ def test_the_reference_service_uses_the_template_as_it_is(capsys):
     from pathlib import Path
 
     from noxgrid.cli import main
-    from noxgrid.docker import TEMPLATE
+    from noxgrid.tools.docker import TEMPLATE
 
     repo = Path(__file__).resolve().parents[2]
     reference = repo / "examples" / "service" / "docker" / "Dockerfile"

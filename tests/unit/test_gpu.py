@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest
+from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest
 
 
 def test_forced_by_environment():
@@ -41,7 +41,7 @@ def test_is_pytest():
 
 
 def test_marker_declared_in_pyproject_ini_files_or_conftest(tmp_path):
-    from noxgrid.gpu import marker_declared
+    from noxgrid.model.gpu import marker_declared
 
     assert not marker_declared(tmp_path, "gpu")
     (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nmarkers = ["gpu: CUDA"]\n')

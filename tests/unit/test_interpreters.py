@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from noxgrid.errors import InterpreterNotFound
-from noxgrid.interpreters import find_interpreter, override_variable
+from noxgrid.tools.interpreters import find_interpreter, override_variable
 
 
 def executable(path: Path) -> Path:

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from noxgrid.config import load_config
-from noxgrid.lockfile import inputs_digest, parse_lock, requirement_files, rewrite_requirements
-from noxgrid.locking import check_locks, compile_args, refresh_command
-from noxgrid.matrix import Cell, expand
+from noxgrid.model.config import load_config
+from noxgrid.model.lockfile import (
+    inputs_digest,
+    parse_lock,
+    requirement_files,
+    rewrite_requirements,
+)
+from noxgrid.model.matrix import Cell, expand
+from noxgrid.resolve import check_locks, compile_args, refresh_command
 
 LOCK = """\
 # Lock of cell 3.11-cpu-full, written by noxgrid: do not edit by hand.

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from noxgrid.config import load_config
 from noxgrid.errors import SelectionError
-from noxgrid.matrix import Cell, expand
+from noxgrid.model.config import load_config
+from noxgrid.model.matrix import Cell, expand
 
 
 def test_cell_id_and_session_name():

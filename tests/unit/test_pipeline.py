@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from noxgrid.config import load_config
-from noxgrid.lockfile import inputs_digest, lock_path, render_header, seal
-from noxgrid.matrix import Cell, expand
-from noxgrid.pipeline import run_cell
-from noxgrid.result import Status
-from noxgrid.runner import Command, Outcome, Runner
-from noxgrid.uv import Uv
+from noxgrid.cell.run import run_cell
+from noxgrid.model.config import load_config
+from noxgrid.model.lockfile import inputs_digest, lock_path, render_header, seal
+from noxgrid.model.matrix import Cell, expand
+from noxgrid.model.results import Status
+from noxgrid.tools.runner import Command, Outcome, Runner
+from noxgrid.tools.uv import Uv
 
 
 class FakeRunner(Runner):
@@ -42,7 +42,7 @@ class FakeRunner(Runner):
 
     def _install(self, argv):
         """What uv would leave in the venv: a dist-info per package, with RECORD and a file."""
-        from noxgrid.lockfile import parse_lock
+        from noxgrid.model.lockfile import parse_lock
 
         site = self.site(Path(argv[argv.index("--python") + 1]))
         site.mkdir(parents=True, exist_ok=True)
@@ -365,7 +365,7 @@ def test_an_os_error_fails_the_stage_not_the_run(project, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("noxgrid.pipeline._install_stamp", full_disk)
+    monkeypatch.setattr("noxgrid.cell.run._install_stamp", full_disk)
     _, _, result = run(root, env)
     assert result.stages[3].status is Status.FAILED
     assert "No space left on device" in result.stages[3].detail
@@ -498,7 +498,7 @@ def test_a_failed_import_fails_the_doctor_before_the_suite(project):
 
 
 def test_a_run_that_stops_before_the_doctor_leaves_no_earlier_findings(project):
-    from noxgrid.pipeline import doctor_path
+    from noxgrid.cell.run import doctor_path
 
     root, env = project
     config, _, result = run(root, env)
@@ -524,7 +524,7 @@ def test_a_suite_whose_pytest_is_not_in_the_venv_fails_instead_of_running_outsid
 
 
 def test_a_crash_in_one_cell_is_its_failed_result_and_the_others_finish(project, monkeypatch):
-    from noxgrid import pipeline
+    from noxgrid.cell import run as pipeline
 
     root, _env = project
     config = load_config(root)
@@ -551,7 +551,7 @@ def test_a_crash_in_one_cell_is_its_failed_result_and_the_others_finish(project,
 
 
 def test_a_crash_outside_the_stages_is_still_a_result(project, monkeypatch):
-    from noxgrid import pipeline
+    from noxgrid.cell import run as pipeline
 
     root, _env = project
     config = load_config(root)
@@ -568,7 +568,8 @@ def test_a_crash_outside_the_stages_is_still_a_result(project, monkeypatch):
 
 
 def test_a_release_with_a_crashing_cell_still_writes_its_report(project, monkeypatch, capsys):
-    from noxgrid import cli, pipeline
+    from noxgrid import cli
+    from noxgrid.cell import run as pipeline
 
     root, env = project
     for key, value in env.items():

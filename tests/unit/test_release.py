@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from noxgrid.config import load_config
+from noxgrid.cell.progress import LiveProgress, PlainProgress, choose_progress, live_lines
+from noxgrid.commands.release_report import collect_results, markdown_report, write_release
 from noxgrid.errors import ConfigError
-from noxgrid.init import plan_init, render_table, scaffold_files, workflow_choice
-from noxgrid.matrix import Cell
-from noxgrid.progress import LiveProgress, PlainProgress, choose_progress, live_lines
-from noxgrid.release import collect_results, markdown_report, write_release
+from noxgrid.model.config import load_config
+from noxgrid.model.init_plan import plan_init, render_table, scaffold_files, workflow_choice
+from noxgrid.model.matrix import Cell
+from noxgrid.model.results import STAGES, CellResult, Release, StageResult, Status, release_stages
 from noxgrid.render.html import render_html
-from noxgrid.result import STAGES, CellResult, Release, StageResult, Status, release_stages
 
 
 def result(

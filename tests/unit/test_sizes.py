@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from noxgrid.lockfile import parse_lock
-from noxgrid.sizes import (
+from noxgrid.model.lockfile import parse_lock
+from noxgrid.model.sizes import (
     PYC_PER_PY_BYTE,
     VENV_BASE_BYTES,
     DistFile,

@@ -13,23 +13,23 @@ from html.parser import HTMLParser
 
 import pytest
 
-from noxgrid.config import load_config
-from noxgrid.diagnose import distribution_for, install_failure, suite_failure
-from noxgrid.lockfile import (
+from noxgrid.commands.release_report import markdown_report, release_document
+from noxgrid.model.config import load_config
+from noxgrid.model.diagnose import distribution_for, install_failure, suite_failure
+from noxgrid.model.lockfile import (
     body_digest,
     expand_self,
     parse_lock,
     requirement_problems,
     seal,
 )
-from noxgrid.matrix import Cell, expand
+from noxgrid.model.matrix import Cell, expand
+from noxgrid.model.results import CellResult, Release, StageResult, Status
+from noxgrid.model.sizes import PackageSize, SizeEstimate, build_needs
 from noxgrid.nox_sessions import not_cell_names, requested_sessions
-from noxgrid.release import markdown_report, release_document
 from noxgrid.render.html import render_html
 from noxgrid.render.junit import render_junit
 from noxgrid.render.text import clean_text
-from noxgrid.result import CellResult, Release, StageResult, Status
-from noxgrid.sizes import PackageSize, SizeEstimate, build_needs
 
 LOCK = """# Lock of cell 3.11-cpu-lean, written by noxgrid: do not edit by hand.
 # inputs-sha256: abc

@@ -5,10 +5,10 @@ import json
 import pytest
 import yaml
 
-from noxgrid.changes import affected
-from noxgrid.config import load_config
-from noxgrid.drift import version_drift
-from noxgrid.matrix import expand
+from noxgrid.model.changes import affected
+from noxgrid.model.config import load_config
+from noxgrid.model.drift import version_drift
+from noxgrid.model.matrix import expand
 from noxgrid.render.actions import load_pins, outdated, version_key
 from noxgrid.render.workflow import (
     cell_command,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from noxgrid.matrix import Cell, cell_key, version_key
+from noxgrid.model.matrix import Cell, cell_key, version_key
+from noxgrid.model.results import CellResult, Release, Status, format_size
 from noxgrid.render.text import clean_text
-from noxgrid.result import CellResult, Release, Status, format_size
 
 COLOURS = {
     Status.PASSED: "#2e7d32",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 
-from noxgrid.matrix import Cell
+from noxgrid.model.matrix import Cell
+from noxgrid.model.results import CellResult, Status, first_line
 from noxgrid.render.text import clean_text
-from noxgrid.result import CellResult, Status, first_line
 
 
 def render_junit(results: Iterable[CellResult], *, missing: Sequence[Cell] = ()) -> str:

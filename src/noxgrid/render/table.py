@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from noxgrid.matrix import Matrix
+from noxgrid.model.matrix import Matrix
+from noxgrid.model.results import CellResult, format_size
 from noxgrid.render.text import clean_text
-from noxgrid.result import CellResult, format_size
 
 
 def markdown_text(text: str) -> str:

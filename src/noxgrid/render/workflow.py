@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from noxgrid.config import Config
-from noxgrid.matrix import Cell, Matrix, version_key
+from noxgrid.model.config import Config
+from noxgrid.model.matrix import Cell, Matrix, version_key
 from noxgrid.render.actions import pin
 from noxgrid.render.yaml import emit
 

@@ -35,9 +35,9 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion
 
-from noxgrid.config import Config, relative_path
 from noxgrid.errors import ConfigError
-from noxgrid.matrix import Cell
+from noxgrid.model.config import Config, relative_path
+from noxgrid.model.matrix import Cell
 
 if sys.version_info >= (3, 11):
     import tomllib

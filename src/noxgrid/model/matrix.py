@@ -10,8 +10,8 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from noxgrid.config import Config
 from noxgrid.errors import ConfigError, SelectionError
+from noxgrid.model.config import Config
 
 
 @dataclass(frozen=True, kw_only=True, order=True)

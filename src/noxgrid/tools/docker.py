@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from noxgrid.config import Config
 from noxgrid.errors import NoxgridError
-from noxgrid.matrix import Cell
-from noxgrid.runner import Command, LineSink, Outcome, Runner
+from noxgrid.model.config import Config
+from noxgrid.model.matrix import Cell
+from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
 
 # Secrets: keys, credentials and the files that hold tokens. Never in an image's
 # build context (the default .dockerignore), and looked for in every built image.
@@ -79,7 +79,7 @@ SECRET_CONTENT = (
     "-----BEGIN PGP PRIVATE KEY BLOCK-----",
     "aws_secret_access_key",
 )
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "Dockerfile"
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "Dockerfile"
 
 
 def default_dockerignore() -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from noxgrid.errors import CommandFailed
-from noxgrid.runner import Command, LineSink, Outcome, Runner
+from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from noxgrid.config import Config
 from noxgrid.errors import CommandFailed
-from noxgrid.lockfile import lock_path, requirement_files
-from noxgrid.matrix import Matrix
-from noxgrid.runner import Command, Runner
+from noxgrid.model.config import Config
+from noxgrid.model.lockfile import lock_path, requirement_files
+from noxgrid.model.matrix import Matrix
+from noxgrid.tools.runner import Command, Runner
 
 
 def affected(config: Config, matrix: Matrix, changed: Iterable[Path]) -> Matrix:

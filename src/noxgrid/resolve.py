@@ -18,9 +18,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from noxgrid._version import __version__
-from noxgrid.config import Config
+from noxgrid.cell.report import atomic_write
 from noxgrid.errors import ConfigError, NoxgridError
-from noxgrid.lockfile import (
+from noxgrid.model.config import Config
+from noxgrid.model.lockfile import (
     Lock,
     inputs_digest,
     is_self_reference,
@@ -34,13 +35,12 @@ from noxgrid.lockfile import (
     seal,
     self_references,
 )
-from noxgrid.matrix import Cell
-from noxgrid.policy import Finding, evaluate
-from noxgrid.reports import atomic_write
-from noxgrid.result import format_size
-from noxgrid.runner import Command, Runner, in_parallel
-from noxgrid.sizes import IndexUnavailable, PackageIndex, SizeEstimate
-from noxgrid.uv import Uv, uv_environment
+from noxgrid.model.matrix import Cell
+from noxgrid.model.policy import Finding, evaluate
+from noxgrid.model.results import format_size
+from noxgrid.model.sizes import IndexUnavailable, PackageIndex, SizeEstimate
+from noxgrid.tools.runner import Command, Runner, in_parallel
+from noxgrid.tools.uv import Uv, uv_environment
 
 PROJECT_INPUT = "project-dependencies.in"
 

@@ -14,10 +14,10 @@ import threading
 import time
 from typing import Protocol, TextIO
 
-from noxgrid.matrix import Cell
+from noxgrid.model.matrix import Cell
+from noxgrid.model.results import CellResult, StageResult, Status, first_line, format_size
 from noxgrid.render.annotations import error
 from noxgrid.render.table import timings_table
-from noxgrid.result import CellResult, StageResult, Status, first_line, format_size
 
 
 class Progress(Protocol):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.lockfile import Lock
+from noxgrid.model.lockfile import Lock
 
 MANIFEST = "noxgrid-installed.json"
 

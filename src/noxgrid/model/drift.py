@@ -16,8 +16,8 @@ from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from noxgrid.config import Config
-from noxgrid.matrix import version_key
+from noxgrid.model.config import Config
+from noxgrid.model.matrix import version_key
 
 _VERSION = r"3\.\d{1,2}"
 _DOCKER = re.compile(

@@ -27,20 +27,12 @@ from typing import IO, Any
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.config import Config, relative_path
-from noxgrid.diagnose import install_failure, suite_failure
-from noxgrid.docker import (
-    DOCKERIGNORE,
-    Docker,
-    base_image,
-    build_args,
-    default_dockerignore,
-    git_revision,
-    image_problems,
-    image_tag,
-    revision_label,
-)
-from noxgrid.doctor import (
+from noxgrid.cell.progress import Progress, SilentProgress
+from noxgrid.cell.report import atomic_write, directory_size, log_path, write_cell_report
+from noxgrid.errors import NoxgridError
+from noxgrid.model.config import Config, relative_path
+from noxgrid.model.diagnose import install_failure, suite_failure
+from noxgrid.model.doctor import (
     Diagnosis,
     ImportReport,
     audit_image,
@@ -52,21 +44,29 @@ from noxgrid.doctor import (
     missing_report,
     render,
 )
-from noxgrid.errors import NoxgridError
-from noxgrid.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
-from noxgrid.installed import prove, read_installed, read_manifest, write_manifest
-from noxgrid.interpreters import Interpreter, find_interpreter, pyvenv_cfg
-from noxgrid.lockfile import Lock, inputs_digest, lock_path
-from noxgrid.locking import STATE_DETAILS, read_lock
-from noxgrid.matrix import Cell
-from noxgrid.policy import evaluate
-from noxgrid.progress import Progress, SilentProgress
+from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
+from noxgrid.model.installed import prove, read_installed, read_manifest, write_manifest
+from noxgrid.model.lockfile import Lock, inputs_digest, lock_path
+from noxgrid.model.matrix import Cell
+from noxgrid.model.policy import evaluate
+from noxgrid.model.results import CellResult, StageResult, Status, format_size
 from noxgrid.render.annotations import failed_test_annotations
 from noxgrid.render.text import clean_text
-from noxgrid.reports import atomic_write, directory_size, log_path, write_cell_report
-from noxgrid.result import CellResult, StageResult, Status, format_size
-from noxgrid.runner import Command, Outcome, Runner, in_parallel
-from noxgrid.uv import Uv
+from noxgrid.resolve import STATE_DETAILS, read_lock
+from noxgrid.tools.docker import (
+    DOCKERIGNORE,
+    Docker,
+    base_image,
+    build_args,
+    default_dockerignore,
+    git_revision,
+    image_problems,
+    image_tag,
+    revision_label,
+)
+from noxgrid.tools.interpreters import Interpreter, find_interpreter, pyvenv_cfg
+from noxgrid.tools.runner import Command, Outcome, Runner, in_parallel
+from noxgrid.tools.uv import Uv
 
 STAMP = "noxgrid-venv.json"
 INSTALL_STAMP = "noxgrid-install.sha256"

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid._version import __version__
-from noxgrid.matrix import cell_key
+from noxgrid.cell.report import atomic_write
+from noxgrid.model.matrix import cell_key
+from noxgrid.model.results import CellResult, Release
 from noxgrid.render.html import render_html
 from noxgrid.render.junit import render_junit
 from noxgrid.render.table import markdown_table, markdown_text
-from noxgrid.reports import atomic_write
-from noxgrid.result import CellResult, Release
 
 FILES = ("release.json", "release.md", "release.xml", "release.html")
 

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from noxgrid.matrix import Cell
+from noxgrid.model.matrix import Cell
 from noxgrid.render.text import clean_text
 
 

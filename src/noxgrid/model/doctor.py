@@ -1,8 +1,8 @@
 """The doctor: the ELF audit and the import smoke of one cell, in its venv or its image.
 
-It turns what :mod:`noxgrid.audit` finds into findings a person can act on:
+It turns what :mod:`noxgrid.model.audit` finds into findings a person can act on:
 each missing library with who needs it, the Debian package that provides it
-(the table in :mod:`noxgrid.sonames`, then the host's ``dpkg-query``), and the
+(the table in :mod:`noxgrid.model.sonames`, then the host's ``dpkg-query``), and the
 exact ``apt = [...]`` line for the profile. The import smoke imports the
 top-level modules of the cell's direct dependencies with the cell's own
 interpreter and names, for a failure, the module, the error and the likely
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from noxgrid.audit import (
+from noxgrid.model.audit import (
     AuditResult,
     HostTree,
     audit,
@@ -29,12 +29,12 @@ from noxgrid.audit import (
     scan_tar,
     venv_site_packages,
 )
-from noxgrid.config import Config, relative_path
-from noxgrid.docker import Docker
-from noxgrid.lockfile import Lock, is_source
-from noxgrid.matrix import Cell
-from noxgrid.runner import Command, Runner
-from noxgrid.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_package, soname_in_error
+from noxgrid.model.config import Config, relative_path
+from noxgrid.model.lockfile import Lock, is_source
+from noxgrid.model.matrix import Cell
+from noxgrid.model.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_package, soname_in_error
+from noxgrid.tools.docker import Docker
+from noxgrid.tools.runner import Command, Runner
 
 # Run by the cell's interpreter (3.9 and later): imports each distribution's
 # top-level modules and prints one JSON line. Keep it free of noxgrid imports.

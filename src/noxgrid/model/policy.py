@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.config import Accelerator, Policy, Profile
-from noxgrid.lockfile import Lock
-from noxgrid.result import format_size
+from noxgrid.model.config import Accelerator, Policy, Profile
+from noxgrid.model.lockfile import Lock
+from noxgrid.model.results import format_size
 
 GUI_OPENCV = ("opencv-python", "opencv-contrib-python")
 

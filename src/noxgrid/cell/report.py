@@ -14,8 +14,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from noxgrid.model.results import CellResult
 from noxgrid.render.junit import render_junit
-from noxgrid.result import CellResult
 
 
 def atomic_write(path: Path, text: str) -> None:

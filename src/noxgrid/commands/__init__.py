@@ -1,0 +1,1 @@
+"""The command line: one module per command, each adding its parser and its handler."""
