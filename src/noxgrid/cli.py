@@ -23,11 +23,19 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from noxgrid._version import __version__
+from noxgrid.cell.doctor import doctor_path
 from noxgrid.cell.progress import LiveProgress, choose_progress
 from noxgrid.cell.report import atomic_write, read_cell_reports
-from noxgrid.cell.run import doctor_path, run_cells
+from noxgrid.cell.run import run_cells
 from noxgrid.commands.release_report import collect_results, write_release
-from noxgrid.errors import CellFailed, ConfigError, LockOutdated, NoxgridError, SelectionError
+from noxgrid.errors import (
+    CellFailed,
+    ConfigError,
+    IndexUnavailable,
+    LockOutdated,
+    NoxgridError,
+    SelectionError,
+)
 from noxgrid.model.changes import affected, changed_files
 from noxgrid.model.config import Config, load_config, relative_path
 from noxgrid.model.drift import version_drift
@@ -35,7 +43,6 @@ from noxgrid.model.init_plan import Written, plan_init, scaffold_files, summary,
 from noxgrid.model.matrix import Cell, Matrix, expand
 from noxgrid.model.policy import evaluate
 from noxgrid.model.results import CellResult, Release, Status, release_stages
-from noxgrid.model.sizes import IndexUnavailable
 from noxgrid.render.actions import load_pins, outdated
 from noxgrid.render.table import markdown_table, matrix_table, text_table, timings_table
 from noxgrid.render.workflow import cell_command, matrix_json, render_workflows, self_hosted

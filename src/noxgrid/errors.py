@@ -58,3 +58,28 @@ class LockOutdated(NoxgridError):
     """A cell's lock is missing or was made from other inputs."""
 
     exit_code = 1
+
+
+class IndexUnavailable(NoxgridError):
+    """The package index could not answer (uv could not reach it, or sizes could not be read)."""
+
+    exit_code = 5
+
+
+class EngineUnavailable(NoxgridError):
+    """No usable Docker client or engine: none configured, none that builds with BuildKit,
+    or no engine answering."""
+
+    exit_code = 6
+
+
+class StageFailure(NoxgridError):
+    """Raised inside a stage: ends it as failed with this detail (and GitHub annotations)."""
+
+    def __init__(self, detail: str, *, annotations: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(detail)
+        self.annotations = tuple(annotations)
+
+
+class StageSkipped(NoxgridError):
+    """Raised inside a stage: ends it as skipped, with this reason."""

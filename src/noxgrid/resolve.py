@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 from noxgrid._version import __version__
 from noxgrid.cell.report import atomic_write
-from noxgrid.errors import ConfigError, NoxgridError
+from noxgrid.errors import ConfigError, IndexUnavailable, NoxgridError
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import (
     Lock,
@@ -38,7 +38,7 @@ from noxgrid.model.lockfile import (
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding, evaluate
 from noxgrid.model.results import format_size
-from noxgrid.model.sizes import IndexUnavailable, PackageIndex, SizeEstimate
+from noxgrid.model.sizes import PackageIndex, SizeEstimate
 from noxgrid.tools.runner import Command, Runner, in_parallel
 from noxgrid.tools.uv import Uv, uv_environment
 

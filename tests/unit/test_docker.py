@@ -179,8 +179,10 @@ def test_docker_preflight_refuses_a_build_the_disk_cannot_hold(make_project, tmp
 
     import pytest
 
+    from noxgrid.cell.image import docker_preflight
     from noxgrid.cell.progress import SilentProgress
-    from noxgrid.cell.run import CellRun, StageFailure, _docker_preflight
+    from noxgrid.cell.state import CellRun
+    from noxgrid.errors import StageFailure
     from noxgrid.model.lockfile import parse_lock
     from noxgrid.tools.docker import Client, Docker
     from noxgrid.tools.runner import Runner
@@ -191,10 +193,10 @@ def test_docker_preflight_refuses_a_build_the_disk_cannot_hold(make_project, tmp
     lock = parse_lock("# installed-bytes: 400000000\n# download-bytes: 100000000\n")
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**10, 0, 10**9))
-    _docker_preflight(state, docker, lock)  # 1 GB free for 550 MB: fine
+    docker_preflight(state, docker, lock)  # 1 GB free for 550 MB: fine
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**10, 0, 300_000_000))
     with pytest.raises(StageFailure, match=r"about 550.0 MB is needed where Docker keeps images"):
-        _docker_preflight(state, docker, lock)
+        docker_preflight(state, docker, lock)
 
 
 def test_the_reference_service_uses_the_template_as_it_is(capsys):

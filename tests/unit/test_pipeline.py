@@ -365,7 +365,7 @@ def test_an_os_error_fails_the_stage_not_the_run(project, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("noxgrid.cell.run._install_stamp", full_disk)
+    monkeypatch.setattr("noxgrid.cell.install.install_stamp", full_disk)
     _, _, result = run(root, env)
     assert result.stages[3].status is Status.FAILED
     assert "No space left on device" in result.stages[3].detail
@@ -498,7 +498,7 @@ def test_a_failed_import_fails_the_doctor_before_the_suite(project):
 
 
 def test_a_run_that_stops_before_the_doctor_leaves_no_earlier_findings(project):
-    from noxgrid.cell.run import doctor_path
+    from noxgrid.cell.doctor import doctor_path
 
     root, env = project
     config, _, result = run(root, env)
@@ -528,17 +528,17 @@ def test_a_crash_in_one_cell_is_its_failed_result_and_the_others_finish(project,
 
     root, _env = project
     config = load_config(root)
-    real = pipeline._stage_doctor
+    real = pipeline.stage_doctor
 
     def doctor(state):
         if state.cell.python == "3.10":
             raise RuntimeError("a bug in the doctor")
         return real(state)
 
-    monkeypatch.setattr(pipeline, "_stage_doctor", doctor)
+    monkeypatch.setattr(pipeline, "stage_doctor", doctor)
     runner = FakeRunner()
     cells = [Cell(python=v, accelerator="cpu", profile="lean") for v in ("3.9", "3.10", "3.11")]
-    monkeypatch.setattr(pipeline, "Uv", lambda r: Uv(r, binary="uv"))
+    monkeypatch.setattr("noxgrid.cell.state.Uv", lambda r: Uv(r, binary="uv"))
     results = pipeline.run_cells(config, cells, jobs=2, runner=runner)
     assert [r.cell.python for r in results] == ["3.9", "3.10", "3.11"], "matrix order"
     assert [r.status for r in results] == [Status.PASSED, Status.FAILED, Status.PASSED]

@@ -115,7 +115,7 @@ def suite_failure(
     """The reason a test suite failed: a module it could not import, or its first failed
     test, with the fix; then pytest's last lines."""
     text = clean_text(output)
-    summary = _last_line(text)
+    summary = last_line(text)
     missing = _NO_MODULE.search(text)
     failures = _SUMMARY.findall(text)
     raised = _RAISED.search(text)
@@ -156,6 +156,6 @@ def suite_failure(
     return f"{reason}\n{_tail(output)}"
 
 
-def _last_line(output: str) -> str:
+def last_line(output: str) -> str:
     lines = [line.strip().strip("=").strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines else ""

@@ -38,7 +38,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from noxgrid.errors import NoxgridError
+from noxgrid.errors import IndexUnavailable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,12 +67,6 @@ VENV_BASE_BYTES = 40_000
 # Installed bytes per downloaded byte, for an sdist or a wheel whose directory
 # could not be read.
 FALLBACK_EXPANSION = 2.5
-
-
-class IndexUnavailable(NoxgridError):
-    """The package index could not answer."""
-
-    exit_code = 5
 
 
 def platform_tags(python: str, platform: str) -> list[Tag]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from noxgrid.errors import NoxgridError
+from noxgrid.errors import EngineUnavailable
 from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
 from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
@@ -219,12 +219,6 @@ def tree_problems(tree: AppTree) -> list[str]:
             "read-only at run time; fix: COPY without --chown (the template does)"
         )
     return problems
-
-
-class EngineUnavailable(NoxgridError):
-    """No Docker engine answers, or no client can do BuildKit builds."""
-
-    exit_code = 6
 
 
 def parse_image_map(text: str) -> list[tuple[str, str]]:

@@ -1,0 +1,132 @@
+"""The doctor stage: the venv's ELF audit and import smoke (the image stage runs the image's)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from noxgrid.cell.install import install_stamp
+from noxgrid.cell.report import atomic_write
+from noxgrid.cell.state import DOCTOR_STAMP, CellRun, read_json
+from noxgrid.errors import StageFailure
+from noxgrid.model.config import Config, relative_path
+from noxgrid.model.doctor import (
+    Diagnosis,
+    ImportReport,
+    audit_image,
+    audit_venv,
+    direct_dependencies,
+    import_smoke_image,
+    import_smoke_venv,
+    lookup_packages,
+    missing_report,
+    render,
+)
+from noxgrid.model.gpu import detect_gpu
+from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.matrix import Cell
+from noxgrid.resolve import read_lock
+from noxgrid.tools.docker import (
+    Docker,
+)
+
+
+def doctor_path(config: Config, cell: Cell) -> Path:
+    """Where the doctor's findings for one cell are kept (JSON)."""
+    return config.reports_dir / "doctor" / f"{cell.id}.json"
+
+
+def _save_doctor(state: CellRun, key: str, diagnosis: Diagnosis, text: str) -> None:
+    state.doctor[key] = {**diagnosis.as_dict(), "text": text}
+    document = {"cell": state.cell.id, **state.doctor}
+    atomic_write(doctor_path(state.config, state.cell), json.dumps(document, indent=2) + "\n")
+
+
+def _cuda_needed(state: CellRun) -> bool:
+    """CUDA libraries must be there when the cell wants a GPU and this machine has one."""
+    accelerator = state.config.accelerators[state.cell.accelerator]
+    return accelerator.needs_gpu and detect_gpu(state.env)[0]
+
+
+def _diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
+    """Record and judge one diagnosis: its text, or StageFailure with it."""
+    problems, notes = missing_report(diagnosis, state.config, state.cell, host=host)
+    if _cuda_needed(state):
+        cuda = [item.soname for item in diagnosis.audit.missing if item.cuda]
+        if cuda:
+            problems.append(f"this machine has a GPU and the CUDA libraries are missing: {cuda}")
+    text = render(diagnosis, problems, notes)
+    _save_doctor(state, key, diagnosis, text)
+    with state.log(f"doctor-{key}") as sink:
+        sink(text + "\n")
+    for note in notes:
+        state.note(note)
+    failures = diagnosis.imports.failures if diagnosis.imports else ()
+    if problems or failures:
+        raise StageFailure(text)
+    imported = len(diagnosis.imports.imported) if diagnosis.imports else 0
+    return (
+        f"{diagnosis.audit.files} ELF files, every library found "
+        f"({diagnosis.audit.seconds:.2f}s); imported {imported} "
+        f"module{'' if imported == 1 else 's'}"
+    )
+
+
+def _packages_for(state: CellRun, diagnosis: Diagnosis, *, host: bool) -> None:
+    """The Debian package of each missing library and, on this machine, of each one the
+    venv takes from the system (for the note about what a slim image lacks). The host's
+    dpkg is never asked about a path that belongs to an image."""
+    result = diagnosis.audit
+    packages = lookup_packages(state.runner, [item.soname for item in result.missing])
+    if host:
+        packages.update(lookup_packages(state.runner, result.from_system, result.from_system))
+    diagnosis.packages = packages
+
+
+def stage_doctor(state: CellRun) -> str:
+    """The venv's ELF audit (always) and import smoke (unless nothing changed since it passed).
+
+    The import smoke is a process importing every direct dependency; where the
+    install is the one it last passed on (same lock, interpreter and project
+    metadata, verified by the install stage) and the audit resolved every
+    library to the same files, it would see the same thing, so its last result
+    stands and the detail says so. A new venv (CI) always runs it.
+    """
+    config, cell = state.config, state.cell
+    lock = state.lock or read_lock(lock_path(config, cell))
+    result = audit_venv(state.venv)
+    install = state.install_stamp or install_stamp(state)
+    key = {"install": install, "system": dict(sorted(result.from_system.items()))}
+    stamp = state.venv / DOCTOR_STAMP
+    previous = read_json(stamp)
+    cached = previous is not None and previous.get("key") == key and not result.blocking
+    if cached and previous is not None:
+        imports = ImportReport(imported=tuple(previous.get("imported", ())), failures=())
+    else:
+        stamp.unlink(missing_ok=True)
+        imports = import_smoke_venv(
+            state.runner,
+            state.venv_python,
+            direct_dependencies(lock),
+            cwd=config.root,
+            timeout=min(config.suite.timeout, 600),
+        )
+    diagnosis = Diagnosis(
+        where=f"venv {relative_path(state.venv, config.root)}", audit=result, imports=imports
+    )
+    _packages_for(state, diagnosis, host=True)
+    detail = _diagnose(state, diagnosis, host=True, key="venv")
+    if cached:
+        return detail + " (as when last run: same install, same libraries)"
+    atomic_write(stamp, json.dumps({"key": key, "imported": list(imports.imported)}) + "\n")
+    return detail
+
+
+def doctor_image(state: CellRun, docker: Docker, tag: str, lock: Lock) -> str:
+    """The ELF audit and the import smoke inside the built image."""
+    timeout = min(state.config.suite.timeout, 600)
+    result = audit_image(docker, tag, timeout=timeout)
+    imports = import_smoke_image(docker, tag, direct_dependencies(lock), timeout=timeout)
+    diagnosis = Diagnosis(where=f"image {tag}", audit=result, imports=imports)
+    _packages_for(state, diagnosis, host=False)
+    return _diagnose(state, diagnosis, host=False, key="image")

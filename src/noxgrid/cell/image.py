@@ -1,0 +1,125 @@
+"""The image stage: build the profile's target, check the image and its /app, audit it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from noxgrid.cell.doctor import doctor_image
+from noxgrid.cell.state import CellRun, failure
+from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
+from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.results import format_size
+from noxgrid.resolve import read_lock
+from noxgrid.tools.docker import (
+    DOCKERIGNORE,
+    Docker,
+    base_image,
+    build_args,
+    default_dockerignore,
+    git_revision,
+    image_problems,
+    image_tag,
+    revision_label,
+)
+from noxgrid.tools.runner import Command
+
+
+def docker_for(state: CellRun) -> Docker:
+    if not state.docker_enabled:
+        raise StageSkipped("skipped: --no-docker")
+    if state.config.docker.image is None:
+        raise StageSkipped("skipped: no image declared ([tool.noxgrid.docker] image)")
+    if state.docker is None:
+        state.docker = Docker.find(state.runner, state.env)
+    return state.docker
+
+
+def stage_image(state: CellRun) -> str:
+    docker = docker_for(state)
+    config, cell = state.config, state.cell
+    dockerfile = config.root / config.docker.dockerfile
+    if not dockerfile.is_file():
+        raise StageFailure(
+            f"{dockerfile} does not exist; fix: `noxgrid dockerfile > {config.docker.dockerfile}`"
+            " writes noxgrid's template, or set dockerfile in [tool.noxgrid.docker]"
+        )
+    ignore = config.root / ".dockerignore"
+    if not ignore.exists():
+        ignore.write_text(default_dockerignore(), encoding="utf-8")
+        state.note(
+            f"wrote {ignore.name} (there was none): it keeps out git, caches, venvs and "
+            f"secrets ({len(DOCKERIGNORE)} patterns)"
+        )
+    lock = state.lock or read_lock(lock_path(config, cell))
+    docker_preflight(state, docker, lock)
+    base = base_image(config, cell, state.env)
+    tag = image_tag(config, cell)
+    revision = revision_label(git_revision(config.root), tree_dirty(state))
+    args = build_args(config, cell, base=base, lock_sha256=lock.digest or "", revision=revision)
+    with state.log("image") as sink:
+        outcome = docker.build(
+            config.root,
+            dockerfile=dockerfile,
+            target=cell.profile,
+            tag=tag,
+            args=args,
+            sink=sink,
+            timeout=config.suite.timeout,
+            cache=state.env.get("NOXGRID_BUILD_CACHE"),
+            scope=f"noxgrid-{cell.id}",
+        )
+    if not outcome.ok:
+        raise StageFailure(failure("docker build", outcome.returncode, outcome.output))
+    inspect = docker.inspect_image(tag)
+    state.image_size = int(inspect.get("Size", 0))
+    problems = image_problems(
+        inspect,
+        cell=cell,
+        budget=config.profiles[cell.profile].size_budget,
+        tree=docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or "")),
+        revision=revision,
+    )
+    if problems:
+        raise StageFailure(f"the image {tag} fails its checks:\n- " + "\n- ".join(problems))
+    try:
+        doctor = doctor_image(state, docker, tag, lock)
+    except StageFailure as exc:
+        raise StageFailure(f"the image {tag} fails the doctor's audit:\n{exc}") from None
+    return (
+        f"{tag} from {base}: {format_size(state.image_size)}, non-root, labelled, "
+        f"built in {outcome.duration:.1f}s; {doctor}"
+    )
+
+
+def tree_dirty(state: CellRun) -> bool:
+    """True when the git checkout has changes, tracked or new (git says; False without git)."""
+    try:
+        outcome = state.runner.run(
+            Command(
+                argv=("git", "status", "--porcelain", "--untracked-files=normal"),
+                cwd=state.config.root,
+                timeout=60,
+            )
+        )
+    except NoxgridError:
+        return False  # no git here: the revision label is left as read from .git
+    return outcome.ok and bool(outcome.output.strip())
+
+
+def docker_preflight(state: CellRun, docker: Docker, lock: Lock) -> None:
+    """Refuse a build the engine's disk cannot hold: the venv layer plus the wheels."""
+    root = Path(docker.client.root_dir) if docker.client.root_dir else None
+    if root is None or not root.exists():
+        return  # a remote engine, or one whose data root this process cannot see
+    need = int(
+        ((lock.header_bytes("installed-bytes") or 0) + (lock.header_bytes("download-bytes") or 0))
+        * 1.1
+    )
+    free = shutil.disk_usage(root).free
+    if free < need:
+        raise StageFailure(
+            f"not enough free space to build {state.cell.id}: about {format_size(need)} is "
+            f"needed where Docker keeps images ({root}), which has {format_size(free)} free; "
+            "fix: free space there (`docker system prune`), or move Docker's data-root"
+        )

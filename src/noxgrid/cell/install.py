@@ -1,0 +1,265 @@
+"""The install stage: prove the venv equal to the lock, sync only what differs, then the
+project from the working tree, proven to be what importing it loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, requirements_shown
+from noxgrid.cell.venv import venv_stamp
+from noxgrid.errors import StageFailure
+from noxgrid.model.config import relative_path
+from noxgrid.model.diagnose import install_failure
+from noxgrid.model.installed import prove, read_installed, read_manifest, write_manifest
+from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.results import format_size
+from noxgrid.resolve import read_lock
+from noxgrid.tools.runner import Command, Outcome
+
+
+def install_stamp(state: CellRun) -> str:
+    """A hash of everything the install depends on."""
+    profile = state.config.profiles[state.cell.profile]
+    digest = hashlib.sha256()
+    digest.update(json.dumps(venv_stamp(state), sort_keys=True).encode())
+    digest.update(json.dumps([profile.install_project, list(profile.extras)]).encode())
+    digest.update(lock_path(state.config, state.cell).read_bytes())
+    if profile.install_project:
+        for name in PROJECT_METADATA:
+            path = state.config.root / name
+            if path.is_file():
+                digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _project_from_tree(venv: Path, name: str, root: Path) -> bool:
+    """True when the project is installed editable from ``root`` (its direct_url.json)."""
+    dist = read_installed(venv).get(canonicalize_name(name))
+    if dist is None:
+        return False
+    try:
+        direct = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    url = str(direct.get("url", ""))
+    editable = bool((direct.get("dir_info") or {}).get("editable"))
+    return editable and url.removeprefix("file://").rstrip("/") == str(root.resolve())
+
+
+# Run with the venv's interpreter: where each of the project's top-level modules is found.
+_WHERE_SCRIPT = """
+import importlib.util, json, sys
+found = {}
+for name in sys.argv[1:]:
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception as exc:
+        found[name] = "error: %s" % exc
+        continue
+    if spec is None:
+        continue
+    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+    found[name] = places[0]
+print(json.dumps(found))
+"""
+
+
+def project_modules(venv: Path, name: str, root: Path) -> list[str]:
+    """The project's top-level module names: its top_level.txt, else its name and the
+    packages at the root or under src/."""
+    dist = read_installed(venv).get(canonicalize_name(name))
+    if dist is not None and (dist.dist_info / "top_level.txt").is_file():
+        listed = (dist.dist_info / "top_level.txt").read_text(encoding="utf-8").split()
+        if listed:
+            return listed
+    candidates = [name.replace("-", "_").replace(".", "_").lower()]
+    for folder in (root / "src", root):
+        if folder.is_dir():
+            candidates += sorted(
+                child.name
+                for child in folder.iterdir()
+                if (child / "__init__.py").is_file() and child.name not in ("tests", "test")
+            )
+    return list(dict.fromkeys(candidates))
+
+
+def _prove_project(state: CellRun, sink: Callable[[str], None]) -> str:
+    """Prove that importing the project in the venv loads the working tree, not a copy."""
+    config = state.config
+    name = config.project_name
+    if name is None:
+        return ""
+    root = config.root.resolve()
+    modules = project_modules(state.venv, name, root)
+    outcome = state.runner.run(
+        Command(
+            argv=(str(state.venv_python), "-c", _WHERE_SCRIPT, *modules),
+            cwd=state.venv,  # not the project: python -c puts the folder it runs in on sys.path
+            timeout=60,
+        ),
+        sink=sink,
+    )
+    try:
+        found: dict[str, str] = json.loads(outcome.output.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise StageFailure(
+            f"could not ask the venv where {name} is imported from: {outcome.tail(5)}"
+        ) from None
+    if not found:
+        return f"; {name}: no importable module found to prove ({', '.join(modules)})"
+    foreign = {module: place for module, place in found.items() if not _inside(place, root)}
+    if foreign:
+        module, place = next(iter(foreign.items()))
+        raise StageFailure(
+            f"importing {module} in the venv loads {place}, not the working tree {root}: the "
+            f"suite would test another copy of {name}; fix: make sure no requirement pins "
+            f"{name} itself (noxgrid lock {state.cell.id} leaves it out), then rerun"
+        )
+    return f"; import {', '.join(sorted(found))} -> the working tree"
+
+
+def _inside(place: str, root: Path) -> bool:
+    try:
+        return Path(place).resolve().is_relative_to(root)
+    except (OSError, ValueError):
+        return False
+
+
+def _uv_cache_dir(env: Mapping[str, str]) -> Path:
+    if env.get("UV_CACHE_DIR"):
+        return Path(env["UV_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "uv"
+
+
+def preflight(state: CellRun, *, installed: int | None, download: int | None) -> str:
+    """Refuse an install the disks cannot hold, before it starts.
+
+    The venv needs the installed size, uv's cache the download (uv keeps the
+    unpacked wheels there too, so count the installed size again), with a
+    10% margin; where both live on one file system, the needs add up. A lock
+    whose sizes are unknown cannot be checked, and the detail says so.
+    """
+    if installed is None or download is None:
+        return "sizes unknown (the lock records them so): free space not checked"
+    needs = [
+        (state.config.venvs_dir, installed, "the venvs"),
+        (_uv_cache_dir(state.env), download + installed, "uv's cache"),
+    ]
+    by_device: dict[int, tuple[Path, int, list[str]]] = {}
+    for path, need, what in needs:
+        existing = path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        device = existing.stat().st_dev
+        folder, total, whats = by_device.get(device, (existing, 0, []))
+        by_device[device] = (folder, total + need, [*whats, f"{what} ({path})"])
+    report = []
+    for folder, total, whats in by_device.values():
+        wanted = int(total * 1.1)
+        free = shutil.disk_usage(folder).free
+        if free < wanted:
+            raise StageFailure(
+                f"not enough free space for {state.cell.id}: about {format_size(wanted)} is "
+                f"needed on the file system of {' and '.join(whats)}, which has "
+                f"{format_size(free)} free; fix: free space there, or move them: "
+                'UV_CACHE_DIR=..., venvs = "..." in [tool.noxgrid]'
+            )
+        report.append(f"{format_size(free)} free for {format_size(wanted)}")
+    return "; ".join(report)
+
+
+def _install_failure(state: CellRun, outcome: Outcome) -> str:
+    return install_failure(
+        outcome.output,
+        outcome.returncode,
+        cell=state.cell.id,
+        requirements=requirements_shown(state),
+    )
+
+
+def _only_binary(lock: Lock) -> list[str]:
+    """``--only-binary`` for every package the lock does not record as built from source."""
+    allowed = {canonicalize_name(pin.split("==")[0]) for pin in lock.source_builds()}
+    if not allowed:
+        return [":all:"]
+    return sorted(p.name for key, p in lock.packages.items() if key not in allowed)
+
+
+def stage_install(state: CellRun) -> str:
+    """Prove the venv equal to the lock (names, versions, the hashes uv verified, every
+    file of every RECORD); sync only what differs; then the project from the working tree."""
+    config, cell = state.config, state.cell
+    profile = config.profiles[cell.profile]
+    root = config.root
+    lock_file = lock_path(config, cell)
+    lock = state.lock or read_lock(lock_file)
+    stamp_path = state.venv / INSTALL_STAMP
+    stamp = install_stamp(state)
+    extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
+    name = config.project_name if profile.install_project else None
+    proof = prove(
+        lock,
+        read_installed(state.venv),
+        read_manifest(state.venv),
+        ignore=[name] if name else [],
+    )
+    project_ok = (
+        stamp_path.is_file()
+        and stamp_path.read_text(encoding="utf-8").strip() == stamp
+        and (name is None or _project_from_tree(state.venv, name, root))
+    )
+    stamp_path.unlink(missing_ok=True)
+    uv = state.get_uv()
+    space = ""
+    with state.log("install") as sink:
+        if not proof.equal:
+            sink(f"the venv differs from the lock: {proof.summary()}\n")
+            space = preflight(
+                state,
+                installed=lock.header_bytes("installed-bytes"),
+                download=lock.header_bytes("download-bytes"),
+            )
+            outcome = uv.sync(
+                state.venv_python,
+                lock_file,
+                cwd=root,
+                sink=sink,
+                reinstall=proof.changed,
+                only_binary=_only_binary(lock),
+            )
+            if not outcome.ok:
+                raise StageFailure(_install_failure(state, outcome))
+            write_manifest(state.venv, lock)
+            project_ok = False  # sync removes what the lock does not list: the project too
+        if name is not None and not project_ok:
+            outcome = uv.install(
+                state.venv_python,
+                requirements=[],
+                editable=f"{root}{extras}",
+                cwd=root,
+                exact=False,
+                no_deps=True,
+                sink=sink,
+            )
+            if not outcome.ok:
+                raise StageFailure(_install_failure(state, outcome))
+        where = _prove_project(state, sink) if name is not None else ""
+    stamp_path.write_text(stamp + "\n", encoding="utf-8")
+    state.install_stamp = stamp
+    project = " + the project (editable, no deps)" if name is not None else ""
+    shown = relative_path(lock_file, root)
+    if proof.equal:
+        return (
+            f"proved equal to {shown}: {len(lock.packages)} packages, versions, hashes and "
+            f"files{project}{where}"
+        )
+    again = f", {len(proof.changed)} installed again" if proof.changed else ""
+    return f"synced {shown} (hashes checked{again}){project}{where}; disk: {space}"

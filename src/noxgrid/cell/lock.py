@@ -1,0 +1,66 @@
+"""The lock stage: the cell's lock must be sealed, fresh and policy clean, before anything
+is installed (offline: the lock alone says it).
+"""
+
+from __future__ import annotations
+
+from noxgrid.cell.state import CellRun
+from noxgrid.errors import StageFailure
+from noxgrid.model.config import relative_path
+from noxgrid.model.lockfile import inputs_digest, lock_path
+from noxgrid.model.policy import evaluate
+from noxgrid.model.results import format_size
+from noxgrid.resolve import STATE_DETAILS, read_lock
+
+
+def stage_lock(state: CellRun) -> str:
+    config, cell = state.config, state.cell
+    path = lock_path(config, cell)
+    shown = relative_path(path, config.root)
+    if not path.is_file():
+        raise StageFailure(
+            f"no lock for {cell.id} ({shown} does not exist); fix: noxgrid lock {cell.id}, "
+            "then commit the file"
+        )
+    lock = read_lock(path)
+    if lock.body_state != "sealed":
+        raise StageFailure(
+            f"the lock {shown} is refused: {STATE_DETAILS[lock.body_state]}; "
+            f"fix: noxgrid lock {cell.id} (it is made again from its inputs), then commit it"
+        )
+    digest, _ = inputs_digest(config, cell)
+    if lock.digest != digest:
+        raise StageFailure(
+            f"the lock {shown} is stale: its inputs (requirement files, project dependencies, "
+            f"python, platform or accelerator rules) changed since it was written; "
+            f"fix: noxgrid lock {cell.id}"
+        )
+    installed = lock.header_bytes("installed-bytes")
+    budget = config.profiles[cell.profile].size_budget
+    if budget is not None and installed is None:
+        state.note(
+            f"the size budget ({format_size(budget)}) was NOT checked: {shown} records unknown "
+            f"sizes ({lock.header.get('budget', 'locked without sizes')}); "
+            f"fix: noxgrid lock {cell.id} where the index answers"
+        )
+    findings = evaluate(
+        lock,
+        accelerator=config.accelerators[cell.accelerator],
+        policy=config.policy,
+        profile=config.profiles[cell.profile],
+        installed_estimate=installed,
+        largest=lock.largest(),
+    )
+    if findings:
+        raise StageFailure(
+            f"the lock {shown} is refused before anything is installed:\n"
+            + "\n".join(finding.render() for finding in findings)
+        )
+    state.lock = lock
+    download = lock.header_bytes("download-bytes")
+    sizes = (
+        f"download {format_size(download)}, installed ~{format_size(installed)}"
+        if download is not None and installed is not None
+        else "sizes unknown (locked with --allow-unsized)"
+    )
+    return f"{shown}: fresh, {len(lock.packages)} packages, policy clean, {sizes}"

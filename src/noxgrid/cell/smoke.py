@@ -1,0 +1,122 @@
+"""The smoke stage: start the image, wait for its health endpoint, always remove it."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.error
+import urllib.request
+
+from noxgrid.cell.image import docker_for
+from noxgrid.cell.report import log_path
+from noxgrid.cell.state import CellRun, last_line
+from noxgrid.cell.suite import suite_command
+from noxgrid.errors import StageFailure
+from noxgrid.model.gpu import detect_gpu
+from noxgrid.tools.docker import (
+    Docker,
+    image_tag,
+)
+
+
+def stage_smoke(state: CellRun) -> str:
+    docker = docker_for(state)
+    config, cell = state.config, state.cell
+    health = config.docker.health
+    tag = image_tag(config, cell)
+    accelerator = config.accelerators[cell.accelerator]
+    extra = list(accelerator.run_args)
+    present, why = detect_gpu(state.env)
+    if extra and not present:
+        state.note(f"started without {' '.join(extra)}: no GPU on this machine ({why})")
+        extra = []
+    name = f"noxgrid-{cell.id}-{os.getpid()}"
+    container = docker.run_detached(
+        tag,
+        name=name,
+        port=health.port,
+        env=dict(config.docker.env),
+        labels={"io.noxgrid.smoke": cell.id},
+        extra=extra,
+    )
+    try:
+        port = docker.host_port(container, health.port)
+        url = f"http://127.0.0.1:{port}{health.path}"
+        start = time.monotonic()
+        last = "no answer yet"
+        while time.monotonic() - start < health.timeout:
+            status, code = docker.state(container)
+            if status in ("exited", "dead"):
+                raise StageFailure(
+                    _smoke_failure(
+                        state,
+                        docker,
+                        container,
+                        f"the container exited with {code} after {time.monotonic() - start:.1f}s",
+                    )
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        healthy = (
+                            f"{url} answered 200 after {time.monotonic() - start:.1f}s "
+                            f"(container {name}, removed)"
+                        )
+                        break
+                    last = f"HTTP {response.status}"
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code}"
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(getattr(exc, "reason", exc))
+            time.sleep(0.5)
+        else:
+            healthy = ""
+        if healthy:
+            if state.in_image:
+                healthy += "; " + _suite_in_image(state, docker, tag)
+            return healthy
+        raise StageFailure(
+            _smoke_failure(
+                state,
+                docker,
+                container,
+                f"{url} did not answer 200 within {health.timeout:.0f}s (last: {last})",
+            )
+        )
+    finally:
+        docker.remove(container)
+
+
+def _suite_in_image(state: CellRun, docker: Docker, tag: str) -> str:
+    """The suite command run in a fresh container of the image, from /app."""
+    argv, reason = suite_command(state, in_image=True)
+    if reason is not None:
+        state.note(
+            f"in the image too, tests marked '{state.config.suite.gpu_marker}' are "
+            f"deselected: {reason}"
+        )
+    env = {
+        **dict(state.config.docker.env),
+        **dict(state.config.suite.env),
+        "NOXGRID_CELL": state.cell.id,
+    }
+    with state.log("suite-in-image") as sink:
+        outcome = docker.run_once(
+            tag, argv, env=env, workdir="/app", sink=sink, timeout=state.config.suite.timeout
+        )
+    summary = last_line(outcome.output)
+    if not outcome.ok:
+        raise StageFailure(
+            f"the suite failed inside the image (exit {outcome.returncode}): {summary}"
+        )
+    return f"suite in the image: {summary}"
+
+
+def _smoke_failure(state: CellRun, docker: Docker, container: str, what: str) -> str:
+    logs = docker.logs(container)
+    path = log_path(state.config.reports_dir, state.cell.id, "smoke")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(logs, encoding="utf-8")
+    state.logs["smoke"] = path
+    tail = "\n".join(logs.strip().splitlines()[-15:])
+    return f"{what}; the container's log is in {path}:\n{tail}"

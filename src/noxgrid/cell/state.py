@@ -1,0 +1,130 @@
+"""What the stages of one cell share while they run, and how a stage ends early."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from noxgrid.cell.progress import Progress
+from noxgrid.cell.report import log_path
+from noxgrid.model.config import Config, relative_path
+from noxgrid.model.lockfile import Lock
+from noxgrid.model.matrix import Cell
+from noxgrid.tools.docker import (
+    Docker,
+)
+from noxgrid.tools.interpreters import Interpreter
+from noxgrid.tools.runner import Runner
+from noxgrid.tools.uv import Uv
+
+STAMP = "noxgrid-venv.json"
+
+INSTALL_STAMP = "noxgrid-install.sha256"
+
+DOCTOR_STAMP = "noxgrid-doctor.json"
+
+PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
+
+
+@dataclass
+class CellRun:
+    """The state one cell's stages share while they run."""
+
+    config: Config
+    cell: Cell
+    runner: Runner
+    progress: Progress
+    env: Mapping[str, str]
+    uv: Uv | None = None
+    interpreter: Interpreter | None = None
+    notes: list[str] = field(default_factory=list)
+    logs: dict[str, Path] = field(default_factory=dict)
+    lock: Lock | None = None
+    docker_enabled: bool = True
+    in_image: bool = False
+    docker: Docker | None = None
+    image_size: int | None = None
+    install_stamp: str | None = None
+    doctor: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def venv(self) -> Path:
+        """This cell's virtual environment."""
+        return self.config.venvs_dir / self.cell.id
+
+    @property
+    def venv_bin(self) -> Path:
+        """The venv's scripts folder."""
+        return self.venv / ("Scripts" if os.name == "nt" else "bin")
+
+    @property
+    def venv_python(self) -> Path:
+        """The venv's interpreter."""
+        return self.venv_bin / ("python.exe" if os.name == "nt" else "python")
+
+    def note(self, text: str) -> None:
+        """Record a remark in the report and show it."""
+        self.notes.append(text)
+        self.progress.note(self.cell, text)
+
+    def get_uv(self) -> Uv:
+        """The uv wrapper, created on first use."""
+        if self.uv is None:
+            self.uv = Uv(self.runner)
+        return self.uv
+
+    @contextlib.contextmanager
+    def log(self, stage: str) -> Iterator[Callable[[str], None]]:
+        """A line sink writing to the stage's log file and to the progress view."""
+        path = log_path(self.config.reports_dir, self.cell.id, stage)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.logs[stage] = path
+        stream: IO[str]
+        with path.open("w", encoding="utf-8") as stream:
+
+            def sink(line: str) -> None:
+                stream.write(line)
+                self.progress.output(self.cell, line)
+
+            yield sink
+
+
+def requirements_shown(state: CellRun) -> str:
+    files = state.config.profiles[state.cell.profile].requirements
+    return relative_path(files[-1], state.config.root) if files else "the requirement files"
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def last_line(output: str) -> str:
+    lines = [line.strip().strip("=").strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def failure(what: str, returncode: int, output: str) -> str:
+    tail = "\n".join(output.strip().splitlines()[-15:])
+    return f"{what} exited with {returncode}" + (f"\n{tail}" if tail else "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stage:
+    """One stage of a cell: the fields of the run it reads (``needs``) and sets (``adds``),
+    the function that does it (its one-line detail back, or StageFailure / StageSkipped),
+    and what it says it does when it starts."""
+
+    name: str
+    needs: tuple[str, ...]
+    adds: tuple[str, ...]
+    run: Callable[[CellRun], str]
+    describe: Callable[[CellRun], str]

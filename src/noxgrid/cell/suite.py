@@ -1,0 +1,115 @@
+"""The suite stage: the test command in the cell's venv, GPU tests deselected where none is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from noxgrid.cell.install import project_modules
+from noxgrid.cell.state import CellRun, last_line, requirements_shown
+from noxgrid.errors import StageFailure
+from noxgrid.model.diagnose import suite_failure
+from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
+from noxgrid.render.annotations import failed_test_annotations
+from noxgrid.render.text import clean_text
+from noxgrid.tools.runner import Command
+
+
+def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str], str | None]:
+    """The suite argv for this cell and, when GPU tests are deselected, why.
+
+    ``in_image``: for a run inside the cell's image (no junit file on the host,
+    no pytest cache in the read-only-for-the-user /app, the image's own PATH).
+    """
+    suite = state.config.suite
+    argv = list(suite.command)
+    reason = None
+    accelerator = state.config.accelerators.get(state.cell.accelerator)
+    if is_pytest(argv):
+        needs_gpu = accelerator.needs_gpu if accelerator else False
+        present, why = detect_gpu(state.env)
+        if not needs_gpu:
+            reason = f"{state.cell.accelerator} cell"
+        elif not present:
+            reason = f"no GPU on this machine: {why}"
+        if reason is not None and not marker_declared(state.config.root, suite.gpu_marker):
+            reason = None  # no such marker in the project: no test can carry it
+        if reason is not None:
+            argv = deselect_marker(argv, suite.gpu_marker)
+        if in_image:
+            return [*argv, "-p", "no:cacheprovider"], reason
+        # xunit1 keeps each test's file and line: the annotations need them.
+        argv += [f"--junitxml={junit_path(state)}", "-o", "junit_family=xunit1"]
+    if in_image:
+        return argv, reason
+    candidate = state.venv_bin / argv[0]
+    if not Path(argv[0]).is_absolute() and candidate.exists():
+        argv[0] = str(candidate)
+    elif is_pytest(argv) and not Path(argv[0]).is_absolute():
+        # Another pytest would import another interpreter's packages: the cell would
+        # pass without its venv having been tested.
+        raise StageFailure(
+            f"{argv[0]} is not installed in the cell's venv (it is not in the lock), so the "
+            f"suite would run outside the cell; fix: add {argv[0]} to "
+            f"{requirements_shown(state)}, then noxgrid lock {state.cell.id}"
+        )
+    return argv, reason
+
+
+def junit_path(state: CellRun) -> Path:
+    """Where pytest writes this cell's JUnit XML."""
+    return state.config.reports_dir / f"{state.cell.id}.pytest.xml"
+
+
+def _test_annotations(state: CellRun) -> list[str]:
+    try:
+        junit = junit_path(state).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return failed_test_annotations(junit, state.config.root, cell=state.cell.id)
+
+
+def stage_suite(state: CellRun) -> str:
+    argv, reason = suite_command(state)
+    marker = state.config.suite.gpu_marker
+    if reason is not None:
+        state.note(f"tests marked '{marker}' deselected (-m 'not {marker}'): {reason}")
+    path = f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', '')}"
+    env = {
+        "PATH": path,
+        "VIRTUAL_ENV": str(state.venv),
+        "NOXGRID_CELL": state.cell.id,
+        "NOXGRID_PYTHON": state.cell.python,
+        "NOXGRID_ACCELERATOR": state.cell.accelerator,
+        "NOXGRID_PROFILE": state.cell.profile,
+        **dict(state.config.suite.env),
+    }
+    command = Command(
+        argv=tuple(argv), cwd=state.config.root, env=env, timeout=state.config.suite.timeout
+    )
+    with state.log("suite") as sink:
+        outcome = state.runner.run(command, sink=sink)
+    if outcome.timed_out:
+        raise StageFailure(f"the suite timed out after {outcome.duration:.0f}s")
+    if outcome.returncode == 5 and is_pytest(argv):
+        raise StageFailure("pytest collected no tests (exit 5)")
+    summary = last_line(clean_text(outcome.output))
+    if not outcome.ok:
+        raise StageFailure(
+            suite_failure(
+                outcome.output,
+                outcome.returncode,
+                cell=state.cell.id,
+                profile=state.cell.profile,
+                requirements=requirements_shown(state),
+                project=state.config.project_name,
+                project_modules=tuple(
+                    project_modules(state.venv, state.config.project_name, state.config.root)
+                )
+                if state.config.project_name
+                else (),
+            )
+            + f"\n(command: {command.display()})",
+            annotations=_test_annotations(state),
+        )
+    return summary or "passed"
