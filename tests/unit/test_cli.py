@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from noxgrid.cli import HANDLERS, main
+from noxgrid.cli import COMMANDS, main
 
 
 def test_matrix_json(make_project, capsys):
@@ -189,7 +189,7 @@ def test_every_configuration_error_is_reported_at_once(make_project, capsys):
     assert err.count("fix: ") == 5
 
 
-@pytest.mark.parametrize("command", [None, *HANDLERS])
+@pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_help_everywhere(command, capsys):
     with pytest.raises(SystemExit) as info:
         main([command, "--help"] if command else ["--help"])

@@ -1,0 +1,82 @@
+"""Every finding of ``noxgrid check``: Python versions, locks, policy, the generated workflows."""
+
+from __future__ import annotations
+
+from noxgrid.model.config import Config, relative_path
+from noxgrid.model.drift import version_drift
+from noxgrid.model.matrix import Matrix
+from noxgrid.model.policy import evaluate
+from noxgrid.render.actions import load_pins, outdated
+from noxgrid.render.workflow import render_workflows
+from noxgrid.resolve import (
+    check_locks,
+    read_lock,
+    refresh_command,
+)
+
+
+def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:
+    """Every finding of ``noxgrid check`` as {kind, where, message, fix}."""
+    findings = []
+    for drift in version_drift(config, skip=list(render_workflows(config))):
+        findings.append(
+            {"kind": "python", "where": drift.where, "message": drift.message, "fix": drift.fix}
+        )
+    states = check_locks(config, list(matrix))
+    bad = [s for s in states if s.state != "fresh"]
+    for state in bad:
+        findings.append(
+            {
+                "kind": "lock",
+                "where": relative_path(state.path, config.root),
+                "message": f"the lock of {state.cell.id} is {state.state}",
+                "fix": refresh_command([s.cell for s in bad]),
+            }
+        )
+    for state in states:
+        if state.state != "fresh":
+            continue
+        lock = read_lock(state.path)
+        for finding in evaluate(
+            lock,
+            accelerator=config.accelerators[state.cell.accelerator],
+            policy=config.policy,
+            profile=config.profiles[state.cell.profile],
+            installed_estimate=lock.header_bytes("installed-bytes"),
+            largest=lock.largest(),
+        ):
+            findings.append(
+                {
+                    "kind": "policy",
+                    "where": relative_path(state.path, config.root),
+                    "message": f"{state.cell.id}: {finding.message}",
+                    "fix": finding.fix,
+                }
+            )
+    pins = load_pins()
+    for path, text in render_workflows(config).items():
+        where = relative_path(path, config.root)
+        if not path.is_file():
+            findings.append(
+                {
+                    "kind": "workflow",
+                    "where": where,
+                    "message": "there is no generated workflow",
+                    "fix": "noxgrid workflow",
+                }
+            )
+            continue
+        current = path.read_text(encoding="utf-8")
+        if current == text:
+            continue
+        old = outdated(current, pins)
+        findings.append(
+            {
+                "kind": "workflow",
+                "where": where,
+                "message": "the workflow differs from what the matrix generates"
+                + (f" ({len(old)} action pin(s) older than noxgrid's table)" if old else ""),
+                "fix": "noxgrid workflow (see the diff: noxgrid workflow --check)",
+            }
+        )
+    return findings

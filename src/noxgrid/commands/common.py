@@ -1,0 +1,112 @@
+"""What the commands share: the project option, loading it, running the selected cells."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO, TypeAlias
+
+from noxgrid.cell.progress import LiveProgress, choose_progress
+from noxgrid.cell.run import run_cells
+from noxgrid.errors import (
+    CellFailed,
+)
+from noxgrid.model.config import Config, load_config
+from noxgrid.model.matrix import Matrix, expand
+from noxgrid.model.results import CellResult, Status
+from noxgrid.tools.docker import Docker
+from noxgrid.tools.runner import Runner
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _add_project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-C",
+        "--project",
+        metavar="DIR",
+        default=None,
+        help="the project's folder or its pyproject.toml (default: search upwards from here)",
+    )
+
+
+def _load(args: argparse.Namespace) -> tuple[Config, Matrix]:
+    config = load_config(Path(args.project) if args.project else None)
+    return config, expand(config)
+
+
+def docker_wanted(flag: bool, env: dict[str, str] | None = None) -> bool:
+    """False when --no-docker was given or NOXGRID_NO_DOCKER=1 is set."""
+    env = dict(os.environ) if env is None else env
+    return not flag and env.get("NOXGRID_NO_DOCKER", "") not in ("1", "true", "yes")
+
+
+def require_engine(args: argparse.Namespace, config: Config, only: Sequence[str] | None) -> None:
+    """Fail fast (exit 6, one paragraph) when the cells would build images and no client
+    or engine can: before any cell runs, not once per cell after its install."""
+    stages = only if only is not None else ("image",)
+    if "image" not in stages or config.docker.image is None or not docker_wanted(args.no_docker):
+        return
+    Docker.find(Runner())
+
+
+def _summary(
+    config: Config, results: list[CellResult], elapsed: float, stream: TextIO | None = None
+) -> int:
+    failed = [result for result in results if result.status is Status.FAILED]
+    print(
+        f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+        f"in {elapsed:.1f}s; reports in {config.reports_dir}",
+        file=stream or sys.stdout,
+    )
+    if failed:
+        raise CellFailed(
+            "failed cells: " + "; ".join(f"{r.cell.id} ({r.first_error})" for r in failed),
+            fix="read each cell's log under " + str(config.reports_dir / "logs"),
+        )
+    return 0
+
+
+def _run_cells(
+    args: argparse.Namespace,
+    config: Config,
+    matrix: Matrix,
+    only: Sequence[str] | None,
+    stream: TextIO | None = None,
+    done: list[CellResult] | None = None,
+) -> tuple[list[CellResult], float]:
+    """Run the selected cells, ``args.jobs`` at a time; their results in matrix order.
+
+    ``done`` (when given) receives each result as its cell ends, so a caller
+    interrupted half-way still has the finished ones.
+    """
+    selected = list(matrix.select(args.patterns))
+    jobs = max(1, args.jobs)
+    docker = docker_wanted(args.no_docker)
+    progress = choose_progress(selected, stream or sys.stdout, quiet=args.quiet, jobs=jobs)
+    finished = done if done is not None else []
+    start = time.perf_counter()
+    live = progress if isinstance(progress, LiveProgress) else contextlib.nullcontext()
+    with live:
+        run_cells(
+            config,
+            selected,
+            jobs=jobs,
+            progress=progress,
+            docker=docker,
+            in_image=args.in_image,
+            only=only,
+            on_done=finished.append,
+        )
+    order = {cell.id: index for index, cell in enumerate(selected)}
+    results = sorted(finished, key=lambda result: order.get(result.cell.id, len(order)))
+    return results, time.perf_counter() - start
+
+
+def _title(config: Config) -> str:
+    return f"noxgrid release report: {config.project_name or config.root.name}"

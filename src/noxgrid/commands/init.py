@@ -1,0 +1,141 @@
+"""``noxgrid init``: adopt noxgrid in an existing repository."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+from noxgrid.cell.report import atomic_write
+from noxgrid.checks import check_findings
+from noxgrid.commands.common import Subparsers
+from noxgrid.errors import (
+    CellFailed,
+    ConfigError,
+    NoxgridError,
+)
+from noxgrid.model.config import load_config, relative_path
+from noxgrid.model.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
+from noxgrid.model.matrix import expand
+from noxgrid.render.workflow import render_workflows
+from noxgrid.resolve import (
+    describe,
+    lock_cells,
+)
+from noxgrid.tools.interpreters import find_interpreter
+
+
+def register_init(commands: Subparsers) -> None:
+    """``noxgrid init``: its parser and its handler."""
+    init = commands.add_parser(
+        "init",
+        help="scaffold noxgrid in an existing repository",
+        description="Add [tool.noxgrid] to the project's pyproject.toml (the python axis from "
+        "requires-python and the version classifiers, or the interpreters found here where "
+        "the project states none; a lean profile from the project's test requirements; a "
+        "full profile from its other extras), and write what is missing: the lean "
+        "requirements file, noxfile.py, docker/Dockerfile, .dockerignore and the GitHub "
+        "workflow. Then lock every cell and run `noxgrid check`. An existing file is never "
+        "replaced unless --force is given; an existing [tool.noxgrid] is never touched.",
+    )
+    init.add_argument(
+        "-C", "--project", metavar="DIR", default=None, help="the project's folder (default: here)"
+    )
+    init.add_argument("--force", action="store_true", help="replace files that exist")
+    init.add_argument(
+        "--no-lock", action="store_true", help="write the files only (no locks, no check)"
+    )
+    init.set_defaults(handler=cmd_init)
+
+
+def _has_interpreter(version: str) -> bool:
+    try:
+        find_interpreter(version)
+    except NoxgridError:
+        return False
+    return True
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """``noxgrid init``."""
+    root = Path(args.project or ".").resolve()
+    if root.is_file():
+        root = root.parent
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        raise ConfigError(
+            f"{pyproject}: file not found",
+            fix="run init in a project whose pyproject.toml has a [project] table "
+            "(or pass its folder with -C)",
+        )
+    text = pyproject.read_text(encoding="utf-8")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: {exc}", fix="fix the file") from exc
+    if "noxgrid" in document.get("tool", {}):
+        raise ConfigError(
+            f"{pyproject}: [tool.noxgrid] is already there; init only adds it",
+            fix="edit it by hand (README: configuration reference), or remove it and rerun",
+        )
+    project = document.get("project")
+    if not isinstance(project, dict):
+        raise ConfigError(
+            f"{pyproject}: no [project] table to read the name, requires-python and extras from",
+            fix="declare the project in [project] (PEP 621), then run init again",
+        )
+    plan = plan_init(
+        project,
+        root,
+        available=_has_interpreter,
+        dependency_groups=document.get("dependency-groups"),
+    )
+    workflow_path = workflow_choice(root, args.force)
+    fates, files = scaffold_files(
+        root, plan, force=args.force, pyproject_text=text, workflow_path=workflow_path
+    )
+    for path, content in files.items():
+        atomic_write(path, content)
+    for note in plan.notes:
+        print(f"init: {note}")
+    config = load_config(root)
+    matrix = expand(config)
+    workflow = config.workflow_file
+    if workflow.exists() and not args.force:
+        fates.append(Written(relative_path(workflow, root), "kept (exists; --force replaces it)"))
+    else:
+        fates.append(Written(relative_path(workflow, root), "written"))
+    print(summary(fates))
+    if args.no_lock:
+        print("\nnext: noxgrid lock, noxgrid workflow, noxgrid check, then nox -s ci-lean")
+        return 0
+    print(f"\nlocking {len(matrix)} cell(s)...", flush=True)
+    outcomes = lock_cells(
+        config, list(matrix), on_done=lambda outcome: print(describe(outcome), flush=True)
+    )
+    if not workflow.exists() or args.force:
+        for path, text in render_workflows(config).items():
+            atomic_write(path, text)
+    findings = check_findings(config, matrix)
+    for finding in findings:
+        print(f"check: {finding['where']}: {finding['message']}\n  fix: {finding['fix']}")
+    failed = [outcome.cell.id for outcome in outcomes if not outcome.written]
+    if failed or findings:
+        raise CellFailed(
+            "init wrote the files, but "
+            + "; ".join(
+                part
+                for part in (
+                    f"no lock for {', '.join(failed)}" if failed else "",
+                    f"noxgrid check has {len(findings)} finding(s)" if findings else "",
+                )
+                if part
+            ),
+            fix="apply the fixes above, then run noxgrid check",
+        )
+    print("\nnoxgrid check: no drift. Next: nox -s ci-lean (and commit the files above)")
+    return 0

@@ -1,0 +1,40 @@
+"""``noxgrid interpreters``: the interpreter each Python version of the matrix uses."""
+
+from __future__ import annotations
+
+import argparse
+
+from noxgrid.commands.common import Subparsers, _add_project, _load
+from noxgrid.errors import (
+    NoxgridError,
+)
+from noxgrid.render.table import text_table
+from noxgrid.tools.interpreters import find_interpreter
+
+
+def register_interpreters(commands: Subparsers) -> None:
+    """``noxgrid interpreters``: its parser and its handler."""
+    interpreters = commands.add_parser(
+        "interpreters",
+        help="show the interpreter each Python version of the matrix resolves to",
+        description="For each Python version of the matrix, the interpreter noxgrid would "
+        "use and where it was found (override, PATH, pyenv, uv), or why none was.",
+    )
+    _add_project(interpreters)
+    interpreters.set_defaults(handler=cmd_interpreters)
+
+
+def cmd_interpreters(args: argparse.Namespace) -> int:
+    """``noxgrid interpreters``."""
+    config, matrix = _load(args)
+    rows = []
+    missing = 0
+    for version in matrix.pythons():
+        try:
+            found = find_interpreter(version, overrides=config.interpreters)
+            rows.append([version, str(found.path), found.source])
+        except NoxgridError as error:
+            missing += 1
+            rows.append([version, "NOT FOUND", error.message.split(". ", 1)[-1]])
+    print(text_table(["python", "interpreter", "found via"], rows))
+    return 3 if missing else 0

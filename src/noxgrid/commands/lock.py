@@ -1,0 +1,125 @@
+"""``noxgrid lock``: write (or --check) each cell's lock."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+
+from noxgrid.commands.common import Subparsers, _add_project, _load
+from noxgrid.errors import (
+    CellFailed,
+    ConfigError,
+    IndexUnavailable,
+    LockOutdated,
+    NoxgridError,
+)
+from noxgrid.model.config import relative_path
+from noxgrid.render.table import text_table
+from noxgrid.resolve import (
+    LockOutcome,
+    check_locks,
+    describe,
+    lock_cells,
+    refresh_command,
+)
+
+
+def register_lock(commands: Subparsers) -> None:
+    """``noxgrid lock``: its parser and its handler."""
+    lock = commands.add_parser(
+        "lock",
+        help="write (or --check) the hash-pinned lock of each cell",
+        description="Resolve each selected cell with uv pip compile (its python, the "
+        "platform, hashes, the accelerator's torch backend, indexes and package swaps), "
+        "size the result from the index, check it against policy and the profile's size "
+        "budget, and write <locks>/<cell>.txt only when it passes. With --check, offline: "
+        "list missing and stale locks and print the command that refreshes exactly those.",
+    )
+    _add_project(lock)
+    lock.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to lock")
+    lock.add_argument(
+        "--check",
+        action="store_true",
+        help="only check freshness (offline, fast); exit 1 if any is stale",
+    )
+    lock.add_argument(
+        "-j", "--jobs", type=int, default=4, metavar="N", help="cells resolved at once (default 4)"
+    )
+    lock.add_argument(
+        "--allow-unsized",
+        action="store_true",
+        help="write the lock even when some packages cannot be sized (the index did not "
+        "answer): the lock then says its sizes are unknown and its size budget unchecked",
+    )
+    lock.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="resolve afresh; by default the current lock's pins are kept where the inputs allow",
+    )
+    lock.set_defaults(handler=cmd_lock)
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    """``noxgrid lock``."""
+    config, matrix = _load(args)
+    selected = list(matrix.select(args.patterns))
+    if args.check:
+        states = check_locks(config, selected)
+        rows = [[s.cell.id, s.state, relative_path(s.path, config.root)] for s in states]
+        print(text_table(["cell", "lock", "file"], rows))
+        bad = [s for s in states if s.state != "fresh"]
+        if bad:
+            for state in bad:
+                if state.detail:
+                    print(
+                        f"{relative_path(state.path, config.root)}: {state.state}: {state.detail}"
+                    )
+            raise LockOutdated(
+                f"{len(bad)} of {len(states)} locks are not fresh: "
+                + ", ".join(f"{s.cell.id} ({s.state})" for s in bad),
+                fix=refresh_command([s.cell for s in bad])
+                + " (an edited lock is made again from its inputs; commit the result)",
+            )
+        print(f"\nall {len(states)} locks are fresh")
+        return 0
+    start = time.perf_counter()
+    print(f"locking {len(selected)} cell(s), {args.jobs} at a time...", flush=True)
+    outcomes = lock_cells(
+        config,
+        selected,
+        jobs=args.jobs,
+        on_done=lambda outcome: print(describe(outcome), flush=True),
+        allow_unsized=args.allow_unsized,
+        upgrade=args.upgrade,
+    )
+    failed = [o for o in outcomes if not o.written]
+    print(
+        f"\n{len(outcomes) - len(failed)} written, {len(failed)} refused or failed "
+        f"in {time.perf_counter() - start:.1f}s"
+    )
+    if failed:
+        raise lock_failure(failed)
+    return 0
+
+
+def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
+    """The error for locks not written, with the exit code of the worst cause (5: the index
+    could not be reached) and a fix that points above only where fixes were printed."""
+    printed_fixes = any(o.findings for o in failed) or any(
+        "fix:" in (o.error or "") for o in failed
+    )
+    retry = refresh_command([o.cell for o in failed])
+    cells = "no lock written for: " + ", ".join(o.cell.id for o in failed)
+    if any(o.exit_code == IndexUnavailable.exit_code for o in failed):
+        return IndexUnavailable(
+            cells, fix=("apply each fix above, then run: " if printed_fixes else "run: ") + retry
+        )
+    if all(o.exit_code == ConfigError.exit_code for o in failed):
+        return ConfigError(cells, fix="apply each fix above, then run: " + retry)
+    return CellFailed(
+        cells,
+        fix=("apply each fix above, then run: " + retry)
+        if printed_fixes
+        else f"read uv's message above, then run: {retry}",
+    )
