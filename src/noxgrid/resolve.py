@@ -18,8 +18,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from noxgrid._version import __version__
-from noxgrid.cell.report import atomic_write
 from noxgrid.errors import ConfigError, IndexUnavailable, NoxgridError
+from noxgrid.files import atomic_write
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import (
     Lock,

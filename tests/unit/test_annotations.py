@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 from noxgrid.cell.progress import PlainProgress
+from noxgrid.model.image import cache_arguments
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import StageResult, Status
 from noxgrid.render.annotations import error, failed_test_annotations
-from noxgrid.tools.docker import cache_arguments
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="3" failures="1" errors="1">

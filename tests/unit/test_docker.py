@@ -3,14 +3,10 @@ from __future__ import annotations
 import pytest
 
 from noxgrid.model.config import load_config
-from noxgrid.model.matrix import Cell
-from noxgrid.tools.docker import (
+from noxgrid.model.image import (
     AppTree,
-    Docker,
-    EngineUnavailable,
     base_image,
     build_args,
-    default_dockerignore,
     engine_problem,
     git_revision,
     image_problems,
@@ -18,6 +14,9 @@ from noxgrid.tools.docker import (
     revision_label,
     tree_problems,
 )
+from noxgrid.model.matrix import Cell
+from noxgrid.render.dockerfile import default_dockerignore
+from noxgrid.tools.docker import Docker, EngineUnavailable
 from noxgrid.tools.runner import Outcome, Runner
 
 CELL = Cell(python="3.10", accelerator="cpu", profile="lean")
@@ -203,7 +202,7 @@ def test_the_reference_service_uses_the_template_as_it_is(capsys):
     from pathlib import Path
 
     from noxgrid.cli import main
-    from noxgrid.tools.docker import TEMPLATE
+    from noxgrid.render.dockerfile import TEMPLATE
 
     repo = Path(__file__).resolve().parents[2]
     reference = repo / "examples" / "service" / "docker" / "Dockerfile"

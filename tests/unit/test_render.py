@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from noxgrid.cell.report import atomic_write, read_cell_reports, write_cell_report
+from noxgrid.cell.report import read_cell_reports, write_cell_report
+from noxgrid.files import atomic_write
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import CellResult, StageResult, Status, format_size
 from noxgrid.render.junit import render_junit
@@ -72,7 +73,7 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
 def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones(tmp_path):
     import stat
 
-    from noxgrid.cell.report import _umask, atomic_write
+    from noxgrid.files import _umask, atomic_write
 
     fresh = tmp_path / "new.txt"
     atomic_write(fresh, "x\n")

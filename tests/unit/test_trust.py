@@ -26,10 +26,10 @@ from noxgrid.model.lockfile import (
 from noxgrid.model.matrix import Cell, expand
 from noxgrid.model.results import CellResult, Release, StageResult, Status
 from noxgrid.model.sizes import PackageSize, SizeEstimate, build_needs
+from noxgrid.model.text import clean_text
 from noxgrid.nox_sessions import not_cell_names, requested_sessions
 from noxgrid.render.html import render_html
 from noxgrid.render.junit import render_junit
-from noxgrid.render.text import clean_text
 
 LOCK = """# Lock of cell 3.11-cpu-lean, written by noxgrid: do not edit by hand.
 # inputs-sha256: abc

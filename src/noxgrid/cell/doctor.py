@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from noxgrid.cell.install import install_stamp
-from noxgrid.cell.report import atomic_write
 from noxgrid.cell.state import DOCTOR_STAMP, CellRun, read_json
 from noxgrid.errors import StageFailure
+from noxgrid.files import atomic_write
+from noxgrid.model.audit import (
+    AuditResult,
+    audit,
+    scan_tar,
+)
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
+    IMPORT_SMOKE,
     Diagnosis,
     ImportReport,
-    audit_image,
     audit_venv,
     direct_dependencies,
-    import_smoke_image,
-    import_smoke_venv,
-    lookup_packages,
     missing_report,
+    parse_imports,
     render,
 )
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.matrix import Cell
+from noxgrid.model.sonames import debian_package
 from noxgrid.resolve import read_lock
-from noxgrid.tools.docker import (
-    Docker,
-)
+from noxgrid.tools.docker import Docker
+from noxgrid.tools.runner import Command, Runner
 
 
 def doctor_path(config: Config, cell: Cell) -> Path:
@@ -130,3 +138,62 @@ def doctor_image(state: CellRun, docker: Docker, tag: str, lock: Lock) -> str:
     diagnosis = Diagnosis(where=f"image {tag}", audit=result, imports=imports)
     _packages_for(state, diagnosis, host=False)
     return _diagnose(state, diagnosis, host=False, key="image")
+
+
+def import_smoke_venv(
+    runner: Runner, python: Path, distributions: Sequence[str], *, cwd: Path, timeout: float
+) -> ImportReport:
+    """Import the distributions' modules with the venv's interpreter."""
+    outcome = runner.run(
+        Command(
+            argv=(str(python), "-c", IMPORT_SMOKE, *distributions),
+            cwd=cwd,
+            env={"PYTHONDONTWRITEBYTECODE": "1"},
+            timeout=timeout,
+        )
+    )
+    return parse_imports(outcome.output)
+
+
+def audit_image(docker: Docker, tag: str, *, timeout: float) -> AuditResult:
+    """The ELF audit of an image: its file system exported to a temporary tar, read here."""
+    with tempfile.TemporaryDirectory(prefix="noxgrid-audit-") as folder:
+        archive = Path(folder) / "image.tar"
+        docker.export(tag, archive, timeout=timeout)
+        start = time.perf_counter()
+        tree, scan = scan_tar(archive)
+        result = audit(scan, tree)
+        return dataclasses.replace(result, seconds=time.perf_counter() - start)
+
+
+def import_smoke_image(
+    docker: Docker, tag: str, distributions: Sequence[str], *, timeout: float
+) -> ImportReport:
+    """Import the distributions' modules in a fresh container of the image."""
+    outcome = docker.run_once(
+        tag,
+        ["python", "-c", IMPORT_SMOKE, *distributions],
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+        workdir="/app",
+        sink=None,
+        timeout=timeout,
+    )
+    return parse_imports(outcome.output)
+
+
+def lookup_packages(
+    runner: Runner | None, sonames: Iterable[str], found: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """The Debian package for each soname: the table, then ``dpkg-query -S`` here."""
+    result: dict[str, str | None] = {}
+    dpkg = shutil.which("dpkg-query") if runner is not None else None
+    for soname in sonames:
+        package = debian_package(soname)
+        if package is None and dpkg and runner is not None:
+            pattern = (found or {}).get(soname) or f"*/{soname}"
+            outcome = runner.run(Command(argv=(dpkg, "-S", pattern), timeout=30))
+            if outcome.ok and ":" in outcome.output:
+                first = outcome.output.strip().splitlines()[0]
+                package = first.split(":", 1)[0].split(",")[0].strip() or None
+        result[soname] = package
+    return result

@@ -7,22 +7,22 @@ from pathlib import Path
 
 from noxgrid.cell.doctor import doctor_image
 from noxgrid.cell.state import CellRun, failure
-from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
-from noxgrid.model.lockfile import Lock, lock_path
-from noxgrid.model.results import format_size
-from noxgrid.resolve import read_lock
-from noxgrid.tools.docker import (
+from noxgrid.errors import StageFailure, StageSkipped
+from noxgrid.model.image import (
     DOCKERIGNORE,
-    Docker,
     base_image,
     build_args,
-    default_dockerignore,
     git_revision,
     image_problems,
     image_tag,
     revision_label,
 )
-from noxgrid.tools.runner import Command
+from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.results import format_size
+from noxgrid.render.dockerfile import default_dockerignore
+from noxgrid.resolve import read_lock
+from noxgrid.tools.docker import Docker
+from noxgrid.tools.git import tree_dirty
 
 
 def docker_for(state: CellRun) -> Docker:
@@ -55,7 +55,7 @@ def stage_image(state: CellRun) -> str:
     docker_preflight(state, docker, lock)
     base = base_image(config, cell, state.env)
     tag = image_tag(config, cell)
-    revision = revision_label(git_revision(config.root), tree_dirty(state))
+    revision = revision_label(git_revision(config.root), tree_dirty(config.root, state.runner))
     args = build_args(config, cell, base=base, lock_sha256=lock.digest or "", revision=revision)
     with state.log("image") as sink:
         outcome = docker.build(
@@ -90,21 +90,6 @@ def stage_image(state: CellRun) -> str:
         f"{tag} from {base}: {format_size(state.image_size)}, non-root, labelled, "
         f"built in {outcome.duration:.1f}s; {doctor}"
     )
-
-
-def tree_dirty(state: CellRun) -> bool:
-    """True when the git checkout has changes, tracked or new (git says; False without git)."""
-    try:
-        outcome = state.runner.run(
-            Command(
-                argv=("git", "status", "--porcelain", "--untracked-files=normal"),
-                cwd=state.config.root,
-                timeout=60,
-            )
-        )
-    except NoxgridError:
-        return False  # no git here: the revision label is left as read from .git
-    return outcome.ok and bool(outcome.output.strip())
 
 
 def docker_preflight(state: CellRun, docker: Docker, lock: Lock) -> None:

@@ -24,17 +24,18 @@ from noxgrid.cell.install import stage_install
 from noxgrid.cell.interpreter import stage_interpreter
 from noxgrid.cell.lock import stage_lock
 from noxgrid.cell.progress import Progress, SilentProgress
-from noxgrid.cell.report import atomic_write, directory_size, log_path, write_cell_report
+from noxgrid.cell.report import log_path, write_cell_report
 from noxgrid.cell.smoke import stage_smoke
 from noxgrid.cell.state import CellRun, Stage
 from noxgrid.cell.suite import stage_suite
 from noxgrid.cell.venv import stage_venv
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
+from noxgrid.files import atomic_write, directory_size
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import CellResult, StageResult, Status
-from noxgrid.render.text import clean_text
+from noxgrid.model.text import clean_text
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
 

@@ -13,10 +13,8 @@ from noxgrid.cell.state import CellRun, last_line
 from noxgrid.cell.suite import suite_command
 from noxgrid.errors import StageFailure
 from noxgrid.model.gpu import detect_gpu
-from noxgrid.tools.docker import (
-    Docker,
-    image_tag,
-)
+from noxgrid.model.image import image_tag
+from noxgrid.tools.docker import Docker
 
 
 def stage_smoke(state: CellRun) -> str:

@@ -15,9 +15,7 @@ from noxgrid.cell.report import log_path
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
-from noxgrid.tools.docker import (
-    Docker,
-)
+from noxgrid.tools.docker import Docker
 from noxgrid.tools.interpreters import Interpreter
 from noxgrid.tools.runner import Runner
 from noxgrid.tools.uv import Uv

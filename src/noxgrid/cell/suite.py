@@ -10,8 +10,8 @@ from noxgrid.cell.state import CellRun, last_line, requirements_shown
 from noxgrid.errors import StageFailure
 from noxgrid.model.diagnose import suite_failure
 from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
+from noxgrid.model.text import clean_text
 from noxgrid.render.annotations import failed_test_annotations
-from noxgrid.render.text import clean_text
 from noxgrid.tools.runner import Command
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from noxgrid.cell.state import STAMP, CellRun, failure
 from noxgrid.errors import StageFailure
-from noxgrid.tools.interpreters import pyvenv_cfg
+from noxgrid.model.installed import pyvenv_cfg
 
 # Bumped when what noxgrid puts in a venv changes (2: bytecode compiled at install),
 # so venvs made by an older noxgrid are made again rather than patched.

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from noxgrid.commands.common import Subparsers
-from noxgrid.tools.docker import TEMPLATE
+from noxgrid.render.dockerfile import TEMPLATE
 
 
 def register_dockerfile(commands: Subparsers) -> None:

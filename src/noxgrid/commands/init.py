@@ -10,7 +10,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-from noxgrid.cell.report import atomic_write
 from noxgrid.checks import check_findings
 from noxgrid.commands.common import Subparsers
 from noxgrid.errors import (
@@ -18,8 +17,9 @@ from noxgrid.errors import (
     ConfigError,
     NoxgridError,
 )
+from noxgrid.files import atomic_write
+from noxgrid.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
 from noxgrid.model.config import load_config, relative_path
-from noxgrid.model.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
 from noxgrid.model.matrix import expand
 from noxgrid.render.workflow import render_workflows
 from noxgrid.resolve import (

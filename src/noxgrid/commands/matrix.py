@@ -10,10 +10,11 @@ from noxgrid.commands.common import Subparsers, _add_project, _load
 from noxgrid.errors import (
     SelectionError,
 )
-from noxgrid.model.changes import affected, changed_files
+from noxgrid.model.changes import affected
 from noxgrid.model.matrix import Matrix
 from noxgrid.render.table import matrix_table
 from noxgrid.render.workflow import cell_command, matrix_json, self_hosted
+from noxgrid.tools.git import changed_files
 
 
 def register_matrix(commands: Subparsers) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid._version import __version__
-from noxgrid.cell.report import atomic_write
+from noxgrid.files import atomic_write
 from noxgrid.model.matrix import cell_key
 from noxgrid.model.results import CellResult, Release
 from noxgrid.render.html import render_html

@@ -6,11 +6,11 @@ import argparse
 import difflib
 import sys
 
-from noxgrid.cell.report import atomic_write
 from noxgrid.commands.common import Subparsers, _add_project, _load
 from noxgrid.errors import (
     LockOutdated,
 )
+from noxgrid.files import atomic_write
 from noxgrid.render.actions import load_pins, outdated
 from noxgrid.render.workflow import render_workflows
 

@@ -36,8 +36,8 @@ from elftools.elf.dynamic import DynamicSection, DynamicSegment
 from elftools.elf.elffile import ELFFile
 from packaging.utils import canonicalize_name
 
+from noxgrid.model.installed import pyvenv_cfg
 from noxgrid.model.sonames import is_cuda, provided_by_driver
-from noxgrid.tools.interpreters import pyvenv_cfg
 
 ELF_MAGIC = b"\x7fELF"
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from noxgrid.errors import CommandFailed
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import lock_path, requirement_files
 from noxgrid.model.matrix import Matrix
-from noxgrid.tools.runner import Command, Runner
 
 
 def affected(config: Config, matrix: Matrix, changed: Iterable[Path]) -> Matrix:
@@ -48,26 +46,3 @@ def _inside(path: Path, root: Path) -> bool:
     except ValueError:
         return False
     return True
-
-
-def changed_files(config: Config, ref: str, runner: Runner | None = None) -> list[Path] | None:
-    """Files changed between ``ref`` and the working tree, or None when git cannot tell."""
-    # Every line matters here, not only a tail for error messages.
-    runner = runner or Runner()
-    try:
-        outcome = runner.run(
-            Command(
-                argv=("git", "diff", "--name-only", f"{ref}...HEAD"),
-                cwd=config.repo_root,
-                timeout=60,
-            )
-        )
-        local = runner.run(
-            Command(argv=("git", "diff", "--name-only", "HEAD"), cwd=config.repo_root, timeout=60)
-        )
-    except CommandFailed:  # no git at all: cannot tell
-        return None
-    if not outcome.ok or not local.ok:
-        return None
-    names = {*outcome.output.split(), *local.output.split()}
-    return [config.repo_root / name for name in sorted(names)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from noxgrid.render.text import clean_text
+from noxgrid.model.text import clean_text
 
 # Import names whose distribution on the index is called something else.
 DISTRIBUTIONS = {

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,15 +24,12 @@ from noxgrid.model.audit import (
     audit,
     interpreter_lib_dirs,
     scan_folders,
-    scan_tar,
     venv_site_packages,
 )
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.lockfile import Lock, is_source
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_package, soname_in_error
-from noxgrid.tools.docker import Docker
-from noxgrid.tools.runner import Command, Runner
 
 # Run by the cell's interpreter (3.9 and later): imports each distribution's
 # top-level modules and prints one JSON line. Keep it free of noxgrid imports.
@@ -170,71 +165,12 @@ def parse_imports(output: str) -> ImportReport:
     )
 
 
-def import_smoke_venv(
-    runner: Runner, python: Path, distributions: Sequence[str], *, cwd: Path, timeout: float
-) -> ImportReport:
-    """Import the distributions' modules with the venv's interpreter."""
-    outcome = runner.run(
-        Command(
-            argv=(str(python), "-c", IMPORT_SMOKE, *distributions),
-            cwd=cwd,
-            env={"PYTHONDONTWRITEBYTECODE": "1"},
-            timeout=timeout,
-        )
-    )
-    return parse_imports(outcome.output)
-
-
 def audit_venv(venv: Path) -> AuditResult:
     """The ELF audit of a venv against this machine's libraries."""
     start = time.perf_counter()
     scan = scan_folders(venv_site_packages(venv))
     result = audit(scan, HostTree(), extra_dirs=interpreter_lib_dirs(venv))
     return dataclasses.replace(result, seconds=time.perf_counter() - start)
-
-
-def audit_image(docker: Docker, tag: str, *, timeout: float) -> AuditResult:
-    """The ELF audit of an image: its file system exported to a temporary tar, read here."""
-    with tempfile.TemporaryDirectory(prefix="noxgrid-audit-") as folder:
-        archive = Path(folder) / "image.tar"
-        docker.export(tag, archive, timeout=timeout)
-        start = time.perf_counter()
-        tree, scan = scan_tar(archive)
-        result = audit(scan, tree)
-        return dataclasses.replace(result, seconds=time.perf_counter() - start)
-
-
-def import_smoke_image(
-    docker: Docker, tag: str, distributions: Sequence[str], *, timeout: float
-) -> ImportReport:
-    """Import the distributions' modules in a fresh container of the image."""
-    outcome = docker.run_once(
-        tag,
-        ["python", "-c", IMPORT_SMOKE, *distributions],
-        env={"PYTHONDONTWRITEBYTECODE": "1"},
-        workdir="/app",
-        sink=None,
-        timeout=timeout,
-    )
-    return parse_imports(outcome.output)
-
-
-def lookup_packages(
-    runner: Runner | None, sonames: Iterable[str], found: Mapping[str, str] | None = None
-) -> dict[str, str | None]:
-    """The Debian package for each soname: the table, then ``dpkg-query -S`` here."""
-    result: dict[str, str | None] = {}
-    dpkg = shutil.which("dpkg-query") if runner is not None else None
-    for soname in sonames:
-        package = debian_package(soname)
-        if package is None and dpkg and runner is not None:
-            pattern = (found or {}).get(soname) or f"*/{soname}"
-            outcome = runner.run(Command(argv=(dpkg, "-S", pattern), timeout=30))
-            if outcome.ok and ":" in outcome.output:
-                first = outcome.output.strip().splitlines()[0]
-                package = first.split(":", 1)[0].split(",")[0].strip() or None
-        result[soname] = package
-    return result
 
 
 @dataclass

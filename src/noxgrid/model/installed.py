@@ -196,3 +196,17 @@ def prove(
         changed=tuple(changed),
         reasons=tuple(reasons),
     )
+
+
+def pyvenv_cfg(venv: Path) -> dict[str, str]:
+    """The ``key = value`` settings of a venv's pyvenv.cfg (empty when it has none)."""
+    try:
+        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    settings = {}
+    for line in text.splitlines():
+        key, separator, value = line.partition("=")
+        if separator:
+            settings[key.strip()] = value.strip()
+    return settings

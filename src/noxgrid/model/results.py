@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noxgrid.model.matrix import Cell
-from noxgrid.render.text import clean_text
+from noxgrid.model.text import clean_text
 
 
 class Status(str, enum.Enum):

@@ -44,7 +44,7 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-from noxgrid.cell.report import atomic_write
+from noxgrid.files import atomic_write
 from noxgrid.model.lockfile import Lock, LockedPackage
 
 _PLATFORM = re.compile(r"^(x86_64|aarch64)-manylinux_(\d+)_(\d+)$")

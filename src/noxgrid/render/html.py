@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from noxgrid.model.matrix import Cell, cell_key, version_key
 from noxgrid.model.results import CellResult, Release, Status, format_size
-from noxgrid.render.text import clean_text
+from noxgrid.model.text import clean_text
 
 COLOURS = {
     Status.PASSED: "#2e7d32",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import CellResult, Status, first_line
-from noxgrid.render.text import clean_text
+from noxgrid.model.text import clean_text
 
 
 def render_junit(results: Iterable[CellResult], *, missing: Sequence[Cell] = ()) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from noxgrid.model.matrix import Matrix
 from noxgrid.model.results import CellResult, format_size
-from noxgrid.render.text import clean_text
+from noxgrid.model.text import clean_text
 
 
 def markdown_text(text: str) -> str:

@@ -21,20 +21,6 @@ _PATCH = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _UV_NAME = re.compile(r"^cpython-(\d+)\.(\d+)\.(\d+)-")
 
 
-def pyvenv_cfg(venv: Path) -> dict[str, str]:
-    """The ``key = value`` settings of a venv's pyvenv.cfg (empty when it has none)."""
-    try:
-        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    settings = {}
-    for line in text.splitlines():
-        key, separator, value = line.partition("=")
-        if separator:
-            settings[key.strip()] = value.strip()
-    return settings
-
-
 @dataclass(frozen=True, kw_only=True)
 class Interpreter:
     """A found interpreter: its version (as asked), its path, and where it came from."""

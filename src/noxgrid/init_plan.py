@@ -20,7 +20,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from noxgrid.errors import ConfigError
-from noxgrid.tools.docker import TEMPLATE, default_dockerignore
+from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
 
 CANDIDATES = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11")

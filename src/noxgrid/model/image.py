@@ -1,0 +1,362 @@
+"""The pure rules for a cell's image: base image, build arguments, labels, what an image may
+carry (size, user, labels, and its /app: secrets, leftovers, ownership), and what a
+client's words about a missing engine mean. No process: ``tools.docker`` runs them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import stat
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from noxgrid.model.config import Config
+from noxgrid.model.matrix import Cell
+
+# Secrets: keys, credentials and the files that hold tokens. Never in an image's
+# build context (the default .dockerignore), and looked for in every built image.
+SECRET_PATTERNS = (
+    "**/id_rsa*",
+    "**/id_dsa*",
+    "**/id_ecdsa*",
+    "**/id_ed25519*",
+    "**/*.pem",
+    "**/*.key",
+    "**/*.p12",
+    "**/*.pfx",
+    "**/*.jks",
+    "**/*.keystore",
+    "**/.pypirc",
+    "**/.npmrc",
+    "**/.netrc",
+    "**/.git-credentials",
+    "**/.aws",
+    "**/.ssh",
+    "**/.docker/config.json",
+    "**/.env",
+    "**/.env.*",
+    "**/*.kdbx",
+)
+
+# Files that look like secrets by name but are templates by convention.
+NOT_SECRETS = (".env.example", ".env.sample", ".env.template", ".env.dist")
+
+# What never belongs in an image's build context (written to .dockerignore
+# when a project has none, and checked in the built image).
+DOCKERIGNORE = (
+    ".git",
+    ".noxgrid",
+    ".nox",
+    ".venv",
+    "**/__pycache__",
+    "**/*.pyc",
+    "**/*.egg-info",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "*.sqlite3",
+    "reports",
+    *SECRET_PATTERNS,
+    *(f"!**/{name}" for name in NOT_SECRETS),
+)
+
+# Private keys and cloud credentials, recognised by what a file holds.
+SECRET_CONTENT = (
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----BEGIN DSA PRIVATE KEY-----",
+    "-----BEGIN EC PRIVATE KEY-----",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+    "aws_secret_access_key",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppTree:
+    """The image's application tree: each entry's owner and mode, and secret markers found."""
+
+    uid: int
+    gid: int
+    entries: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def parse(cls, output: str) -> AppTree:
+        """Read TREE_SCRIPT's output (every line; nothing may be cut)."""
+        head: dict[str, Any] = {}
+        entries = []
+        for line in output.splitlines():
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            item = json.loads(line)
+            if "user" in item:
+                head = item
+            else:
+                entries.append(item)
+        return cls(
+            uid=int(head.get("uid", -1)), gid=int(head.get("gid", -1)), entries=tuple(entries)
+        )
+
+
+def _matches(path: str, patterns: Sequence[str]) -> bool:
+    """True when a path under /app is one a .dockerignore pattern names (or lies inside it)."""
+    parts = path.split("/")
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            continue
+        if pattern.startswith("**/"):
+            tail = pattern[3:]
+            if any(fnmatch.fnmatchcase(part, tail) for part in parts):
+                return True
+            if "/" in tail and any(
+                fnmatch.fnmatchcase("/".join(parts[i : i + tail.count("/") + 1]), tail)
+                for i in range(len(parts))
+            ):
+                return True
+        elif fnmatch.fnmatchcase(parts[0], pattern) or fnmatch.fnmatchcase(path, pattern):
+            return True
+    return False
+
+
+def tree_problems(tree: AppTree) -> list[str]:
+    """What is wrong with an image's /app: secrets, leftovers .dockerignore keeps out,
+    and anything the runtime user owns or may write."""
+    secrets = []
+    leaked = []
+    writable = []
+    for entry in tree.entries:
+        path = str(entry["p"])
+        name = path.rsplit("/", 1)[-1]
+        if entry.get("s"):
+            secrets.append(f"{path} (holds {entry['s']!s})")
+        elif name not in NOT_SECRETS and _matches(path, SECRET_PATTERNS):
+            secrets.append(f"{path} (a secret by its name)")
+        elif _matches(path, [p for p in DOCKERIGNORE if p not in SECRET_PATTERNS]):
+            leaked.append(path)
+        mode = int(entry["m"])
+        owner = int(entry["u"])
+        if (
+            owner != 0
+            or mode & stat.S_IWOTH
+            or (mode & stat.S_IWGRP and tree.gid >= 0 and int(entry["g"]) == tree.gid)
+        ):
+            writable.append(path)
+    problems = []
+    if secrets:
+        problems.append(
+            f"the image's /app holds {len(secrets)} secret-like file(s): "
+            + ", ".join(secrets[:20])
+            + (" ..." if len(secrets) > 20 else "")
+            + "; fix: delete them from the build context or list them in .dockerignore "
+            "(noxgrid's default .dockerignore keeps keys, .env files and credentials out), "
+            "then rotate any key that was in a pushed image"
+        )
+    if leaked:
+        found = set(leaked)
+        # A leaked folder stands for everything in it.
+        shown = sorted(
+            path
+            for path in found
+            if not any(
+                "/".join(path.split("/")[:i]) in found for i in range(1, path.count("/") + 1)
+            )
+        )
+        problems.append(
+            f"the image's /app holds what .dockerignore should keep out: {', '.join(shown[:20])}"
+            + (f" and {len(shown) - 20} more" if len(shown) > 20 else "")
+        )
+    if writable:
+        problems.append(
+            f"{len(writable)} path(s) of /app belong to or are writable by the runtime user "
+            f"(first: {writable[0]}); the application tree must belong to root and be "
+            "read-only at run time; fix: COPY without --chown (the template does)"
+        )
+    return problems
+
+
+def parse_image_map(text: str) -> list[tuple[str, str]]:
+    """``"a=b;c=d"`` (NOXGRID_BASE_IMAGE_MAP) -> [("a", "b"), ("c", "d")]."""
+    pairs = []
+    for item in text.split(";"):
+        if item.strip():
+            source, _, target = item.partition("=")
+            pairs.append((source.strip(), target.strip()))
+    return pairs
+
+
+def base_image(config: Config, cell: Cell, env: Mapping[str, str]) -> str:
+    """The accelerator's base image for the cell's python, mapped for local registries.
+
+    A map entry matches the template (``python:{python}-slim-bookworm``) or the
+    formatted name; the environment's NOXGRID_BASE_IMAGE_MAP wins over the config.
+    """
+    template = config.accelerators[cell.accelerator].base_image
+    name = template.format(python=cell.python)
+    mapping = parse_image_map(env.get("NOXGRID_BASE_IMAGE_MAP", "")) + list(
+        config.docker.base_image_map
+    )
+    for source, target in mapping:
+        if source in (template, name):
+            return target.format(python=cell.python)
+    return name
+
+
+def image_tag(config: Config, cell: Cell) -> str:
+    """``<image>:<cell id>``."""
+    assert config.docker.image is not None
+    return f"{config.docker.image}:{cell.id}"
+
+
+def git_revision(root: Path) -> str:
+    """The checked-out commit, read from .git without running git ("" when unknown)."""
+    for folder in (root, *root.parents):
+        git = folder / ".git"
+        if git.is_file():  # a worktree: "gitdir: <path>"
+            git = Path(git.read_text().split(":", 1)[1].strip())
+        if not git.is_dir():
+            continue
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text().strip()
+        packed = git / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line.split()[0]
+        return ""
+    return ""
+
+
+def revision_label(revision: str, dirty: bool) -> str:
+    """The image's revision label: the commit, marked ``-dirty`` when the tree had changes."""
+    if not revision:
+        return ""
+    return f"{revision}-dirty" if dirty else revision
+
+
+def build_args(
+    config: Config, cell: Cell, *, base: str, lock_sha256: str, revision: str
+) -> dict[str, str]:
+    """The build arguments of one cell's image."""
+    profile = config.profiles[cell.profile]
+    args = {
+        "BASE_IMAGE": base,
+        "LOCK": f"{config.locks_dir.relative_to(config.root).as_posix()}/{cell.id}.txt",
+        "APT_PACKAGES": " ".join(profile.apt),
+        "CELL": cell.id,
+        "LOCK_SHA256": lock_sha256,
+        "SOURCE": config.docker.source or "",
+        "REVISION": revision,
+        "PORT": str(config.docker.health.port),
+        "HEALTH_PATH": config.docker.health.path,
+    }
+    if config.docker.command:
+        args["APP_COMMAND"] = config.docker.command
+    return args
+
+
+def cache_arguments(cache: str | None, scope: str, *, buildx: bool) -> list[str]:
+    """The build's cache arguments: none, or BuildKit's GitHub Actions backend (buildx only)."""
+    if cache != "gha" or not buildx:
+        return []
+    return [
+        "--cache-from",
+        f"type=gha,scope={scope}",
+        "--cache-to",
+        f"type=gha,mode=max,scope={scope}",
+    ]
+
+
+def image_problems(
+    inspect: Mapping[str, Any],
+    *,
+    cell: Cell,
+    budget: int | None,
+    tree: AppTree | None = None,
+    revision: str = "",
+) -> list[str]:
+    """What is wrong with a built image: size, user, labels, and its /app (see tree_problems)."""
+    problems = []
+    size = int(inspect.get("Size", 0))
+    if budget is not None and size > budget:
+        problems.append(
+            f"the image is {size / 1e6:.1f} MB, over the profile's "
+            f"{budget / 1e6:.1f} MB size-budget"
+        )
+    user = (inspect.get("Config") or {}).get("User") or ""
+    if user.split(":")[0] in ("", "root", "0"):
+        problems.append(
+            "the image runs as root: add a user and `USER` it (the template "
+            "does: `useradd ... app` and `USER app`)"
+        )
+    labels = (inspect.get("Config") or {}).get("Labels") or {}
+    if labels.get("io.noxgrid.cell") != cell.id:
+        problems.append(
+            f"label io.noxgrid.cell is {labels.get('io.noxgrid.cell')!r}, "
+            f"not {cell.id!r}: pass ARG CELL into a LABEL"
+        )
+    if not labels.get("io.noxgrid.lock-sha256"):
+        problems.append("label io.noxgrid.lock-sha256 is missing or empty")
+    # The revision is known only inside a git checkout; where it is, it must be on the image.
+    if revision and labels.get("org.opencontainers.image.revision") != revision:
+        problems.append(f"label org.opencontainers.image.revision is not {revision}")
+    if tree is not None:
+        problems += tree_problems(tree)
+    return problems
+
+
+def engine_problem(output: str, where: str, client: str) -> tuple[str, str]:
+    """(what is wrong, the fix) for a client whose engine did not answer. Pure.
+
+    ``output`` is the client's own output; Go template errors (what a client
+    prints when ``--format`` meets no server) are dropped, not shown.
+    """
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and not line.lstrip().startswith("template:") and "executing" not in line
+    ]
+    text = " ".join(lines)
+    lower = text.lower()
+    said = _server_errors(output) or (lines[-1] if lines else "")
+    if "permission denied" in lower:
+        return (
+            f"the docker client {client} may not use the engine's socket at {where}: {said}",
+            "add your user to the docker group (sudo usermod -aG docker $USER, then log in "
+            "again), use rootless Docker, or run with --no-docker",
+        )
+    if where.startswith(("tcp://", "ssh://")):
+        return (
+            f"no Docker engine answers at DOCKER_HOST={where}: {said}",
+            "start that engine or correct DOCKER_HOST (unset it for the local engine), or run "
+            "with --no-docker",
+        )
+    if "cannot connect" in lower or "no such file" in lower or "connection refused" in lower:
+        return (
+            f"no Docker engine is running at {where} (the client {client} works): {said}",
+            "start the engine (sudo systemctl start docker, `dockerd &`, or Docker Desktop), "
+            "or run with --no-docker to skip the image and smoke stages (the report says so)",
+        )
+    return (
+        f"the Docker engine at {where} did not answer {client}: {said or 'no output'}",
+        "run `docker info` to see why, or run with --no-docker",
+    )
+
+
+def _server_errors(output: str) -> str:
+    for line in output.splitlines():
+        if line.strip().startswith("{"):
+            try:
+                errors = json.loads(line).get("ServerErrors") or []
+            except ValueError:
+                continue
+            return "; ".join(str(error) for error in errors)
+    return ""

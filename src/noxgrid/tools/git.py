@@ -1,0 +1,51 @@
+"""git, for what noxgrid asks of a checkout: what changed since a ref, whether the tree is dirty.
+
+Both answer "cannot tell" (None, False) rather than fail where there is no git
+or no repository: the callers then take every cell, or the plain revision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from noxgrid.errors import CommandFailed
+from noxgrid.model.config import Config
+from noxgrid.tools.runner import Command, Runner
+
+
+def changed_files(config: Config, ref: str, runner: Runner | None = None) -> list[Path] | None:
+    """Files changed between ``ref`` and the working tree, or None when git cannot tell."""
+    # Every line matters here, not only a tail for error messages.
+    runner = runner or Runner()
+    try:
+        outcome = runner.run(
+            Command(
+                argv=("git", "diff", "--name-only", f"{ref}...HEAD"),
+                cwd=config.repo_root,
+                timeout=60,
+            )
+        )
+        local = runner.run(
+            Command(argv=("git", "diff", "--name-only", "HEAD"), cwd=config.repo_root, timeout=60)
+        )
+    except CommandFailed:  # no git at all: cannot tell
+        return None
+    if not outcome.ok or not local.ok:
+        return None
+    names = {*outcome.output.split(), *local.output.split()}
+    return [config.repo_root / name for name in sorted(names)]
+
+
+def tree_dirty(root: Path, runner: Runner) -> bool:
+    """True when the git checkout at ``root`` has changes, tracked or new (False without git)."""
+    try:
+        outcome = runner.run(
+            Command(
+                argv=("git", "status", "--porcelain", "--untracked-files=normal"),
+                cwd=root,
+                timeout=60,
+            )
+        )
+    except CommandFailed:
+        return False  # no git here: the revision label is left as read from .git
+    return outcome.ok and bool(outcome.output.strip())
