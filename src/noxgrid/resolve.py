@@ -38,7 +38,8 @@ from noxgrid.model.lockfile import (
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding, evaluate
 from noxgrid.model.results import format_size
-from noxgrid.model.sizes import PackageIndex, SizeEstimate
+from noxgrid.model.sizes import SizeEstimate
+from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.runner import Command, Runner, in_parallel
 from noxgrid.tools.uv import Uv, uv_environment
 

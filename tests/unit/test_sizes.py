@@ -8,13 +8,13 @@ from noxgrid.model.sizes import (
     VENV_BASE_BYTES,
     DistFile,
     IndexUnavailable,
-    PackageIndex,
     PackageSize,
     SizeEstimate,
     installed_bytes,
     platform_tags,
     select_file,
 )
+from noxgrid.tools.index import PackageIndex
 
 
 def dist(filename, sha="x", size=100):

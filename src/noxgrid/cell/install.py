@@ -17,7 +17,7 @@ from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
-from noxgrid.model.installed import prove, read_installed, read_manifest, write_manifest
+from noxgrid.model.installed import MANIFEST, manifest_of, prove, read_installed, read_manifest
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.results import format_size
 from noxgrid.resolve import read_lock
@@ -263,3 +263,9 @@ def stage_install(state: CellRun) -> str:
         )
     again = f", {len(proof.changed)} installed again" if proof.changed else ""
     return f"synced {shown} (hashes checked{again}){project}{where}; disk: {space}"
+
+
+def write_manifest(venv: Path, lock: Lock) -> None:
+    """Record the venv as it is now, right after an install verified by uv."""
+    document = manifest_of(lock, read_installed(venv))
+    (venv / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")

@@ -104,12 +104,6 @@ def manifest_of(lock: Lock, installed: Mapping[str, Installed]) -> dict[str, obj
     }
 
 
-def write_manifest(venv: Path, lock: Lock) -> None:
-    """Record the venv as it is now, right after an install verified by uv."""
-    document = manifest_of(lock, read_installed(venv))
-    (venv / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-
-
 def read_manifest(venv: Path) -> dict[str, dict[str, object]] | None:
     """The manifest's packages, or None when there is none (or it is unreadable)."""
     try:

@@ -1,0 +1,346 @@
+"""The package index, asked over HTTP: its JSON simple API for a release's files and sizes,
+a wheel's zip directory by range request for what it unpacks to, a direct URL's size,
+an sdist's contents for what it needs to build. Every answer is cached on disk: a
+release's files and a wheel's contents do not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import tarfile
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from noxgrid.errors import IndexUnavailable
+
+if sys.version_info >= (3, 11):
+    pass
+else:  # pragma: no cover - Python 3.10
+    pass
+from noxgrid.files import atomic_write
+from noxgrid.model.lockfile import Lock, LockedPackage
+from noxgrid.model.sizes import (
+    FALLBACK_EXPANSION,
+    SDIST_LIMIT,
+    DistFile,
+    PackageSize,
+    SizeEstimate,
+    build_needs,
+    installed_bytes,
+    platform_tags,
+    select_file,
+)
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where noxgrid caches index answers."""
+    env = os.environ if env is None else env
+    if env.get("NOXGRID_CACHE_DIR"):
+        return Path(env["NOXGRID_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "noxgrid"
+
+
+class _RangeReader(io.RawIOBase):
+    """A seekable read-only view of a remote file, fetched in ranges as zipfile asks."""
+
+    def __init__(self, url: str, size: int, timeout: float) -> None:
+        self.url, self.size, self.timeout = url, size, timeout
+        self.position = 0
+        self.blocks: dict[int, bytes] = {}
+        # zipfile starts from the end; one 64 kB tail answers most wheels at once.
+        tail_start = max(0, size - 65536)
+        self.blocks[tail_start] = self._fetch(tail_start, size - 1)
+
+    def _fetch(self, start: int, end: int) -> bytes:
+        request = urllib.request.Request(self.url, headers={"Range": f"bytes={start}-{end}"})
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            data: bytes = response.read()
+            if response.status != 206 and len(data) == self.size:
+                return data[start : end + 1]
+            return data
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = base + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def read(self, size: int = -1) -> bytes:
+        end = self.size if size < 0 else min(self.size, self.position + size)
+        for start, block in self.blocks.items():
+            if start <= self.position and end <= start + len(block):
+                data = block[self.position - start : end - start]
+                self.position = end
+                return data
+        data = self._fetch(self.position, end - 1) if end > self.position else b""
+        self.blocks[self.position] = data
+        self.position = end
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class PackageIndex:
+    """The index's JSON simple API and wheel directories, behind a disk cache."""
+
+    def __init__(
+        self,
+        url: str = "https://pypi.org/simple",
+        *,
+        cache: Path | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.cache = cache or cache_dir()
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._others: dict[str, PackageIndex] = {}
+
+    def for_url(self, url: str | None) -> PackageIndex:
+        """The index at ``url`` (this one when None or the same), sharing the disk cache."""
+        if url is None or url.rstrip("/") == self.url:
+            return self
+        with self._lock:
+            if url not in self._others:
+                self._others[url] = PackageIndex(url, cache=self.cache, timeout=self.timeout)
+            return self._others[url]
+
+    def url_file(self, url: str, hashes: Sequence[str]) -> DistFile:
+        """A direct-URL archive as a DistFile: its size from the server (HEAD)."""
+        request = urllib.request.Request(url.split("#", 1)[0], method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                length = response.headers.get("Content-Length")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise IndexUnavailable(
+                f"{url} did not answer: {exc}",
+                fix="check the network, or the URL in the requirement file",
+            ) from exc
+        if not (length or "").isdigit():
+            raise IndexUnavailable(f"{url} did not say its size", fix="serve Content-Length")
+        name = url.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
+        sha = hashes[0].removeprefix("sha256:") if hashes else ""
+        return DistFile(filename=name, url=url.split("#", 1)[0], size=int(length), sha256=sha)
+
+    def _cached(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _simple_json(self, key: str) -> dict[str, Any]:
+        """The JSON simple API page of one project, retried: many cells ask at once."""
+        request = urllib.request.Request(
+            f"{self.url}/{key}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+        )
+        for attempt in range(3):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    document: dict[str, Any] = json.load(response)
+                    return document
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                if attempt == 2:
+                    raise IndexUnavailable(
+                        f"the index {self.url} did not answer for {key}: {exc}",
+                        fix="check the network, or the index-url in [tool.noxgrid]",
+                    ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def release_files(self, name: str, version: str) -> list[DistFile]:
+        """The files of ``name==version`` (cached once fetched)."""
+        key = canonicalize_name(name)
+        index_key = hashlib.sha256(self.url.encode()).hexdigest()[:12]
+        path = self.cache / "index" / index_key / key / f"{version}.json"
+        cached = self._cached(path)
+        if cached is None:
+            document = self._simple_json(key)
+            wanted = Version(version)
+            cached = []
+            for entry in document.get("files", []):
+                if not _is_version(entry.get("filename", ""), wanted):
+                    continue
+                sha = (entry.get("hashes") or {}).get("sha256")
+                if sha and entry.get("size") is not None:
+                    cached.append(
+                        {
+                            "filename": entry["filename"],
+                            "url": entry["url"],
+                            "size": int(entry["size"]),
+                            "sha256": sha,
+                        }
+                    )
+            atomic_write(path, json.dumps(cached))
+        return [DistFile(**item) for item in cached]
+
+    def wheel_contents_size(self, file: DistFile) -> tuple[int, int] | None:
+        """(bytes of all members, bytes of .py members) of a wheel, from its zip directory.
+
+        Cached by the wheel's hash; None when the directory cannot be read.
+        """
+        path = self.cache / "wheels" / f"{file.sha256}.json"
+        cached = self._cached(path)
+        if cached is not None and "total" in cached:
+            return int(cached["total"]), int(cached["py"])
+        contents = None
+        for _attempt in range(3):  # many cells size at once: a dropped connection is likely
+            try:
+                reader = _RangeReader(file.url, file.size, self.timeout)
+                with zipfile.ZipFile(reader) as archive:
+                    contents = {info.filename: info.file_size for info in archive.infolist()}
+                break
+            except zipfile.BadZipFile:
+                return None
+            except (urllib.error.URLError, OSError, ValueError):
+                continue
+        if contents is None:
+            return None
+        total = sum(contents.values())
+        py = sum(size for name, size in contents.items() if name.endswith(".py"))
+        atomic_write(path, json.dumps({"total": total, "py": py, "files": len(contents)}))
+        return total, py
+
+    def sdist_needs(self, file: DistFile) -> str:
+        """What building ``file`` (an sdist) needs, read from the archive (cached by hash)."""
+        path = self.cache / "sdists" / f"{file.sha256}.json"
+        cached = self._cached(path)
+        if cached is not None and "needs" in cached:
+            return str(cached["needs"])
+        if file.size > SDIST_LIMIT:
+            return f"unknown (the sdist is {file.size // 2**20} MB; not inspected)"
+        try:
+            with urllib.request.urlopen(file.url, timeout=self.timeout) as response:
+                data = response.read()
+            needs = build_needs(*_sdist_contents(data, file.filename))
+        except (urllib.error.URLError, OSError, ValueError, tarfile.TarError, zipfile.BadZipFile):
+            return "unknown (the sdist could not be read)"
+        atomic_write(path, json.dumps({"needs": needs}))
+        return needs
+
+    def size_of(
+        self,
+        name: str,
+        version: str,
+        hashes: Sequence[str],
+        tags: Sequence[Tag],
+        python: str,
+        url: str | None = None,
+    ) -> PackageSize | None:
+        """The sizes of one locked package, or None when the index has no matching file."""
+        if url is not None:
+            chosen: DistFile | None = self.url_file(url, hashes)
+        else:
+            chosen = select_file(self.release_files(name, version), tags, hashes)
+        if chosen is None:
+            return None
+        contents = None
+        if chosen.filename.endswith(".whl"):
+            contents = self.wheel_contents_size(chosen)
+        exact = contents is not None
+        if contents is None:
+            installed = int(chosen.size * FALLBACK_EXPANSION)
+        else:
+            installed = installed_bytes(*contents, python)
+        return PackageSize(
+            name=name,
+            version=version,
+            filename=chosen.filename,
+            download=chosen.size,
+            installed=installed,
+            exact=exact,
+            url=chosen.url,
+            sha256=chosen.sha256,
+        )
+
+    def estimate(self, lock: Lock, python: str, platform: str) -> SizeEstimate:
+        """Sizes of every package of ``lock`` for ``python`` on ``platform``."""
+        tags = platform_tags(python, platform)
+        packages = list(lock.packages.values())
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="index") as pool:
+            results = list(pool.map(lambda p: (p, _try_size(self, p, tags, python)), packages))
+        sized = tuple(size for _, (size, _) in results if size is not None)
+        unknown = tuple(_pin(p) for p, (size, _) in results if size is None)
+        errors = tuple(dict.fromkeys(error for _, (_, error) in results if error))
+        return SizeEstimate(packages=sized, unknown=unknown, errors=errors)
+
+
+def _sdist_contents(data: bytes, filename: str) -> tuple[list[str], str | None]:
+    """(member names, the top pyproject.toml's text or None) of an sdist archive."""
+    members: list[str] = []
+    pyproject = None
+    if filename.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.namelist()
+            top = [m for m in members if m.count("/") == 1 and m.endswith("/pyproject.toml")]
+            if top:
+                pyproject = archive.read(top[0]).decode("utf-8", errors="replace")
+        return members, pyproject
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            members.append(member.name)
+            if member.name.count("/") == 1 and member.name.endswith("/pyproject.toml"):
+                stream = archive.extractfile(member)
+                if stream is not None:
+                    pyproject = stream.read().decode("utf-8", errors="replace")
+    return members, pyproject
+
+
+def _pin(package: LockedPackage) -> str:
+    return (
+        f"{package.name} @ {package.url}" if package.url else f"{package.name}=={package.version}"
+    )
+
+
+def _try_size(
+    index: PackageIndex, package: LockedPackage, tags: Sequence[Tag], python: str
+) -> tuple[PackageSize | None, str | None]:
+    """(sizes, None), (None, None) when no file matches, or (None, why the index failed)."""
+    try:
+        size = index.for_url(package.index).size_of(
+            package.name, package.version, package.hashes, tags, python, url=package.url
+        )
+        return size, None
+    except IndexUnavailable as error:
+        return None, error.message
+    except InvalidVersion:  # a version packaging cannot read: unsized
+        return None, None
+
+
+def _is_version(filename: str, wanted: Version) -> bool:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1] == wanted
+        return parse_sdist_filename(filename)[1] == wanted
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return False
