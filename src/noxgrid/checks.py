@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import version_drift
+from noxgrid.model.freshness import check_locks, read_lock, refresh_command
 from noxgrid.model.matrix import Matrix
 from noxgrid.model.policy import evaluate
 from noxgrid.render.actions import load_pins, outdated
 from noxgrid.render.workflow import render_workflows
-from noxgrid.resolve import (
-    check_locks,
-    read_lock,
-    refresh_command,
-)
 
 
 def check_findings(config: Config, matrix: Matrix) -> list[dict[str, str]]:

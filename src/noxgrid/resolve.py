@@ -21,20 +21,16 @@ from noxgrid._version import __version__
 from noxgrid.errors import ConfigError, IndexUnavailable, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.model.config import Config
-from noxgrid.model.lockfile import (
-    Lock,
+from noxgrid.model.inputs import (
     inputs_digest,
     is_self_reference,
-    lock_path,
-    parse_lock,
     project_dependencies,
-    render_header,
     requirement_files,
     requirement_problems,
     rewrite_requirements,
-    seal,
     self_references,
 )
+from noxgrid.model.lockfile import lock_path, parse_lock, render_header, seal
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding, evaluate
 from noxgrid.model.results import format_size
@@ -44,57 +40,6 @@ from noxgrid.tools.runner import Command, Runner, in_parallel
 from noxgrid.tools.uv import Uv, uv_environment
 
 PROJECT_INPUT = "project-dependencies.in"
-
-
-@dataclass(frozen=True, kw_only=True)
-class LockState:
-    """Whether a cell's lock matches its inputs as they are now, and its own body."""
-
-    cell: Cell
-    path: Path
-    state: str  # "fresh", "stale", "missing", "edited" or "unsealed"
-    detail: str = ""
-
-
-STATE_DETAILS = {
-    "stale": "its inputs changed since it was written (requirement files, project "
-    "dependencies, python, platform or accelerator rules)",
-    "edited": "its text no longer matches its body digest: it was edited by hand after "
-    "noxgrid wrote it (a package line added, a version or a hash changed)",
-    "unsealed": "it has no body digest (written by an older noxgrid, or by hand), so "
-    "nothing proves it is what was resolved",
-}
-
-
-def lock_state(config: Config, cell: Cell) -> LockState:
-    """One cell's lock state; reads files only (no network, no process)."""
-    path = lock_path(config, cell)
-    if not path.is_file():
-        return LockState(cell=cell, path=path, state="missing")
-    lock = read_lock(path)
-    if lock.body_state != "sealed":
-        return LockState(
-            cell=cell, path=path, state=lock.body_state, detail=STATE_DETAILS[lock.body_state]
-        )
-    digest, _ = inputs_digest(config, cell)
-    if lock.digest != digest:
-        return LockState(cell=cell, path=path, state="stale", detail=STATE_DETAILS["stale"])
-    return LockState(cell=cell, path=path, state="fresh")
-
-
-def check_locks(config: Config, cells: Sequence[Cell]) -> list[LockState]:
-    """Each cell's lock state; reads files only (no network, no process)."""
-    return [lock_state(config, cell) for cell in cells]
-
-
-def refresh_command(cells: Sequence[Cell]) -> str:
-    """The command that refreshes exactly these cells' locks."""
-    return "noxgrid lock " + " ".join(cell.id for cell in cells)
-
-
-def read_lock(path: Path) -> Lock:
-    """Parse the lock at ``path``."""
-    return parse_lock(path.read_text(encoding="utf-8"))
 
 
 @dataclass(kw_only=True)

@@ -10,18 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from noxgrid.model.audit import (
-    ElfFile,
-    HostTree,
-    Scan,
-    TarTree,
-    audit,
-    ld_so_conf_dirs,
-    owners_from_record,
-    read_elf,
-    scan_folders,
-    scan_tar,
-)
+from noxgrid.model.audit import Scan, audit, owners_from_record, scan_folders, scan_tar
 from noxgrid.model.config import load_config
 from noxgrid.model.doctor import (
     Diagnosis,
@@ -32,6 +21,7 @@ from noxgrid.model.doctor import (
     parse_imports,
     render,
 )
+from noxgrid.model.elf import ElfFile, HostTree, TarTree, ld_so_conf_dirs, read_elf
 from noxgrid.model.lockfile import parse_lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sonames import (

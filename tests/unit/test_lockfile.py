@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 from noxgrid.model.config import load_config
-from noxgrid.model.lockfile import (
-    inputs_digest,
-    parse_lock,
-    requirement_files,
-    rewrite_requirements,
-)
+from noxgrid.model.freshness import check_locks, refresh_command
+from noxgrid.model.inputs import inputs_digest, requirement_files, rewrite_requirements
+from noxgrid.model.lockfile import parse_lock
 from noxgrid.model.matrix import Cell, expand
-from noxgrid.resolve import check_locks, compile_args, refresh_command
+from noxgrid.resolve import compile_args
 
 LOCK = """\
 # Lock of cell 3.11-cpu-full, written by noxgrid: do not edit by hand.

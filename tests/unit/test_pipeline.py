@@ -10,7 +10,8 @@ import pytest
 
 from noxgrid.cell.run import run_cell
 from noxgrid.model.config import load_config
-from noxgrid.model.lockfile import inputs_digest, lock_path, render_header, seal
+from noxgrid.model.inputs import inputs_digest
+from noxgrid.model.lockfile import lock_path, render_header, seal
 from noxgrid.model.matrix import Cell, expand
 from noxgrid.model.results import Status
 from noxgrid.tools.runner import Command, Outcome, Runner

@@ -16,13 +16,8 @@ import pytest
 from noxgrid.commands.release_report import markdown_report, release_document
 from noxgrid.model.config import load_config
 from noxgrid.model.diagnose import distribution_for, install_failure, suite_failure
-from noxgrid.model.lockfile import (
-    body_digest,
-    expand_self,
-    parse_lock,
-    requirement_problems,
-    seal,
-)
+from noxgrid.model.inputs import expand_self, requirement_problems
+from noxgrid.model.lockfile import body_digest, parse_lock, seal
 from noxgrid.model.matrix import Cell, expand
 from noxgrid.model.results import CellResult, Release, StageResult, Status
 from noxgrid.model.sizes import PackageSize, SizeEstimate, build_needs

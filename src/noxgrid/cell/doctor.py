@@ -14,11 +14,7 @@ from noxgrid.cell.install import install_stamp
 from noxgrid.cell.state import DOCTOR_STAMP, CellRun, read_json
 from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write
-from noxgrid.model.audit import (
-    AuditResult,
-    audit,
-    scan_tar,
-)
+from noxgrid.model.audit import AuditResult, audit, scan_tar
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
@@ -30,11 +26,11 @@ from noxgrid.model.doctor import (
     parse_imports,
     render,
 )
+from noxgrid.model.freshness import read_lock
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sonames import debian_package
-from noxgrid.resolve import read_lock
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.runner import Command, Runner
 

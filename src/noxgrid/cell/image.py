@@ -8,6 +8,7 @@ from pathlib import Path
 from noxgrid.cell.doctor import doctor_image
 from noxgrid.cell.state import CellRun, failure
 from noxgrid.errors import StageFailure, StageSkipped
+from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
     DOCKERIGNORE,
     base_image,
@@ -20,7 +21,6 @@ from noxgrid.model.image import (
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.results import format_size
 from noxgrid.render.dockerfile import default_dockerignore
-from noxgrid.resolve import read_lock
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.git import tree_dirty
 

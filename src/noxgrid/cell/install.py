@@ -17,10 +17,10 @@ from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
+from noxgrid.model.freshness import read_lock
 from noxgrid.model.installed import MANIFEST, manifest_of, prove, read_installed, read_manifest
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.results import format_size
-from noxgrid.resolve import read_lock
 from noxgrid.tools.runner import Command, Outcome
 
 

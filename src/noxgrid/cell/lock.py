@@ -7,10 +7,11 @@ from __future__ import annotations
 from noxgrid.cell.state import CellRun
 from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
-from noxgrid.model.lockfile import inputs_digest, lock_path
+from noxgrid.model.freshness import STATE_DETAILS, read_lock
+from noxgrid.model.inputs import inputs_digest
+from noxgrid.model.lockfile import lock_path
 from noxgrid.model.policy import evaluate
 from noxgrid.model.results import format_size
-from noxgrid.resolve import STATE_DETAILS, read_lock
 
 
 def stage_lock(state: CellRun) -> str:

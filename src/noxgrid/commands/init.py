@@ -22,10 +22,7 @@ from noxgrid.init_plan import Written, plan_init, scaffold_files, summary, workf
 from noxgrid.model.config import load_config, relative_path
 from noxgrid.model.matrix import expand
 from noxgrid.render.workflow import render_workflows
-from noxgrid.resolve import (
-    describe,
-    lock_cells,
-)
+from noxgrid.resolve import describe, lock_cells
 from noxgrid.tools.interpreters import find_interpreter
 
 

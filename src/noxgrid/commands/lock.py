@@ -15,14 +15,9 @@ from noxgrid.errors import (
     NoxgridError,
 )
 from noxgrid.model.config import relative_path
+from noxgrid.model.freshness import check_locks, refresh_command
 from noxgrid.render.table import text_table
-from noxgrid.resolve import (
-    LockOutcome,
-    check_locks,
-    describe,
-    lock_cells,
-    refresh_command,
-)
+from noxgrid.resolve import LockOutcome, describe, lock_cells
 
 
 def register_lock(commands: Subparsers) -> None:

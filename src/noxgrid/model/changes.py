@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from noxgrid.model.config import Config
-from noxgrid.model.lockfile import lock_path, requirement_files
+from noxgrid.model.inputs import requirement_files
+from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Matrix
 
 

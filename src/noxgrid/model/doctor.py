@@ -20,13 +20,13 @@ from pathlib import Path
 
 from noxgrid.model.audit import (
     AuditResult,
-    HostTree,
     audit,
     interpreter_lib_dirs,
     scan_folders,
     venv_site_packages,
 )
 from noxgrid.model.config import Config, relative_path
+from noxgrid.model.elf import HostTree
 from noxgrid.model.lockfile import Lock, is_source
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_package, soname_in_error
