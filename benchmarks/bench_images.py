@@ -27,7 +27,7 @@ from pathlib import Path
 
 from markdown_section import write_section
 
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import expand
 from noxgrid.tools.docker import base_image
 

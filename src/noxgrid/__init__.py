@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from noxgrid._version import __version__
 from noxgrid.errors import NoxgridError
-from noxgrid.model.config import Config, load_config
+from noxgrid.model.config import Config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import Cell, Matrix, expand
 
 

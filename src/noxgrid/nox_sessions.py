@@ -29,7 +29,8 @@ from nox._decorators import Func
 from noxgrid.cell.progress import PlainProgress
 from noxgrid.cell.run import run_cell
 from noxgrid.errors import NoxgridError, SelectionError
-from noxgrid.model.config import Config, load_config
+from noxgrid.model.config import Config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import Cell, Matrix, emptied_by, expand
 from noxgrid.model.results import Status, first_line
 from noxgrid.tools.runner import sigterm_as_interrupt

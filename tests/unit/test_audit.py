@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from noxgrid.model.audit import Scan, audit, owners_from_record, scan_folders, scan_tar
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.doctor import (
     Diagnosis,
     ImportFailure,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from noxgrid.errors import ConfigError
-from noxgrid.model.config import CPU_FORBID_DEFAULT, load_config, parse_duration, parse_size
+from noxgrid.model.config import CPU_FORBID_DEFAULT, parse_duration, parse_size
+from noxgrid.model.declaration import load_config
 
 
 def error_for(make_project, pyproject: str, files=None) -> str:

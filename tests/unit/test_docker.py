@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.image import (
     AppTree,
     base_image,

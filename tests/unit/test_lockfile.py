@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.freshness import check_locks, refresh_command
 from noxgrid.model.inputs import inputs_digest, requirement_files, rewrite_requirements
 from noxgrid.model.lockfile import parse_lock
 from noxgrid.model.matrix import Cell, expand
-from noxgrid.resolve import compile_args
+from noxgrid.model.resolution import compile_args
 
 LOCK = """\
 # Lock of cell 3.11-cpu-full, written by noxgrid: do not edit by hand.

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from noxgrid.errors import SelectionError
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import Cell, expand
 
 

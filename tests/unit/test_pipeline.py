@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from noxgrid.cell.run import run_cell
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.inputs import inputs_digest
 from noxgrid.model.lockfile import lock_path, render_header, seal
 from noxgrid.model.matrix import Cell, expand

@@ -14,7 +14,7 @@ from noxgrid.cell.progress import LiveProgress, PlainProgress, choose_progress, 
 from noxgrid.commands.release_report import collect_results, markdown_report, write_release
 from noxgrid.errors import ConfigError
 from noxgrid.init_plan import plan_init, render_table, scaffold_files, workflow_choice
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import STAGES, CellResult, Release, StageResult, Status, release_stages
 from noxgrid.render.html import render_html

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 
 from noxgrid.commands.release_report import markdown_report, release_document
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.diagnose import distribution_for, install_failure, suite_failure
 from noxgrid.model.inputs import expand_self, requirement_problems
 from noxgrid.model.lockfile import body_digest, parse_lock, seal

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from noxgrid.model.changes import affected
-from noxgrid.model.config import load_config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.drift import version_drift
 from noxgrid.model.matrix import expand
 from noxgrid.render.actions import load_pins, outdated, version_key

@@ -16,7 +16,8 @@ from noxgrid.cell.run import run_cells
 from noxgrid.errors import (
     CellFailed,
 )
-from noxgrid.model.config import Config, load_config
+from noxgrid.model.config import Config
+from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import Matrix, expand
 from noxgrid.model.results import CellResult, Status
 from noxgrid.tools.docker import Docker

@@ -19,7 +19,8 @@ from noxgrid.errors import (
 )
 from noxgrid.files import atomic_write
 from noxgrid.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
-from noxgrid.model.config import load_config, relative_path
+from noxgrid.model.config import relative_path
+from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import expand
 from noxgrid.render.workflow import render_workflows
 from noxgrid.resolve import describe, lock_cells

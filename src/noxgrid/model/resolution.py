@@ -1,0 +1,88 @@
+"""The pure parts of resolving a cell's lock: the indexes a cell may use, uv's arguments,
+uv's words for an index it could not reach, and the project's own pin taken out of
+uv's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from packaging.utils import canonicalize_name
+
+from noxgrid.model.config import Config
+from noxgrid.model.matrix import Cell
+
+
+def cell_indexes(config: Config, cell: Cell) -> list[str]:
+    """The indexes a cell may resolve from: its index, then any configured extra ones."""
+    accelerator = config.accelerators[cell.accelerator]
+    return [accelerator.index_url or config.index_url, *accelerator.extra_index_urls]
+
+
+def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str) -> list[str]:
+    """The ``uv pip compile`` arguments for one cell (pure; tested without uv)."""
+    accelerator = config.accelerators[cell.accelerator]
+    indexes = cell_indexes(config, cell)
+    args = [
+        "pip",
+        "compile",
+        *inputs,
+        "--python-version",
+        cell.python,
+        "--python-platform",
+        config.platform,
+        "--generate-hashes",
+        "--no-header",
+        "--annotation-style",
+        "split",
+        "--emit-index-annotation",
+        "--quiet",
+        "--output-file",
+        output,
+        "--index-url",
+        indexes[0],
+    ]
+    for url in indexes[1:]:
+        args += ["--extra-index-url", url]
+    if len(indexes) > 1:
+        # A name is taken from the first index that has it, never the best version across
+        # indexes: the defence against dependency confusion.
+        args += ["--index-strategy", "first-index"]
+    if accelerator.torch_backend:
+        args += ["--torch-backend", accelerator.torch_backend]
+    return args
+
+
+# uv's words for a request that never reached the index.
+_NETWORK = (
+    "Failed to fetch",
+    "error sending request",
+    "Request failed after",
+    "dns error",
+    "tcp connect error",
+    "Connection refused",
+    "Network is unreachable",
+    "operation timed out",
+    "Could not connect",
+)
+
+
+def network_failure(output: str) -> bool:
+    """True when uv's output says the index could not be reached."""
+    return any(marker in output for marker in _NETWORK)
+
+
+def drop_package(body: str, name: str) -> str:
+    """``body`` (uv's output) without the block of ``name`` (the project's own pin)."""
+    wanted = canonicalize_name(name)
+    kept: list[str] = []
+    skipping = False
+    for line in body.splitlines():
+        if line and not line.startswith((" ", "\t", "#")):
+            head = line.split("==")[0].split(" @ ")[0].split("[")[0].strip()
+            skipping = canonicalize_name(head) == wanted if head else False
+        elif not line:
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"

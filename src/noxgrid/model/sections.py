@@ -1,0 +1,288 @@
+"""The tables of ``[tool.noxgrid]`` below the axes: profiles, accelerators, policy, suite,
+docker, workflow. Each reader takes its defaults from the dataclass it fills, so a
+default is written once, in ``model.config``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from noxgrid._version import __version__
+
+if sys.version_info >= (3, 11):
+    pass
+else:  # pragma: no cover - exercised on 3.10 only
+    pass
+from noxgrid.model.config import (
+    _NAME,
+    CPU_FORBID_DEFAULT,
+    DEFAULT_ACCELERATORS,
+    DEFAULT_EXCLUSIVE,
+    GPU_RUN_ARGS,
+    Accelerator,
+    DockerConfig,
+    Health,
+    Policy,
+    Profile,
+    Suite,
+    Workflow,
+    default,
+    parse_duration,
+    parse_size,
+)
+from noxgrid.model.table import Table, type_name
+
+
+def resolve_path(root: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def read_accelerators(reader: Table) -> dict[str, Accelerator]:
+    tables = reader.table("accelerator")
+    # cpu and gpu always exist (tables only adjust them); other names are added.
+    names = [*DEFAULT_ACCELERATORS, *(n for n in tables.names() if n not in DEFAULT_ACCELERATORS)]
+    result = {}
+    for name in names:
+        if not _NAME.match(name):
+            tables.fail(name, f"'{name}' is not a valid accelerator name", "use [a-z][a-z0-9_]*")
+            continue
+        table = tables.table(name)
+        is_gpu = name != "cpu"
+        result[name] = Accelerator(
+            name=name,
+            needs_gpu=table.boolean("needs-gpu", is_gpu),
+            base_image=table.string("base-image", default(Accelerator, "base_image")),
+            torch_backend=table.optional_string(
+                "torch-backend", default(Accelerator, "torch_backend")
+            ),
+            forbid=table.str_list("forbid", CPU_FORBID_DEFAULT if name == "cpu" else ()),
+            replace=tuple(sorted(table.str_map("replace").items())),
+            runs_on=table.str_or_list("runs-on", default(Accelerator, "runs_on")),
+            run_args=table.str_list(
+                "run-args", GPU_RUN_ARGS if is_gpu else default(Accelerator, "run_args")
+            ),
+            index_url=table.optional_string("index-url", default(Accelerator, "index_url")),
+            extra_index_urls=table.str_list(
+                "extra-index-urls", default(Accelerator, "extra_index_urls")
+            ),
+        )
+        table.done()
+    tables.done()
+    return result
+
+
+def read_profiles(reader: Table, root: Path) -> dict[str, Profile]:
+    tables = reader.table("profile")
+    if not tables.names():
+        reader.fail(
+            "profile",
+            "no profile is declared",
+            "add a table such as\n"
+            "    [tool.noxgrid.profile.lean]\n"
+            '    requirements = ["requirements/lean.in"]',
+        )
+    result = {}
+    for name in tables.names():
+        if not _NAME.match(name):
+            tables.fail(name, f"'{name}' is not a valid profile name", "use [a-z][a-z0-9_]*")
+            continue
+        table = tables.table(name)
+        files = table.str_list("requirements", None)
+        if not files:
+            table.fail(
+                "requirements",
+                f"profile '{name}' lists no requirement files",
+                f'add requirements = ["requirements/{name}.in"] and create that file '
+                "(one requirement per line, as pip reads it)",
+            )
+        paths = []
+        for index, entry in enumerate(files):
+            path = resolve_path(root, entry)
+            if not path.is_file():
+                table.fail(
+                    f"requirements[{index}]",
+                    f"requirement file '{entry}' does not exist (looked at {path})",
+                    f"create {path}, or correct the path (relative to {root})",
+                )
+                continue
+            paths.append(path)
+        budget_text = table.optional_string("size-budget", None)
+        budget = None
+        if budget_text is not None:
+            try:
+                budget = parse_size(budget_text)
+            except ValueError:
+                table.fail(
+                    "size-budget",
+                    f"'{budget_text}' is not a size",
+                    'write a number and a unit, for example "600MB" or "3GiB"',
+                )
+        result[name] = Profile(
+            name=name,
+            requirements=tuple(paths),
+            extras=table.str_list("extras", default(Profile, "extras")),
+            apt=table.str_list("apt", default(Profile, "apt")),
+            size_budget=budget,
+            install_project=table.boolean("install-project", default(Profile, "install_project")),
+            source_builds=_source_builds(table),
+        )
+        table.done()
+    tables.done()
+    return result
+
+
+def _source_builds(table: Table) -> tuple[str, ...]:
+    value = table.raw("source-builds", [])
+    if isinstance(value, bool):
+        return ("*",) if value else ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        table.fail(
+            "source-builds",
+            f"expected true, false or a list of package names, got {type_name(value)}",
+            'write source-builds = ["gmpy"] (the packages that may build from an sdist)',
+        )
+        return ()
+    return tuple(value)
+
+
+def read_workflow(reader: Table) -> Workflow:
+    table = reader.table("workflow")
+    install = table.string("install", default(Workflow, "install"))
+    if _unpinned_noxgrid(install):
+        table.fail(
+            "install",
+            f"'{install}' installs whatever noxgrid release is newest when CI runs",
+            f'pin it: install = "noxgrid=={__version__}" (or a local path such as "-e .")',
+        )
+    minutes = table.integer("timeout-minutes", default(Workflow, "timeout_minutes"))
+    if not 0 < minutes <= 4320:
+        table.fail("timeout-minutes", f"{minutes} is not a job timeout", "use 1 to 4320 minutes")
+        minutes = default(Workflow, "timeout_minutes")
+    requirements = table.optional_string("install-requirements", None)
+    if requirements is not None:
+        problem = _hash_pinned_problem(reader.file.parent / requirements)
+        if problem:
+            table.fail(
+                "install-requirements",
+                f"{requirements}: {problem}",
+                "make it with uv pip compile --generate-hashes --python-version 3.11 "
+                "--python-platform x86_64-manylinux_2_28 (noxgrid==X.Y.Z as its input)",
+            )
+    workflow = Workflow(
+        path=table.string("path", default(Workflow, "path")),
+        directory=table.string("directory", default(Workflow, "directory")),
+        install=install,
+        install_requirements=requirements,
+        timeout_minutes=minutes,
+        self_hosted_fork_prs=table.boolean(
+            "self-hosted-fork-prs", default(Workflow, "self_hosted_fork_prs")
+        ),
+    )
+    table.done()
+    return workflow
+
+
+def _hash_pinned_problem(path: Path) -> str | None:
+    """Why ``path`` is not a hash-pinned requirements file holding noxgrid (None: it is)."""
+    if not path.is_file():
+        return f"no such file (looked at {path})"
+    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    names = []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        head = line.split()[0]
+        if "==" not in head or "--hash=" not in line:
+            return f"`{head}` is not pinned with == and --hash"
+        names.append(head.split("==")[0].split("[")[0].lower())
+    if "noxgrid" not in names:
+        return "it does not hold noxgrid"
+    return None
+
+
+def _unpinned_noxgrid(install: str) -> bool:
+    """True when the install line asks for noxgrid from an index without ``==`` a version."""
+    for word in install.split():
+        name = re.split(r"[\[<>=!~; ]", word, maxsplit=1)[0]
+        if name.lower() == "noxgrid" and "==" not in word:
+            return True
+    return False
+
+
+def read_policy(reader: Table) -> Policy:
+    table = reader.table("policy")
+    extra = table.raw("exclusive", [])
+    if not isinstance(extra, list) or not all(
+        isinstance(group, list) and len(group) >= 2 and all(isinstance(n, str) for n in group)
+        for group in extra
+    ):
+        table.fail(
+            "exclusive",
+            "expected a list of groups, each a list of two or more package names",
+            'write exclusive = [["pillow", "pillow-simd"]]',
+        )
+        extra = []
+    policy = Policy(
+        exclusive=DEFAULT_EXCLUSIVE + tuple(tuple(group) for group in extra),
+        forbid_gui_opencv=table.boolean("forbid-gui-opencv", default(Policy, "forbid_gui_opencv")),
+    )
+    table.done()
+    return policy
+
+
+def read_suite(reader: Table) -> Suite:
+    table = reader.table("suite")
+    command = table.str_list("command", default(Suite, "command"))
+    if not command:
+        table.fail("command", "the suite command is empty", 'write command = ["pytest"]')
+        command = default(Suite, "command")
+    suite = Suite(
+        command=command,
+        gpu_marker=table.string("gpu-marker", default(Suite, "gpu_marker")),
+        env=tuple(sorted(table.str_map("env").items())),
+        timeout=_duration(table, "timeout", default(Suite, "timeout")),
+    )
+    table.done()
+    return suite
+
+
+def read_docker(reader: Table) -> DockerConfig:
+    table = reader.table("docker")
+    health_table = table.table("health")
+    port = health_table.integer("port", default(Health, "port"))
+    if not 0 < port < 65536:
+        health_table.fail("port", f"{port} is not a TCP port", "use a number from 1 to 65535")
+        port = default(Health, "port")
+    health = Health(
+        path=health_table.string("path", default(Health, "path")),
+        port=port,
+        timeout=_duration(health_table, "timeout", default(Health, "timeout")),
+    )
+    health_table.done()
+    docker = DockerConfig(
+        dockerfile=table.string("dockerfile", default(DockerConfig, "dockerfile")),
+        image=table.optional_string("image", default(DockerConfig, "image")),
+        health=health,
+        env=tuple(sorted(table.str_map("env").items())),
+        command=table.optional_string("command", default(DockerConfig, "command")),
+        base_image_map=tuple(table.str_map("base-image-map").items()),
+        source=table.optional_string("source", default(DockerConfig, "source")),
+    )
+    table.done()
+    return docker
+
+
+def _duration(table: Table, key: str, seconds: float) -> float:
+    """A duration key ("90s", "5m"), or ``seconds`` where it is not set."""
+    text = table.string(key, "")
+    if not text:
+        return seconds
+    try:
+        return parse_duration(text)
+    except ValueError:
+        table.fail(key, f"'{text}' is not a duration", 'write a number and a unit: "90s", "5m"')
+        return seconds
