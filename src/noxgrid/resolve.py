@@ -30,11 +30,10 @@ from noxgrid.model.inputs import (
     rewrite_requirements,
     self_references,
 )
-from noxgrid.model.lockfile import lock_path, parse_lock, render_header, seal
+from noxgrid.model.lockfile import Lock, lock_path, parse_lock, render_header, seal
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding, evaluate
 from noxgrid.model.resolution import cell_indexes, compile_args, drop_package, network_failure
-from noxgrid.model.results import format_size
 from noxgrid.model.sizes import SizeEstimate
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.runner import Command, Runner, in_parallel
@@ -128,6 +127,23 @@ def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
     return inputs
 
 
+class _Refused(Exception):
+    """Ends locking one cell early; the outcome already says why."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockContext:
+    """What locking one cell works with: the cell, uv, the index, the user's choices."""
+
+    config: Config
+    cell: Cell
+    uv: Uv
+    index: PackageIndex
+    uv_version: str
+    allow_unsized: bool = False
+    upgrade: bool = False
+
+
 def lock_cell(
     config: Config,
     cell: Cell,
@@ -145,8 +161,33 @@ def lock_cell(
     (the index did not answer) refuse the lock unless ``allow_unsized``: then
     the lock says its sizes are unknown and its budget unchecked.
     """
-    path = lock_path(config, cell)
-    outcome = LockOutcome(cell=cell, path=path)
+    context = LockContext(
+        config=config,
+        cell=cell,
+        uv=uv,
+        index=index,
+        uv_version=uv_version,
+        allow_unsized=allow_unsized,
+        upgrade=upgrade,
+    )
+    outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
+    try:
+        digest, names, body = _resolve(context, outcome)
+        lock = parse_lock(body)
+        outcome.packages = len(lock.packages)
+        estimate = _size(context, outcome, lock)
+        source_only = _judge(context, outcome, lock, estimate)
+    except _Refused:
+        return outcome
+    header = _header(context, digest, names, body, estimate, source_only)
+    atomic_write(outcome.path, seal(header + "\n" + body))
+    outcome.written = True
+    return outcome
+
+
+def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str], str]:
+    """uv's resolution of the cell: (inputs digest, input names, lock body)."""
+    config, cell = context.config, context.cell
     try:
         check_forms(config, cell)
         digest, names = inputs_digest(config, cell)
@@ -154,68 +195,85 @@ def lock_cell(
             workdir = Path(temporary)
             inputs = _derive_inputs(config, cell, workdir)
             output = workdir / "lock.txt"
-            if path.is_file() and not upgrade:
-                output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+            if outcome.path.is_file() and not context.upgrade:
+                output.write_text(outcome.path.read_text(encoding="utf-8"), encoding="utf-8")
             command = Command(
-                argv=(uv.binary, *compile_args(config, cell, inputs, str(output))),
+                argv=(context.uv.binary, *compile_args(config, cell, inputs, str(output))),
                 cwd=workdir,
                 env=uv_environment(),
                 timeout=900,
             )
-            result = uv.runner.run(command)
+            result = context.uv.runner.run(command)
             if not result.ok:
-                if network_failure(result.output):
-                    outcome.exit_code = IndexUnavailable.exit_code
-                    outcome.error = (
-                        f"uv could not reach the index for {cell.id} "
-                        f"({cell_indexes(config, cell)[0]}); "
-                        f"uv said:\n{result.tail(20)}\n  fix: check the network or the index-url, "
-                        "then run noxgrid lock again"
-                    )
-                else:
-                    outcome.error = f"uv could not resolve {cell.id}:\n{result.tail(20)}"
-                return outcome
+                _uv_failed(context, outcome, result.output, result.tail(20))
             body = output.read_text(encoding="utf-8").replace(
                 f"-r {PROJECT_INPUT}", "-r pyproject.toml"
             )
     except NoxgridError as error:
         outcome.error = str(error)
         outcome.exit_code = error.exit_code
-        return outcome
+        raise _Refused from error
     if config.project_name and canonicalize_name(config.project_name) in parse_lock(body).packages:
         body = drop_package(body, config.project_name)
         outcome.notes.append(
             f"{config.project_name} itself is left out of the lock (a dependency asks for it); "
             "the cell installs it from the working tree"
         )
-    lock = parse_lock(body)
-    outcome.packages = len(lock.packages)
-    estimate = index.estimate(lock, cell.python, config.platform)
-    outcome.estimate = estimate
-    if not estimate.complete and not allow_unsized:
-        why = f" ({estimate.errors[0]})" if estimate.errors else ""
-        outcome.exit_code = IndexUnavailable.exit_code if estimate.unreachable else 1
+    return digest, names, body
+
+
+def _uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str) -> None:
+    cell = context.cell
+    if network_failure(output):
+        outcome.exit_code = IndexUnavailable.exit_code
         outcome.error = (
-            f"{len(estimate.unknown)} of {len(lock.packages)} packages of {cell.id} could not be "
-            f"sized{why}: {', '.join(estimate.unknown[:5])}"
-            + (" ..." if len(estimate.unknown) > 5 else "")
-            + "; the size budget and the disk preflight cannot be checked, so no lock was "
-            "written\n  fix: make the index reachable and run noxgrid lock again, or run "
-            "noxgrid lock --allow-unsized (the lock then records that its sizes are unknown)"
+            f"uv could not reach the index for {cell.id} "
+            f"({cell_indexes(context.config, cell)[0]}); "
+            f"uv said:\n{tail}\n  fix: check the network or the index-url, "
+            "then run noxgrid lock again"
         )
-        return outcome
+    else:
+        outcome.error = f"uv could not resolve {cell.id}:\n{tail}"
+    raise _Refused
+
+
+def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimate:
+    """The lock's sizes from the index; unknown sizes refuse it unless allowed."""
+    estimate = context.index.estimate(lock, context.cell.python, context.config.platform)
+    outcome.estimate = estimate
+    if estimate.complete or context.allow_unsized:
+        return estimate
+    why = f" ({estimate.errors[0]})" if estimate.errors else ""
+    outcome.exit_code = IndexUnavailable.exit_code if estimate.unreachable else 1
+    outcome.error = (
+        f"{len(estimate.unknown)} of {len(lock.packages)} packages of {context.cell.id} could "
+        f"not be sized{why}: {', '.join(estimate.unknown[:5])}"
+        + (" ..." if len(estimate.unknown) > 5 else "")
+        + "; the size budget and the disk preflight cannot be checked, so no lock was "
+        "written\n  fix: make the index reachable and run noxgrid lock again, or run "
+        "noxgrid lock --allow-unsized (the lock then records that its sizes are unknown)"
+    )
+    raise _Refused
+
+
+def _judge(
+    context: LockContext, outcome: LockOutcome, lock: Lock, estimate: SizeEstimate
+) -> list[tuple[str, str]]:
+    """Policy findings (refusing the lock) and notes; the source-only packages."""
+    config, cell = context.config, context.cell
     source_only = [
         (
             f"{p.name}=={p.version}",
-            index.for_url(lock.packages[canonicalize_name(p.name)].index).sdist_needs(p.file()),
+            context.index.for_url(lock.packages[canonicalize_name(p.name)].index).sdist_needs(
+                p.file()
+            ),
         )
         for p in estimate.source_only()
     ]
-    accelerator = config.accelerators[cell.accelerator]
     profile = config.profiles[cell.profile]
     outcome.findings = evaluate(
         lock,
-        accelerator=accelerator,
+        accelerator=config.accelerators[cell.accelerator],
         policy=config.policy,
         profile=profile,
         installed_estimate=estimate.installed,
@@ -235,12 +293,31 @@ def lock_cell(
             )
         )
     if outcome.findings:
-        return outcome
+        raise _Refused
+    return source_only
+
+
+def _header(
+    context: LockContext,
+    digest: str,
+    names: list[str],
+    body: str,
+    estimate: SizeEstimate,
+    source_only: list[tuple[str, str]],
+) -> str:
+    """The lock's header: what made it, from what, its sizes, what it builds from source."""
+    config, cell = context.config, context.cell
+    accelerator = config.accelerators[cell.accelerator]
+    budgeted = config.profiles[cell.profile].size_budget is not None
     unknown = "unknown" if not estimate.complete else None
-    header = render_header(
+    project = ["pyproject.toml"] if "-r pyproject.toml" in body else []
+    budget = "none"
+    if budgeted:
+        budget = "not checked: sizes unknown (--allow-unsized)" if unknown else "checked"
+    return render_header(
         [
             ("noxgrid", __version__),
-            ("uv", uv_version),
+            ("uv", context.uv_version),
             ("python", cell.python),
             ("platform", config.platform),
             (
@@ -248,37 +325,17 @@ def lock_cell(
                 f"{cell.accelerator} (torch-backend: {accelerator.torch_backend or 'none'})",
             ),
             ("indexes", ", ".join(cell_indexes(config, cell))),
-            (
-                "inputs",
-                ", ".join(
-                    names
-                    + (
-                        ["pyproject.toml"]
-                        if PROJECT_INPUT in body or "-r pyproject.toml" in body
-                        else []
-                    )
-                ),
-            ),
+            ("inputs", ", ".join(names + project)),
             ("inputs-sha256", digest),
             ("download-bytes", unknown or str(estimate.download)),
             ("installed-bytes", unknown or str(estimate.installed)),
             ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),
             ("unsized", ", ".join(estimate.unknown) or "none"),
-            (
-                "budget",
-                "not checked: sizes unknown (--allow-unsized)"
-                if unknown and profile.size_budget is not None
-                else "checked"
-                if profile.size_budget is not None
-                else "none",
-            ),
+            ("budget", budget),
             ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
         ],
         cell,
     )
-    atomic_write(path, seal(header + "\n" + body))
-    outcome.written = True
-    return outcome
 
 
 def lock_cells(
@@ -322,30 +379,3 @@ def lock_cells(
 
     # Interrupted, the resolutions under way stop; no lock is half-written (atomic writes).
     return in_parallel(runner, one, cells, jobs=jobs, name="lock")
-
-
-def _sizes(estimate: SizeEstimate | None) -> str:
-    if estimate is None:
-        return ""
-    if not estimate.complete:
-        return f", sizes unknown for {len(estimate.unknown)} package(s)"
-    return (
-        f", download {format_size(estimate.download)}, installed ~{format_size(estimate.installed)}"
-    )
-
-
-def describe(outcome: LockOutcome) -> str:
-    """One line (plus findings and notes) about a cell's lock."""
-    notes = "".join(f"\n  note: {note}" for note in outcome.notes)
-    if outcome.error:
-        return f"{outcome.cell.id}: FAILED\n{outcome.error}"
-    sizes = _sizes(outcome.estimate)
-    if outcome.findings:
-        body = "\n".join(finding.render() for finding in outcome.findings)
-        return (
-            f"{outcome.cell.id}: REFUSED ({outcome.packages} packages{sizes}); "
-            f"lock not written\n{body}{notes}"
-        )
-    return (
-        f"{outcome.cell.id}: wrote {outcome.path.name} ({outcome.packages} packages{sizes}){notes}"
-    )

@@ -12,6 +12,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 from noxgrid.checks import check_findings
 from noxgrid.commands.common import Subparsers
+from noxgrid.commands.lock import describe
 from noxgrid.errors import (
     CellFailed,
     ConfigError,
@@ -23,7 +24,7 @@ from noxgrid.model.config import relative_path
 from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import expand
 from noxgrid.render.workflow import render_workflows
-from noxgrid.resolve import describe, lock_cells
+from noxgrid.resolve import lock_cells
 from noxgrid.tools.interpreters import find_interpreter
 
 

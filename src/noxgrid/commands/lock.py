@@ -16,8 +16,10 @@ from noxgrid.errors import (
 )
 from noxgrid.model.config import relative_path
 from noxgrid.model.freshness import check_locks, refresh_command
+from noxgrid.model.results import format_size
+from noxgrid.model.sizes import SizeEstimate
 from noxgrid.render.table import text_table
-from noxgrid.resolve import LockOutcome, describe, lock_cells
+from noxgrid.resolve import LockOutcome, lock_cells
 
 
 def register_lock(commands: Subparsers) -> None:
@@ -117,4 +119,31 @@ def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
         fix=("apply each fix above, then run: " + retry)
         if printed_fixes
         else f"read uv's message above, then run: {retry}",
+    )
+
+
+def _sizes(estimate: SizeEstimate | None) -> str:
+    if estimate is None:
+        return ""
+    if not estimate.complete:
+        return f", sizes unknown for {len(estimate.unknown)} package(s)"
+    return (
+        f", download {format_size(estimate.download)}, installed ~{format_size(estimate.installed)}"
+    )
+
+
+def describe(outcome: LockOutcome) -> str:
+    """One line (plus findings and notes) about a cell's lock."""
+    notes = "".join(f"\n  note: {note}" for note in outcome.notes)
+    if outcome.error:
+        return f"{outcome.cell.id}: FAILED\n{outcome.error}"
+    sizes = _sizes(outcome.estimate)
+    if outcome.findings:
+        body = "\n".join(finding.render() for finding in outcome.findings)
+        return (
+            f"{outcome.cell.id}: REFUSED ({outcome.packages} packages{sizes}); "
+            f"lock not written\n{body}{notes}"
+        )
+    return (
+        f"{outcome.cell.id}: wrote {outcome.path.name} ({outcome.packages} packages{sizes}){notes}"
     )
