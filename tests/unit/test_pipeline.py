@@ -525,18 +525,21 @@ def test_a_suite_whose_pytest_is_not_in_the_venv_fails_instead_of_running_outsid
 
 
 def test_a_crash_in_one_cell_is_its_failed_result_and_the_others_finish(project, monkeypatch):
+    import dataclasses
+
+    from noxgrid.cell import doctor as doctor_stage
     from noxgrid.cell import run as pipeline
 
     root, _env = project
     config = load_config(root)
-    real = pipeline.stage_doctor
+    real = doctor_stage.STAGE.run
 
     def doctor(state):
         if state.cell.python == "3.10":
             raise RuntimeError("a bug in the doctor")
         return real(state)
 
-    monkeypatch.setattr(pipeline, "stage_doctor", doctor)
+    monkeypatch.setattr(doctor_stage, "STAGE", dataclasses.replace(doctor_stage.STAGE, run=doctor))
     runner = FakeRunner()
     cells = [Cell(python=v, accelerator="cpu", profile="lean") for v in ("3.9", "3.10", "3.11")]
     monkeypatch.setattr("noxgrid.cell.state.Uv", lambda r: Uv(r, binary="uv"))

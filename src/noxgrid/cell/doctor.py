@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from noxgrid.cell.install import install_stamp
-from noxgrid.cell.state import DOCTOR_STAMP, CellRun, read_json
+from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage, read_json
 from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write
 from noxgrid.model.audit import AuditResult, audit, scan_tar
@@ -193,3 +193,17 @@ def lookup_packages(
                 package = first.split(":", 1)[0].split(",")[0].strip() or None
         result[soname] = package
     return result
+
+
+def describe(state: CellRun) -> str:
+    """What the doctor stage says it does when it starts."""
+    return "ELF audit and import smoke of the venv"
+
+
+STAGE = Stage(
+    name="doctor",
+    needs=("lock", "install_stamp"),
+    adds=("doctor",),
+    run=stage_doctor,
+    describe=describe,
+)

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from noxgrid.cell.doctor import doctor_image
-from noxgrid.cell.state import CellRun, failure
+from noxgrid.cell.state import CellRun, Stage, failure
 from noxgrid.errors import StageFailure, StageSkipped
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
@@ -108,3 +108,17 @@ def docker_preflight(state: CellRun, docker: Docker, lock: Lock) -> None:
             f"needed where Docker keeps images ({root}), which has {format_size(free)} free; "
             "fix: free space there (`docker system prune`), or move Docker's data-root"
         )
+
+
+def describe(state: CellRun) -> str:
+    """What the image stage says it does when it starts."""
+    return f"build target '{state.cell.profile}' of {state.config.docker.dockerfile}, check, audit"
+
+
+STAGE = Stage(
+    name="image",
+    needs=("lock",),
+    adds=("docker", "image_size", "doctor"),
+    run=stage_image,
+    describe=describe,
+)

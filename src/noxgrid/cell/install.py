@@ -12,7 +12,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, requirements_shown
+from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, Stage, requirements_shown
 from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
@@ -269,3 +269,17 @@ def write_manifest(venv: Path, lock: Lock) -> None:
     """Record the venv as it is now, right after an install verified by uv."""
     document = manifest_of(lock, read_installed(venv))
     (venv / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def describe(state: CellRun) -> str:
+    """What the install stage says it does when it starts."""
+    return "the lock (hashes required) and the project"
+
+
+STAGE = Stage(
+    name="install",
+    needs=("interpreter", "lock"),
+    adds=("install_stamp",),
+    run=stage_install,
+    describe=describe,
+)

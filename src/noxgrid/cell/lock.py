@@ -4,7 +4,7 @@ is installed (offline: the lock alone says it).
 
 from __future__ import annotations
 
-from noxgrid.cell.state import CellRun
+from noxgrid.cell.state import CellRun, Stage
 from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
 from noxgrid.model.freshness import STATE_DETAILS, read_lock
@@ -65,3 +65,20 @@ def stage_lock(state: CellRun) -> str:
         else "sizes unknown (locked with --allow-unsized)"
     )
     return f"{shown}: fresh, {len(lock.packages)} packages, policy clean, {sizes}"
+
+
+def describe(state: CellRun) -> str:
+    """What the lock stage says it does when it starts."""
+    return (
+        f"{relative_path(lock_path(state.config, state.cell), state.config.root)}: "
+        "fresh, policy, budget"
+    )
+
+
+STAGE = Stage(
+    name="lock",
+    needs=("cell", "config"),
+    adds=("lock",),
+    run=stage_lock,
+    describe=describe,
+)

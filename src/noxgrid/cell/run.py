@@ -18,21 +18,14 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from noxgrid.cell.doctor import doctor_path, stage_doctor
-from noxgrid.cell.image import stage_image
-from noxgrid.cell.install import stage_install
-from noxgrid.cell.interpreter import stage_interpreter
-from noxgrid.cell.lock import stage_lock
+from noxgrid.cell import doctor, image, install, interpreter, lock, smoke, suite, venv
+from noxgrid.cell.doctor import doctor_path
 from noxgrid.cell.progress import Progress, SilentProgress
 from noxgrid.cell.report import log_path, write_cell_report
-from noxgrid.cell.smoke import stage_smoke
 from noxgrid.cell.state import CellRun, Stage
-from noxgrid.cell.suite import stage_suite
-from noxgrid.cell.venv import stage_venv
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
 from noxgrid.files import atomic_write, directory_size
-from noxgrid.model.config import Config, relative_path
-from noxgrid.model.lockfile import lock_path
+from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import CellResult, StageResult, Status
 from noxgrid.model.text import clean_text
@@ -81,72 +74,16 @@ def run_cell(
 
 
 def pipeline() -> tuple[Stage, ...]:
-    """Every stage of a cell, in the order they run."""
+    """Every stage of a cell, in the order they run (read at each call: a test may swap one)."""
     return (
-        Stage(
-            name="interpreter",
-            needs=("cell", "config", "env"),
-            adds=("interpreter",),
-            run=stage_interpreter,
-            describe=lambda state: f"find Python {state.cell.python}",
-        ),
-        Stage(
-            name="lock",
-            needs=("cell", "config"),
-            adds=("lock",),
-            run=stage_lock,
-            describe=lambda state: (
-                f"{relative_path(lock_path(state.config, state.cell), state.config.root)}: "
-                "fresh, policy, budget"
-            ),
-        ),
-        Stage(
-            name="venv",
-            needs=("interpreter",),
-            adds=(),
-            run=stage_venv,
-            describe=lambda state: (
-                f"virtual environment {relative_path(state.venv, state.config.root)}"
-            ),
-        ),
-        Stage(
-            name="install",
-            needs=("interpreter", "lock"),
-            adds=("install_stamp",),
-            run=stage_install,
-            describe=lambda state: "the lock (hashes required) and the project",
-        ),
-        Stage(
-            name="doctor",
-            needs=("lock", "install_stamp"),
-            adds=("doctor",),
-            run=stage_doctor,
-            describe=lambda state: "ELF audit and import smoke of the venv",
-        ),
-        Stage(
-            name="image",
-            needs=("lock",),
-            adds=("docker", "image_size", "doctor"),
-            run=stage_image,
-            describe=lambda state: (
-                f"build target '{state.cell.profile}' of {state.config.docker.dockerfile}, "
-                "check, audit"
-            ),
-        ),
-        Stage(
-            name="smoke",
-            needs=("docker",),
-            adds=(),
-            run=stage_smoke,
-            describe=lambda state: f"start the image, wait for {state.config.docker.health.path}",
-        ),
-        Stage(
-            name="suite",
-            needs=("interpreter", "install_stamp"),
-            adds=(),
-            run=stage_suite,
-            describe=lambda state: " ".join(state.config.suite.command),
-        ),
+        interpreter.STAGE,
+        lock.STAGE,
+        venv.STAGE,
+        install.STAGE,
+        doctor.STAGE,
+        image.STAGE,
+        smoke.STAGE,
+        suite.STAGE,
     )
 
 

@@ -9,7 +9,7 @@ import urllib.request
 
 from noxgrid.cell.image import docker_for
 from noxgrid.cell.report import log_path
-from noxgrid.cell.state import CellRun, last_line
+from noxgrid.cell.state import CellRun, Stage, last_line
 from noxgrid.cell.suite import suite_command
 from noxgrid.errors import StageFailure
 from noxgrid.model.gpu import detect_gpu
@@ -118,3 +118,17 @@ def _smoke_failure(state: CellRun, docker: Docker, container: str, what: str) ->
     state.logs["smoke"] = path
     tail = "\n".join(logs.strip().splitlines()[-15:])
     return f"{what}; the container's log is in {path}:\n{tail}"
+
+
+def describe(state: CellRun) -> str:
+    """What the smoke stage says it does when it starts."""
+    return f"start the image, wait for {state.config.docker.health.path}"
+
+
+STAGE = Stage(
+    name="smoke",
+    needs=("docker",),
+    adds=(),
+    run=stage_smoke,
+    describe=describe,
+)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from noxgrid.cell.install import project_modules
-from noxgrid.cell.state import CellRun, last_line, requirements_shown
+from noxgrid.cell.state import CellRun, Stage, last_line, requirements_shown
 from noxgrid.errors import StageFailure
 from noxgrid.model.diagnose import suite_failure
 from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
@@ -113,3 +113,17 @@ def stage_suite(state: CellRun) -> str:
             annotations=_test_annotations(state),
         )
     return summary or "passed"
+
+
+def describe(state: CellRun) -> str:
+    """What the suite stage says it does when it starts."""
+    return " ".join(state.config.suite.command)
+
+
+STAGE = Stage(
+    name="suite",
+    needs=("interpreter", "install_stamp"),
+    adds=(),
+    run=stage_suite,
+    describe=describe,
+)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from noxgrid.cell.state import STAMP, CellRun, failure
+from noxgrid.cell.state import STAMP, CellRun, Stage, failure
 from noxgrid.errors import StageFailure
+from noxgrid.model.config import relative_path
 from noxgrid.model.installed import pyvenv_cfg
 
 # Bumped when what noxgrid puts in a venv changes (2: bytecode compiled at install),
@@ -54,3 +55,17 @@ def stage_venv(state: CellRun) -> str:
         )
     stamp_path.write_text(json.dumps(wanted) + "\n", encoding="utf-8")
     return f"created with Python {version}"
+
+
+def describe(state: CellRun) -> str:
+    """What the venv stage says it does when it starts."""
+    return f"virtual environment {relative_path(state.venv, state.config.root)}"
+
+
+STAGE = Stage(
+    name="venv",
+    needs=("interpreter",),
+    adds=(),
+    run=stage_venv,
+    describe=describe,
+)
