@@ -19,7 +19,15 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
-from noxgrid.model.config import _VERSION, AXES, DEFAULT_PYTHONS, Config, default
+from noxgrid.model.config import (
+    _VERSION,
+    AXES,
+    DEFAULT_PYTHONS,
+    Accelerator,
+    Config,
+    Profile,
+    default,
+)
 from noxgrid.model.sections import (
     read_accelerators,
     read_docker,
@@ -83,37 +91,11 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
     project = project if isinstance(project, Mapping) else {}
 
     pythons = reader.versions("python", DEFAULT_PYTHONS)
-    accelerators = read_accelerators(reader)
-    profiles = read_profiles(reader, root)
-    # The axes' order and subset: every declared table, unless the axis names fewer.
-    order = reader.str_list("profiles", tuple(profiles))
-    check_axis_values(reader, "profiles", order, tuple(profiles))
-    profiles = {name: profiles[name] for name in order if name in profiles}
-    order = reader.str_list("accelerators", tuple(accelerators))
-    check_axis_values(reader, "accelerators", order, tuple(accelerators))
-    accelerators = {name: accelerators[name] for name in order if name in accelerators}
+    accelerators, profiles = _axes(reader, root)
     names = {"python": pythons, "accelerator": tuple(accelerators), "profile": tuple(profiles)}
     exclude = read_cell_filters(reader, "exclude", names, require_known=True)
     include = read_cell_filters(reader, "include", names, require_known=False)
-
-    interpreters_table = reader.table("interpreters")
-    interpreters = {}
-    for version in interpreters_table.names():
-        if not _VERSION.match(version):
-            interpreters_table.fail(
-                version,
-                f"'{version}' is not a Python version",
-                'use the version as key: "3.10" = "/path/to/python3.10"',
-            )
-            continue
-        location = interpreters_table.string(version, "")
-        if not location:
-            interpreters_table.fail(
-                version, "no path given", f'write "{version}" = "/path/to/python{version}"'
-            )
-            continue
-        interpreters[version] = resolve_path(root, location)
-    interpreters_table.done()
+    interpreters = _interpreters(reader, root)
 
     config = Config(
         root=root,
@@ -144,6 +126,41 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
     if problems:
         raise config_problems(pyproject, problems)
     return config
+
+
+def _axes(reader: Table, root: Path) -> tuple[dict[str, Accelerator], dict[str, Profile]]:
+    """The accelerator and profile tables, in the order (and subset) their axes give."""
+    accelerators = read_accelerators(reader)
+    profiles = read_profiles(reader, root)
+    # Every declared table, unless the axis names fewer.
+    order = reader.str_list("profiles", tuple(profiles))
+    check_axis_values(reader, "profiles", order, tuple(profiles))
+    profiles = {name: profiles[name] for name in order if name in profiles}
+    order = reader.str_list("accelerators", tuple(accelerators))
+    check_axis_values(reader, "accelerators", order, tuple(accelerators))
+    accelerators = {name: accelerators[name] for name in order if name in accelerators}
+    return accelerators, profiles
+
+
+def _interpreters(reader: Table, root: Path) -> dict[str, Path]:
+    """``[tool.noxgrid.interpreters]``: "3.X" = path."""
+    table = reader.table("interpreters")
+    interpreters = {}
+    for version in table.names():
+        if not _VERSION.match(version):
+            table.fail(
+                version,
+                f"'{version}' is not a Python version",
+                'use the version as key: "3.10" = "/path/to/python3.10"',
+            )
+            continue
+        location = table.string(version, "")
+        if not location:
+            table.fail(version, "no path given", f'write "{version}" = "/path/to/python{version}"')
+            continue
+        interpreters[version] = resolve_path(root, location)
+    table.done()
+    return interpreters
 
 
 def config_problems(pyproject: Path, problems: list[tuple[str, str, str]]) -> ConfigError:
@@ -179,6 +196,7 @@ def check_axis_values(
 def read_cell_filters(
     reader: Table, key: str, names: Mapping[str, tuple[str, ...]], *, require_known: bool
 ) -> tuple[Mapping[str, str], ...]:
+    """``exclude`` or ``include``: a list of tables of axis values (for include, all three)."""
     raw = reader.raw(key, [])
     if not isinstance(raw, list):
         reader.fail(
@@ -197,45 +215,8 @@ def read_cell_filters(
                 f'write {{ python = "3.9", accelerator = "gpu" }} (axes: {", ".join(AXES)})',
             )
             continue
-        item = {}
-        valid = True
-        for axis, value in entry.items():
-            if axis not in AXES:
-                reader.fail(
-                    f"{where}.{axis}",
-                    f"'{axis}' is not an axis",
-                    f"use one of: {', '.join(AXES)}",
-                )
-                valid = False
-                continue
-            if axis == "python" and isinstance(value, float):
-                reader.fail(
-                    f"{where}.python",
-                    f"the version is the number {value}",
-                    f'quote it: python = "{value}" (TOML reads 3.10 as the number 3.1)',
-                )
-                valid = False
-                continue
-            known = names[axis]
-            if not isinstance(value, str):
-                reader.fail(
-                    f"{where}.{axis}",
-                    f"expected a string, got {type_name(value)}",
-                    f'write {axis} = "{known[0] if known else "..."}"',
-                )
-                valid = False
-                continue
-            if value not in known and (require_known or axis != "python"):
-                reader.fail(
-                    f"{where}.{axis}",
-                    f"'{value}' is not a value of the {axis} axis, so this {key} "
-                    + ("can never match a cell" if require_known else "names nothing declared"),
-                    f"use one of: {', '.join(known)}",
-                )
-                valid = False
-                continue
-            item[axis] = value
-        if not valid:
+        item = _cell_filter(reader, key, where, entry, names, require_known=require_known)
+        if item is None:
             continue
         if not require_known and set(item) != set(AXES):
             missing = ", ".join(axis for axis in AXES if axis not in item)
@@ -247,3 +228,50 @@ def read_cell_filters(
             continue
         result.append(item)
     return tuple(result)
+
+
+def _cell_filter(
+    reader: Table,
+    key: str,
+    where: str,
+    entry: Mapping[str, object],
+    names: Mapping[str, tuple[str, ...]],
+    *,
+    require_known: bool,
+) -> dict[str, str] | None:
+    """One entry's axis values, or None when any of them is wrong (each recorded)."""
+    item: dict[str, str] = {}
+    valid = True
+    for axis, value in entry.items():
+        problem = _axis_problem(axis, value, names.get(axis, ()), key, require_known)
+        if problem is not None:
+            reader.fail(f"{where}.{axis}", *problem)
+            valid = False
+        else:
+            item[axis] = str(value)
+    return item if valid else None
+
+
+def _axis_problem(
+    axis: str, value: object, known: tuple[str, ...], key: str, require_known: bool
+) -> tuple[str, str] | None:
+    """(problem, fix) for one axis value of an exclude or include entry, or None."""
+    if axis not in AXES:
+        return f"'{axis}' is not an axis", f"use one of: {', '.join(AXES)}"
+    if axis == "python" and isinstance(value, float):
+        return (
+            f"the version is the number {value}",
+            f'quote it: python = "{value}" (TOML reads 3.10 as the number 3.1)',
+        )
+    if not isinstance(value, str):
+        return (
+            f"expected a string, got {type_name(value)}",
+            f'write {axis} = "{known[0] if known else "..."}"',
+        )
+    if value not in known and (require_known or axis != "python"):
+        never = "can never match a cell" if require_known else "names nothing declared"
+        return (
+            f"'{value}' is not a value of the {axis} axis, so this {key} {never}",
+            f"use one of: {', '.join(known)}",
+        )
+    return None

@@ -147,14 +147,21 @@ def evaluate(
     without a wheel for the cell (default: what the lock's header records).
     ``indexes``: the indexes the configuration names (None: not checked).
     """
-    findings: list[Finding] = []
-    names = sorted(lock.packages)
-    findings += _source_findings(lock, profile, source_only)
+    findings = _source_findings(lock, profile, source_only)
     if indexes is not None:
         findings += _index_findings(lock, indexes)
+    findings += _forbidden_findings(lock, accelerator)
+    findings += _exclusive_findings(lock, policy)
+    if policy.forbid_gui_opencv:
+        findings += _gui_findings(lock)
+    findings += _budget_findings(profile, installed_estimate, largest)
+    return findings
 
-    # Forbidden packages, grouped by the allowed package that pulled them in:
-    # torch's twenty CUDA wheels (some pulled through each other) are one finding.
+
+def _forbidden_findings(lock: Lock, accelerator: Accelerator) -> list[Finding]:
+    """Forbidden packages, grouped by the allowed package that pulled them in: torch's
+    twenty CUDA wheels (some pulled through each other) are one finding."""
+
     def forbidden(name: str) -> bool:
         key = canonicalize_name(name)
         return any(
@@ -163,12 +170,13 @@ def evaluate(
         )
 
     groups: dict[tuple[str, ...], list[str]] = {}
-    for name in names:
+    for name in sorted(lock.packages):
         if forbidden(name):
             pulled_by = lock.chain(name)[1:]
             while len(pulled_by) > 1 and forbidden(pulled_by[0]):
                 pulled_by = pulled_by[1:]
             groups.setdefault(tuple(pulled_by), []).append(lock.packages[name].name)
+    findings = []
     for above, members in groups.items():
         shown = ", ".join(members[:6]) + (
             f" and {len(members) - 6} more" if len(members) > 6 else ""
@@ -183,58 +191,72 @@ def evaluate(
                 fix=_forbidden_fix(accelerator, [canonicalize_name(m) for m in members], chain),
             )
         )
+    return findings
 
+
+def _exclusive_findings(lock: Lock, policy: Policy) -> list[Finding]:
+    """Two packages of one exclusive group, both in the lock."""
+    findings = []
     for group in policy.exclusive:
         present = [canonicalize_name(n) for n in group if canonicalize_name(n) in lock.packages]
-        if len(present) >= 2:
-            variants = [lock.packages[n].name for n in present]
-            headless = "opencv-python-headless" if any("opencv" in n for n in present) else None
-            fix = (
-                f"keep only {headless} (servers need no GUI); where a dependency pulls "
-                "another variant, pin that dependency to a release that uses the headless "
-                "build or install it with --no-deps"
-                if headless
-                else f"keep one of {', '.join(variants)}; they install the same module and "
-                "overwrite each other"
-            )
-            findings.append(
-                Finding(
-                    kind="exclusive",
-                    packages=tuple(variants),
-                    chains=tuple(_chain_text(lock, n) for n in present),
-                    message=f"{' and '.join(variants)} are both in the lock, and only one can work",
-                    fix=fix,
-                )
-            )
-
-    if policy.forbid_gui_opencv:
-        for gui in GUI_OPENCV:
-            if gui in lock.packages:
-                findings.append(
-                    Finding(
-                        kind="gui-opencv",
-                        packages=(gui,),
-                        chains=(_chain_text(lock, gui),),
-                        message=f"{gui} is OpenCV's GUI build: in a slim server image it fails "
-                        "to import without libGL.so.1 (libgl1)",
-                        fix=f"use {gui}-headless instead, or set forbid-gui-opencv = false "
-                        "in [tool.noxgrid.policy] if the image really has a display stack",
-                    )
-                )
-
-    budget = profile.size_budget
-    if budget is not None and installed_estimate is not None and installed_estimate > budget:
-        top = [f"{format_size(size):>9}  {name}" for name, size in largest[:10]]
+        if len(present) < 2:
+            continue
+        variants = [lock.packages[n].name for n in present]
+        headless = "opencv-python-headless" if any("opencv" in n for n in present) else None
+        fix = (
+            f"keep only {headless} (servers need no GUI); where a dependency pulls "
+            "another variant, pin that dependency to a release that uses the headless "
+            "build or install it with --no-deps"
+            if headless
+            else f"keep one of {', '.join(variants)}; they install the same module and "
+            "overwrite each other"
+        )
         findings.append(
             Finding(
-                kind="budget",
-                packages=tuple(name for name, _ in largest[:10]),
-                chains=tuple(top),
-                message=f"the installed size is estimated at {format_size(installed_estimate)}, "
-                f"over the {format_size(budget)} budget of profile '{profile.name}'; "
-                "the ten largest:",
-                fix=f"drop or replace the largest packages, or raise size-budget in "
-                f"[tool.noxgrid.profile.{profile.name}]",
+                kind="exclusive",
+                packages=tuple(variants),
+                chains=tuple(_chain_text(lock, n) for n in present),
+                message=f"{' and '.join(variants)} are both in the lock, and only one can work",
+                fix=fix,
             )
         )
     return findings
+
+
+def _gui_findings(lock: Lock) -> list[Finding]:
+    """OpenCV's GUI build, which needs libGL in a slim server image."""
+    return [
+        Finding(
+            kind="gui-opencv",
+            packages=(gui,),
+            chains=(_chain_text(lock, gui),),
+            message=f"{gui} is OpenCV's GUI build: in a slim server image it fails "
+            "to import without libGL.so.1 (libgl1)",
+            fix=f"use {gui}-headless instead, or set forbid-gui-opencv = false "
+            "in [tool.noxgrid.policy] if the image really has a display stack",
+        )
+        for gui in GUI_OPENCV
+        if gui in lock.packages
+    ]
+
+
+def _budget_findings(
+    profile: Profile, installed_estimate: int | None, largest: Sequence[tuple[str, int]]
+) -> list[Finding]:
+    """The installed-size estimate over the profile's budget, with the ten largest."""
+    budget = profile.size_budget
+    if budget is None or installed_estimate is None or installed_estimate <= budget:
+        return []
+    top = [f"{format_size(size):>9}  {name}" for name, size in largest[:10]]
+    return [
+        Finding(
+            kind="budget",
+            packages=tuple(name for name, _ in largest[:10]),
+            chains=tuple(top),
+            message=f"the installed size is estimated at {format_size(installed_estimate)}, "
+            f"over the {format_size(budget)} budget of profile '{profile.name}'; "
+            "the ten largest:",
+            fix=f"drop or replace the largest packages, or raise size-budget in "
+            f"[tool.noxgrid.profile.{profile.name}]",
+        )
+    ]
