@@ -105,9 +105,34 @@ def plan_init(
     pyproject_name: str = "pyproject.toml",
 ) -> Plan:
     """Decide the axes and profiles from ``[project]`` and the files under ``root``."""
-    name = str(project.get("name") or root.name)
-    allowed = _versions_allowed(project.get("requires-python"), pyproject_name)
     notes: list[str] = []
+    pythons = _python_axis(project, available, notes, pyproject_name)
+    extras = dict(project.get("optional-dependencies", {}) or {})
+    lean_requirements, lean_text, lean_extras = _lean_profile(
+        root, extras, dict(dependency_groups or {}), notes
+    )
+    full_extras = [extra for extra in extras if extra not in NOT_RUNTIME]
+    if full_extras:
+        notes.append(f"full profile: the lean one plus the extras {', '.join(full_extras)}")
+    return Plan(
+        name=str(project.get("name") or root.name),
+        pythons=pythons,
+        lean_requirements=lean_requirements,
+        lean_text=lean_text,
+        lean_extras=lean_extras,
+        full_extras=[*lean_extras, *full_extras] if full_extras else [],
+        notes=notes,
+    )
+
+
+def _python_axis(
+    project: Mapping[str, Any],
+    available: Callable[[str], bool],
+    notes: list[str],
+    pyproject_name: str,
+) -> list[str]:
+    """The classifiers' versions (within requires-python), else those with an interpreter."""
+    allowed = _versions_allowed(project.get("requires-python"), pyproject_name)
     classified = [
         match.group(1)
         for classifier in project.get("classifiers", []) or []
@@ -136,47 +161,39 @@ def plan_init(
             f"allowed by requires-python {project.get('requires-python')!r} and the classifiers",
             fix="widen requires-python, or write [tool.noxgrid] by hand",
         )
-    extras = dict(project.get("optional-dependencies", {}) or {})
-    groups = dict(dependency_groups or {})
-    lean_extras: list[str] = []
-    lean_text: str | None = None
+    return pythons
+
+
+def _lean_profile(
+    root: Path, extras: Mapping[str, Any], groups: Mapping[str, Any], notes: list[str]
+) -> tuple[str, str | None, list[str]]:
+    """(requirement file, its text to write or None, extras) of the lean profile: the
+    project's own test requirements, its test extra, its test dependency group, or pytest."""
     existing = next((path for path in TEST_FILES if (root / path).is_file()), None)
-    test_extra = next((extra for extra in TEST_NAMES if extra in extras), None)
-    test_group = next((group for group in (*TEST_NAMES, "dev") if group in groups), None)
     if existing:
-        lean_requirements = existing
         notes.append(f"lean profile: the project's own {existing}")
-    else:
-        lean_requirements = "requirements/lean.in"
-        if test_extra:
-            lean_extras = [test_extra]
-            lean_text = (
-                f"# The tests' tools come with the project's '{test_extra}' extra "
-                "(profile extras);\n# add here what else the lean cells need.\n"
-            )
-            notes.append(f"lean profile: the project with its '{test_extra}' extra")
-        elif test_group:
-            wanted = [str(item) for item in groups[test_group] or [] if isinstance(item, str)]
-            lean_text = f"# From [dependency-groups] {test_group} (noxgrid init).\n" + "".join(
-                f"{line}\n" for line in wanted or ["pytest"]
-            )
-            notes.append(f"lean profile: [dependency-groups] {test_group}")
-        else:
-            lean_text = (
-                "# What the test suite needs (noxgrid init found nothing declared).\npytest\n"
-            )
-            notes.append("lean profile: pytest (no test requirements declared)")
-    full_extras = [extra for extra in extras if extra not in NOT_RUNTIME]
-    if full_extras:
-        notes.append(f"full profile: the lean one plus the extras {', '.join(full_extras)}")
-    return Plan(
-        name=name,
-        pythons=pythons,
-        lean_requirements=lean_requirements,
-        lean_text=lean_text,
-        lean_extras=lean_extras,
-        full_extras=[*lean_extras, *full_extras] if full_extras else [],
-        notes=notes,
+        return existing, None, []
+    test_extra = next((extra for extra in TEST_NAMES if extra in extras), None)
+    if test_extra:
+        notes.append(f"lean profile: the project with its '{test_extra}' extra")
+        text = (
+            f"# The tests' tools come with the project's '{test_extra}' extra "
+            "(profile extras);\n# add here what else the lean cells need.\n"
+        )
+        return "requirements/lean.in", text, [test_extra]
+    test_group = next((group for group in (*TEST_NAMES, "dev") if group in groups), None)
+    if test_group:
+        wanted = [str(item) for item in groups[test_group] or [] if isinstance(item, str)]
+        notes.append(f"lean profile: [dependency-groups] {test_group}")
+        text = f"# From [dependency-groups] {test_group} (noxgrid init).\n" + "".join(
+            f"{line}\n" for line in wanted or ["pytest"]
+        )
+        return "requirements/lean.in", text, []
+    notes.append("lean profile: pytest (no test requirements declared)")
+    return (
+        "requirements/lean.in",
+        "# What the test suite needs (noxgrid init found nothing declared).\npytest\n",
+        [],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,7 +21,7 @@ from noxgrid.errors import (
 )
 from noxgrid.files import atomic_write
 from noxgrid.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
-from noxgrid.model.config import relative_path
+from noxgrid.model.config import Config, relative_path
 from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import expand
 from noxgrid.render.workflow import render_workflows
@@ -60,10 +61,40 @@ def _has_interpreter(version: str) -> bool:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """``noxgrid init``."""
+    """``noxgrid init``: the declaration and files, then every lock and the drift check."""
     root = Path(args.project or ".").resolve()
     if root.is_file():
         root = root.parent
+    _, text, document, project = read_project(root)
+    plan = plan_init(
+        project,
+        root,
+        available=_has_interpreter,
+        dependency_groups=document.get("dependency-groups"),
+    )
+    workflow_path = workflow_choice(root, args.force)
+    fates, files = scaffold_files(
+        root, plan, force=args.force, pyproject_text=text, workflow_path=workflow_path
+    )
+    for path, content in files.items():
+        atomic_write(path, content)
+    for note in plan.notes:
+        print(f"init: {note}")
+    config = load_config(root)
+    workflow = config.workflow_file
+    if workflow.exists() and not args.force:
+        fates.append(Written(relative_path(workflow, root), "kept (exists; --force replaces it)"))
+    else:
+        fates.append(Written(relative_path(workflow, root), "written"))
+    print(summary(fates))
+    if args.no_lock:
+        print("\nnext: noxgrid lock, noxgrid workflow, noxgrid check, then nox -s ci-lean")
+        return 0
+    return _lock_and_check(config, write_workflows=not workflow.exists() or args.force)
+
+
+def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]:
+    """(pyproject.toml, its text, the document, its [project] table), or why init cannot."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         raise ConfigError(
@@ -87,53 +118,31 @@ def cmd_init(args: argparse.Namespace) -> int:
             f"{pyproject}: no [project] table to read the name, requires-python and extras from",
             fix="declare the project in [project] (PEP 621), then run init again",
         )
-    plan = plan_init(
-        project,
-        root,
-        available=_has_interpreter,
-        dependency_groups=document.get("dependency-groups"),
-    )
-    workflow_path = workflow_choice(root, args.force)
-    fates, files = scaffold_files(
-        root, plan, force=args.force, pyproject_text=text, workflow_path=workflow_path
-    )
-    for path, content in files.items():
-        atomic_write(path, content)
-    for note in plan.notes:
-        print(f"init: {note}")
-    config = load_config(root)
+    return pyproject, text, document, project
+
+
+def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
+    """Every cell's lock, the workflows, then ``noxgrid check``: exit 1 if any is not clean."""
     matrix = expand(config)
-    workflow = config.workflow_file
-    if workflow.exists() and not args.force:
-        fates.append(Written(relative_path(workflow, root), "kept (exists; --force replaces it)"))
-    else:
-        fates.append(Written(relative_path(workflow, root), "written"))
-    print(summary(fates))
-    if args.no_lock:
-        print("\nnext: noxgrid lock, noxgrid workflow, noxgrid check, then nox -s ci-lean")
-        return 0
     print(f"\nlocking {len(matrix)} cell(s)...", flush=True)
     outcomes = lock_cells(
         config, list(matrix), on_done=lambda outcome: print(describe(outcome), flush=True)
     )
-    if not workflow.exists() or args.force:
+    if write_workflows:
         for path, text in render_workflows(config).items():
             atomic_write(path, text)
     findings = check_findings(config, matrix)
     for finding in findings:
         print(f"check: {finding['where']}: {finding['message']}\n  fix: {finding['fix']}")
     failed = [outcome.cell.id for outcome in outcomes if not outcome.written]
-    if failed or findings:
+    parts = []
+    if failed:
+        parts.append(f"no lock for {', '.join(failed)}")
+    if findings:
+        parts.append(f"noxgrid check has {len(findings)} finding(s)")
+    if parts:
         raise CellFailed(
-            "init wrote the files, but "
-            + "; ".join(
-                part
-                for part in (
-                    f"no lock for {', '.join(failed)}" if failed else "",
-                    f"noxgrid check has {len(findings)} finding(s)" if findings else "",
-                )
-                if part
-            ),
+            "init wrote the files, but " + "; ".join(parts),
             fix="apply the fixes above, then run noxgrid check",
         )
     print("\nnoxgrid check: no drift. Next: nox -s ci-lean (and commit the files above)")
