@@ -209,10 +209,20 @@ def missing_report(
     ``host``: the tree is this machine (the fix is to install the package here
     too); otherwise it is the cell's image (the fix is the apt line alone).
     """
-    profile = config.profiles[cell.profile]
-    pyproject = relative_path(config.pyproject, Path.cwd())
+    problems, add, unknown, headless = _missing(diagnosis)
+    if problems:
+        fixes = _fixes(config, cell, add, unknown, headless, host=host)
+        problems = [*problems, *(f"fix: {fix}" for fix in fixes)]
+    notes = _cuda_notes(diagnosis)
+    if host:
+        notes += _slim_image_notes(diagnosis, config, cell)
+    return problems, notes
+
+
+def _missing(diagnosis: Diagnosis) -> tuple[list[str], list[str], list[str], set[str]]:
+    """(a line per missing library, the Debian packages to add, the libraries no package is
+    known for, the headless variants that would need none of them)."""
     problems: list[str] = []
-    notes: list[str] = []
     add: list[str] = []
     unknown: list[str] = []
     headless: set[str] = set()
@@ -224,14 +234,28 @@ def missing_report(
         owners = ", ".join(item.distributions) or "an installed package"
         provider = f" -> Debian package {package}" if package else " -> no Debian package known"
         problems.append(f"{item.soname}{provider}: needed by {shown} ({owners})")
-        if package:
-            if package not in add:
-                add.append(package)
-        else:
+        if package and package not in add:
+            add.append(package)
+        elif not package:
             unknown.append(item.soname)
         headless.update(
             HEADLESS_VARIANTS[name] for name in item.distributions if name in HEADLESS_VARIANTS
         )
+    return problems, add, unknown, headless
+
+
+def _fixes(
+    config: Config,
+    cell: Cell,
+    add: Sequence[str],
+    unknown: Sequence[str],
+    headless: set[str],
+    *,
+    host: bool,
+) -> list[str]:
+    """The apt line for the profile, the install here, how to find unknown packages."""
+    profile = config.profiles[cell.profile]
+    pyproject = relative_path(config.pyproject, Path.cwd())
     fixes: list[str] = []
     new = [package for package in add if package not in profile.apt]
     if new:
@@ -247,36 +271,43 @@ def missing_report(
         fixes.append(
             f"or use {variant}, which needs none of the GUI libraries (a server has no display)"
         )
-    if problems:
-        problems = [*problems, *(f"fix: {fix}" for fix in fixes)]
+    return fixes
+
+
+def _cuda_notes(diagnosis: Diagnosis) -> list[str]:
     cuda = [item for item in diagnosis.audit.missing if item.cuda]
-    if cuda:
-        names = ", ".join(item.soname for item in cuda)
-        owners = ", ".join(sorted({name for item in cuda for name in item.distributions}))
-        notes.append(
-            f"CUDA libraries not installed ({names}; needed by {owners}): the CUDA code "
-            "paths will not load. A GPU image wants a CUDA runtime base image with cuDNN "
-            '(base-image = "nvidia/cuda:<version>-cudnn-runtime-<os>") or NVIDIA\'s wheels '
-            "for the CUDA major these names carry (nvidia-cublas-cuNN, nvidia-cudnn-cuNN)"
-        )
-    if host:
-        outside = sorted(
-            {
-                package
-                for soname, package in diagnosis.packages.items()
-                if soname in diagnosis.audit.from_system
-                and package
-                and package not in BASE_PACKAGES
-                and package not in profile.apt
-            }
-        )
-        if outside and config.docker.image:
-            notes.append(
-                "libraries this venv takes from this machine that a slim image lacks unless "
-                f"the profile installs them: {', '.join(outside)}; the image's audit will tell "
-                f"({apt_line(profile.apt, outside)})"
-            )
-    return problems, notes
+    if not cuda:
+        return []
+    names = ", ".join(item.soname for item in cuda)
+    owners = ", ".join(sorted({name for item in cuda for name in item.distributions}))
+    return [
+        f"CUDA libraries not installed ({names}; needed by {owners}): the CUDA code "
+        "paths will not load. A GPU image wants a CUDA runtime base image with cuDNN "
+        '(base-image = "nvidia/cuda:<version>-cudnn-runtime-<os>") or NVIDIA\'s wheels '
+        "for the CUDA major these names carry (nvidia-cublas-cuNN, nvidia-cudnn-cuNN)"
+    ]
+
+
+def _slim_image_notes(diagnosis: Diagnosis, config: Config, cell: Cell) -> list[str]:
+    """Libraries the venv takes from this machine that the profile's image may lack."""
+    profile = config.profiles[cell.profile]
+    outside = sorted(
+        {
+            package
+            for soname, package in diagnosis.packages.items()
+            if soname in diagnosis.audit.from_system
+            and package
+            and package not in BASE_PACKAGES
+            and package not in profile.apt
+        }
+    )
+    if not outside or not config.docker.image:
+        return []
+    return [
+        "libraries this venv takes from this machine that a slim image lacks unless "
+        f"the profile installs them: {', '.join(outside)}; the image's audit will tell "
+        f"({apt_line(profile.apt, outside)})"
+    ]
 
 
 def render(diagnosis: Diagnosis, problems: Sequence[str], notes: Sequence[str]) -> str:
