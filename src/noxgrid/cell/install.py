@@ -18,7 +18,14 @@ from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
 from noxgrid.model.freshness import read_lock
-from noxgrid.model.installed import MANIFEST, manifest_of, prove, read_installed, read_manifest
+from noxgrid.model.installed import (
+    MANIFEST,
+    Proof,
+    manifest_of,
+    prove,
+    read_installed,
+    read_manifest,
+)
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.results import format_size
 from noxgrid.tools.runner import Command, Outcome
@@ -198,64 +205,32 @@ def stage_install(state: CellRun) -> str:
     file of every RECORD); sync only what differs; then the project from the working tree."""
     config, cell = state.config, state.cell
     profile = config.profiles[cell.profile]
-    root = config.root
     lock_file = lock_path(config, cell)
     lock = state.lock or read_lock(lock_file)
     stamp_path = state.venv / INSTALL_STAMP
     stamp = install_stamp(state)
-    extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
     name = config.project_name if profile.install_project else None
     proof = prove(
-        lock,
-        read_installed(state.venv),
-        read_manifest(state.venv),
-        ignore=[name] if name else [],
+        lock, read_installed(state.venv), read_manifest(state.venv), ignore=[name] if name else []
     )
     project_ok = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
-        and (name is None or _project_from_tree(state.venv, name, root))
+        and (name is None or _project_from_tree(state.venv, name, config.root))
     )
     stamp_path.unlink(missing_ok=True)
-    uv = state.get_uv()
     space = ""
     with state.log("install") as sink:
         if not proof.equal:
-            sink(f"the venv differs from the lock: {proof.summary()}\n")
-            space = preflight(
-                state,
-                installed=lock.header_bytes("installed-bytes"),
-                download=lock.header_bytes("download-bytes"),
-            )
-            outcome = uv.sync(
-                state.venv_python,
-                lock_file,
-                cwd=root,
-                sink=sink,
-                reinstall=proof.changed,
-                only_binary=_only_binary(lock),
-            )
-            if not outcome.ok:
-                raise StageFailure(_install_failure(state, outcome))
-            write_manifest(state.venv, lock)
+            space = _sync(state, lock, proof, sink)
             project_ok = False  # sync removes what the lock does not list: the project too
         if name is not None and not project_ok:
-            outcome = uv.install(
-                state.venv_python,
-                requirements=[],
-                editable=f"{root}{extras}",
-                cwd=root,
-                exact=False,
-                no_deps=True,
-                sink=sink,
-            )
-            if not outcome.ok:
-                raise StageFailure(_install_failure(state, outcome))
+            _install_project(state, sink)
         where = _prove_project(state, sink) if name is not None else ""
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp
     project = " + the project (editable, no deps)" if name is not None else ""
-    shown = relative_path(lock_file, root)
+    shown = relative_path(lock_file, config.root)
     if proof.equal:
         return (
             f"proved equal to {shown}: {len(lock.packages)} packages, versions, hashes and "
@@ -263,6 +238,45 @@ def stage_install(state: CellRun) -> str:
         )
     again = f", {len(proof.changed)} installed again" if proof.changed else ""
     return f"synced {shown} (hashes checked{again}){project}{where}; disk: {space}"
+
+
+def _sync(state: CellRun, lock: Lock, proof: Proof, sink: Callable[[str], None]) -> str:
+    """Make the venv the lock (what differs installed again); the disk preflight's words."""
+    sink(f"the venv differs from the lock: {proof.summary()}\n")
+    space = preflight(
+        state,
+        installed=lock.header_bytes("installed-bytes"),
+        download=lock.header_bytes("download-bytes"),
+    )
+    outcome = state.get_uv().sync(
+        state.venv_python,
+        lock_path(state.config, state.cell),
+        cwd=state.config.root,
+        sink=sink,
+        reinstall=proof.changed,
+        only_binary=_only_binary(lock),
+    )
+    if not outcome.ok:
+        raise StageFailure(_install_failure(state, outcome))
+    write_manifest(state.venv, lock)
+    return space
+
+
+def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
+    """The project itself, editable from the working tree, without dependencies."""
+    profile = state.config.profiles[state.cell.profile]
+    extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
+    outcome = state.get_uv().install(
+        state.venv_python,
+        requirements=[],
+        editable=f"{state.config.root}{extras}",
+        cwd=state.config.root,
+        exact=False,
+        no_deps=True,
+        sink=sink,
+    )
+    if not outcome.ok:
+        raise StageFailure(_install_failure(state, outcome))
 
 
 def write_manifest(venv: Path, lock: Lock) -> None:
