@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import urllib.error
-import urllib.request
 
 from noxgrid.cell.image import docker_for
 from noxgrid.cell.report import log_path
@@ -15,15 +13,15 @@ from noxgrid.errors import StageFailure
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.image import image_tag
 from noxgrid.tools.docker import Docker
+from noxgrid.tools.http import status_of
 
 
 def stage_smoke(state: CellRun) -> str:
+    """Start the image with the CI environment, wait for its health endpoint, remove it."""
     docker = docker_for(state)
     config, cell = state.config, state.cell
-    health = config.docker.health
     tag = image_tag(config, cell)
-    accelerator = config.accelerators[cell.accelerator]
-    extra = list(accelerator.run_args)
+    extra = list(config.accelerators[cell.accelerator].run_args)
     present, why = detect_gpu(state.env)
     if extra and not present:
         state.note(f"started without {' '.join(extra)}: no GPU on this machine ({why})")
@@ -32,57 +30,39 @@ def stage_smoke(state: CellRun) -> str:
     container = docker.run_detached(
         tag,
         name=name,
-        port=health.port,
+        port=config.docker.health.port,
         env=dict(config.docker.env),
         labels={"io.noxgrid.smoke": cell.id},
         extra=extra,
     )
     try:
-        port = docker.host_port(container, health.port)
-        url = f"http://127.0.0.1:{port}{health.path}"
-        start = time.monotonic()
-        last = "no answer yet"
-        while time.monotonic() - start < health.timeout:
-            status, code = docker.state(container)
-            if status in ("exited", "dead"):
-                raise StageFailure(
-                    _smoke_failure(
-                        state,
-                        docker,
-                        container,
-                        f"the container exited with {code} after {time.monotonic() - start:.1f}s",
-                    )
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        healthy = (
-                            f"{url} answered 200 after {time.monotonic() - start:.1f}s "
-                            f"(container {name}, removed)"
-                        )
-                        break
-                    last = f"HTTP {response.status}"
-            except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code}"
-            except (urllib.error.URLError, OSError) as exc:
-                last = str(getattr(exc, "reason", exc))
-            time.sleep(0.5)
-        else:
-            healthy = ""
-        if healthy:
-            if state.in_image:
-                healthy += "; " + _suite_in_image(state, docker, tag)
-            return healthy
-        raise StageFailure(
-            _smoke_failure(
-                state,
-                docker,
-                container,
-                f"{url} did not answer 200 within {health.timeout:.0f}s (last: {last})",
-            )
-        )
+        healthy = _wait_healthy(state, docker, container) + f" (container {name}, removed)"
+        if state.in_image:
+            healthy += "; " + _suite_in_image(state, docker, tag)
+        return healthy
     finally:
         docker.remove(container)
+
+
+def _wait_healthy(state: CellRun, docker: Docker, container: str) -> str:
+    """Poll the health endpoint until it answers 200; StageFailure when the container exits
+    or the timeout passes, with the container's log saved."""
+    health = state.config.docker.health
+    url = f"http://127.0.0.1:{docker.host_port(container, health.port)}{health.path}"
+    start = time.monotonic()
+    last = "no answer yet"
+    while time.monotonic() - start < health.timeout:
+        status, code = docker.state(container)
+        if status in ("exited", "dead"):
+            took = time.monotonic() - start
+            what = f"the container exited with {code} after {took:.1f}s"
+            raise StageFailure(_smoke_failure(state, docker, container, what))
+        answer, last = status_of(url)
+        if answer == 200:
+            return f"{url} answered 200 after {time.monotonic() - start:.1f}s"
+        time.sleep(0.5)
+    what = f"{url} did not answer 200 within {health.timeout:.0f}s (last: {last})"
+    raise StageFailure(_smoke_failure(state, docker, container, what))
 
 
 def _suite_in_image(state: CellRun, docker: Docker, tag: str) -> str:
