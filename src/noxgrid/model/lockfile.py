@@ -177,14 +177,82 @@ def _source_name(via: str) -> str:
 def parse_lock(text: str) -> Lock:
     """Parse uv's hash-pinned output with split ``# via`` annotations and noxgrid's header."""
     header: dict[str, str] = {}
-    packages: dict[str, LockedPackage] = {}
-    current: dict[str, Any] | None = None
-    in_header = True
-    via_block = False
+    lines = text.splitlines()
+    at = 0
+    for at, raw in enumerate(lines):  # noqa: B007 - where the header ends is the point
+        line = raw.rstrip()
+        match = _HEADER.match(line)
+        if match:
+            header[match.group(1)] = match.group(2).strip()
+        elif line and not line.startswith("#"):
+            break
+    else:
+        at = len(lines)
+    reader = _BodyReader()
+    for raw in lines[at:]:
+        reader.feed(raw.rstrip())
+    return Lock(header=header, packages=reader.done(), computed_body=body_digest(text))
 
-    def flush() -> None:
+
+class _BodyReader:
+    """uv's output, one line at a time: pins, their hashes, ``# via`` and ``# from``."""
+
+    def __init__(self) -> None:
+        self.packages: dict[str, LockedPackage] = {}
+        self.current: dict[str, Any] | None = None
+        self.via_block = False
+
+    def feed(self, line: str) -> None:
+        stripped = line.strip()
+        if not stripped:
+            return
+        if stripped.startswith("--hash="):
+            if self.current is not None:
+                self.current["hashes"].append(stripped.removeprefix("--hash=").rstrip(" \\"))
+        elif stripped.startswith("#"):
+            self._note(stripped.lstrip("#").strip())
+        else:
+            pin = _PIN.match(stripped)
+            if pin and not line.startswith((" ", "\t")):
+                self._pin(pin, stripped)
+
+    def _note(self, note: str) -> None:
+        current = self.current
+        if current is None:
+            return
+        if note.startswith("from ") and "://" in note:
+            current["index"] = note[5:].strip().rstrip("/")
+            self.via_block = False
+        elif note == "via":
+            self.via_block = True
+        elif note.startswith("via "):
+            current["via"].append(note[4:].strip())
+            self.via_block = False
+        elif self.via_block and note:
+            current["via"].append(note)
+
+    def _pin(self, pin: re.Match[str], stripped: str) -> None:
+        self.done()
+        self.via_block = False
+        url = pin.group(4) if pin.group(3) == "@" else None
+        self.current = {
+            "name": pin.group(1),
+            "version": _url_version(url) if url else pin.group(4),
+            "hashes": [
+                part.removeprefix("--hash=")
+                for part in stripped.split()
+                if part.startswith("--hash=")
+            ],
+            "via": [],
+            "url": url,
+            "index": None,
+        }
+
+    def done(self) -> dict[str, LockedPackage]:
+        """The packages read so far (the one being read included)."""
+        current = self.current
         if current is not None:
-            packages[canonicalize_name(current["name"])] = LockedPackage(
+            self.packages[canonicalize_name(current["name"])] = LockedPackage(
                 name=current["name"],
                 version=current["version"],
                 hashes=tuple(current["hashes"]),
@@ -192,57 +260,7 @@ def parse_lock(text: str) -> Lock:
                 url=current["url"],
                 index=current["index"],
             )
-
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if in_header:
-            match = _HEADER.match(line)
-            if match:
-                header[match.group(1)] = match.group(2).strip()
-                continue
-            if line.startswith("#") or not line:
-                continue
-            in_header = False
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith("--hash="):
-            if current is not None:
-                current["hashes"].append(stripped.removeprefix("--hash=").rstrip(" \\"))
-            continue
-        if stripped.startswith("#"):
-            note = stripped.lstrip("#").strip()
-            if current is None:
-                continue
-            if note.startswith("from ") and "://" in note:
-                current["index"] = note[5:].strip().rstrip("/")
-                via_block = False
-            elif note == "via":
-                via_block = True
-            elif note.startswith("via "):
-                current["via"].append(note[4:].strip())
-                via_block = False
-            elif via_block and note:
-                current["via"].append(note)
-            continue
-        pin = _PIN.match(stripped)
-        if pin and not line.startswith((" ", "\t")):
-            flush()
-            via_block = False
-            url = pin.group(4) if pin.group(3) == "@" else None
-            current = {
-                "name": pin.group(1),
-                "version": _url_version(url) if url else pin.group(4),
-                "hashes": [],
-                "via": [],
-                "url": url,
-                "index": None,
-            }
-            for part in stripped.split():
-                if part.startswith("--hash="):
-                    current["hashes"].append(part.removeprefix("--hash="))
-    flush()
-    return Lock(header=header, packages=packages, computed_body=body_digest(text))
+        return self.packages
 
 
 def _url_version(url: str) -> str:
