@@ -246,50 +246,21 @@ def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditRes
     """
     machines = Counter(elf.machine for elf in scan.files)
     machine = machines.most_common(1)[0][0] if machines else "EM_X86_64"
-    folders = system_dirs(tree, machine, extra_dirs)
-    bundled = {posixpath.basename(elf.path) for elf in scan.files if elf.machine == machine}
-    system_cache: dict[str, str | None] = {}
-    missing: dict[str, list[str]] = defaultdict(list)
-    from_system: dict[str, str] = {}
-    driver: set[str] = set()
+    resolver = _Resolver(
+        tree=tree,
+        machine=machine,
+        folders=system_dirs(tree, machine, extra_dirs),
+        bundled={posixpath.basename(elf.path) for elf in scan.files if elf.machine == machine},
+    )
     foreign = 0
     for elf in scan.files:
         if elf.machine != machine:
             foreign += 1
             continue
-        origin = posixpath.dirname(elf.path)
-        search = [] if elf.runpath else list(elf.rpath)
-        search += list(elf.runpath)
-        search = [_expand(entry, origin, machine) for entry in search]
-        for soname in elf.needed:
-            if "/" in soname:
-                target = soname if soname.startswith("/") else posixpath.join(origin, soname)
-                if not tree.exists(target):
-                    missing[soname].append(elf.path)
-                continue
-            if any(tree.exists(posixpath.join(folder, soname)) for folder in search):
-                continue
-            if soname in bundled:
-                continue
-            if soname not in system_cache:
-                system_cache[soname] = next(
-                    (
-                        posixpath.join(folder, soname)
-                        for folder in folders
-                        if tree.exists(posixpath.join(folder, soname))
-                    ),
-                    None,
-                )
-            found = system_cache[soname]
-            if found is not None:
-                from_system[soname] = found
-            elif provided_by_driver(soname):
-                driver.add(soname)
-            else:
-                missing[soname].append(elf.path)
+        resolver.resolve(elf)
     items = []
-    for soname in sorted(missing, key=str.lower):
-        paths = sorted(set(missing[soname]))
+    for soname in sorted(resolver.missing, key=str.lower):
+        paths = sorted(set(resolver.missing[soname]))
         owners = sorted({owner for path in paths if (owner := scan.owner(path))})
         items.append(
             Missing(
@@ -302,11 +273,58 @@ def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditRes
     return AuditResult(
         files=len(scan.files),
         missing=tuple(items),
-        from_system=from_system,
-        driver=tuple(sorted(driver)),
+        from_system=resolver.from_system,
+        driver=tuple(sorted(resolver.driver)),
         foreign=foreign,
         unreadable=scan.unreadable,
     )
+
+
+class _Resolver:
+    """Looks each needed library up the way the loader would, remembering the answers."""
+
+    def __init__(self, *, tree: Tree, machine: str, folders: list[str], bundled: set[str]):
+        self.tree, self.machine, self.folders, self.bundled = tree, machine, folders, bundled
+        self.system_cache: dict[str, str | None] = {}
+        self.missing: dict[str, list[str]] = defaultdict(list)
+        self.from_system: dict[str, str] = {}
+        self.driver: set[str] = set()
+
+    def resolve(self, elf: ElfFile) -> None:
+        """Every DT_NEEDED of one file: RPATH/RUNPATH, a bundled copy, the system, the driver."""
+        origin = posixpath.dirname(elf.path)
+        search = [] if elf.runpath else list(elf.rpath)
+        search += list(elf.runpath)
+        search = [_expand(entry, origin, self.machine) for entry in search]
+        for soname in elf.needed:
+            if "/" in soname:
+                target = soname if soname.startswith("/") else posixpath.join(origin, soname)
+                if not self.tree.exists(target):
+                    self.missing[soname].append(elf.path)
+                continue
+            if soname in self.bundled or any(
+                self.tree.exists(posixpath.join(folder, soname)) for folder in search
+            ):
+                continue
+            found = self._system(soname)
+            if found is not None:
+                self.from_system[soname] = found
+            elif provided_by_driver(soname):
+                self.driver.add(soname)
+            else:
+                self.missing[soname].append(elf.path)
+
+    def _system(self, soname: str) -> str | None:
+        if soname not in self.system_cache:
+            self.system_cache[soname] = next(
+                (
+                    posixpath.join(folder, soname)
+                    for folder in self.folders
+                    if self.tree.exists(posixpath.join(folder, soname))
+                ),
+                None,
+            )
+        return self.system_cache[soname]
 
 
 def interpreter_lib_dirs(venv: Path) -> list[str]:
