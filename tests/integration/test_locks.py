@@ -81,7 +81,7 @@ def test_a_budget_lowered_after_locking_stops_the_cell_before_any_install(tmp_pa
     result = noxgrid("run", cwd=root)
     assert result.returncode == 1
     data = json.loads((root / ".noxgrid" / "reports" / "3.11-cpu-full.json").read_text())
-    lock_stage = data["stages"][1]
+    lock_stage = {s["name"]: s for s in data["stages"]}["lock"]
     assert lock_stage["status"] == "failed" and "over the 1.0 MB budget" in lock_stage["detail"]
     assert "numpy==" in lock_stage["detail"]
     assert not (root / ".noxgrid" / "venvs" / "3.11-cpu-full").exists(), "no venv, no download"

@@ -183,8 +183,10 @@ def test_stages_run_in_order_and_the_report_is_written(project):
         "suite",
     ]
     assert result.status is Status.PASSED
-    assert result.stages[5].status is Status.SKIPPED
-    assert result.stages[5].detail == "skipped: no image declared ([tool.noxgrid.docker] image)"
+    assert stage(result, "image").status is Status.SKIPPED
+    assert (
+        stage(result, "image").detail == "skipped: no image declared ([tool.noxgrid.docker] image)"
+    )
     argvs = [c.argv for c in runner.commands]
     assert argvs[0][:2] == ("uv", "venv") and "--clear" in argvs[0]
     assert argvs[1][:3] == ("uv", "pip", "sync") and "--require-hashes" in argvs[1]
@@ -199,7 +201,10 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert runner.commands[5].env["NOXGRID_CELL"] == "3.10-cpu-lean"
     assert runner.commands[0].env["UV_PYTHON_DOWNLOADS"] == "never"
     data = json.loads((config.reports_dir / "3.10-cpu-lean.json").read_text())
-    assert data["status"] == "passed" and data["stages"][7]["detail"] == "3 passed in 0.1s"
+    assert (
+        data["status"] == "passed"
+        and {s["name"]: s for s in data["stages"]}["suite"]["detail"] == "3 passed in 0.1s"
+    )
     assert data["size_estimate"] == 20_000_000
     suite = ET.parse(config.reports_dir / "3.10-cpu-lean.xml").getroot().find("testsuite")
     assert suite.get("name") == "3.10-cpu-lean" and suite.get("tests") == "8"
@@ -308,7 +313,7 @@ def test_a_failed_install_skips_the_suite_and_fails_the_cell(project):
         Status.SKIPPED,
         Status.SKIPPED,
     ]
-    assert "boom: it broke" in result.stages[3].detail
+    assert "boom: it broke" in stage(result, "install").detail
     assert result.first_error.startswith("install: uv exited with 1")
     assert len(runner.commands) == 2
 
@@ -317,15 +322,17 @@ def test_a_failing_suite_names_pytest_summary(project):
     root, env = project
     runner = FakeRunner(fail_on="suite", suite_output="")
     _, _, result = run(root, env, runner=runner)
-    assert result.stages[7].status is Status.FAILED
-    assert result.stages[7].detail.startswith("the suite exited with 1; pytest: boom: it broke")
+    assert stage(result, "suite").status is Status.FAILED
+    assert stage(result, "suite").detail.startswith(
+        "the suite exited with 1; pytest: boom: it broke"
+    )
 
 
 def test_missing_interpreter_fails_the_first_stage(project):
     root, env = project
     _, runner, result = run(root, {**env, "PATH": ""}, "3.9-cpu-lean")
-    assert result.stages[0].status is Status.FAILED
-    assert "no Python 3.9 interpreter found" in result.stages[0].detail
+    assert stage(result, "interpreter").status is Status.FAILED
+    assert "no Python 3.9 interpreter found" in stage(result, "interpreter").detail
     assert runner.commands == []
 
 
@@ -368,8 +375,8 @@ def test_an_os_error_fails_the_stage_not_the_run(project, monkeypatch):
 
     monkeypatch.setattr("noxgrid.cell.install.install_stamp", full_disk)
     _, _, result = run(root, env)
-    assert result.stages[3].status is Status.FAILED
-    assert "No space left on device" in result.stages[3].detail
+    assert stage(result, "install").status is Status.FAILED
+    assert "No space left on device" in stage(result, "install").detail
 
 
 def test_missing_lock_stops_the_cell_with_the_command(project):
@@ -377,8 +384,8 @@ def test_missing_lock_stops_the_cell_with_the_command(project):
     config = load_config(root)
     lock_path(config, Cell(python="3.10", accelerator="cpu", profile="lean")).unlink()
     _, runner, result = run(root, env)
-    assert result.stages[1].status is Status.FAILED
-    assert "fix: noxgrid lock 3.10-cpu-lean" in result.stages[1].detail
+    assert stage(result, "lock").status is Status.FAILED
+    assert "fix: noxgrid lock 3.10-cpu-lean" in stage(result, "lock").detail
     assert runner.commands == [], "nothing is installed without a lock"
 
 
@@ -386,8 +393,8 @@ def test_stale_lock_stops_the_cell_with_the_refresh_command(project):
     root, env = project
     (root / "requirements" / "lean.in").write_text("pytest\nhttpx\n")
     _, runner, result = run(root, env)
-    assert "is stale" in result.stages[1].detail
-    assert result.stages[1].detail.endswith("fix: noxgrid lock 3.10-cpu-lean")
+    assert "is stale" in stage(result, "lock").detail
+    assert stage(result, "lock").detail.endswith("fix: noxgrid lock 3.10-cpu-lean")
     assert runner.commands == []
 
 
@@ -409,7 +416,7 @@ albumentations==1.4.0 \\
 """,
     )
     _, runner, result = run(root, env)
-    detail = result.stages[1].detail
+    detail = stage(result, "lock").detail
     assert "refused before anything is installed" in detail
     assert "opencv-python <- requirements/lean.in" in detail
     assert "opencv-python-headless <- albumentations <- requirements/lean.in" in detail
@@ -425,7 +432,7 @@ def test_budget_breach_lists_the_largest_and_installs_nothing(make_project, tmp_
         "NOXGRID_GPU": "0",
     }
     _, runner, result = run(root, env)
-    detail = result.stages[1].detail
+    detail = stage(result, "lock").detail
     assert "[budget]" in detail and "900.0 MB, over the 500.0 MB budget" in detail
     assert "pytest==8.0.0" in detail
     assert runner.commands == []
@@ -439,7 +446,7 @@ def test_preflight_refuses_an_install_the_disk_cannot_hold(project, monkeypatch)
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil_module, "disk_usage", lambda path: usage(10**9, 10**9, 10_000_000))
     _, runner, result = run(root, {**env, "UV_CACHE_DIR": str(root / "uvcache")})
-    detail = result.stages[3].detail
+    detail = stage(result, "install").detail
     assert detail.startswith("not enough free space for 3.10-cpu-lean: about 49.5 MB is needed")
     assert "10.0 MB free" in detail and "uv's cache" in detail
     assert [c.argv[1] for c in runner.commands] == ["venv"], "nothing was downloaded"
@@ -476,11 +483,13 @@ def test_import_smoke_is_not_repeated_for_an_unchanged_install(project):
     root, env = project
     _, first, result = run(root, env)
     assert any(smoke(c) for c in first.commands)
-    assert not result.stages[4].detail.endswith("same install, same libraries)")
+    assert not stage(result, "doctor").detail.endswith("same install, same libraries)")
     _, second, result = run(root, env)
     assert not any(smoke(c) for c in second.commands), "smoke reused"
-    assert result.stages[4].detail.endswith("(as when last run: same install, same libraries)")
-    assert "imported 1 module" in result.stages[4].detail
+    assert stage(result, "doctor").detail.endswith(
+        "(as when last run: same install, same libraries)"
+    )
+    assert "imported 1 module" in stage(result, "doctor").detail
     write_locks(root, body=LOCK_BODY + "requests==2.0.0 \\\n    --hash=sha256:bbbb\n")
     _, third, _ = run(root, env)
     assert any(smoke(c) for c in third.commands), "a new lock: smoke again"
@@ -490,11 +499,11 @@ def test_a_failed_import_fails_the_doctor_before_the_suite(project):
     root, env = project
     runner = FakeRunner(import_error="ImportError: libGL.so.1: cannot open shared object file")
     _, runner, result = run(root, env, runner=runner)
-    doctor = result.stages[4]
+    doctor = stage(result, "doctor")
     assert doctor.name == "doctor" and doctor.status is Status.FAILED
     assert "import pytest (pytest): ImportError: libGL.so.1" in doctor.detail
     assert "likely missing: the system library libGL.so.1 (Debian package libgl1)" in doctor.detail
-    assert result.stages[7].status is Status.SKIPPED
+    assert stage(result, "suite").status is Status.SKIPPED
     assert not any(Path(c.argv[0]).name == "pytest" for c in runner.commands), "suite never ran"
 
 
@@ -507,7 +516,7 @@ def test_a_run_that_stops_before_the_doctor_leaves_no_earlier_findings(project):
     assert json.loads(path.read_text())["cell"] == "3.10-cpu-lean"
     (config.venvs_dir / "3.10-cpu-lean" / "noxgrid-installed.json").unlink()  # must sync again
     _, _, result = run(root, env, runner=FakeRunner(fail_on="install"))
-    assert result.stages[4].status is Status.SKIPPED
+    assert stage(result, "doctor").status is Status.SKIPPED
     assert not path.exists(), "the last run's findings would pass for this one's"
 
 
