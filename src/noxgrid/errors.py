@@ -83,3 +83,7 @@ class StageFailure(NoxgridError):
 
 class StageSkipped(NoxgridError):
     """Raised inside a stage: ends it as skipped, with this reason."""
+
+
+class LockRefused(NoxgridError):
+    """Locking one cell stopped early; the lock outcome already says why (not written)."""

@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from noxgrid._version import __version__
-from noxgrid.errors import ConfigError, IndexUnavailable, NoxgridError
+from noxgrid.errors import ConfigError, IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.model.config import Config
 from noxgrid.model.inputs import (
@@ -127,10 +127,6 @@ def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
     return inputs
 
 
-class _Refused(Exception):
-    """Ends locking one cell early; the outcome already says why."""
-
-
 @dataclass(frozen=True, kw_only=True)
 class LockContext:
     """What locking one cell works with: the cell, uv, the index, the user's choices."""
@@ -177,7 +173,7 @@ def lock_cell(
         outcome.packages = len(lock.packages)
         estimate = _size(context, outcome, lock)
         source_only = _judge(context, outcome, lock, estimate)
-    except _Refused:
+    except LockRefused:
         return outcome
     header = _header(context, digest, names, body, estimate, source_only)
     atomic_write(outcome.path, seal(header + "\n" + body))
@@ -212,7 +208,7 @@ def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str]
     except NoxgridError as error:
         outcome.error = str(error)
         outcome.exit_code = error.exit_code
-        raise _Refused from error
+        raise LockRefused(outcome.error) from error
     if config.project_name and canonicalize_name(config.project_name) in parse_lock(body).packages:
         body = drop_package(body, config.project_name)
         outcome.notes.append(
@@ -234,7 +230,7 @@ def _uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: st
         )
     else:
         outcome.error = f"uv could not resolve {cell.id}:\n{tail}"
-    raise _Refused
+    raise LockRefused(outcome.error or "refused")
 
 
 def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimate:
@@ -253,7 +249,7 @@ def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimat
         "written\n  fix: make the index reachable and run noxgrid lock again, or run "
         "noxgrid lock --allow-unsized (the lock then records that its sizes are unknown)"
     )
-    raise _Refused
+    raise LockRefused(outcome.error or "refused")
 
 
 def _judge(
@@ -293,7 +289,7 @@ def _judge(
             )
         )
     if outcome.findings:
-        raise _Refused
+        raise LockRefused(outcome.error or "refused")
     return source_only
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from noxgrid.model.config import CPU_FORBID_DEFAULT, Accelerator, Policy, Profile
 from noxgrid.model.lockfile import parse_lock
 from noxgrid.model.policy import evaluate
-from tests.unit.test_lockfile import LOCK
+from tests.unit.model.test_lockfile import LOCK
 
 CPU = Accelerator(name="cpu", needs_gpu=False, forbid=CPU_FORBID_DEFAULT)
 GPU = Accelerator(name="gpu", needs_gpu=True)

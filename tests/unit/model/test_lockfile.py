@@ -88,7 +88,7 @@ def test_digest_depends_on_python_and_accelerator_rules(make_project):
 def test_check_locks_names_only_the_cells_whose_inputs_changed(make_project):
     root = make_project()
     config = load_config(root)
-    from tests.unit.test_pipeline import write_locks
+    from tests.unit.cell.test_run import write_locks
 
     write_locks(root)
     assert {s.state for s in check_locks(config, list(expand(config)))} == {"fresh"}

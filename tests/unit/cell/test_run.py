@@ -349,7 +349,7 @@ def test_a_second_run_of_the_same_cell_waits_for_the_first(project):
         fcntl.flock(held, fcntl.LOCK_EX)
         worker = threading.Thread(target=lambda: outcome.update(result=run(root, env)[2]))
         worker.start()
-        worker.join(timeout=1.0)
+        worker.join(timeout=0.3)
         assert worker.is_alive(), "the second run must wait while the cell is locked"
         fcntl.flock(held, fcntl.LOCK_UN)
     worker.join(timeout=10)

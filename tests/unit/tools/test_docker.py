@@ -204,7 +204,7 @@ def test_the_reference_service_uses_the_template_as_it_is(capsys):
     from noxgrid.cli import main
     from noxgrid.render.dockerfile import TEMPLATE
 
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     reference = repo / "examples" / "service" / "docker" / "Dockerfile"
     assert reference.read_text() == TEMPLATE.read_text(), "copy `noxgrid dockerfile` again"
     assert main(["dockerfile"]) == 0

@@ -1,0 +1,29 @@
+"""Session names that only look like a cell's select nothing (nox compares them as Python)."""
+
+from __future__ import annotations
+
+from noxgrid.model.declaration import load_config
+from noxgrid.model.matrix import expand
+from noxgrid.nox_sessions import not_cell_names, requested_sessions
+
+
+def test_session_names_that_are_not_cells_are_refused(make_project):
+    matrix = expand(load_config(make_project()))
+    assert requested_sessions(["-s", "ci-lean-3.1(cpu)", "lint", "-j", "2"], {}) == [
+        "ci-lean-3.1(cpu)",
+        "lint",
+    ]
+    assert requested_sessions(["--sessions=ci-lean"], {}) == ["ci-lean"]
+    assert requested_sessions([], {"NOXSESSION": "a,b"}) == ["a", "b"]
+    assert not_cell_names(["ci-lean-3.1(cpu)", "ci-lean-3.1"], matrix) == [
+        "ci-lean-3.1(cpu)",
+        "ci-lean-3.1",
+    ]
+    exact = [
+        "ci-lean-3.10(cpu)",
+        "ci-lean",
+        "ci-lean-3.10",
+        "lint",
+        "ci-lean-3.10(accelerator='cpu')",
+    ]
+    assert not_cell_names(exact, matrix) == []
