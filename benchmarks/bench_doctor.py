@@ -46,7 +46,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "files": result.files,
 ONE_IMAGE = """
 import json, sys, time
 from noxgrid.tools.docker import Docker
-from noxgrid.model.doctor import audit_image, import_smoke_image
+from noxgrid.cell.doctor import audit_image, import_smoke_image
 from noxgrid.tools.runner import Runner
 docker = Docker.find(Runner())
 start = time.perf_counter()

@@ -28,8 +28,8 @@ from pathlib import Path
 from markdown_section import write_section
 
 from noxgrid.model.declaration import load_config
+from noxgrid.model.image import base_image
 from noxgrid.model.matrix import expand
-from noxgrid.tools.docker import base_image
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
