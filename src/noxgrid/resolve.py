@@ -205,6 +205,8 @@ def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str]
             body = output.read_text(encoding="utf-8").replace(
                 f"-r {PROJECT_INPUT}", "-r pyproject.toml"
             )
+    except LockRefused:
+        raise  # the outcome already says why, with its exit code
     except NoxgridError as error:
         outcome.error = str(error)
         outcome.exit_code = error.exit_code
