@@ -102,16 +102,30 @@ REGISTER = (
     register_release,
     register_init,
 )
+# The commands that run the suite, and so take its arguments after `--`.
+SUITE_COMMANDS = ("run", "release")
 COMMANDS = tuple(register.__name__.removeprefix("register_") for register in REGISTER)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``noxgrid`` and ``python -m noxgrid``."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # After `--`, the suite's own arguments: `noxgrid run lean -- -k slow` reaches pytest.
+    suite_args: list[str] = []
+    if "--" in words:
+        at = words.index("--")
+        words, suite_args = words[:at], words[at + 1 :]
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help()
         return 2
+    if suite_args and args.command not in SUITE_COMMANDS:
+        parser.error(
+            f"arguments after -- go to the test suite: {args.command} runs none "
+            f"({', '.join(SUITE_COMMANDS)} do)"
+        )
+    args.suite_args = tuple(suite_args)
     try:
         with sigterm_as_interrupt():
             code: int = args.handler(args)

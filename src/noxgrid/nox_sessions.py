@@ -158,6 +158,26 @@ def not_cell_names(requested: Sequence[str], matrix: Matrix) -> list[str]:
     return wrong
 
 
+# The flags a cell session takes for itself; everything else after `--` is the suite's.
+OWN_FLAGS = ("--no-docker", "--in-image")
+
+
+def split_posargs(posargs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(noxgrid's own flags, the suite's arguments) of a cell session's arguments.
+
+    ``nox -s ci-lean -- --no-docker -k slow``: ``--no-docker`` is noxgrid's (wherever it
+    stands), ``-k slow`` reaches pytest. After a second ``--`` everything is the suite's,
+    for a suite argument spelled like one of noxgrid's flags.
+    """
+    own: list[str] = []
+    suite: list[str] = []
+    for index, arg in enumerate(posargs):
+        if arg == "--":
+            return own, [*suite, *posargs[index + 1 :]]
+        (own if arg in OWN_FLAGS else suite).append(arg)
+    return own, suite
+
+
 def _register_empty_profile(config: Config, profile: str) -> str:
     """``ci-<profile>`` for a profile whose every cell is excluded: it fails, saying why."""
 
@@ -220,9 +240,12 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
         else:
             chosen = [Cell(python=str(session.python), accelerator=accelerator, profile=profile)]
         failed = []
-        docker = "--no-docker" not in session.posargs and os.environ.get(
-            "NOXGRID_NO_DOCKER", ""
-        ) not in ("1", "true", "yes")
+        own, suite_args = split_posargs(session.posargs)
+        docker = "--no-docker" not in own and os.environ.get("NOXGRID_NO_DOCKER", "") not in (
+            "1",
+            "true",
+            "yes",
+        )
         with sigterm_as_interrupt():
             for cell in chosen:
                 result = run_cell(
@@ -230,7 +253,8 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
                     cell,
                     progress=PlainProgress(),
                     docker=docker,
-                    in_image="--in-image" in session.posargs,
+                    in_image="--in-image" in own,
+                    suite_args=suite_args,
                 )
                 if result.status is Status.FAILED:
                     failed.append(

@@ -112,3 +112,18 @@ def test_no_venv_runs_every_cell_of_the_profile_in_one_session(tiny):
         "3.11-gpu-full",
     ):
         assert f"[{cell}] OK in" in output
+
+
+def test_arguments_after_the_double_dash_reach_pytest(tiny):
+    result = nox("-s", "ci-lean-3.11(cpu)", "--", "--no-docker", "-k", "test_add", cwd=tiny)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    data = json.loads((tiny / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
+    suite = {s["name"]: s for s in data["stages"]}["suite"]
+    assert suite["detail"].startswith("1 passed, 2 deselected"), suite["detail"]
+    image = {s["name"]: s for s in data["stages"]}["image"]
+    assert image["status"] == "skipped", "--no-docker was noxgrid's, not pytest's"
+    run = noxgrid("run", "--no-docker", "3.11-cpu-lean", "--", "-k", "runs_on", cwd=tiny)
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = json.loads((tiny / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
+    assert {s["name"]: s for s in data["stages"]}["suite"]["detail"].startswith("1 passed")

@@ -27,3 +27,12 @@ def test_session_names_that_are_not_cells_are_refused(make_project):
         "ci-lean-3.10(accelerator='cpu')",
     ]
     assert not_cell_names(exact, matrix) == []
+
+
+def test_noxgrids_flags_are_taken_and_the_rest_reaches_the_suite():
+    from noxgrid.nox_sessions import split_posargs
+
+    assert split_posargs(["--no-docker", "-k", "slow"]) == (["--no-docker"], ["-k", "slow"])
+    assert split_posargs(["-k", "slow", "--in-image"]) == (["--in-image"], ["-k", "slow"])
+    assert split_posargs(["--no-docker", "--", "--no-docker"]) == (["--no-docker"], ["--no-docker"])
+    assert split_posargs([]) == ([], [])

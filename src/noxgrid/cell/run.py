@@ -48,6 +48,7 @@ def run_cell(
     docker: bool = True,
     in_image: bool = False,
     only: Sequence[str] | None = None,
+    suite_args: Sequence[str] = (),
 ) -> CellResult:
     """Run the stages of ``cell`` and write its report; never raises for a failed stage.
 
@@ -64,6 +65,7 @@ def run_cell(
         uv=uv,
         docker_enabled=docker,
         in_image=in_image,
+        suite_args=tuple(suite_args),
     )
     stages = [stage for stage in pipeline() if only is None or stage.name in only]
     with _cell_lock(config.venvs_dir / f".{cell.id}.lock", state):
@@ -98,6 +100,7 @@ def run_cells(
     in_image: bool = False,
     only: Sequence[str] | None = None,
     on_done: Callable[[CellResult], None] | None = None,
+    suite_args: Sequence[str] = (),
 ) -> list[CellResult]:
     """Run ``cells``, ``jobs`` at a time; every cell ends with a result, crashed or not.
 
@@ -118,6 +121,7 @@ def run_cells(
                 docker=docker,
                 in_image=in_image,
                 only=only,
+                suite_args=suite_args,
             )
         except Exception as exc:  # a bug outside any stage: the cell fails, the run goes on
             result = crashed_result(config, cell, exc)

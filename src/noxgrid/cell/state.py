@@ -45,6 +45,8 @@ class CellRun:
     lock: Lock | None = None
     docker_enabled: bool = True
     in_image: bool = False
+    # Arguments for the suite command, after its own (``nox -s ci-lean -- -k slow``).
+    suite_args: tuple[str, ...] = ()
     docker: Docker | None = None
     image_size: int | None = None
     install_stamp: str | None = None

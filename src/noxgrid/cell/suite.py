@@ -22,7 +22,7 @@ def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str],
     no pytest cache in the read-only-for-the-user /app, the image's own PATH).
     """
     suite = state.config.suite
-    argv = list(suite.command)
+    argv = [*suite.command, *state.suite_args]
     reason = None
     accelerator = state.config.accelerators.get(state.cell.accelerator)
     if is_pytest(argv):

@@ -101,6 +101,7 @@ def _run_cells(
             progress=progress,
             docker=docker,
             in_image=args.in_image,
+            suite_args=getattr(args, "suite_args", ()),
             only=only,
             on_done=finished.append,
         )

@@ -606,3 +606,19 @@ def test_a_release_with_a_crashing_cell_still_writes_its_report(project, monkeyp
     assert problems["3.10-cpu-lean"]["status"] == "FAILED"
     assert "noxgrid crashed running 3.10-cpu-lean" in problems["3.10-cpu-lean"]["why"]
     assert len(document["cells"]) == 12, "every other cell finished"
+
+
+def test_suite_arguments_reach_the_suite_command(project):
+    root, env = project
+    config = load_config(root)
+    runner = FakeRunner()
+    run_cell(
+        config,
+        Cell(python="3.10", accelerator="cpu", profile="lean"),
+        runner=runner,
+        env=env,
+        uv=Uv(runner, binary="uv"),
+        suite_args=["-k", "slow", "-x"],
+    )
+    suite = next(c.argv for c in runner.commands if Path(c.argv[0]).name == "pytest")
+    assert suite[1:4] == ("-k", "slow", "-x"), "the user's arguments, then noxgrid's"
