@@ -101,6 +101,7 @@ def run_cells(
     only: Sequence[str] | None = None,
     on_done: Callable[[CellResult], None] | None = None,
     suite_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> list[CellResult]:
     """Run ``cells``, ``jobs`` at a time; every cell ends with a result, crashed or not.
 
@@ -122,6 +123,7 @@ def run_cells(
                 in_image=in_image,
                 only=only,
                 suite_args=suite_args,
+                env=env,
             )
         except Exception as exc:  # a bug outside any stage: the cell fails, the run goes on
             result = crashed_result(config, cell, exc)

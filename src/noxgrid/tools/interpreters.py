@@ -9,16 +9,96 @@ the error says what was found and where it looked.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from noxgrid.errors import InterpreterNotFound
+from noxgrid.errors import InterpreterNotFound, NoxgridError
+from noxgrid.tools.runner import Command, Runner
 
 _PATCH = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _UV_NAME = re.compile(r"^cpython-(\d+)\.(\d+)\.(\d+)-")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Candidate:
+    path: Path
+    source: str
+    patch: tuple[int, int, int] | None
+
+
+def _in_a_venv(folder: Path, env: Mapping[str, str]) -> bool:
+    """True for a virtual environment's scripts folder (the active one's or any other)."""
+    active = env.get("VIRTUAL_ENV")
+    if active and folder.resolve() == (Path(active) / "bin").resolve():
+        return True
+    return (folder.parent / "pyvenv.cfg").is_file()
+
+
+def _on_path(
+    version: str, path_dirs: list[Path], pyenv: Path, env: Mapping[str, str]
+) -> list[_Candidate]:
+    """``pythonX.Y`` on PATH: pyenv's shims and virtual environments left out."""
+    shims = (pyenv / "shims").resolve()
+    found = []
+    for folder in path_dirs:
+        if folder.resolve() == shims or _in_a_venv(folder, env):
+            continue
+        candidate = folder / f"python{version}"
+        if _executable(candidate):
+            found.append(_Candidate(path=candidate, source="PATH", patch=None))
+    return found
+
+
+def probe_version(path: Path) -> tuple[int, int, int] | None:
+    """An interpreter's own version (it is run once, with -I)."""
+    return _probe(str(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _probe(path: str) -> tuple[int, int, int] | None:
+    script = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
+    try:
+        outcome = Runner().run(Command(argv=(path, "-I", "-c", script), timeout=30))
+    except NoxgridError:
+        return None
+    match = _PATCH.match(outcome.output.strip().splitlines()[-1] if outcome.output else "")
+    if not outcome.ok or match is None:
+        return None
+    major, minor, micro = (int(part) for part in match.groups())
+    return major, minor, micro
+
+
+def _choose(
+    version: str,
+    candidates: list[_Candidate],
+    probe: Callable[[Path], tuple[int, int, int] | None],
+) -> Interpreter:
+    """The newest patch release among the candidates (PATH first among equals)."""
+    unique: dict[Path, _Candidate] = {}
+    for candidate in candidates:
+        unique.setdefault(candidate.path.resolve(), candidate)
+    found = list(unique.values())
+    if len(found) == 1:
+        only = found[0]
+        return Interpreter(version=version, path=only.path, source=only.source)
+    known = [
+        _Candidate(path=c.path, source=c.source, patch=c.patch or probe(c.path)) for c in found
+    ]
+    order = {id(candidate): index for index, candidate in enumerate(known)}
+    best = max(known, key=lambda c: (c.patch or (0, 0, 0), -order[id(c)]))
+    others = ", ".join(
+        f"{c.source} {'.'.join(map(str, c.patch)) if c.patch else '?'}" for c in known
+    )
+    patch = ".".join(map(str, best.patch)) if best.patch else "?"
+    return Interpreter(
+        version=version,
+        path=best.path,
+        source=f"{best.source}: {patch}, the newest of {len(known)} found ({others})",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,14 +155,10 @@ def _uv_versions(root: Path) -> list[tuple[tuple[int, int, int], Path]]:
     return sorted(found, reverse=True)
 
 
-def find_interpreter(
-    version: str,
-    *,
-    overrides: Mapping[str, Path] | None = None,
-    env: Mapping[str, str] | None = None,
-) -> Interpreter:
-    """The interpreter for ``version`` (``"3.10"``), or InterpreterNotFound."""
-    env = os.environ if env is None else env
+def _override(
+    version: str, overrides: Mapping[str, Path] | None, env: Mapping[str, str]
+) -> Interpreter | None:
+    """NOXGRID_PYTHON_X_Y, else ``[tool.noxgrid.interpreters]``: taken as given."""
     variable = override_variable(version)
     if env.get(variable):
         path = Path(env[variable])
@@ -101,27 +177,48 @@ def find_interpreter(
             )
         return Interpreter(version=version, path=path, source="[tool.noxgrid.interpreters]")
 
+    return None
+
+
+def find_interpreter(
+    version: str,
+    *,
+    overrides: Mapping[str, Path] | None = None,
+    env: Mapping[str, str] | None = None,
+    probe: Callable[[Path], tuple[int, int, int] | None] | None = None,
+) -> Interpreter:
+    """The interpreter for ``version`` (``"3.10"``), or InterpreterNotFound.
+
+    An override (NOXGRID_PYTHON_3_10, ``[tool.noxgrid.interpreters]``) is taken as
+    given. Otherwise every place is searched (PATH without pyenv's shims and without
+    any virtual environment's own interpreters, pyenv's versions, uv's managed
+    Pythons) and the newest patch release wins; ``source`` says where it was found
+    and why it was chosen. ``probe`` asks an interpreter on PATH its version.
+    """
+    env = os.environ if env is None else env
+    variable = override_variable(version)
+    given = _override(version, overrides, env)
+    if given is not None:
+        return given
     pyenv = pyenv_root(env)
-    shims = (pyenv / "shims").resolve()
-    path_dirs = [Path(d) for d in env.get("PATH", "").split(os.pathsep) if d]
-    for folder in path_dirs:
-        if folder.resolve() == shims:
-            continue
-        candidate = folder / f"python{version}"
-        if _executable(candidate):
-            return Interpreter(version=version, path=candidate, source="PATH")
-
     major_minor = tuple(int(part) for part in version.split("."))
+    path_dirs = [Path(d) for d in env.get("PATH", "").split(os.pathsep) if d]
     pyenv_found = _pyenv_versions(pyenv)
-    for key, candidate in pyenv_found:
-        if key[:2] == major_minor and _executable(candidate):
-            return Interpreter(version=version, path=candidate, source="pyenv")
-
     uv_dir = uv_python_dir(env)
     uv_found = _uv_versions(uv_dir)
-    for key, candidate in uv_found:
-        if key[:2] == major_minor and _executable(candidate):
-            return Interpreter(version=version, path=candidate, source="uv")
+    candidates = _on_path(version, path_dirs, pyenv, env)
+    candidates += [
+        _Candidate(path=path, source="pyenv", patch=key)
+        for key, path in pyenv_found
+        if key[:2] == major_minor and _executable(path)
+    ]
+    candidates += [
+        _Candidate(path=path, source="uv", patch=key)
+        for key, path in uv_found
+        if key[:2] == major_minor and _executable(path)
+    ]
+    if candidates:
+        return _choose(version, candidates, probe or probe_version)
 
     def listing(found: list[tuple[tuple[int, int, int], Path]]) -> str:
         return ", ".join(".".join(map(str, key)) for key, _ in found) or "none"

@@ -539,7 +539,7 @@ def test_a_crash_in_one_cell_is_its_failed_result_and_the_others_finish(project,
     from noxgrid.cell import doctor as doctor_stage
     from noxgrid.cell import run as pipeline
 
-    root, _env = project
+    root, env = project
     config = load_config(root)
     real = doctor_stage.STAGE.run
 
@@ -552,7 +552,7 @@ def test_a_crash_in_one_cell_is_its_failed_result_and_the_others_finish(project,
     runner = FakeRunner()
     cells = [Cell(python=v, accelerator="cpu", profile="lean") for v in ("3.9", "3.10", "3.11")]
     monkeypatch.setattr("noxgrid.cell.state.Uv", lambda r: Uv(r, binary="uv"))
-    results = pipeline.run_cells(config, cells, jobs=2, runner=runner)
+    results = pipeline.run_cells(config, cells, jobs=2, runner=runner, env=env)
     assert [r.cell.python for r in results] == ["3.9", "3.10", "3.11"], "matrix order"
     assert [r.status for r in results] == [Status.PASSED, Status.FAILED, Status.PASSED]
     doctor_stage = stage(results[1], "doctor")

@@ -32,11 +32,35 @@ def test_override_variable_name():
     assert override_variable("3.10") == "NOXGRID_PYTHON_3_10"
 
 
-def test_path_first(home):
+def versions(table):
+    """A probe answering from a table of path -> version, as the interpreter would."""
+
+    def probe(path):
+        return table.get(path)
+
+    return probe
+
+
+def test_the_newest_patch_wins_wherever_it_is(home):
     on_path = executable(home / "bin" / "python3.10")
-    executable(home / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10")
-    found = find_interpreter("3.10", env=env_for(home, [home / "bin"]))
-    assert found.path == on_path and found.source == "PATH"
+    pyenv = executable(home / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10")
+    newer = versions({on_path: (3, 10, 14)})
+    found = find_interpreter("3.10", env=env_for(home, [home / "bin"]), probe=newer)
+    assert found.path == on_path
+    assert found.source == "PATH: 3.10.14, the newest of 2 found (PATH 3.10.14, pyenv 3.10.13)"
+    older = versions({on_path: (3, 10, 2)})  # a system python behind pyenv's newer build
+    found = find_interpreter("3.10", env=env_for(home, [home / "bin"]), probe=older)
+    assert found.path == pyenv and found.source.startswith("pyenv: 3.10.13, the newest of 2")
+
+
+def test_a_virtual_environments_own_interpreter_is_never_taken(home):
+    venv = home / "venv"
+    executable(venv / "bin" / "python3.10")
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    pyenv = executable(home / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10")
+    env = {**env_for(home, [venv / "bin"]), "VIRTUAL_ENV": str(venv)}
+    found = find_interpreter("3.10", env=env, probe=versions({}))
+    assert found.path == pyenv and found.source == "pyenv"
 
 
 def test_pyenv_shims_are_skipped_and_highest_patch_wins(home):
@@ -45,7 +69,7 @@ def test_pyenv_shims_are_skipped_and_highest_patch_wins(home):
     newest = executable(home / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10")
     executable(home / "pyenv" / "versions" / "3.11.7" / "bin" / "python3.11")
     found = find_interpreter("3.10", env=env_for(home, [home / "pyenv" / "shims"]))
-    assert found.path == newest and found.source == "pyenv"
+    assert found.path == newest and found.source.startswith("pyenv: 3.10.13, the newest of 2")
 
 
 def test_uv_managed(home):
