@@ -21,12 +21,12 @@ from noxgrid._version import __version__
 from noxgrid.errors import ConfigError, IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.model.config import Config
+from noxgrid.model.forms import is_self_reference, requirement_problems
 from noxgrid.model.inputs import (
+    dynamic_dependencies,
     inputs_digest,
-    is_self_reference,
     project_dependencies,
     requirement_files,
-    requirement_problems,
     rewrite_requirements,
     self_references,
 )
@@ -120,6 +120,12 @@ def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
         except ValueError:
             inputs.append(str(resolved))
     deps = project_dependencies(config, cell) + expanded
+    if dynamic_dependencies(config, cell):
+        # Only the build backend knows them: uv asks it (PEP 517), and the project's own
+        # line is dropped from the result.
+        profile = config.profiles[cell.profile]
+        extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
+        deps.append(f"{root}{extras}")
     if deps:
         text = "\n".join(dict.fromkeys(deps)) + "\n"
         (workdir / PROJECT_INPUT).write_text(rewrite_requirements(text, replace), encoding="utf-8")
@@ -211,6 +217,8 @@ def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str]
         outcome.error = str(error)
         outcome.exit_code = error.exit_code
         raise LockRefused(outcome.error) from error
+    if dynamic_dependencies(config, cell):
+        body = drop_package(body, config.project_name or "", config.root.resolve())
     if config.project_name and canonicalize_name(config.project_name) in parse_lock(body).packages:
         body = drop_package(body, config.project_name)
         outcome.notes.append(

@@ -46,18 +46,20 @@ def install_stamp(state: CellRun) -> str:
     return digest.hexdigest()
 
 
-def _project_from_tree(venv: Path, name: str, root: Path) -> bool:
-    """True when the project is installed editable from ``root`` (its direct_url.json)."""
-    dist = read_installed(venv).get(canonicalize_name(name))
-    if dist is None:
-        return False
-    try:
-        direct = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    url = str(direct.get("url", ""))
-    editable = bool((direct.get("dir_info") or {}).get("editable"))
-    return editable and url.removeprefix("file://").rstrip("/") == str(root.resolve())
+def editable_name(venv: Path, root: Path) -> str | None:
+    """The distribution installed editable from ``root`` (its direct_url.json), if any: the
+    project's name even where no [project] table states it (setup.py, setup.cfg)."""
+    wanted = str(root.resolve())
+    for dist in read_installed(venv).values():
+        try:
+            direct = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        url = str(direct.get("url", ""))
+        editable = bool((direct.get("dir_info") or {}).get("editable"))
+        if editable and url.removeprefix("file://").rstrip("/") == wanted:
+            return dist.name
+    return None
 
 
 # Run with the venv's interpreter: where each of the project's top-level modules is found.
@@ -97,12 +99,9 @@ def project_modules(venv: Path, name: str, root: Path) -> list[str]:
     return list(dict.fromkeys(candidates))
 
 
-def _prove_project(state: CellRun, sink: Callable[[str], None]) -> str:
+def _prove_project(state: CellRun, sink: Callable[[str], None], name: str) -> str:
     """Prove that importing the project in the venv loads the working tree, not a copy."""
     config = state.config
-    name = config.project_name
-    if name is None:
-        return ""
     root = config.root.resolve()
     modules = project_modules(state.venv, name, root)
     outcome = state.runner.run(
@@ -209,14 +208,14 @@ def stage_install(state: CellRun) -> str:
     lock = state.lock or read_lock(lock_file)
     stamp_path = state.venv / INSTALL_STAMP
     stamp = install_stamp(state)
-    name = config.project_name if profile.install_project else None
-    proof = prove(
-        lock, read_installed(state.venv), read_manifest(state.venv), ignore=[name] if name else []
-    )
+    installs = profile.install_project
+    present = editable_name(state.venv, config.root) if installs else None
+    own = [n for n in (config.project_name, present) if n]
+    proof = prove(lock, read_installed(state.venv), read_manifest(state.venv), ignore=own)
     project_ok = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
-        and (name is None or _project_from_tree(state.venv, name, config.root))
+        and (not installs or present is not None)
     )
     stamp_path.unlink(missing_ok=True)
     space = ""
@@ -224,12 +223,18 @@ def stage_install(state: CellRun) -> str:
         if not proof.equal:
             space = _sync(state, lock, proof, sink)
             project_ok = False  # sync removes what the lock does not list: the project too
-        if name is not None and not project_ok:
+        if installs and not project_ok:
             _install_project(state, sink)
-        where = _prove_project(state, sink) if name is not None else ""
+        name = editable_name(state.venv, config.root) if installs else None
+        if installs and name is None:
+            raise StageFailure(
+                f"the project at {config.root} did not install editable (no distribution in "
+                "the venv points at the working tree); fix: check its build backend"
+            )
+        where = _prove_project(state, sink, name) if name is not None else ""
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp
-    project = " + the project (editable, no deps)" if name is not None else ""
+    project = " + the project (editable, no deps)" if installs else ""
     shown = relative_path(lock_file, config.root)
     if proof.equal:
         return (

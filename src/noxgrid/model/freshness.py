@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxgrid.model.config import Config
-from noxgrid.model.inputs import (
-    inputs_digest,
-)
+from noxgrid.model.inputs import inputs_digest
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.matrix import Cell
 

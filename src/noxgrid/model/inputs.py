@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+from noxgrid.model.forms import is_self_reference, logical_lines
 from noxgrid.model.lockfile import LOCK_FORMAT
 
 _INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
@@ -125,11 +126,38 @@ def _with_marker(text: str, marker: str | None) -> str:
     return str(requirement)
 
 
+# What a build backend reads a project's metadata from: a change may change its
+# dependencies, where they are not declared statically in [project].
+METADATA_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+
+
+def dynamic_dependencies(config: Config, cell: Cell) -> bool:
+    """True when the project's dependencies are not in ``[project]`` as written (no such
+    table, or ``dynamic`` names them): only its build backend knows them (PEP 517)."""
+    if not config.profiles[cell.profile].install_project:
+        return False
+    project = _project_table(config) if config.pyproject.is_file() else {}
+    dynamic = set(project.get("dynamic", []) or [])
+    return not project or "dependencies" in dynamic or "optional-dependencies" in dynamic
+
+
+def metadata_inputs(config: Config) -> list[list[str]]:
+    """[name, sha256] of the files a build backend reads the metadata from (and the
+    requirement files at the root it may read them through)."""
+    names = [*METADATA_FILES, *sorted(p.name for p in config.root.glob("requirements*.txt"))]
+    return [
+        [name, hashlib.sha256((config.root / name).read_bytes()).hexdigest()]
+        for name in names
+        if (config.root / name).is_file()
+    ]
+
+
 def project_dependencies(config: Config, cell: Cell) -> list[str]:
     """The project's own requirements that belong in this cell's lock (deps + extras),
-    with references to the project itself expanded (see :func:`expand_self`)."""
+    with references to the project itself expanded (see :func:`expand_self`). Where
+    they are dynamic, uv reads them from the project itself (see ``resolve``)."""
     profile = config.profiles[cell.profile]
-    if not profile.install_project:
+    if not profile.install_project or dynamic_dependencies(config, cell):
         return []
     project = _project_table(config)
     deps = list(project.get("dependencies", []) or [])
@@ -143,149 +171,6 @@ def project_dependencies(config: Config, cell: Cell) -> list[str]:
             )
         deps += optional[canonicalize_name(extra)]
     return expand_self(deps, config.project_name, optional)
-
-
-# Options a requirement file may not set: the index a cell resolves from is the
-# configuration's, recorded in its lock, never one a file sets on the side.
-_INDEX_OPTIONS = {
-    "-i": "index-url",
-    "--index-url": "index-url",
-    "--extra-index-url": "extra-index-urls",
-    "-f": "find-links",
-    "--find-links": "find-links",
-    "--no-index": "no-index",
-    "--trusted-host": "trusted-host",
-    "--index": "index-url",
-    "--default-index": "index-url",
-}
-
-_VCS = ("git+", "hg+", "svn+", "bzr+")
-
-_ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
-
-
-def logical_lines(path: Path) -> list[tuple[int, str]]:
-    """(line number, text) of a requirement file: continuations joined, comments dropped."""
-    result: list[tuple[int, str]] = []
-    pending = ""
-    start = 0
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = "" if raw.lstrip().startswith("#") else raw
-        if " #" in line:
-            line = line[: line.index(" #")]
-        if not pending:
-            start = number
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        text = (pending + line).strip()
-        pending = ""
-        if text:
-            result.append((start, text))
-    if pending.strip():
-        result.append((start, pending.strip()))
-    return result
-
-
-def requirement_problems(config: Config, files: Sequence[Path]) -> list[tuple[str, str, str]]:
-    """(file:line, problem, fix) for each line of ``files`` noxgrid cannot lock as written.
-
-    Index options are the configuration's (``index-url``, ``extra-index-urls``),
-    never a file's; VCS and local-path requirements cannot be hash-pinned. A
-    direct URL to an archive is locked with its hash. A reference to the
-    project itself (``-e .``, ``.[tests]``, its own name) is no problem: it
-    is expanded, see :func:`expand_self`.
-    """
-    problems = []
-    root = config.root.resolve()
-    for path in files:
-        where_file = relative_path(path.resolve(), root)
-        for number, text in logical_lines(path):
-            where = f"{where_file}:{number}"
-            option = text.split()[0].split("=", 1)[0]
-            if option in _INDEX_OPTIONS:
-                key = _INDEX_OPTIONS[option]
-                fix = (
-                    'set it once for every cell: index-url = "..." in [tool.noxgrid] (or in '
-                    "[tool.noxgrid.accelerator.<name>]), then noxgrid lock"
-                    if key == "index-url"
-                    else 'list it in extra-index-urls = ["..."] of [tool.noxgrid.accelerator.'
-                    "<name>] (the explicit opt-in for a second index; the lock records the "
-                    "index of every package), then noxgrid lock"
-                    if key == "extra-index-urls"
-                    else "remove it: noxgrid resolves from the configured index alone"
-                )
-                problems.append(
-                    (
-                        where,
-                        f"`{text}`: a requirement file may not choose the index ({option})",
-                        fix,
-                    )
-                )
-                continue
-            if text.startswith("-") and not text.startswith(("-e", "--editable")):
-                continue  # -r/-c are followed elsewhere; other options pass through to uv
-            target = text.split(None, 1)[1] if text.startswith(("-e", "--editable")) else text
-            if is_self_reference(target, path.parent, root, config.project_name):
-                continue
-            problem = _form_problem(target, path.parent)
-            if problem:
-                problems.append((where, f"`{text}`: {problem[0]}", problem[1]))
-    return problems
-
-
-def _url_of(text: str) -> str | None:
-    """The URL of a direct-URL requirement (``name @ URL`` or a bare URL), else None."""
-    head = text.split(";")[0].strip()
-    if "@" in head and "://" in head.split("@", 1)[1]:
-        return head.split("@", 1)[1].strip()
-    if "://" in head:
-        return head
-    return None
-
-
-def _form_problem(text: str, folder: Path) -> tuple[str, str] | None:
-    url = _url_of(text)
-    if url is not None:
-        if url.startswith(_VCS):
-            return (
-                "a VCS requirement cannot be hash-pinned, so it cannot be part of a lock",
-                "pin a released version (name==X.Y), or a URL to a built archive "
-                "(name @ https://.../name-X.Y-py3-none-any.whl), which is locked with its hash",
-            )
-        if url.startswith("file:"):
-            return (
-                "a local path cannot be hash-pinned in a lock every machine shares",
-                "publish it to the index, or point at a built archive by https URL",
-            )
-        path = url.split("#", 1)[0].split("?", 1)[0]
-        if not path.endswith(_ARCHIVES):
-            return (
-                f"the direct URL {url} does not name an archive (.whl, .tar.gz, .zip)",
-                "point at a wheel or an sdist; uv locks it with its hash",
-            )
-        return None
-    name = text.split(";")[0].strip()
-    if name.startswith((".", "/", "~")) or ("/" in name and (folder / name).exists()):
-        return (
-            "a local path cannot be hash-pinned in a lock every machine shares",
-            "publish it to the index, or point at a built archive by https URL",
-        )
-    return None
-
-
-def is_self_reference(text: str, folder: Path, root: Path, project: str | None) -> bool:
-    """True for ``.``, ``./``, ``.[extra]`` or a path to the project's root."""
-    target = text.split(";")[0].strip()
-    target = target.split("[", 1)[0] if not target.startswith("file:") else target[5:]
-    if not target or "://" in target or not target.startswith((".", "/", "~")):
-        return False
-    # pip reads a relative path from the working directory, uv from the file's folder:
-    # either one naming the project's root is the project.
-    try:
-        return any((base / Path(target).expanduser()).resolve() == root for base in (folder, root))
-    except OSError:
-        return False
 
 
 def self_extras(text: str) -> tuple[str, ...]:
@@ -318,6 +203,7 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
         ],
         "project": project_dependencies(config, cell),
         "self": [ref for path in files for ref in self_references(config, path)],
+        "metadata": metadata_inputs(config) if dynamic_dependencies(config, cell) else [],
     }
     blob = json.dumps(document, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest(), names

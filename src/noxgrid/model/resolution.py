@@ -6,6 +6,7 @@ uv's output.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
@@ -72,15 +73,17 @@ def network_failure(output: str) -> bool:
     return any(marker in output for marker in _NETWORK)
 
 
-def drop_package(body: str, name: str) -> str:
-    """``body`` (uv's output) without the block of ``name`` (the project's own pin)."""
+def drop_package(body: str, name: str, root: Path | None = None) -> str:
+    """``body`` (uv's output) without the block of ``name`` (the project's own pin) or of
+    ``root`` (the project named by its folder, to have uv read its metadata)."""
     wanted = canonicalize_name(name)
+    own = {str(root), root.as_uri()} if root is not None else set()
     kept: list[str] = []
     skipping = False
     for line in body.splitlines():
         if line and not line.startswith((" ", "\t", "#")):
             head = line.split("==")[0].split(" @ ")[0].split("[")[0].strip()
-            skipping = canonicalize_name(head) == wanted if head else False
+            skipping = head in own or (canonicalize_name(head) == wanted if head else False)
         elif not line:
             skipping = False
         if not skipping:

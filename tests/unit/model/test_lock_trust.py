@@ -5,7 +5,8 @@ unknown when they are.
 from __future__ import annotations
 
 from noxgrid.model.declaration import load_config
-from noxgrid.model.inputs import expand_self, requirement_problems
+from noxgrid.model.forms import requirement_problems
+from noxgrid.model.inputs import expand_self
 from noxgrid.model.lockfile import body_digest, parse_lock, seal
 from noxgrid.model.sizes import PackageSize, SizeEstimate, build_needs
 
