@@ -20,13 +20,22 @@ from noxgrid.errors import (
     NoxgridError,
 )
 from noxgrid.files import atomic_write
-from noxgrid.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
+from noxgrid.init_plan import (
+    Written,
+    merged_project,
+    needs_backend,
+    plan_init,
+    scaffold_files,
+    summary,
+    workflow_choice,
+)
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import expand
 from noxgrid.render.workflow import render_workflows
 from noxgrid.resolve import lock_cells
 from noxgrid.tools.interpreters import find_interpreter
+from noxgrid.tools.metadata import prepare_metadata
 
 
 def register_init(commands: Subparsers) -> None:
@@ -94,15 +103,16 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]:
-    """(pyproject.toml, its text, the document, its [project] table), or why init cannot."""
+    """(pyproject.toml, its text, the document, what init reads of the project), or why
+    init cannot. What ``[project]`` does not state (no such table, a setup.cfg or
+    setup.py project, or fields it marks dynamic) comes from the build backend."""
     pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
+    if not pyproject.is_file() and not (root / "setup.py").is_file():
         raise ConfigError(
-            f"{pyproject}: file not found",
-            fix="run init in a project whose pyproject.toml has a [project] table "
-            "(or pass its folder with -C)",
+            f"{root}: neither pyproject.toml nor setup.py: not a Python project",
+            fix="run init in the project's folder (or pass it with -C)",
         )
-    text = pyproject.read_text(encoding="utf-8")
+    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -113,11 +123,10 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
             fix="edit it by hand (README: configuration reference), or remove it and rerun",
         )
     project = document.get("project")
-    if not isinstance(project, dict):
-        raise ConfigError(
-            f"{pyproject}: no [project] table to read the name, requires-python and extras from",
-            fix="declare the project in [project] (PEP 621), then run init again",
-        )
+    project = dict(project) if isinstance(project, dict) else {}
+    if needs_backend(project):
+        print("init: reading the project's metadata from its build backend (PEP 517)...")
+        project = merged_project(project, prepare_metadata(root))
     return pyproject, text, document, project
 
 
@@ -132,6 +141,14 @@ def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
         for path, text in render_workflows(config).items():
             atomic_write(path, text)
     findings = check_findings(config, matrix)
+    # Versions the project's own older files state (tox.ini, a hand-written workflow) are
+    # for the team to align: shown, not a failure of the adoption init just made.
+    theirs = [f for f in findings if f["kind"] == "python"]
+    for finding in theirs:
+        print(f"drift to look at: {finding['where']}: {finding['message']}")
+    if theirs:
+        print(f"({len(theirs)} version statement(s) outside the matrix: noxgrid check lists them)")
+    findings = [f for f in findings if f["kind"] != "python"]
     for finding in findings:
         print(f"check: {finding['where']}: {finding['message']}\n  fix: {finding['fix']}")
     failed = [outcome.cell.id for outcome in outcomes if not outcome.written]
@@ -145,5 +162,8 @@ def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
             "init wrote the files, but " + "; ".join(parts),
             fix="apply the fixes above, then run noxgrid check",
         )
-    print("\nnoxgrid check: no drift. Next: nox -s ci-lean (and commit the files above)")
+    print(
+        "\nnoxgrid check: locks, policy and workflows clean. "
+        "Next: nox -s ci-lean (and commit the files above)"
+    )
     return 0
