@@ -96,7 +96,7 @@ def test_init_on_clicks_sdist_then_ci_lean_is_green_without_edits(tmp_path):
     result = noxgrid("init", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "lean profile: [dependency-groups] tests" in result.stdout
-    assert "noxgrid check: no drift" in result.stdout
+    assert "noxgrid check: locks, policy and workflows clean" in result.stdout
     assert (project / "pyproject.toml").read_text().startswith(before), "only appended"
     for path in ("noxfile.py", "requirements/lean.in", "docker/Dockerfile", ".dockerignore"):
         assert (project / path).is_file(), path

@@ -1,0 +1,119 @@
+"""`noxgrid init` on projects as they are: setup.py alone, setup.cfg, flit; then their cells.
+
+The metadata comes from each project's own build backend (PEP 517, in uv's
+isolated environment), so a project without a [project] table is adopted like
+one with it, and its dynamic dependencies reach its lock.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from tests.integration.conftest import nox, noxgrid, unpacked_sdist
+
+NO_DOCKER = {"NOXGRID_NO_DOCKER": "1", "NOXGRID_GPU": "0"}
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def cell(root: Path, cell_id: str) -> dict[str, dict]:
+    data = json.loads((root / ".noxgrid" / "reports" / f"{cell_id}.json").read_text())
+    return {stage["name"]: stage for stage in data["stages"]}
+
+
+def test_a_setup_py_project_without_pyproject_is_adopted_and_runs_green(tmp_path):
+    root = write(
+        tmp_path / "legacy",
+        {
+            "setup.py": """
+                from setuptools import setup
+                setup(
+                    name="legacy-app",
+                    version="1.0",
+                    py_modules=["legacy_app"],
+                    python_requires=">=3.9",
+                    install_requires=["six"],
+                    extras_require={"test": ["pytest"]},
+                    classifiers=["Programming Language :: Python :: 3.11"],
+                )
+            """,
+            "legacy_app.py": "import six\n\nVALUE = six.PY3\n",
+            "tests/test_app.py": "import legacy_app\n\n\ndef test_value():\n    assert legacy_app.VALUE\n",
+        },
+    )
+    result = noxgrid("init", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "reading the project's metadata from its build backend (PEP 517)" in output
+    assert "python axis from the classifiers: 3.11" in output
+    assert "lean profile: the project with its 'test' extra" in output
+    lock = (root / "requirements" / "locks" / "3.11-cpu-lean.txt").read_text()
+    assert "six==" in lock and "pytest==" in lock, "the dynamic dependencies reached the lock"
+    pins = [line for line in lock.splitlines() if line and not line.startswith((" ", "#"))]
+    assert not any("legacy" in pin or pin.startswith("/") for pin in pins), "not the project"
+    run = nox("-s", "ci-lean", "--", "--no-docker", cwd=root, env=NO_DOCKER)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    stages = cell(root, "3.11-cpu-lean")
+    assert "import legacy_app -> the working tree" in stages["install"]["detail"]
+    assert stages["suite"]["detail"].startswith("1 passed")
+
+
+def test_a_flit_project_is_adopted_from_its_backend(tmp_path):
+    root = write(
+        tmp_path / "flitty",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["flit_core>=3.4"]
+                build-backend = "flit_core.buildapi"
+
+                [project]
+                name = "flitty"
+                dynamic = ["version", "description"]
+                requires-python = ">=3.10"
+                dependencies = ["iniconfig"]
+                classifiers = ["Programming Language :: Python :: 3.11"]
+
+                [project.optional-dependencies]
+                test = ["pytest"]
+            """,
+            "flitty.py": '"""Flitty."""\n\n__version__ = "1.0"\n',
+            "tests/test_flitty.py": "import flitty\n\n\ndef test_version():\n    assert flitty.__version__\n",
+        },
+    )
+    result = noxgrid("init", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = nox("-s", "ci-lean", "--", "--no-docker", cwd=root, env=NO_DOCKER)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert cell(root, "3.11-cpu-lean")["suite"]["detail"].startswith("1 passed")
+
+
+# python-dateutil 2.9.0: setup.cfg metadata, its tests, its requirements-dev.txt.
+DATEUTIL_SHA256 = "78e73e19c63f5b20ffa567001531680d939dc042bf7850431877645523c66709"
+
+
+def test_a_setup_cfg_project_is_adopted_and_its_suite_runs(tmp_path):
+    root = unpacked_sdist("python-dateutil", "2.9.0", tmp_path, sha256=DATEUTIL_SHA256)
+    result = noxgrid("init", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "lean profile: the project's own requirements-dev.txt" in output
+    lock = (root / "requirements" / "locks" / "3.11-cpu-lean.txt").read_text()
+    assert "six==" in lock, "install_requires from setup.cfg reached the lock"
+    run = nox("-s", "ci-lean-3.11(cpu)", "--", "--no-docker", cwd=root, env=NO_DOCKER)
+    stages = cell(root, "3.11-cpu-lean")
+    assert stages["install"]["status"] == "passed", stages["install"]["detail"]
+    assert "import dateutil -> the working tree" in stages["install"]["detail"]
+    suite = stages["suite"]
+    assert suite["status"] in ("passed", "failed")
+    if suite["status"] == "failed":  # its own tests against today's pytest: said as such
+        assert run.returncode != 0
+        assert "test" in suite["detail"].splitlines()[0] and "pytest:" in suite["detail"]
