@@ -203,8 +203,10 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
         ],
         "project": project_dependencies(config, cell),
         "self": [ref for path in files for ref in self_references(config, path)],
-        "metadata": metadata_inputs(config) if dynamic_dependencies(config, cell) else [],
     }
+    if dynamic_dependencies(config, cell):
+        # What the build backend reads the dependencies from (a static [project] is above).
+        document["metadata"] = metadata_inputs(config)
     blob = json.dumps(document, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest(), names
 
