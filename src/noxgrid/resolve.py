@@ -9,6 +9,8 @@ compares each lock's recorded inputs digest with the inputs as they are now.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding, evaluate
 from noxgrid.model.resolution import cell_indexes, compile_args, drop_package, network_failure
 from noxgrid.model.sizes import SizeEstimate
+from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.runner import Command, Runner, in_parallel
 from noxgrid.tools.uv import Uv, uv_environment
@@ -144,6 +147,7 @@ class LockContext:
     uv_version: str
     allow_unsized: bool = False
     upgrade: bool = False
+    default_index: str | None = None
 
 
 def lock_cell(
@@ -155,6 +159,7 @@ def lock_cell(
     uv_version: str,
     allow_unsized: bool = False,
     upgrade: bool = False,
+    default_index: str | None = None,
 ) -> LockOutcome:
     """Resolve, size, check and (when clean) write one cell's lock.
 
@@ -171,6 +176,7 @@ def lock_cell(
         uv_version=uv_version,
         allow_unsized=allow_unsized,
         upgrade=upgrade,
+        default_index=default_index,
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
@@ -196,6 +202,9 @@ def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str]
         with tempfile.TemporaryDirectory(prefix=f"noxgrid-lock-{cell.id}-") as temporary:
             workdir = Path(temporary)
             inputs = _derive_inputs(config, cell, workdir)
+            for name in ("uv.toml", "pyproject.toml"):  # uv reads the project's settings there
+                if (config.root / name).is_file():
+                    shutil.copyfile(config.root / name, workdir / name)
             output = workdir / "lock.txt"
             if outcome.path.is_file() and not context.upgrade:
                 output.write_text(outcome.path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -234,7 +243,7 @@ def _uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: st
         outcome.exit_code = IndexUnavailable.exit_code
         outcome.error = (
             f"uv could not reach the index for {cell.id} "
-            f"({cell_indexes(context.config, cell)[0]}); "
+            f"({cell_indexes(context.config, cell, context.default_index)[0]}); "
             f"uv said:\n{tail}\n  fix: check the network or the index-url, "
             "then run noxgrid lock again"
         )
@@ -285,7 +294,7 @@ def _judge(
         installed_estimate=estimate.installed,
         largest=estimate.largest(10),
         source_only=source_only,
-        indexes=cell_indexes(config, cell),
+        indexes=cell_indexes(config, cell, context.default_index),
     )
     for pin, needs in source_only:
         outcome.notes.append(f"{pin} has no wheel for {cell.id}: built from source ({needs})")
@@ -330,7 +339,7 @@ def _header(
                 "accelerator",
                 f"{cell.accelerator} (torch-backend: {accelerator.torch_backend or 'none'})",
             ),
-            ("indexes", ", ".join(cell_indexes(config, cell))),
+            ("indexes", ", ".join(cell_indexes(config, cell, context.default_index))),
             ("inputs", ", ".join(names + project)),
             ("inputs-sha256", digest),
             ("download-bytes", unknown or str(estimate.download)),
@@ -359,7 +368,9 @@ def lock_cells(
     runner = runner or Runner()
     uv = Uv(runner)
     version = runner.run(Command(argv=(uv.binary, "--version"))).output.strip()
-    index = index or PackageIndex(config.index_url)
+    # Where uv's own settings send a project without a configured index (a mirror).
+    default_index = uv_settings(config.root, os.environ).index
+    index = index or PackageIndex(config.index_url or default_index or PYPI)
 
     def one(cell: Cell) -> LockOutcome:
         try:
@@ -371,6 +382,7 @@ def lock_cells(
                 uv_version=version,
                 allow_unsized=allow_unsized,
                 upgrade=upgrade,
+                default_index=default_index,
             )
         except Exception as exc:  # a bug: this cell's lock fails, the others go on
             outcome = LockOutcome(

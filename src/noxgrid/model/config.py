@@ -187,7 +187,8 @@ class Config:
     venvs_dir: Path = Path(".noxgrid/venvs")
     locks_dir: Path = Path("requirements/locks")
     platform: str = "x86_64-manylinux_2_28"
-    index_url: str = "https://pypi.org/simple"
+    # None: the index uv's own settings name (a mirror in UV_DEFAULT_INDEX, uv.toml), else PyPI.
+    index_url: str | None = None
     policy: Policy = field(default_factory=Policy)
     workflow: Workflow = field(default_factory=Workflow)
     suite: Suite = field(default_factory=Suite)

@@ -116,7 +116,7 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
         venvs_dir=resolve_path(root, reader.string("venvs", str(default(Config, "venvs_dir")))),
         locks_dir=resolve_path(root, reader.string("locks", str(default(Config, "locks_dir")))),
         platform=reader.string("platform", default(Config, "platform")),
-        index_url=reader.string("index-url", default(Config, "index_url")).rstrip("/"),
+        index_url=_url(reader.optional_string("index-url", default(Config, "index_url"))),
         policy=read_policy(reader),
         workflow=read_workflow(reader),
         suite=read_suite(reader),
@@ -126,6 +126,10 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
     if problems:
         raise config_problems(pyproject, problems)
     return config
+
+
+def _url(value: str | None) -> str | None:
+    return value.rstrip("/") if value else None
 
 
 def _axes(reader: Table, root: Path) -> tuple[dict[str, Accelerator], dict[str, Profile]]:

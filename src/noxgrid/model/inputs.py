@@ -31,6 +31,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 from noxgrid.model.forms import is_self_reference, logical_lines
 from noxgrid.model.lockfile import LOCK_FORMAT
+from noxgrid.model.uvsettings import PYPI
 
 _INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
 
@@ -193,7 +194,8 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
         "cell": cell.id,
         "python": cell.python,
         "platform": config.platform,
-        "index-url": accelerator.index_url or config.index_url,
+        # The configured index only: a mirror set in uv's settings serves the same files.
+        "index-url": accelerator.index_url or config.index_url or PYPI,
         "extra-index-urls": list(accelerator.extra_index_urls),
         "torch-backend": accelerator.torch_backend,
         "replace": [list(pair) for pair in accelerator.replace],

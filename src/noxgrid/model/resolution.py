@@ -12,18 +12,26 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
+from noxgrid.model.uvsettings import PYPI
 
 
-def cell_indexes(config: Config, cell: Cell) -> list[str]:
-    """The indexes a cell may resolve from: its index, then any configured extra ones."""
+def configured_index(config: Config, cell: Cell) -> str | None:
+    """The index ``[tool.noxgrid]`` names for a cell, or None (uv's settings decide)."""
+    return config.accelerators[cell.accelerator].index_url or config.index_url
+
+
+def cell_indexes(config: Config, cell: Cell, default: str | None = None) -> list[str]:
+    """The indexes a cell may resolve from: the configured one (else ``default``, what uv's
+    settings name, else PyPI), then the extra ones the configuration opts in to."""
     accelerator = config.accelerators[cell.accelerator]
-    return [accelerator.index_url or config.index_url, *accelerator.extra_index_urls]
+    primary = configured_index(config, cell) or default or PYPI
+    return [primary.rstrip("/"), *accelerator.extra_index_urls]
 
 
 def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str) -> list[str]:
     """The ``uv pip compile`` arguments for one cell (pure; tested without uv)."""
     accelerator = config.accelerators[cell.accelerator]
-    indexes = cell_indexes(config, cell)
+    extra = list(accelerator.extra_index_urls)
     args = [
         "pip",
         "compile",
@@ -40,12 +48,14 @@ def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str)
         "--quiet",
         "--output-file",
         output,
-        "--index-url",
-        indexes[0],
     ]
-    for url in indexes[1:]:
+    # Only a configured index is passed: otherwise uv's own settings (a mirror) decide.
+    primary = configured_index(config, cell)
+    if primary:
+        args += ["--index-url", primary]
+    for url in extra:
         args += ["--extra-index-url", url]
-    if len(indexes) > 1:
+    if extra:
         # A name is taken from the first index that has it, never the best version across
         # indexes: the defence against dependency confusion.
         args += ["--index-strategy", "first-index"]

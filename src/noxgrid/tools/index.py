@@ -18,8 +18,10 @@ import urllib.request
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -160,21 +162,29 @@ class PackageIndex:
         except (OSError, ValueError):
             return None
 
-    def _simple_json(self, key: str) -> dict[str, Any]:
-        """The JSON simple API page of one project, retried: many cells ask at once."""
+    def _simple_page(self, key: str) -> list[dict[str, Any]]:
+        """One project's files from the index: its JSON simple API (PEP 691), or the HTML
+        page of a plain mirror (PEP 503), whose files have no size until asked (HEAD).
+        Retried: many cells ask at once."""
+        url = f"{self.url}/{key}/"
         request = urllib.request.Request(
-            f"{self.url}/{key}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+            url, headers={"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"}
         )
         for attempt in range(3):
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    document: dict[str, Any] = json.load(response)
-                    return document
+                    kind = response.headers.get("Content-Type", "")
+                    body = response.read()
+                if "json" in kind:
+                    files: list[dict[str, Any]] = json.loads(body).get("files", [])
+                else:
+                    files = _html_files(body.decode("utf-8", errors="replace"))
+                return [{**entry, "url": urljoin(url, entry["url"])} for entry in files]
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 if attempt == 2:
                     raise IndexUnavailable(
                         f"the index {self.url} did not answer for {key}: {exc}",
-                        fix="check the network, or the index-url in [tool.noxgrid]",
+                        fix="check the network, or the index (index-url, or uv's settings)",
                     ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -185,19 +195,21 @@ class PackageIndex:
         path = self.cache / "index" / index_key / key / f"{version}.json"
         cached = self._cached(path)
         if cached is None:
-            document = self._simple_json(key)
             wanted = Version(version)
             cached = []
-            for entry in document.get("files", []):
+            for entry in self._simple_page(key):
                 if not _is_version(entry.get("filename", ""), wanted):
                     continue
                 sha = (entry.get("hashes") or {}).get("sha256")
-                if sha and entry.get("size") is not None:
+                size = entry.get("size")
+                if sha and size is None:  # a plain mirror: the server says the size
+                    size = self.url_file(entry["url"], [sha]).size
+                if sha and size is not None:
                     cached.append(
                         {
                             "filename": entry["filename"],
                             "url": entry["url"],
-                            "size": int(entry["size"]),
+                            "size": int(size),
                             "sha256": sha,
                         }
                     )
@@ -314,6 +326,33 @@ def _sdist_contents(data: bytes, filename: str) -> tuple[list[str], str | None]:
                 if stream is not None:
                     pyproject = stream.read().decode("utf-8", errors="replace")
     return members, pyproject
+
+
+class _Anchors(HTMLParser):
+    """The file links of a PEP 503 simple page: href (with #sha256=...) and text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[dict[str, Any]] = []
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+
+    def handle_data(self, data: str) -> None:
+        if self._href and data.strip():
+            url, _, fragment = self._href.partition("#")
+            algorithm, _, digest = fragment.partition("=")
+            hashes = {algorithm: digest} if algorithm == "sha256" and digest else {}
+            self.files.append({"filename": data.strip(), "url": url, "hashes": hashes})
+            self._href = None
+
+
+def _html_files(text: str) -> list[dict[str, Any]]:
+    parser = _Anchors()
+    parser.feed(text)
+    return parser.files
 
 
 def _pin(package: LockedPackage) -> str:

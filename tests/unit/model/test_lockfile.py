@@ -135,9 +135,10 @@ def test_compile_args_carry_the_cell_and_the_accelerator(make_project):
         ("--torch-backend", "cpu"),
         ("--output-file", "out.txt"),
         ("--annotation-style", "split"),
-        ("--index-url", "https://pypi.org/simple"),
     ]:
         assert cpu[cpu.index(flag) + 1] == value
+    # No index configured: none passed, so uv's own settings (a company mirror) decide.
+    assert "--index-url" not in cpu
     assert "--generate-hashes" in cpu
     gpu = compile_args(config, Cell(python="3.10", accelerator="gpu", profile="lean"), [], "o")
     assert gpu[gpu.index("--torch-backend") + 1] == "cu126"
@@ -145,3 +146,20 @@ def test_compile_args_carry_the_cell_and_the_accelerator(make_project):
     plain = load_config(make_project())
     args = compile_args(plain, Cell(python="3.10", accelerator="cpu", profile="lean"), [], "o")
     assert "--torch-backend" not in args, "no torch backend unless declared"
+
+
+def test_uvs_own_index_settings_are_read_as_uv_reads_them(tmp_path):
+    from noxgrid.model.uvsettings import uv_settings
+
+    root = tmp_path / "p"
+    root.mkdir()
+    assert uv_settings(root, {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}).index is None
+    (root / "pyproject.toml").write_text(
+        '[tool.uv]\n[[tool.uv.index]]\nurl = "https://mirror.example/simple/"\ndefault = true\n'
+    )
+    found = uv_settings(root, {"XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+    assert found.index == "https://mirror.example/simple" and "tool.uv" in found.source
+    (root / "uv.toml").write_text('index-url = "https://other.example/simple"\n')
+    assert uv_settings(root, {}).index == "https://other.example/simple", "uv.toml first"
+    env = {"UV_INDEX_URL": "http://127.0.0.1:9/simple"}
+    assert uv_settings(root, env).source == "UV_INDEX_URL", "the environment wins"
