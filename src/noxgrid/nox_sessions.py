@@ -21,19 +21,16 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import nox
 from nox._decorators import Func
 
-from noxgrid.cell.progress import PlainProgress
-from noxgrid.cell.run import run_cell
 from noxgrid.errors import NoxgridError, SelectionError
-from noxgrid.model.config import Config
-from noxgrid.model.declaration import load_config
-from noxgrid.model.matrix import Cell, Matrix, emptied_by, expand
-from noxgrid.model.results import Status, first_line
-from noxgrid.tools.runner import sigterm_as_interrupt
+
+if TYPE_CHECKING:
+    from noxgrid.model.config import Config
+    from noxgrid.model.matrix import Cell, Matrix
 
 
 class _CellSessions(Func):
@@ -70,6 +67,9 @@ def register(project: str | Path | None = None) -> list[str]:
     Nox imports the noxfile from its own folder, so the current directory is
     the project unless ``project`` says otherwise.
     """
+    from noxgrid.model.declaration import load_config
+    from noxgrid.model.matrix import expand
+
     try:
         config = load_config(Path(project) if project is not None else Path.cwd())
     except NoxgridError as error:
@@ -180,6 +180,7 @@ def split_posargs(posargs: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def _register_empty_profile(config: Config, profile: str) -> str:
     """``ci-<profile>`` for a profile whose every cell is excluded: it fails, saying why."""
+    from noxgrid.model.matrix import emptied_by
 
     def empty(session: nox.Session) -> None:
         session.error(
@@ -220,7 +221,40 @@ def _register_lock(config: Config) -> str:
     return "lock"
 
 
+def _run_cells(session: nox.Session, config: Config, chosen: Sequence[Cell]) -> None:
+    """The cells of one session, one after the other; the session fails naming each failure."""
+    # Imported when a cell runs, not when nox lists the sessions.
+    from noxgrid.cell.progress import PlainProgress
+    from noxgrid.cell.run import run_cell
+    from noxgrid.model.results import Status, first_line
+    from noxgrid.tools.runner import sigterm_as_interrupt
+
+    own, suite_args = split_posargs(session.posargs)
+    docker = "--no-docker" not in own and os.environ.get("NOXGRID_NO_DOCKER", "") not in (
+        "1",
+        "true",
+        "yes",
+    )
+    failed = []
+    with sigterm_as_interrupt():
+        for cell in chosen:
+            result = run_cell(
+                config,
+                cell,
+                progress=PlainProgress(),
+                docker=docker,
+                in_image="--in-image" in own,
+                suite_args=suite_args,
+            )
+            if result.status is Status.FAILED:
+                failed.append(f"cell {cell.id} failed at {first_line(result.first_error or '')}")
+    if failed:
+        session.error("; ".join(failed))
+
+
 def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> str:
+    """``ci-<profile>``: one nox session per cell of the profile, named as nox names them."""
+
     pythons: list[str] = []
     params: dict[str, list[Any]] = {}
     for cell in cells:
@@ -238,30 +272,10 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
             # into one unparametrized session: run every cell of the profile.
             chosen = list(cells)
         else:
-            chosen = [Cell(python=str(session.python), accelerator=accelerator, profile=profile)]
-        failed = []
-        own, suite_args = split_posargs(session.posargs)
-        docker = "--no-docker" not in own and os.environ.get("NOXGRID_NO_DOCKER", "") not in (
-            "1",
-            "true",
-            "yes",
-        )
-        with sigterm_as_interrupt():
-            for cell in chosen:
-                result = run_cell(
-                    config,
-                    cell,
-                    progress=PlainProgress(),
-                    docker=docker,
-                    in_image="--in-image" in own,
-                    suite_args=suite_args,
-                )
-                if result.status is Status.FAILED:
-                    failed.append(
-                        f"cell {cell.id} failed at {first_line(result.first_error or '')}"
-                    )
-        if failed:
-            session.error("; ".join(failed))
+            chosen = [
+                c for c in cells if (c.python, c.accelerator) == (session.python, accelerator)
+            ]
+        _run_cells(session, config, chosen)
 
     name = f"ci-{profile}"
     cell_session.__doc__ = (

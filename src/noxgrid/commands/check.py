@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from noxgrid.checks import check_findings
 from noxgrid.commands.common import Subparsers, _add_project, _load
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_check(commands: Subparsers) -> None:
@@ -26,6 +29,8 @@ def register_check(commands: Subparsers) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``noxgrid check``."""
+    from noxgrid.checks import check_findings
+
     config, matrix = _load(args)
     findings = check_findings(config, matrix)
     if args.json:

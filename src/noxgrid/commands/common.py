@@ -9,19 +9,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO, TypeAlias
+from typing import TYPE_CHECKING, TextIO, TypeAlias
 
-from noxgrid.cell.progress import LiveProgress, choose_progress
-from noxgrid.cell.run import run_cells
 from noxgrid.errors import (
     CellFailed,
 )
-from noxgrid.model.config import Config
-from noxgrid.model.declaration import load_config
-from noxgrid.model.matrix import Matrix, expand
-from noxgrid.model.results import CellResult, Status
-from noxgrid.tools.docker import Docker
-from noxgrid.tools.runner import Runner
+
+if TYPE_CHECKING:
+    from noxgrid.model.config import Config
+    from noxgrid.model.matrix import Matrix
+    from noxgrid.model.results import CellResult
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -37,6 +34,9 @@ def _add_project(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, Matrix]:
+    from noxgrid.model.declaration import load_config
+    from noxgrid.model.matrix import expand
+
     config = load_config(Path(args.project) if args.project else None)
     return config, expand(config)
 
@@ -50,6 +50,9 @@ def docker_wanted(flag: bool, env: dict[str, str] | None = None) -> bool:
 def require_engine(args: argparse.Namespace, config: Config, only: Sequence[str] | None) -> None:
     """Fail fast (exit 6, one paragraph) when the cells would build images and no client
     or engine can: before any cell runs, not once per cell after its install."""
+    from noxgrid.tools.docker import Docker
+    from noxgrid.tools.runner import Runner
+
     stages = only if only is not None else ("image",)
     if "image" not in stages or config.docker.image is None or not docker_wanted(args.no_docker):
         return
@@ -59,6 +62,8 @@ def require_engine(args: argparse.Namespace, config: Config, only: Sequence[str]
 def _summary(
     config: Config, results: list[CellResult], elapsed: float, stream: TextIO | None = None
 ) -> int:
+    from noxgrid.model.results import Status
+
     failed = [result for result in results if result.status is Status.FAILED]
     print(
         f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
@@ -86,6 +91,9 @@ def _run_cells(
     ``done`` (when given) receives each result as its cell ends, so a caller
     interrupted half-way still has the finished ones.
     """
+    from noxgrid.cell.progress import LiveProgress, choose_progress
+    from noxgrid.cell.run import run_cells
+
     selected = list(matrix.select(args.patterns))
     jobs = max(1, args.jobs)
     docker = docker_wanted(args.no_docker)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers
-from noxgrid.render.dockerfile import TEMPLATE
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_dockerfile(commands: Subparsers) -> None:
@@ -23,5 +26,7 @@ def register_dockerfile(commands: Subparsers) -> None:
 
 def cmd_dockerfile(args: argparse.Namespace) -> int:
     """``noxgrid dockerfile``."""
+    from noxgrid.render.dockerfile import TEMPLATE
+
     sys.stdout.write(TEMPLATE.read_text(encoding="utf-8"))
     return 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from noxgrid.cell.doctor import doctor_path
 from noxgrid.commands.common import (
     Subparsers,
     _add_project,
@@ -15,7 +15,9 @@ from noxgrid.commands.common import (
     _summary,
     require_engine,
 )
-from noxgrid.model.results import Status
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_doctor(commands: Subparsers) -> None:
@@ -53,6 +55,9 @@ DOCTOR_STAGES = ("interpreter", "lock", "venv", "install", "doctor", "image")
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """``noxgrid doctor``: the venv's and the image's audit and import smoke, as a report."""
+    from noxgrid.cell.doctor import doctor_path
+    from noxgrid.model.results import Status
+
     config, matrix = _load(args)
     require_engine(args, config, DOCTOR_STAGES)
     # With --json, stdout carries the JSON alone; the progress goes to stderr.

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers, _add_project
-from noxgrid.commands.run import cmd_run
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_image(commands: Subparsers) -> None:
@@ -37,4 +40,6 @@ def register_image(commands: Subparsers) -> None:
 
 def cmd_image(args: argparse.Namespace) -> int:
     """``noxgrid image``."""
+    from noxgrid.commands.run import cmd_run
+
     return cmd_run(args, only=("lock", "image", "smoke"))

@@ -5,37 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-from noxgrid.checks import check_findings
 from noxgrid.commands.common import Subparsers
-from noxgrid.commands.lock import describe
 from noxgrid.errors import (
     CellFailed,
     ConfigError,
     NoxgridError,
 )
-from noxgrid.files import atomic_write
-from noxgrid.init_plan import (
-    Written,
-    merged_project,
-    needs_backend,
-    plan_init,
-    scaffold_files,
-    summary,
-    workflow_choice,
-)
-from noxgrid.model.config import Config, relative_path
-from noxgrid.model.declaration import load_config
-from noxgrid.model.matrix import expand
-from noxgrid.render.workflow import render_workflows
-from noxgrid.resolve import lock_cells
-from noxgrid.tools.interpreters import find_interpreter
-from noxgrid.tools.metadata import prepare_metadata
+
+if TYPE_CHECKING:
+    from noxgrid.model.config import Config
 
 
 def register_init(commands: Subparsers) -> None:
@@ -62,6 +46,8 @@ def register_init(commands: Subparsers) -> None:
 
 
 def _has_interpreter(version: str) -> bool:
+    from noxgrid.tools.interpreters import find_interpreter
+
     try:
         find_interpreter(version)
     except NoxgridError:
@@ -71,6 +57,11 @@ def _has_interpreter(version: str) -> bool:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """``noxgrid init``: the declaration and files, then every lock and the drift check."""
+    from noxgrid.files import atomic_write
+    from noxgrid.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
+    from noxgrid.model.config import relative_path
+    from noxgrid.model.declaration import load_config
+
     root = Path(args.project or ".").resolve()
     if root.is_file():
         root = root.parent
@@ -106,6 +97,9 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
     """(pyproject.toml, its text, the document, what init reads of the project), or why
     init cannot. What ``[project]`` does not state (no such table, a setup.cfg or
     setup.py project, or fields it marks dynamic) comes from the build backend."""
+    from noxgrid.init_plan import merged_project, needs_backend
+    from noxgrid.tools.metadata import prepare_metadata
+
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file() and not (root / "setup.py").is_file():
         raise ConfigError(
@@ -132,6 +126,13 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
 
 def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
     """Every cell's lock, the workflows, then ``noxgrid check``: exit 1 if any is not clean."""
+    from noxgrid.checks import check_findings
+    from noxgrid.commands.lock import describe
+    from noxgrid.files import atomic_write
+    from noxgrid.model.matrix import expand
+    from noxgrid.render.workflow import render_workflows
+    from noxgrid.resolve import lock_cells
+
     matrix = expand(config)
     print(f"\nlocking {len(matrix)} cell(s)...", flush=True)
     outcomes = lock_cells(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers, _add_project, _load
 from noxgrid.errors import (
     NoxgridError,
 )
-from noxgrid.render.table import text_table
-from noxgrid.tools.interpreters import find_interpreter
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_interpreters(commands: Subparsers) -> None:
@@ -26,6 +28,9 @@ def register_interpreters(commands: Subparsers) -> None:
 
 def cmd_interpreters(args: argparse.Namespace) -> int:
     """``noxgrid interpreters``."""
+    from noxgrid.render.table import text_table
+    from noxgrid.tools.interpreters import find_interpreter
+
     config, matrix = _load(args)
     rows = []
     missing = 0

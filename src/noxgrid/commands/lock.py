@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers, _add_project, _load
 from noxgrid.errors import (
@@ -14,12 +15,10 @@ from noxgrid.errors import (
     LockOutdated,
     NoxgridError,
 )
-from noxgrid.model.config import relative_path
-from noxgrid.model.freshness import check_locks, refresh_command
-from noxgrid.model.results import format_size
-from noxgrid.model.sizes import SizeEstimate
-from noxgrid.render.table import text_table
-from noxgrid.resolve import LockOutcome, lock_cells
+
+if TYPE_CHECKING:
+    from noxgrid.model.sizes import SizeEstimate
+    from noxgrid.resolve import LockOutcome
 
 
 def register_lock(commands: Subparsers) -> None:
@@ -59,6 +58,11 @@ def register_lock(commands: Subparsers) -> None:
 
 def cmd_lock(args: argparse.Namespace) -> int:
     """``noxgrid lock``."""
+    from noxgrid.model.config import relative_path
+    from noxgrid.model.freshness import check_locks, refresh_command
+    from noxgrid.render.table import text_table
+    from noxgrid.resolve import lock_cells
+
     config, matrix = _load(args)
     selected = list(matrix.select(args.patterns))
     if args.check:
@@ -103,6 +107,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
 def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
     """The error for locks not written, with the exit code of the worst cause (5: the index
     could not be reached) and a fix that points above only where fixes were printed."""
+    from noxgrid.model.freshness import refresh_command
+
     printed_fixes = any(o.findings for o in failed) or any(
         "fix:" in (o.error or "") for o in failed
     )
@@ -123,6 +129,8 @@ def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
 
 
 def _sizes(estimate: SizeEstimate | None) -> str:
+    from noxgrid.model.results import format_size
+
     if estimate is None:
         return ""
     if not estimate.complete:

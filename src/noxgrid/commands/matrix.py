@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers, _add_project, _load
 from noxgrid.errors import (
     SelectionError,
 )
-from noxgrid.model.changes import affected
-from noxgrid.model.matrix import Matrix
-from noxgrid.render.table import matrix_table
-from noxgrid.render.workflow import cell_command, matrix_json, self_hosted
-from noxgrid.tools.git import changed_files
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_matrix(commands: Subparsers) -> None:
@@ -50,6 +49,12 @@ def register_matrix(commands: Subparsers) -> None:
 
 def cmd_matrix(args: argparse.Namespace) -> int:
     """``noxgrid matrix``."""
+    from noxgrid.model.changes import affected
+    from noxgrid.model.matrix import Matrix
+    from noxgrid.render.table import matrix_table
+    from noxgrid.render.workflow import cell_command, matrix_json, self_hosted
+    from noxgrid.tools.git import changed_files
+
     config, matrix = _load(args)
     selected = matrix.select(args.patterns)
     if args.changed_since:

@@ -6,8 +6,8 @@ import argparse
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from noxgrid.checks import check_findings
 from noxgrid.commands.common import (
     Subparsers,
     _add_project,
@@ -16,10 +16,9 @@ from noxgrid.commands.common import (
     _title,
     require_engine,
 )
-from noxgrid.commands.release_report import write_release
-from noxgrid.commands.verdict import _judge, _print_release, _release_failed
-from noxgrid.model.results import CellResult
-from noxgrid.render.table import timings_table
+
+if TYPE_CHECKING:
+    from noxgrid.model.results import CellResult
 
 
 def register_release(commands: Subparsers) -> None:
@@ -59,6 +58,11 @@ def register_release(commands: Subparsers) -> None:
 
 def cmd_release(args: argparse.Namespace) -> int:
     """``noxgrid release``: check, every cell, one report over the whole matrix."""
+    from noxgrid.checks import check_findings
+    from noxgrid.commands.release_report import write_release
+    from noxgrid.commands.verdict import _judge, _print_release, _release_failed
+    from noxgrid.render.table import timings_table
+
     config, matrix = _load(args)
     require_engine(args, config, None)
     findings = check_findings(config, matrix)

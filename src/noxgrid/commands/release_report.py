@@ -12,21 +12,21 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noxgrid._version import __version__
-from noxgrid.files import atomic_write
-from noxgrid.model.matrix import cell_key
-from noxgrid.model.results import CellResult, Release
-from noxgrid.render.html import render_html
-from noxgrid.render.junit import render_junit
-from noxgrid.render.table import markdown_table, markdown_text
+
+if TYPE_CHECKING:
+    from noxgrid.model.results import CellResult, Release
 
 FILES = ("release.json", "release.md", "release.xml", "release.html")
 
 
 def collect_results(folders: Iterable[Path]) -> tuple[list[CellResult], list[str]]:
     """Every cell report below ``folders``; (results, paths that were not cell reports)."""
+    from noxgrid.model.matrix import cell_key
+    from noxgrid.model.results import CellResult
+
     latest: dict[str, CellResult] = {}
     skipped: list[str] = []
     for folder in folders:
@@ -53,6 +53,9 @@ def drift_lines(findings: Sequence[Mapping[str, str]]) -> list[str]:
 
 def markdown_report(release: Release, *, title: str) -> str:
     """The report for GitHub's step summary."""
+    from noxgrid.model.matrix import cell_key
+    from noxgrid.render.table import markdown_table, markdown_text
+
     lines = [f"## {title}", "", f"**{release.verdict()}**", ""]
     if release.results:
         lines += [markdown_table(sorted(release.results, key=lambda r: cell_key(r.cell))), ""]
@@ -71,6 +74,8 @@ def markdown_report(release: Release, *, title: str) -> str:
 
 def release_document(release: Release, *, generated: str) -> dict[str, Any]:
     """The JSON form: verdict, every cell that fails the release and why, drift, every cell."""
+    from noxgrid.model.matrix import cell_key
+
     return {
         "noxgrid": __version__,
         "generated": generated,
@@ -97,6 +102,10 @@ def write_release(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write the four files into ``folder`` (atomically); append to the step summary if set."""
+    from noxgrid.files import atomic_write
+    from noxgrid.render.html import render_html
+    from noxgrid.render.junit import render_junit
+
     env = os.environ if env is None else env
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     generated = f"noxgrid {__version__}, {now}"

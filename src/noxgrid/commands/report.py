@@ -7,18 +7,16 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from noxgrid.cell.report import read_cell_reports
 from noxgrid.commands.common import Subparsers, _add_project, _load, _title
-from noxgrid.commands.release_report import collect_results, write_release
-from noxgrid.commands.verdict import _judge, _print_release, _release_failed, expected_cells
 from noxgrid.errors import (
     SelectionError,
 )
-from noxgrid.model.config import Config
-from noxgrid.model.matrix import Matrix
-from noxgrid.model.results import Status
-from noxgrid.render.table import markdown_table, timings_table
+
+if TYPE_CHECKING:
+    from noxgrid.model.config import Config
+    from noxgrid.model.matrix import Matrix
 
 
 def register_report(commands: Subparsers) -> None:
@@ -65,6 +63,10 @@ def register_report(commands: Subparsers) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``noxgrid report``."""
+    from noxgrid.cell.report import read_cell_reports
+    from noxgrid.model.results import Status
+    from noxgrid.render.table import markdown_table, timings_table
+
     config, matrix = _load(args)
     if args.sources or args.out or args.expect:
         return _merged_report(args, config, matrix)
@@ -85,6 +87,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> int:
     """``report --from/--out/--expect``: a release verdict over every expected cell."""
+    from noxgrid.cell.report import read_cell_reports
+    from noxgrid.commands.release_report import collect_results, write_release
+    from noxgrid.commands.verdict import _judge, _print_release, _release_failed, expected_cells
+    from noxgrid.render.table import markdown_table, timings_table
+
     expected = expected_cells(matrix, args.expect)
     if args.patterns:
         chosen = set(matrix.select(args.patterns).ids())

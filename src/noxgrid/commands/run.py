@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import (
     Subparsers,
@@ -13,7 +14,9 @@ from noxgrid.commands.common import (
     _summary,
     require_engine,
 )
-from noxgrid.render.table import timings_table
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_run(commands: Subparsers) -> None:
@@ -56,6 +59,8 @@ def register_run(commands: Subparsers) -> None:
 
 def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
     """``noxgrid run`` (and ``noxgrid image``, which runs only lock, image and smoke)."""
+    from noxgrid.render.table import timings_table
+
     config, matrix = _load(args)
     matrix.select(args.patterns)  # a bad pattern is exit 2 before the engine is asked
     require_engine(args, config, only)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from noxgrid.errors import (
     CellFailed,
     SelectionError,
 )
-from noxgrid.model.config import Config
-from noxgrid.model.matrix import Cell, Matrix
-from noxgrid.model.results import CellResult, Release, release_stages
+
+if TYPE_CHECKING:
+    from noxgrid.model.config import Config
+    from noxgrid.model.matrix import Cell, Matrix
+    from noxgrid.model.results import CellResult, Release
 
 
 def expected_cells(matrix: Matrix, text: str | None) -> list[Cell]:
@@ -43,6 +46,8 @@ def _judge(
     expected: Sequence[Cell],
     findings: Sequence[dict[str, str]] = (),
 ) -> Release:
+    from noxgrid.model.results import Release, release_stages
+
     return Release(
         results=tuple(results),
         expected=tuple(expected),

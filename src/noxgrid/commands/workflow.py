@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers, _add_project, _load
 from noxgrid.errors import (
     LockOutdated,
 )
-from noxgrid.files import atomic_write
-from noxgrid.render.actions import load_pins, outdated
-from noxgrid.render.workflow import render_workflows
+
+if TYPE_CHECKING:
+    pass
 
 
 def register_workflow(commands: Subparsers) -> None:
@@ -34,6 +35,10 @@ def register_workflow(commands: Subparsers) -> None:
 
 def cmd_workflow(args: argparse.Namespace) -> int:
     """``noxgrid workflow``: write (or --check) the CI workflow and the tag workflow."""
+    from noxgrid.files import atomic_write
+    from noxgrid.render.actions import load_pins, outdated
+    from noxgrid.render.workflow import render_workflows
+
     config, _matrix = _load(args)
     workflows = render_workflows(config)
     if not args.check:
