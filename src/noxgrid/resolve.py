@@ -26,6 +26,7 @@ from noxgrid.model.config import Config
 from noxgrid.model.forms import is_self_reference, requirement_problems
 from noxgrid.model.inputs import (
     dynamic_dependencies,
+    group_requirements,
     inputs_digest,
     project_dependencies,
     requirement_files,
@@ -122,7 +123,7 @@ def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
             inputs.append(resolved.relative_to(root).as_posix())
         except ValueError:
             inputs.append(str(resolved))
-    deps = project_dependencies(config, cell) + expanded
+    deps = project_dependencies(config, cell) + group_requirements(config, cell) + expanded
     if dynamic_dependencies(config, cell):
         # Only the build backend knows them: uv asks it (PEP 517), and the project's own
         # line is dropped from the result.

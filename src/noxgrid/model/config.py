@@ -71,6 +71,8 @@ class Profile:
     name: str
     requirements: tuple[Path, ...]
     extras: tuple[str, ...] = ()
+    # PEP 735 dependency groups of pyproject.toml (include-group followed).
+    groups: tuple[str, ...] = ()
     apt: tuple[str, ...] = ()
     size_budget: int | None = None
     install_project: bool = True

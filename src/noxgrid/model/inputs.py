@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dependency_groups import resolve as resolve_groups
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
@@ -153,6 +154,33 @@ def metadata_inputs(config: Config) -> list[list[str]]:
     ]
 
 
+def group_requirements(config: Config, cell: Cell) -> list[str]:
+    """The requirements of the profile's dependency groups (PEP 735, include-group
+    followed), references to the project itself expanded."""
+    groups = config.profiles[cell.profile].groups
+    if not groups:
+        return []
+    with config.pyproject.open("rb") as stream:
+        document = tomllib.load(stream)
+    table = document.get("dependency-groups", {}) or {}
+    unknown = [group for group in groups if group not in table]
+    if unknown:
+        raise ConfigError(
+            f"{config.pyproject}: tool.noxgrid.profile.{cell.profile}.groups: no dependency "
+            f"group {', '.join(repr(g) for g in unknown)} in [dependency-groups]",
+            fix=f"use one of: {', '.join(table) or '(none declared)'}",
+        )
+    try:
+        found = [str(item) for item in resolve_groups(table, *groups)]
+    except (ValueError, LookupError) as exc:  # a cycle, a bad include-group
+        raise ConfigError(
+            f"{config.pyproject}: [dependency-groups]: {exc}",
+            fix="correct the group (PEP 735: strings and {include-group = NAME} tables)",
+        ) from exc
+    project = _project_table(config)
+    return expand_self(found, config.project_name, _extras_table(project))
+
+
 def project_dependencies(config: Config, cell: Cell) -> list[str]:
     """The project's own requirements that belong in this cell's lock (deps + extras),
     with references to the project itself expanded (see :func:`expand_self`). Where
@@ -206,6 +234,8 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
         "project": project_dependencies(config, cell),
         "self": [ref for path in files for ref in self_references(config, path)],
     }
+    if config.profiles[cell.profile].groups:
+        document["groups"] = group_requirements(config, cell)
     if dynamic_dependencies(config, cell):
         # What the build backend reads the dependencies from (a static [project] is above).
         document["metadata"] = metadata_inputs(config)

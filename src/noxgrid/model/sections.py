@@ -90,13 +90,15 @@ def read_profiles(reader: Table, root: Path) -> dict[str, Profile]:
             tables.fail(name, f"'{name}' is not a valid profile name", "use [a-z][a-z0-9_]*")
             continue
         table = tables.table(name)
-        files = table.str_list("requirements", None)
-        if not files:
+        files = table.str_list("requirements", ())
+        extras = table.str_list("extras", default(Profile, "extras"))
+        groups = table.str_list("groups", default(Profile, "groups"))
+        if not files and not extras and not groups:
             table.fail(
                 "requirements",
-                f"profile '{name}' lists no requirement files",
-                f'add requirements = ["requirements/{name}.in"] and create that file '
-                "(one requirement per line, as pip reads it)",
+                f"profile '{name}' asks for nothing: no requirement files, extras or groups",
+                f'add requirements = ["requirements/{name}.in"] (and create that file), or '
+                'extras = ["test"], or groups = ["test"] ([dependency-groups], PEP 735)',
             )
         paths = []
         for index, entry in enumerate(files):
@@ -109,29 +111,34 @@ def read_profiles(reader: Table, root: Path) -> dict[str, Profile]:
                 )
                 continue
             paths.append(path)
-        budget_text = table.optional_string("size-budget", None)
-        budget = None
-        if budget_text is not None:
-            try:
-                budget = parse_size(budget_text)
-            except ValueError:
-                table.fail(
-                    "size-budget",
-                    f"'{budget_text}' is not a size",
-                    'write a number and a unit, for example "600MB" or "3GiB"',
-                )
         result[name] = Profile(
             name=name,
             requirements=tuple(paths),
-            extras=table.str_list("extras", default(Profile, "extras")),
+            extras=extras,
+            groups=groups,
             apt=table.str_list("apt", default(Profile, "apt")),
-            size_budget=budget,
+            size_budget=_size_budget(table),
             install_project=table.boolean("install-project", default(Profile, "install_project")),
             source_builds=_source_builds(table),
         )
         table.done()
     tables.done()
     return result
+
+
+def _size_budget(table: Table) -> int | None:
+    text = table.optional_string("size-budget", None)
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError:
+        table.fail(
+            "size-budget",
+            f"'{text}' is not a size",
+            'write a number and a unit, for example "600MB" or "3GiB"',
+        )
+        return None
 
 
 def _source_builds(table: Table) -> tuple[str, ...]:

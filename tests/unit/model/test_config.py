@@ -242,7 +242,8 @@ def test_profile_without_requirements(make_project):
     """,
     )
     assert (
-        "tool.noxgrid.profile.lean.requirements: profile 'lean' lists no requirement files" in text
+        "tool.noxgrid.profile.lean.requirements: profile 'lean' asks for nothing: no requirement files, extras or groups"
+        in text
     )
     assert 'requirements = ["requirements/lean.in"]' in text
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from noxgrid.model.declaration import load_config
 from noxgrid.model.freshness import check_locks, refresh_command
 from noxgrid.model.inputs import inputs_digest, requirement_files, rewrite_requirements
@@ -163,3 +165,51 @@ def test_uvs_own_index_settings_are_read_as_uv_reads_them(tmp_path):
     assert uv_settings(root, {}).index == "https://other.example/simple", "uv.toml first"
     env = {"UV_INDEX_URL": "http://127.0.0.1:9/simple"}
     assert uv_settings(root, env).source == "UV_INDEX_URL", "the environment wins"
+
+
+GROUPS = """
+[project]
+name = "grouped"
+version = "1"
+dependencies = []
+
+[dependency-groups]
+test = ["pytest>=8", {include-group = "typing"}, "grouped[extra]"]
+typing = ["mypy"]
+
+[project.optional-dependencies]
+extra = ["six"]
+
+[tool.noxgrid]
+python = ["3.11"]
+accelerators = ["cpu"]
+
+[tool.noxgrid.profile.lean]
+groups = ["test"]
+"""
+
+
+def test_a_profile_can_be_made_of_dependency_groups(make_project):
+    from noxgrid.errors import ConfigError
+    from noxgrid.model.inputs import group_requirements, inputs_digest
+
+    root = make_project(GROUPS, files={})
+    config = load_config(root)
+    assert config.profiles["lean"].requirements == () and config.profiles["lean"].groups == (
+        "test",
+    )
+    cell = Cell(python="3.11", accelerator="cpu", profile="lean")
+    assert group_requirements(config, cell) == ["pytest>=8", "mypy", "six"], (
+        "include-group followed, the project's own extra expanded"
+    )
+    before, _ = inputs_digest(config, cell)
+    (root / "pyproject.toml").write_text(GROUPS.replace('"mypy"', '"mypy>=1.10"'))
+    assert inputs_digest(load_config(root), cell)[0] != before, "a group edit stales the lock"
+    (root / "pyproject.toml").write_text(GROUPS.replace('groups = ["test"]', 'groups = ["docs"]'))
+    with pytest.raises(ConfigError, match="no dependency group 'docs'"):
+        group_requirements(load_config(root), cell)
+    (root / "pyproject.toml").write_text(GROUPS.replace('groups = ["test"]\n', ""))
+    with pytest.raises(
+        ConfigError, match="asks for nothing: no requirement files, extras or groups"
+    ):
+        load_config(root)
