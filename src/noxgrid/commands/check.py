@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
 
-from noxgrid.commands.common import Subparsers, _add_project, _load
-
-if TYPE_CHECKING:
-    pass
+from noxgrid.commands.common import Subparsers, add_project, load_project
 
 
 def register_check(commands: Subparsers) -> None:
@@ -22,7 +18,7 @@ def register_check(commands: Subparsers) -> None:
         "the matrix, the locks' freshness and policy, and the workflow's freshness. Exits 1 "
         "on any finding, each with file:line and the fix.",
     )
-    _add_project(check)
+    add_project(check)
     check.add_argument("--json", action="store_true", help="print JSON for machines")
     check.set_defaults(handler=cmd_check)
 
@@ -31,7 +27,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """``noxgrid check``."""
     from noxgrid.checks import check_findings
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     findings = check_findings(config, matrix)
     if args.json:
         print(json.dumps(findings, indent=2))

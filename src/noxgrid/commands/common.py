@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def _add_project(parser: argparse.ArgumentParser) -> None:
+def add_project(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-C",
         "--project",
@@ -33,7 +33,7 @@ def _add_project(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace) -> tuple[Config, Matrix]:
+def load_project(args: argparse.Namespace) -> tuple[Config, Matrix]:
     from noxgrid.model.declaration import load_config
     from noxgrid.model.matrix import expand
 
@@ -59,7 +59,7 @@ def require_engine(args: argparse.Namespace, config: Config, only: Sequence[str]
     Docker.find(Runner())
 
 
-def _summary(
+def print_summary(
     config: Config, results: list[CellResult], elapsed: float, stream: TextIO | None = None
 ) -> int:
     from noxgrid.model.results import Status
@@ -78,7 +78,7 @@ def _summary(
     return 0
 
 
-def _run_cells(
+def run_selected(
     args: argparse.Namespace,
     config: Config,
     matrix: Matrix,
@@ -118,5 +118,5 @@ def _run_cells(
     return results, time.perf_counter() - start
 
 
-def _title(config: Config) -> str:
+def report_title(config: Config) -> str:
     return f"noxgrid release report: {config.project_name or config.root.name}"

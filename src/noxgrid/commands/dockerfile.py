@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers
-
-if TYPE_CHECKING:
-    pass
 
 
 def register_dockerfile(commands: Subparsers) -> None:

@@ -5,19 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import (
     Subparsers,
-    _add_project,
-    _load,
-    _run_cells,
-    _summary,
+    add_project,
+    load_project,
+    print_summary,
     require_engine,
+    run_selected,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def register_doctor(commands: Subparsers) -> None:
@@ -34,7 +30,7 @@ def register_doctor(commands: Subparsers) -> None:
         "the cell's direct dependencies are imported, in the venv and in the image. Every "
         "cell session runs the same checks as its doctor stage, before the suite.",
     )
-    _add_project(doctor)
+    add_project(doctor)
     doctor.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to examine")
     doctor.add_argument(
         "-j", "--jobs", type=int, default=1, metavar="N", help="cells at once (default 1)"
@@ -58,11 +54,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from noxgrid.cell.doctor import doctor_path
     from noxgrid.model.results import Status
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     require_engine(args, config, DOCTOR_STAGES)
     # With --json, stdout carries the JSON alone; the progress goes to stderr.
     stream = sys.stderr if args.json else sys.stdout
-    results, elapsed = _run_cells(args, config, matrix, DOCTOR_STAGES, stream)
+    results, elapsed = run_selected(args, config, matrix, DOCTOR_STAGES, stream)
     documents = []
     for result in results:
         path = doctor_path(config, result.cell)
@@ -96,4 +92,4 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 if isinstance(entry, dict):
                     print(entry["text"])
             print()
-    return _summary(config, results, elapsed, stream)
+    return print_summary(config, results, elapsed, stream)

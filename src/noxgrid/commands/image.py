@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
-from noxgrid.commands.common import Subparsers, _add_project
-
-if TYPE_CHECKING:
-    pass
+from noxgrid.commands.common import Subparsers, add_project
 
 
 def register_image(commands: Subparsers) -> None:
@@ -23,7 +19,7 @@ def register_image(commands: Subparsers) -> None:
         "declared environment and wait for the health endpoint. Containers are always "
         "removed; a failed start saves the container's log in the reports folder.",
     )
-    _add_project(image)
+    add_project(image)
     image.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to build")
     image.set_defaults(jobs=1)  # images build one at a time: BuildKit parallelises within one
     image.add_argument("-q", "--quiet", action="store_true", help="do not stream build output")

@@ -45,7 +45,7 @@ def register_init(commands: Subparsers) -> None:
     init.set_defaults(handler=cmd_init)
 
 
-def _has_interpreter(version: str) -> bool:
+def has_interpreter(version: str) -> bool:
     from noxgrid.tools.interpreters import find_interpreter
 
     try:
@@ -69,7 +69,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     plan = plan_init(
         project,
         root,
-        available=_has_interpreter,
+        available=has_interpreter,
         dependency_groups=document.get("dependency-groups"),
     )
     workflow_path = workflow_choice(root, args.force)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
-from noxgrid.commands.common import Subparsers, _add_project, _load
+from noxgrid.commands.common import Subparsers, add_project, load_project
 from noxgrid.errors import (
     NoxgridError,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def register_interpreters(commands: Subparsers) -> None:
@@ -22,7 +18,7 @@ def register_interpreters(commands: Subparsers) -> None:
         description="For each Python version of the matrix, the interpreter noxgrid would "
         "use and where it was found (override, PATH, pyenv, uv), or why none was.",
     )
-    _add_project(interpreters)
+    add_project(interpreters)
     interpreters.set_defaults(handler=cmd_interpreters)
 
 
@@ -31,7 +27,7 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
     from noxgrid.render.table import text_table
     from noxgrid.tools.interpreters import find_interpreter
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     rows = []
     missing = 0
     for version in matrix.pythons():

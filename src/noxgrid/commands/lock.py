@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from noxgrid.commands.common import Subparsers, _add_project, _load
+from noxgrid.commands.common import Subparsers, add_project, load_project
 from noxgrid.errors import (
     CellFailed,
     ConfigError,
@@ -32,7 +32,7 @@ def register_lock(commands: Subparsers) -> None:
         "budget, and write <locks>/<cell>.txt only when it passes. With --check, offline: "
         "list missing and stale locks and print the command that refreshes exactly those.",
     )
-    _add_project(lock)
+    add_project(lock)
     lock.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to lock")
     lock.add_argument(
         "--check",
@@ -63,7 +63,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     from noxgrid.render.table import text_table
     from noxgrid.resolve import lock_cells
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     selected = list(matrix.select(args.patterns))
     if args.check:
         states = check_locks(config, selected)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
 
-from noxgrid.commands.common import Subparsers, _add_project, _load
+from noxgrid.commands.common import Subparsers, add_project, load_project
 from noxgrid.errors import (
     SelectionError,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def register_matrix(commands: Subparsers) -> None:
@@ -24,7 +20,7 @@ def register_matrix(commands: Subparsers) -> None:
         description="List the cells of the matrix, optionally only those matching PATTERNs. "
         "A pattern is a glob over cell ids (3.10-cpu-lean) or an axis value (3.10, gpu, lean).",
     )
-    _add_project(matrix)
+    add_project(matrix)
     matrix.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to list")
     matrix.add_argument("--json", action="store_true", help="print JSON for machines")
     matrix.add_argument(
@@ -55,7 +51,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from noxgrid.render.workflow import cell_command, matrix_json, self_hosted
     from noxgrid.tools.git import changed_files
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     selected = matrix.select(args.patterns)
     if args.changed_since:
         changed = changed_files(config, args.changed_since)

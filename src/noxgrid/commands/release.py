@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import (
     Subparsers,
-    _add_project,
-    _load,
-    _run_cells,
-    _title,
+    add_project,
+    load_project,
+    report_title,
     require_engine,
+    run_selected,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def register_release(commands: Subparsers) -> None:
         "stage and image size plotted) into <reports>/release. A failing cell does not stop "
         "the others; the run exits 1 naming each failing cell and its first error.",
     )
-    _add_project(release)
+    add_project(release)
     release.add_argument(
         "patterns", nargs="*", metavar="PATTERN", help="only these cells (default: every cell)"
     )
@@ -60,10 +60,10 @@ def cmd_release(args: argparse.Namespace) -> int:
     """``noxgrid release``: check, every cell, one report over the whole matrix."""
     from noxgrid.checks import check_findings
     from noxgrid.commands.release_report import write_release
-    from noxgrid.commands.verdict import _judge, _print_release, _release_failed
+    from noxgrid.commands.verdict import judge, print_release, release_failed
     from noxgrid.render.table import timings_table
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     require_engine(args, config, None)
     findings = check_findings(config, matrix)
     if findings:
@@ -76,18 +76,20 @@ def cmd_release(args: argparse.Namespace) -> int:
     done: list[CellResult] = []
     start = time.perf_counter()
     try:
-        results, elapsed = _run_cells(args, config, matrix, None, done=done)
+        results, elapsed = run_selected(args, config, matrix, None, done=done)
     except KeyboardInterrupt:
         # The report is written all the same: what finished, and the rest MISSING.
-        write_release(_judge(config, done, list(matrix), findings), folder, title=_title(config))
+        write_release(
+            judge(config, done, list(matrix), findings), folder, title=report_title(config)
+        )
         print(f"\ninterrupted: the report in {folder} covers the cells that finished")
         raise
-    release = _judge(config, results, list(matrix), findings)
-    paths = write_release(release, folder, title=_title(config))
+    release = judge(config, results, list(matrix), findings)
+    paths = write_release(release, folder, title=report_title(config))
     print()
     print(timings_table(results))
-    _print_release(release, time.perf_counter() - start if elapsed is None else elapsed)
+    print_release(release, time.perf_counter() - start if elapsed is None else elapsed)
     print(f"report: {paths['html']} (and release.json, release.md, release.xml beside it)")
     if not release.passed:
-        raise _release_failed(release, paths["html"])
+        raise release_failed(release, paths["html"])
     return 0

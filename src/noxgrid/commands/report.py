@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from noxgrid.commands.common import Subparsers, _add_project, _load, _title
+from noxgrid.commands.common import Subparsers, add_project, load_project, report_title
 from noxgrid.errors import (
     SelectionError,
 )
@@ -34,7 +34,7 @@ def register_report(commands: Subparsers) -> None:
         "MISSING, one whose image or smoke stage was skipped or never ran is NOT VERIFIED, "
         "and either makes the command exit 1.",
     )
-    _add_project(report)
+    add_project(report)
     report.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to show")
     report.add_argument("--json", action="store_true", help="print JSON for machines")
     report.add_argument(
@@ -67,9 +67,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from noxgrid.model.results import Status
     from noxgrid.render.table import markdown_table, timings_table
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     if args.sources or args.out or args.expect:
-        return _merged_report(args, config, matrix)
+        return merged_report(args, config, matrix)
     wanted = set(matrix.select(args.patterns).ids())
     results = [r for r in read_cell_reports(config.reports_dir) if r.cell.id in wanted]
     if args.json:
@@ -85,11 +85,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 1 if any(result.status is Status.FAILED for result in results) else 0
 
 
-def _merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> int:
+def merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> int:
     """``report --from/--out/--expect``: a release verdict over every expected cell."""
     from noxgrid.cell.report import read_cell_reports
     from noxgrid.commands.release_report import collect_results, write_release
-    from noxgrid.commands.verdict import _judge, _print_release, _release_failed, expected_cells
+    from noxgrid.commands.verdict import expected_cells, judge, print_release, release_failed
     from noxgrid.render.table import markdown_table, timings_table
 
     expected = expected_cells(matrix, args.expect)
@@ -110,10 +110,10 @@ def _merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> 
         merged = read_cell_reports(config.reports_dir)
     wanted = {cell.id for cell in expected}
     results = [r for r in merged if r.cell.id in wanted]
-    release = _judge(config, results, expected)
+    release = judge(config, results, expected)
     out = sys.stderr if args.json else sys.stdout
     if args.out:
-        paths = write_release(release, args.out, title=_title(config))
+        paths = write_release(release, args.out, title=report_title(config))
         out.write(f"wrote {', '.join(str(path) for path in paths.values())}\n")
     if args.json:
         print(json.dumps([result.as_dict() for result in results], indent=2))
@@ -122,7 +122,7 @@ def _merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> 
     elif results:
         print(timings_table(results))
     with contextlib.redirect_stdout(out):
-        _print_release(release)
+        print_release(release)
     if not release.passed:
-        raise _release_failed(release, args.out or Path(config.reports_dir))
+        raise release_failed(release, args.out or Path(config.reports_dir))
     return 0

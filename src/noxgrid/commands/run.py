@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import (
     Subparsers,
-    _add_project,
-    _load,
-    _run_cells,
-    _summary,
+    add_project,
+    load_project,
+    print_summary,
     require_engine,
+    run_selected,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def register_run(commands: Subparsers) -> None:
@@ -31,7 +27,7 @@ def register_run(commands: Subparsers) -> None:
         "JUnit XML). A live view on a terminal, timestamped lines elsewhere. "
         "Exits 1 when any cell fails.",
     )
-    _add_project(run)
+    add_project(run)
     run.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to run")
     run.add_argument(
         "-j",
@@ -61,10 +57,10 @@ def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
     """``noxgrid run`` (and ``noxgrid image``, which runs only lock, image and smoke)."""
     from noxgrid.render.table import timings_table
 
-    config, matrix = _load(args)
+    config, matrix = load_project(args)
     matrix.select(args.patterns)  # a bad pattern is exit 2 before the engine is asked
     require_engine(args, config, only)
-    results, elapsed = _run_cells(args, config, matrix, only)
+    results, elapsed = run_selected(args, config, matrix, only)
     print()
     print(timings_table(results))
-    return _summary(config, results, elapsed)
+    return print_summary(config, results, elapsed)

@@ -40,7 +40,7 @@ def expected_cells(matrix: Matrix, text: str | None) -> list[Cell]:
     return list(matrix.select(ids))
 
 
-def _judge(
+def judge(
     config: Config,
     results: Sequence[CellResult],
     expected: Sequence[Cell],
@@ -56,14 +56,14 @@ def _judge(
     )
 
 
-def _print_release(release: Release, elapsed: float | None = None) -> None:
+def print_release(release: Release, elapsed: float | None = None) -> None:
     for cell_id, what, why in release.cell_problems():
         print(f"{what}: {cell_id}: {why}")
     took = f" in {elapsed:.1f}s" if elapsed is not None else ""
     print(f"\n{release.verdict()}{took}")
 
 
-def _release_failed(release: Release, where: Path) -> CellFailed:
+def release_failed(release: Release, where: Path) -> CellFailed:
     parts = [f"{cell_id} {what.lower()}" for cell_id, what, _ in release.cell_problems()]
     if release.findings:
         parts.append(f"{len(release.findings)} drift finding(s) from noxgrid check")

@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from typing import TYPE_CHECKING
 
-from noxgrid.commands.common import Subparsers, _add_project, _load
+from noxgrid.commands.common import Subparsers, add_project, load_project
 from noxgrid.errors import (
     LockOutdated,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def register_workflow(commands: Subparsers) -> None:
@@ -26,7 +22,7 @@ def register_workflow(commands: Subparsers) -> None:
         "session, a checks job (noxgrid check), a release job on tags. --check fails, "
         "showing the diff, when the committed file differs from what would be written.",
     )
-    _add_project(workflow)
+    add_project(workflow)
     workflow.add_argument(
         "--check", action="store_true", help="compare with the committed file instead of writing it"
     )
@@ -39,7 +35,7 @@ def cmd_workflow(args: argparse.Namespace) -> int:
     from noxgrid.render.actions import load_pins, outdated
     from noxgrid.render.workflow import render_workflows
 
-    config, _matrix = _load(args)
+    config, _matrix = load_project(args)
     workflows = render_workflows(config)
     if not args.check:
         for path, text in workflows.items():
