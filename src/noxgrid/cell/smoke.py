@@ -7,9 +7,10 @@ import time
 
 from noxgrid.cell.image import docker_for
 from noxgrid.cell.report import log_path
-from noxgrid.cell.state import CellRun, Stage, last_line
+from noxgrid.cell.state import CellRun, Stage
 from noxgrid.cell.suite import suite_command
 from noxgrid.errors import StageFailure
+from noxgrid.model.diagnose import last_line
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.image import image_tag
 from noxgrid.tools.docker import Docker

@@ -107,11 +107,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def last_line(output: str) -> str:
-    lines = [line.strip().strip("=").strip() for line in output.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
 def failure(what: str, returncode: int, output: str) -> str:
     tail = "\n".join(output.strip().splitlines()[-15:])
     return f"{what} exited with {returncode}" + (f"\n{tail}" if tail else "")

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from noxgrid.cell.install import project_modules
-from noxgrid.cell.state import CellRun, Stage, last_line, requirements_shown
+from noxgrid.cell.state import CellRun, Stage, requirements_shown
 from noxgrid.errors import StageFailure
-from noxgrid.model.diagnose import suite_failure
+from noxgrid.model.diagnose import last_line, suite_failure
 from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
 from noxgrid.model.text import clean_text
 from noxgrid.render.annotations import failed_test_annotations

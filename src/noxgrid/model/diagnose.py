@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from noxgrid.model.resolution import network_failure
 from noxgrid.model.text import clean_text
 
 # Import names whose distribution on the index is called something else.
@@ -50,13 +51,6 @@ _COMPILER = re.compile(
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
 _SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
 _RAISED = re.compile(r"^E\s+((?:[\w.]+)(?:Error|Exception|Exit)\b.*)$", re.MULTILINE)
-_NETWORK = (
-    "Failed to fetch",
-    "error sending request",
-    "dns error",
-    "tcp connect error",
-    "Connection refused",
-)
 
 
 def distribution_for(module: str) -> str:
@@ -97,7 +91,7 @@ def install_failure(output: str, returncode: int, *, cell: str, requirements: st
             f"source build; fix: noxgrid lock {cell} (it flags packages without wheels), or "
             "pin a version with a wheel"
         )
-    elif any(marker in text for marker in _NETWORK):
+    elif network_failure(text):
         reason = "uv could not reach the index; fix: check the network, or the index-url"
     return f"{reason}\n{_tail(output)}"
 
@@ -157,5 +151,6 @@ def suite_failure(
 
 
 def last_line(output: str) -> str:
+    """The last non-blank line of ``output``, without the ``=`` rules pytest draws."""
     lines = [line.strip().strip("=").strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines else ""
