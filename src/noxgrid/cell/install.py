@@ -20,6 +20,7 @@ from noxgrid.model.diagnose import install_failure
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.installed import (
     MANIFEST,
+    Installed,
     Proof,
     manifest_of,
     prove,
@@ -46,11 +47,12 @@ def install_stamp(state: CellRun) -> str:
     return digest.hexdigest()
 
 
-def editable_name(venv: Path, root: Path) -> str | None:
-    """The distribution installed editable from ``root`` (its direct_url.json), if any: the
-    project's name even where no [project] table states it (setup.py, setup.cfg)."""
+def editable_name(installed: Mapping[str, Installed], root: Path) -> str | None:
+    """The distribution of ``installed`` (read_installed of a venv) installed editable from
+    ``root`` (its direct_url.json), if any: the project's name even where no [project]
+    table states it (setup.py, setup.cfg)."""
     wanted = str(root.resolve())
-    for dist in read_installed(venv).values():
+    for dist in installed.values():
         try:
             direct = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -80,10 +82,10 @@ print(json.dumps(found))
 """
 
 
-def project_modules(venv: Path, name: str, root: Path) -> list[str]:
-    """The project's top-level module names: its top_level.txt, else its name and the
-    packages at the root or under src/."""
-    dist = read_installed(venv).get(canonicalize_name(name))
+def project_modules(installed: Mapping[str, Installed], name: str, root: Path) -> list[str]:
+    """The project's top-level module names: its top_level.txt (in ``installed``, the
+    read_installed of a venv), else its name and the packages at the root or under src/."""
+    dist = installed.get(canonicalize_name(name))
     if dist is not None and (dist.dist_info / "top_level.txt").is_file():
         listed = (dist.dist_info / "top_level.txt").read_text(encoding="utf-8").split()
         if listed:
@@ -99,11 +101,13 @@ def project_modules(venv: Path, name: str, root: Path) -> list[str]:
     return list(dict.fromkeys(candidates))
 
 
-def _prove_project(state: CellRun, sink: Callable[[str], None], name: str) -> str:
+def _prove_project(
+    state: CellRun, sink: Callable[[str], None], name: str, installed: Mapping[str, Installed]
+) -> str:
     """Prove that importing the project in the venv loads the working tree, not a copy."""
     config = state.config
     root = config.root.resolve()
-    modules = project_modules(state.venv, name, root)
+    modules = project_modules(installed, name, root)
     outcome = state.runner.run(
         Command(
             argv=(str(state.venv_python), "-c", _WHERE_SCRIPT, *modules),
@@ -209,9 +213,10 @@ def stage_install(state: CellRun) -> str:
     stamp_path = state.venv / INSTALL_STAMP
     stamp = install_stamp(state)
     installs = profile.install_project
-    present = editable_name(state.venv, config.root) if installs else None
+    installed = read_installed(state.venv)  # read once; again only after uv changed the venv
+    present = editable_name(installed, config.root) if installs else None
     own = [n for n in (config.project_name, present) if n]
-    proof = prove(lock, read_installed(state.venv), read_manifest(state.venv), ignore=own)
+    proof = prove(lock, installed, read_manifest(state.venv), ignore=own)
     project_ok = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
@@ -225,13 +230,15 @@ def stage_install(state: CellRun) -> str:
             project_ok = False  # sync removes what the lock does not list: the project too
         if installs and not project_ok:
             _install_project(state, sink)
-        name = editable_name(state.venv, config.root) if installs else None
+        if not (proof.equal and project_ok):
+            installed = read_installed(state.venv)
+        name = editable_name(installed, config.root) if installs else None
         if installs and name is None:
             raise StageFailure(
                 f"the project at {config.root} did not install editable (no distribution in "
                 "the venv points at the working tree); fix: check its build backend"
             )
-        where = _prove_project(state, sink, name) if name is not None else ""
+        where = _prove_project(state, sink, name, installed) if name is not None else ""
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp
     project = " + the project (editable, no deps)" if installs else ""

@@ -10,6 +10,7 @@ from noxgrid.cell.state import CellRun, Stage, requirements_shown
 from noxgrid.errors import StageFailure
 from noxgrid.model.diagnose import last_line, suite_failure
 from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
+from noxgrid.model.installed import read_installed
 from noxgrid.model.text import clean_text
 from noxgrid.render.annotations import failed_test_annotations
 from noxgrid.tools.runner import Command
@@ -104,7 +105,9 @@ def stage_suite(state: CellRun) -> str:
                 requirements=requirements_shown(state),
                 project=state.config.project_name,
                 project_modules=tuple(
-                    project_modules(state.venv, state.config.project_name, state.config.root)
+                    project_modules(
+                        read_installed(state.venv), state.config.project_name, state.config.root
+                    )
                 )
                 if state.config.project_name
                 else (),
