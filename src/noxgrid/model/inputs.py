@@ -7,6 +7,7 @@ Pure: reads files, starts no process. ``resolve`` runs uv on these inputs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -63,9 +64,19 @@ def requirement_files(paths: Iterable[Path]) -> list[Path]:
     return seen
 
 
+@functools.lru_cache(maxsize=8)
+def _parse_toml(content: bytes) -> Mapping[str, Any]:
+    return tomllib.loads(content.decode("utf-8"))
+
+
+def _pyproject(config: Config) -> Mapping[str, Any]:
+    """The project's pyproject.toml, parsed once per content: a digest asks for its
+    tables several times per cell. Read-only: the mapping is shared."""
+    return _parse_toml(config.pyproject.read_bytes())
+
+
 def _project_table(config: Config) -> Mapping[str, Any]:
-    with config.pyproject.open("rb") as stream:
-        project = tomllib.load(stream).get("project", {})
+    project = _pyproject(config).get("project", {})
     return project if isinstance(project, Mapping) else {}
 
 
@@ -160,9 +171,7 @@ def group_requirements(config: Config, cell: Cell) -> list[str]:
     groups = config.profiles[cell.profile].groups
     if not groups:
         return []
-    with config.pyproject.open("rb") as stream:
-        document = tomllib.load(stream)
-    table = document.get("dependency-groups", {}) or {}
+    table = _pyproject(config).get("dependency-groups", {}) or {}
     unknown = [group for group in groups if group not in table]
     if unknown:
         raise ConfigError(
