@@ -99,7 +99,7 @@ def main() -> None:
     image_line = ""
     if args.image:
         run([py, "-m", "noxgrid", "image", "-q", "3.11-cpu-full"], cwd=SERVICE)
-        lock = SERVICE / "requirements" / "locks" / "3.11-cpu-full.txt"
+        lock = SERVICE / "requirements" / "locks" / "pylock.py311-cpu-full.toml"
         sys.path.insert(0, str(REPO / "src"))
         from noxgrid.model.doctor import direct_dependencies
         from noxgrid.model.lockfile import parse_lock

@@ -69,7 +69,7 @@ def main() -> None:
     py = sys.executable
     copy_service()
     locks = SERVICE / "requirements" / "locks"
-    before = {p.name: p.read_text() for p in locks.glob("*.txt")}
+    before = {p.name: p.read_text() for p in locks.glob("pylock.*.toml")}
     timed([py, "-m", "noxgrid", "lock"])  # warm-up: fills the caches
     lock_times = [timed([py, "-m", "noxgrid", "lock"]) for _ in range(args.rounds)]
     check_times = [timed([py, "-m", "noxgrid", "lock", "--check"]) for _ in range(args.rounds * 3)]

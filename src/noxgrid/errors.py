@@ -87,3 +87,7 @@ class StageSkipped(NoxgridError):
 
 class LockRefused(NoxgridError):
     """Locking one cell stopped early; the lock outcome already says why (not written)."""
+
+
+class LockUnreadable(NoxgridError):
+    """A lock file is not TOML, or not a lock noxgrid can read."""

@@ -1,30 +1,29 @@
-"""Register nox sessions from the matrix: ``ci-<profile>``, one parametrized session per cell.
+"""Register nox sessions from the matrix: one session per cell, and the groups that run them.
 
-``nox -s ci-lean`` runs every lean cell and ``nox -s "ci-lean-3.10(cpu)"`` one.
-Each cell session is a pass-through nox session: noxgrid makes and checks the
+``nox -s "ci-lean-3.10(cpu)"`` runs one cell, ``nox -s ci-lean-3.10`` the lean
+cells of 3.10, and ``nox -s ci-lean`` every lean cell. Each cell is a nox
+session of its own with a pass-through backend: noxgrid makes and checks the
 venv itself (interpreter discovery, uv, the cell's requirements), so nox
-neither looks for interpreters nor creates environments of its own.
-
-Nox names a session ``<name>-<python>(<param id>)`` only when ``python`` is
-a list, and expands every python with the same parameters. Two small
-adjustments give each python its own accelerators (so excluded cells are not
-listed) and a pass-through backend once expanded; both live in
-:class:`_CellSessions` and are covered by tests that list sessions through
-``nox -l --json``.
+neither looks for interpreters nor creates environments. The groups are nox
+sessions that ``requires`` their cells, so nox runs each cell once, in
+parallel under ``nox -j N`` where nox has it, and fails the group when a cell
+fails. Only nox's public API is used (``nox.session``, ``requires``,
+``session.posargs``); the lowest nox it needs is declared in pyproject.toml
+and tested in CI.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import nox
-from nox._decorators import Func
 
 from noxgrid.errors import NoxgridError, SelectionError
 
@@ -33,27 +32,11 @@ if TYPE_CHECKING:
     from noxgrid.model.matrix import Cell, Matrix
 
 
-class _CellSessions(Func):
-    """A ``ci-<profile>`` session whose per-python copies carry only their own cells."""
-
-    params_by_python: dict[str, list[Any]]
-
-    def copy(self, name: str | None = None) -> Func:
-        """Nox copies the session once per python, then sets ``python`` on the copy."""
-        single = super().copy(name)
-        single.__class__ = _CellSessionsOfOnePython
-        single.params_by_python = self.params_by_python  # type: ignore[attr-defined]
-        single.venv_backend = "none"
-        return single
-
-
-class _CellSessionsOfOnePython(Func):
-    params_by_python: dict[str, list[Any]]
-
-    @property
-    def parametrize(self) -> list[Any]:
-        """Only the accelerators of this python's cells."""
-        return self.params_by_python.get(str(self.python), [])
+def _parallel_options() -> dict[str, Any]:
+    """``allow_parallel=True`` where this nox can run sessions side by side (2026.8.10+)."""
+    if "allow_parallel" in inspect.signature(nox.session).parameters:
+        return {"allow_parallel": True}
+    return {}
 
 
 def _fail(error: NoxgridError) -> None:
@@ -253,41 +236,48 @@ def _run_cells(session: nox.Session, config: Config, chosen: Sequence[Cell]) -> 
 
 
 def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> str:
-    """``ci-<profile>``: one nox session per cell of the profile, named as nox names them."""
-
-    pythons: list[str] = []
-    params: dict[str, list[Any]] = {}
+    """``ci-<profile>``: a session per cell, one per python of the profile, one for all."""
+    parallel = _parallel_options()
+    by_python: dict[str, list[str]] = {}
     for cell in cells:
-        if cell.python not in params:
-            pythons.append(cell.python)
-            params[cell.python] = []
-        params[cell.python].append(
-            nox.param(cell.accelerator, id=cell.accelerator, tags=[cell.id, cell.accelerator])
-        )
-        params[cell.python][-1].arg_names = ("accelerator",)
-
-    def cell_session(session: nox.Session, accelerator: str | None = None) -> None:
-        if accelerator is None:
-            # `nox --no-venv` (or a forced "none" backend) folds the python list
-            # into one unparametrized session: run every cell of the profile.
-            chosen = list(cells)
-        else:
-            chosen = [
-                c for c in cells if (c.python, c.accelerator) == (session.python, accelerator)
-            ]
-        _run_cells(session, config, chosen)
-
+        _register_cell(config, cell, parallel)
+        by_python.setdefault(cell.python, []).append(cell.session)
+    for python, names in by_python.items():
+        _register_group(f"ci-{profile}-{python}", names, f"the {profile} cells of Python {python}")
     name = f"ci-{profile}"
-    cell_session.__doc__ = (
-        f"noxgrid cell of profile '{profile}': lock, venv, install, doctor, image, smoke, suite"
+    _register_group(
+        name, [c.session for c in cells], f"every cell of profile '{profile}'", default=True
     )
-    registered = nox.session(
-        name=name,
-        python=pythons,
-        venv_backend="uv",
-        tags=["ci", profile],
-        allow_parallel=True,
-    )(cell_session)
-    registered.__class__ = _CellSessions
-    cast("_CellSessions", registered).params_by_python = params
     return name
+
+
+def _register_cell(config: Config, cell: Cell, parallel: Mapping[str, Any]) -> None:
+    def cell_session(session: nox.Session) -> None:
+        _run_cells(session, config, [cell])
+
+    cell_session.__doc__ = (
+        f"noxgrid cell {cell.id}: lock, venv, install, doctor, image, smoke, suite"
+    )
+    nox.session(
+        name=cell.session,
+        python=cell.python,  # for `nox -p 3.10`; the backend is none: noxgrid makes the venv
+        venv_backend="none",
+        default=False,
+        tags=["ci", cell.profile, cell.id, cell.accelerator],
+        **parallel,
+    )(cell_session)
+
+
+def _register_group(
+    name: str, requires: Sequence[str], what: str, *, default: bool = False
+) -> None:
+    """A session that runs ``requires`` (nox runs each once) and fails when one failed."""
+
+    def group(session: nox.Session) -> None:
+        session.log(f"{len(requires)} cell(s) passed: {', '.join(requires)}")
+
+    group.__doc__ = f"{what} ({len(requires)}: {', '.join(requires)})"
+    profile = name.split("-")[1]
+    nox.session(
+        name=name, python=False, default=default, requires=list(requires), tags=["ci", profile]
+    )(group)

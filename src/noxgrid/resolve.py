@@ -11,39 +11,55 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from noxgrid._version import __version__
-from noxgrid.errors import ConfigError, IndexUnavailable, LockRefused, NoxgridError
+from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
+from noxgrid.lock_inputs import PROJECT_INPUT, check_forms, derive_inputs
 from noxgrid.model.config import Config
-from noxgrid.model.forms import is_self_reference, requirement_problems
 from noxgrid.model.inputs import (
     dynamic_dependencies,
-    group_requirements,
     inputs_digest,
-    project_dependencies,
-    requirement_files,
-    rewrite_requirements,
-    self_references,
 )
-from noxgrid.model.lockfile import Lock, lock_path, parse_lock, render_header, seal
+from noxgrid.model.lockfile import (
+    Lock,
+    current_lock,
+    legacy_lock_path,
+    lock_path,
+    lock_title,
+    parse_lock,
+    pin_changes,
+    preferences,
+    seal,
+)
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding, evaluate
-from noxgrid.model.resolution import cell_indexes, compile_args, drop_package, network_failure
+from noxgrid.model.pylock import render_pylock
+from noxgrid.model.resolution import (
+    cell_indexes,
+    compile_args,
+    drop_package,
+    export_args,
+    network_failure,
+)
 from noxgrid.model.sizes import SizeEstimate
 from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.runner import Command, Runner, in_parallel
 from noxgrid.tools.uv import Uv, uv_environment
 
-PROJECT_INPUT = "project-dependencies.in"
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 @dataclass(kw_only=True)
@@ -53,88 +69,13 @@ class LockOutcome:
     cell: Cell
     path: Path
     written: bool = False
+    migrated: Path | None = None  # the older .txt lock this one replaced
     error: str | None = None
     exit_code: int = 1
     findings: list[Finding] = field(default_factory=list)
     estimate: SizeEstimate | None = None
     packages: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def check_forms(config: Config, cell: Cell) -> None:
-    """Refuse, in one paragraph, the requirement lines no lock can hold as written."""
-    files = requirement_files(config.profiles[cell.profile].requirements)
-    problems = requirement_problems(config, files)
-    if problems:
-        lines = [f"{len(problems)} requirement line(s) of {cell.id} cannot be locked as written:"]
-        lines += [f"- {where}: {problem}\n  fix: {fix}" for where, problem, fix in problems]
-        raise ConfigError("\n".join(lines))
-
-
-def _is_self_line(config: Config, folder: Path) -> Callable[[str], bool]:
-    """A test for requirement lines that name the project itself (expanded elsewhere)."""
-    own = canonicalize_name(config.project_name) if config.project_name else None
-    root = config.root.resolve()
-
-    def test(line: str) -> bool:
-        target = line.split(None, 1)[1] if line.startswith(("-e ", "--editable ")) else line
-        if is_self_reference(target, folder, root, config.project_name):
-            return True
-        if own is None or line.startswith("-"):
-            return False
-        try:
-            return canonicalize_name(Requirement(line).name) == own
-        except InvalidRequirement:
-            return False
-
-    return test
-
-
-def _derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
-    """Copy the requirement files into ``workdir`` (same layout), swaps applied.
-
-    uv runs from ``workdir`` with the same relative paths, so its ``# via -r``
-    annotations name the project's own files. Lines naming the project itself
-    are left out; what they ask for (its extras' requirements) joins the
-    project's own input, so the lock never pins the project.
-    """
-    accelerator = config.accelerators[cell.accelerator]
-    replace = dict(accelerator.replace)
-    root = config.root.resolve()
-    expanded: list[str] = []
-    for path in requirement_files(config.profiles[cell.profile].requirements):
-        expanded += self_references(config, path)
-        try:
-            relative = path.relative_to(root)
-        except ValueError:
-            continue  # outside the project: included by absolute path, left as it is
-        target = workdir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            rewrite_requirements(
-                path.read_text(encoding="utf-8"), replace, drop=_is_self_line(config, path.parent)
-            ),
-            encoding="utf-8",
-        )
-    inputs = []
-    for path in config.profiles[cell.profile].requirements:
-        resolved = path.resolve()
-        try:
-            inputs.append(resolved.relative_to(root).as_posix())
-        except ValueError:
-            inputs.append(str(resolved))
-    deps = project_dependencies(config, cell) + group_requirements(config, cell) + expanded
-    if dynamic_dependencies(config, cell):
-        # Only the build backend knows them: uv asks it (PEP 517), and the project's own
-        # line is dropped from the result.
-        profile = config.profiles[cell.profile]
-        extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
-        deps.append(f"{root}{extras}")
-    if deps:
-        text = "\n".join(dict.fromkeys(deps)) + "\n"
-        (workdir / PROJECT_INPUT).write_text(rewrite_requirements(text, replace), encoding="utf-8")
-        inputs.append(PROJECT_INPUT)
-    return inputs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,12 +127,72 @@ def lock_cell(
         outcome.packages = len(lock.packages)
         estimate = _size(context, outcome, lock)
         source_only = _judge(context, outcome, lock, estimate)
+        exported = _export(context, outcome, body)
     except LockRefused:
         return outcome
-    header = _header(context, digest, names, body, estimate, source_only)
-    atomic_write(outcome.path, seal(header + "\n" + body))
-    outcome.written = True
+    text = render_pylock(
+        title=lock_title(cell),
+        python=cell.python,
+        exported=exported,
+        indexes={key: p.index for key, p in lock.packages.items() if p.index},
+        via={key: p.via for key, p in lock.packages.items()},
+        header=_header(context, digest, names, body, estimate, source_only),
+    )
+    _write(context, outcome, lock, text)
     return outcome
+
+
+def _write(context: LockContext, outcome: LockOutcome, resolved: Lock, text: str) -> None:
+    """Write ``text`` when it pins what uv resolved; an older .txt lock is migrated."""
+    config, cell = context.config, context.cell
+    written = parse_lock(text)
+    differ = pin_changes(resolved, written)
+    if differ:  # uv's export must pin exactly what it resolved
+        outcome.error = (
+            f"uv's pylock export of {cell.id} does not pin what uv resolved "
+            f"({', '.join(differ)}); no lock was written; "
+            "fix: this is a bug in noxgrid or uv, please report it"
+        )
+        return
+    atomic_write(outcome.path, seal(text))
+    outcome.written = True
+    legacy = legacy_lock_path(config, cell)
+    if legacy.is_file():
+        moved = pin_changes(parse_lock(legacy.read_text(encoding="utf-8")), written)
+        what = f"{len(moved)} pin(s) moved: {', '.join(moved)}" if moved else "the same pins"
+        outcome.notes.append(
+            f"migrated {legacy.name} (an older noxgrid's .txt lock) to PEP 751: {what}; removed it"
+        )
+        legacy.unlink()
+        outcome.migrated = legacy
+
+
+def _export(context: LockContext, outcome: LockOutcome, body: str) -> dict[str, Any]:
+    """uv's PEP 751 export of the resolution ``body``: each pin's files, sizes and hashes."""
+    config, cell = context.config, context.cell
+    with tempfile.TemporaryDirectory(prefix=f"noxgrid-export-{cell.id}-") as temporary:
+        workdir = Path(temporary)
+        (workdir / "pinned.txt").write_text(body, encoding="utf-8")
+        for name in ("uv.toml", "pyproject.toml"):  # the same uv settings as the resolution
+            if (config.root / name).is_file():
+                shutil.copyfile(config.root / name, workdir / name)
+        command = Command(
+            argv=(
+                context.uv.binary,
+                *export_args(config, cell, "pinned.txt", "pylock.toml"),
+            ),
+            cwd=workdir,
+            env=uv_environment(),
+            timeout=900,
+        )
+        result = context.uv.runner.run(command)
+        if not result.ok:
+            _uv_failed(context, outcome, result.output, result.tail(20))
+        try:
+            return tomllib.loads((workdir / "pylock.toml").read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            outcome.error = f"uv's pylock export of {cell.id} could not be read: {error}"
+            raise LockRefused(outcome.error) from error
 
 
 def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str], str]:
@@ -202,13 +203,14 @@ def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str]
         digest, names = inputs_digest(config, cell)
         with tempfile.TemporaryDirectory(prefix=f"noxgrid-lock-{cell.id}-") as temporary:
             workdir = Path(temporary)
-            inputs = _derive_inputs(config, cell, workdir)
+            inputs = derive_inputs(config, cell, workdir)
             for name in ("uv.toml", "pyproject.toml"):  # uv reads the project's settings there
                 if (config.root / name).is_file():
                     shutil.copyfile(config.root / name, workdir / name)
             output = workdir / "lock.txt"
-            if outcome.path.is_file() and not context.upgrade:
-                output.write_text(outcome.path.read_text(encoding="utf-8"), encoding="utf-8")
+            previous = current_lock(config, cell)
+            if previous is not None and not context.upgrade:
+                output.write_text(preferences(previous), encoding="utf-8")
             command = Command(
                 argv=(context.uv.binary, *compile_args(config, cell, inputs, str(output))),
                 cwd=workdir,
@@ -320,8 +322,9 @@ def _header(
     body: str,
     estimate: SizeEstimate,
     source_only: list[tuple[str, str]],
-) -> str:
-    """The lock's header: what made it, from what, its sizes, what it builds from source."""
+) -> list[tuple[str, str]]:
+    """The lock's ``[tool.noxgrid]`` fields: what made it, from what, its sizes, what it
+    builds from source."""
     config, cell = context.config, context.cell
     accelerator = config.accelerators[cell.accelerator]
     budgeted = config.profiles[cell.profile].size_budget is not None
@@ -330,28 +333,25 @@ def _header(
     budget = "none"
     if budgeted:
         budget = "not checked: sizes unknown (--allow-unsized)" if unknown else "checked"
-    return render_header(
-        [
-            ("noxgrid", __version__),
-            ("uv", context.uv_version),
-            ("python", cell.python),
-            ("platform", config.platform),
-            (
-                "accelerator",
-                f"{cell.accelerator} (torch-backend: {accelerator.torch_backend or 'none'})",
-            ),
-            ("indexes", ", ".join(cell_indexes(config, cell, context.default_index))),
-            ("inputs", ", ".join(names + project)),
-            ("inputs-sha256", digest),
-            ("download-bytes", unknown or str(estimate.download)),
-            ("installed-bytes", unknown or str(estimate.installed)),
-            ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),
-            ("unsized", ", ".join(estimate.unknown) or "none"),
-            ("budget", budget),
-            ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
-        ],
-        cell,
-    )
+    return [
+        ("noxgrid", __version__),
+        ("uv", context.uv_version),
+        ("python", cell.python),
+        ("platform", config.platform),
+        (
+            "accelerator",
+            f"{cell.accelerator} (torch-backend: {accelerator.torch_backend or 'none'})",
+        ),
+        ("indexes", ", ".join(cell_indexes(config, cell, context.default_index))),
+        ("inputs", ", ".join(names + project)),
+        ("inputs-sha256", digest),
+        ("download-bytes", unknown or str(estimate.download)),
+        ("installed-bytes", unknown or str(estimate.installed)),
+        ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),
+        ("unsized", ", ".join(estimate.unknown) or "none"),
+        ("budget", budget),
+        ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
+    ]
 
 
 def lock_cells(

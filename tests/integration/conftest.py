@@ -57,6 +57,20 @@ def unpacked_sdist(name: str, version: str, folder: Path, sha256: str | None = N
     return folder / archive.name.removesuffix(".tar.gz")
 
 
+def locked(project: Path, cell_id: str):
+    """The lock of ``cell_id`` as noxgrid reads it (checked to be a PEP 751 file first)."""
+    import tomllib
+    from packaging.pylock import Pylock
+
+    from noxgrid.model.lockfile import parse_lock
+
+    python, rest = cell_id.split("-", 1)
+    path = project / "requirements" / "locks" / f"pylock.py{python.replace('.', '')}-{rest}.toml"
+    text = path.read_text()
+    Pylock.from_dict(tomllib.loads(text))  # a valid PEP 751 lock
+    return parse_lock(text)
+
+
 def lock(project: Path, *patterns: str) -> None:
     """Write the project's locks (fails the test when noxgrid refuses)."""
     result = noxgrid("lock", *patterns, cwd=project)

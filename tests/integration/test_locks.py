@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.conftest import nox, noxgrid
+from tests.integration.conftest import locked, nox, noxgrid
 
 PROJECT = """
 [project]
@@ -44,7 +44,7 @@ def test_cuda_torch_in_a_cpu_cell_is_refused_with_the_chain_and_the_fix(tmp_path
     assert "<- torch <- requirements/full.in" in result.stdout
     assert result.stdout.count("[forbidden]") == 1, "one finding for everything torch pulls"
     assert 'set torch-backend = "cpu" in [tool.noxgrid.accelerator.cpu]' in result.stdout
-    assert not (root / "requirements" / "locks" / "3.11-cpu-full.txt").exists()
+    assert not (root / "requirements" / "locks" / "pylock.py311-cpu-full.toml").exists()
     # And the cell itself installs nothing without an accepted lock.
     cell = nox("-s", "ci-full-3.11(cpu)", cwd=root)
     assert cell.returncode != 0
@@ -98,8 +98,47 @@ def test_gpu_cells_swap_packages_before_resolving(tmp_path):
     (root / "pyproject.toml").write_text(text)
     result = noxgrid("lock", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
-    gpu = (root / "requirements" / "locks" / "3.11-gpu-full.txt").read_text()
-    cpu = (root / "requirements" / "locks" / "3.11-cpu-full.txt").read_text()
-    assert "\nonnxruntime-gpu==" in gpu and "\nonnxruntime==" not in gpu
-    assert "\nonnxruntime==" in cpu and "onnxruntime-gpu" not in cpu.split("\n\n", 1)[1]
-    assert "# via -r requirements/full.in" in gpu
+    gpu = locked(root, "3.11-gpu-full").packages
+    cpu = locked(root, "3.11-cpu-full").packages
+    assert "onnxruntime-gpu" in gpu and "onnxruntime" not in gpu
+    assert "onnxruntime" in cpu and "onnxruntime-gpu" not in cpu
+    assert gpu["onnxruntime-gpu"].via == ("-r requirements/full.in",)
+
+
+def test_locks_are_pep_751_files_and_an_older_txt_lock_is_migrated_with_its_pins(tmp_path):
+    # An old pin: a fresh resolution would take a newer six, a migration keeps this one.
+    root = make(tmp_path, "six<=1.16.0\n")
+    result = noxgrid("lock", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    locks = root / "requirements" / "locks"
+    [path] = locks.glob("pylock.*.toml")
+    assert path.name == "pylock.py311-cpu-full.toml"
+    six = locked(root, "3.11-cpu-full").packages["six"]
+    assert six.version == "1.16.0" and six.index == "https://pypi.org/simple"
+    # The same resolution as an older noxgrid wrote it: uv's requirements, a comment header.
+    from noxgrid.model.lockfile import parse_lock, seal
+
+    header = parse_lock(path.read_text()).header
+    legacy = locks / "3.11-cpu-full.txt"
+    legacy.write_text(
+        seal(
+            f"# inputs-sha256: {header['inputs-sha256']}\n\n"
+            f"six==1.16.0 \\\n    --hash={six.hashes[0]}\n    # via -r requirements/full.in\n"
+        )
+    )
+    path.unlink()
+    (root / "requirements" / "full.in").write_text("six\n")  # now allows newer: pins kept
+    check = noxgrid("lock", "--check", cwd=root)
+    assert check.returncode == 1
+    assert "requirements/locks/3.11-cpu-full.txt: legacy:" in check.stdout
+    run = noxgrid("run", "-q", cwd=root, env={"NOXGRID_NO_DOCKER": "1"})
+    assert run.returncode == 1
+    data = json.loads((root / ".noxgrid/reports/3.11-cpu-full.json").read_text())
+    detail = {s["name"]: s for s in data["stages"]}["lock"]["detail"]
+    assert "is a .txt lock of an older noxgrid" in detail and "noxgrid lock 3.11-cpu-full" in detail
+    migrate = noxgrid("lock", cwd=root)
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    assert "migrated 3.11-cpu-full.txt (an older noxgrid's .txt lock) to PEP 751" in migrate.stdout
+    assert "the same pins" in migrate.stdout
+    assert not legacy.exists() and path.is_file()
+    assert locked(root, "3.11-cpu-full").packages["six"].version == "1.16.0"

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.integration.conftest import noxgrid, run
+from tests.integration.conftest import locked, noxgrid, run
 
 PROJECT = """
 [project]
@@ -99,12 +99,12 @@ def test_a_uv_index_url_mirror_is_the_index_actually_used(tmp_path):
         }
         result = noxgrid("lock", cwd=root, env=env)
         assert result.returncode == 0, result.stdout + result.stderr
-        lock = (root / "requirements" / "locks" / "3.11-cpu-lean.txt").read_text()
-        assert f"# from {url}" in lock, "the package came from the mirror"
-        assert f"# indexes: {url}" in lock
-        assert "# unsized: none" in lock, "sized from the mirror's own answers"
-        version = wheel.name.split("-")[1]
-        assert f"iniconfig=={version}" in lock
+        lock = locked(root, "3.11-cpu-lean")
+        iniconfig = lock.packages["iniconfig"]
+        assert iniconfig.index == url.rstrip("/"), "the package came from the mirror"
+        assert lock.header["indexes"] == url.rstrip("/")
+        assert lock.header["unsized"] == "none", "sized from the mirror's own answers"
+        assert iniconfig.version == wheel.name.split("-")[1]
     finally:
         server.terminate()
         server.wait(timeout=10)

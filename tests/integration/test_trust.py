@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
+import tomllib
+
 from tests.integration.conftest import lock, nox, noxgrid
 
 NO_DOCKER = {"NOXGRID_NO_DOCKER": "1", "NOXGRID_GPU": "0"}
@@ -95,16 +97,23 @@ def test_a_profile_whose_cells_are_all_excluded_fails_its_session(tmp_path):
 def test_a_hand_edited_lock_is_refused_by_lock_check_and_by_the_cell(tmp_path):
     root = simple(tmp_path)
     lock(root)
-    path = root / "requirements" / "locks" / "3.11-cpu-lean.txt"
+    path = root / "requirements" / "locks" / "pylock.py311-cpu-lean.toml"
     before = path.read_text()
+    # A package added by hand, as valid PEP 751: only the body digest can tell.
     path.write_text(
-        before
-        + "six==1.16.0 \\\n    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n"
+        before.replace(
+            "[tool.noxgrid]",
+            '[[packages]]\nname = "six"\nversion = "1.16.0"\nwheels = [{ url = '
+            '"https://files.pythonhosted.org/six-1.16.0-py2.py3-none-any.whl", hashes = '
+            '{ sha256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254" } }]'
+            "\n\n[tool.noxgrid]",
+        )
     )
     check = noxgrid("lock", "--check", cwd=root)
     assert check.returncode == 1, check.stdout + check.stderr
     assert (
-        "requirements/locks/3.11-cpu-lean.txt: edited: its text no longer matches" in check.stdout
+        "requirements/locks/pylock.py311-cpu-lean.toml: edited: its text no longer matches"
+        in check.stdout
     )
     assert "fix: noxgrid lock 3.11-cpu-lean" in check.stderr
     run = noxgrid("run", "-q", cwd=root, env=NO_DOCKER)
@@ -131,6 +140,9 @@ def test_a_reused_venv_is_proven_equal_to_the_lock_not_trusted(tmp_path):
     assert "import simple -> the working tree" in install
     # A file of an installed package changed by hand: found, and that package installed again.
     site = next((root / ".noxgrid/venvs/3.11-cpu-lean/lib").glob("python*/site-packages"))
+    # Saved as editors save (a new file): uv hard-links venv files to its cache, and an
+    # in-place write would change the cache that the other tests' venvs link to.
+    (site / "iniconfig" / "__init__.py").unlink()
     (site / "iniconfig" / "__init__.py").write_text("raise SystemExit('tampered')\n")
     third = noxgrid("run", "-q", cwd=root, env=NO_DOCKER)
     assert third.returncode == 0, third.stdout + third.stderr
@@ -144,7 +156,7 @@ def test_a_reused_venv_is_proven_equal_to_the_lock_not_trusted(tmp_path):
 def test_sizes_the_index_cannot_give_refuse_the_lock_with_exit_5(tmp_path):
     root = simple(tmp_path, profile='size-budget = "100MB"')
     lock(root)  # uv's cache now holds the resolution
-    locked = root / "requirements" / "locks" / "3.11-cpu-lean.txt"
+    locked = root / "requirements" / "locks" / "pylock.py311-cpu-lean.toml"
     locked.unlink()
     offline = {
         "UV_OFFLINE": "1",  # uv resolves from its cache
@@ -161,7 +173,7 @@ def test_sizes_the_index_cannot_give_refuse_the_lock_with_exit_5(tmp_path):
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     assert "the size budget of profile 'lean' was NOT checked" in allowed.stdout
     text = locked.read_text()
-    assert "# download-bytes: unknown" in text and "# budget: not checked" in text
+    assert 'download-bytes = "unknown"' in text and 'budget = "not checked' in text
     run = noxgrid("run", "-q", cwd=root, env=NO_DOCKER)
     data = json.loads((root / ".noxgrid/reports/3.11-cpu-lean.json").read_text())
     assert any("size budget (100.0 MB) was NOT checked" in note for note in data["notes"])
@@ -189,9 +201,11 @@ def test_a_direct_url_requirement_is_locked_with_its_hash_and_size(tmp_path):
     root = simple(tmp_path, requirements=f"idna @ {url}\npytest\n")
     result = noxgrid("lock", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
-    text = (root / "requirements" / "locks" / "3.11-cpu-lean.txt").read_text()
-    assert f"idna @ {url}" in text and "--hash=sha256:946d195a" in text
-    assert "# unsized: none" in text
+    text = (root / "requirements" / "locks" / "pylock.py311-cpu-lean.toml").read_text()
+    idna = next(p for p in tomllib.loads(text)["packages"] if p["name"] == "idna")
+    assert idna["archive"]["url"] == url
+    assert idna["archive"]["hashes"]["sha256"].startswith("946d195a")
+    assert 'unsized = "none"' in text
 
 
 def test_an_index_option_in_a_requirement_file_is_refused_not_overridden(tmp_path):
@@ -275,8 +289,9 @@ def test_self_referring_extras_never_lock_the_project_and_runs_test_the_tree(tmp
         },
     )
     lock(root)
-    text = (root / "requirements" / "locks" / "3.11-cpu-lean.txt").read_text()
-    assert "\nselfref" not in text and "iniconfig==" in text and "pytest==" in text
+    text = (root / "requirements" / "locks" / "pylock.py311-cpu-lean.toml").read_text()
+    names = {p["name"] for p in tomllib.loads(text)["packages"]}
+    assert "selfref" not in names and {"iniconfig", "pytest"} <= names
     for _ in range(2):  # the second run verifies the venv: the project must stay the tree's
         run = noxgrid("run", "-q", cwd=root, env=NO_DOCKER)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr

@@ -178,7 +178,7 @@ def test_changed_since_selects_the_cells_of_a_changed_profile(tiny):
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "x", "--allow-empty")
     git("add", "-A")
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")
-    lock = tiny / "requirements" / "locks" / "3.10-gpu-full.txt"
+    lock = tiny / "requirements" / "locks" / "pylock.py310-gpu-full.toml"
     lock.write_text(lock.read_text() + "\n")
     out = noxgrid("matrix", "--json", "--changed-since", "HEAD", cwd=tiny)
     assert [c["id"] for c in __import__("json").loads(out.stdout)] == ["3.10-gpu-full"]

@@ -2,7 +2,7 @@
 
 model (pure: no process, no network, no file written) < render < tools (the only
 modules that start processes or open sockets) < cell, the library (resolve,
-checks, init_plan) < commands < cli, nox_sessions and the package itself. No
+lock_inputs, checks, init_plan) < commands < cli, nox_sessions and the package itself. No
 module imports one above it; every exception is a NoxgridError in errors.py;
 no module is over 400 lines, no function over 60.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "noxgrid"
 BASE = {"noxgrid._version", "noxgrid.errors", "noxgrid.files"}
-LIBRARY = {"noxgrid.resolve", "noxgrid.checks", "noxgrid.init_plan"}
+LIBRARY = {"noxgrid.resolve", "noxgrid.lock_inputs", "noxgrid.checks", "noxgrid.init_plan"}
 EDGE_MODULES = {"subprocess", "socket", "urllib", "http", "requests", "ssl"}
 
 

@@ -16,6 +16,7 @@ from noxgrid.model.image import (
     git_revision,
     image_problems,
     image_tag,
+    lock_copy_problem,
     revision_label,
 )
 from noxgrid.model.lockfile import Lock, lock_path
@@ -44,6 +45,9 @@ def stage_image(state: CellRun) -> str:
             f"{dockerfile} does not exist; fix: `noxgrid dockerfile > {config.docker.dockerfile}`"
             " writes noxgrid's template, or set dockerfile in [tool.noxgrid.docker]"
         )
+    problem = lock_copy_problem(dockerfile.read_text(encoding="utf-8"), config.docker.dockerfile)
+    if problem:
+        raise StageFailure(problem)
     ignore = config.root / ".dockerignore"
     if not ignore.exists():
         ignore.write_text(default_dockerignore(), encoding="utf-8")

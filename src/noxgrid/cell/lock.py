@@ -9,7 +9,7 @@ from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
 from noxgrid.model.freshness import STATE_DETAILS, read_lock
 from noxgrid.model.inputs import inputs_digest
-from noxgrid.model.lockfile import lock_path
+from noxgrid.model.lockfile import legacy_lock_path, lock_path
 from noxgrid.model.policy import evaluate
 from noxgrid.model.results import format_size
 
@@ -18,6 +18,13 @@ def stage_lock(state: CellRun) -> str:
     config, cell = state.config, state.cell
     path = lock_path(config, cell)
     shown = relative_path(path, config.root)
+    if not path.is_file() and legacy_lock_path(config, cell).is_file():
+        raise StageFailure(
+            f"{relative_path(legacy_lock_path(config, cell), config.root)} is a .txt lock of an "
+            f"older noxgrid; locks are now PEP 751 files ({path.name}); fix: noxgrid lock "
+            f"{cell.id} migrates it (the same pins unless its inputs changed), then commit both "
+            "the new file and the removal"
+        )
     if not path.is_file():
         raise StageFailure(
             f"no lock for {cell.id} ({shown} does not exist); fix: noxgrid lock {cell.id}, "

@@ -29,7 +29,9 @@ def register_lock(commands: Subparsers) -> None:
         description="Resolve each selected cell with uv pip compile (its python, the "
         "platform, hashes, the accelerator's torch backend, indexes and package swaps), "
         "size the result from the index, check it against policy and the profile's size "
-        "budget, and write <locks>/<cell>.txt only when it passes. With --check, offline: "
+        "budget, and write <locks>/pylock.py<cell>.toml (PEP 751) only when it passes; an "
+        "older noxgrid's <locks>/<cell>.txt is migrated (its pins preferred) and removed. "
+        "With --check, offline: "
         "list missing and stale locks and print the command that refreshes exactly those.",
     )
     add_project(lock)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from noxgrid.model.config import Config
 from noxgrid.model.inputs import inputs_digest
-from noxgrid.model.lockfile import Lock, lock_path, parse_lock
+from noxgrid.model.lockfile import Lock, legacy_lock_path, lock_path, parse_lock
 from noxgrid.model.matrix import Cell
 
 
@@ -21,7 +21,7 @@ class LockState:
 
     cell: Cell
     path: Path
-    state: str  # "fresh", "stale", "missing", "edited" or "unsealed"
+    state: str  # "fresh", "stale", "missing", "edited", "unsealed" or "legacy"
     detail: str = ""
 
 
@@ -30,6 +30,8 @@ STATE_DETAILS = {
     "dependencies, python, platform or accelerator rules)",
     "edited": "its text no longer matches its body digest: it was edited by hand after "
     "noxgrid wrote it (a package line added, a version or a hash changed)",
+    "legacy": "it is a .txt lock of an older noxgrid; `noxgrid lock` migrates it to a PEP 751 "
+    "pylock.toml with the same pins (unless its inputs changed)",
     "unsealed": "it has no body digest (written by an older noxgrid, or by hand), so "
     "nothing proves it is what was resolved",
 }
@@ -39,6 +41,9 @@ def lock_state(config: Config, cell: Cell) -> LockState:
     """One cell's lock state; reads files only (no network, no process)."""
     path = lock_path(config, cell)
     if not path.is_file():
+        legacy = legacy_lock_path(config, cell)
+        if legacy.is_file():
+            return LockState(cell=cell, path=legacy, state="legacy", detail=STATE_DETAILS["legacy"])
         return LockState(cell=cell, path=path, state="missing")
     lock = read_lock(path)
     if lock.body_state != "sealed":

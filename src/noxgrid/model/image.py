@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.model.config import Config
+from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
 
 # Secrets: keys, credentials and the files that hold tokens. Never in an image's
@@ -249,7 +251,7 @@ def build_args(
     profile = config.profiles[cell.profile]
     args = {
         "BASE_IMAGE": base,
-        "LOCK": f"{config.locks_dir.relative_to(config.root).as_posix()}/{cell.id}.txt",
+        "LOCK": lock_path(config, cell).relative_to(config.root).as_posix(),
         "APT_PACKAGES": " ".join(profile.apt),
         "CELL": cell.id,
         "LOCK_SHA256": lock_sha256,
@@ -360,3 +362,29 @@ def _server_errors(output: str) -> str:
                 continue
             return "; ".join(str(error) for error in errors)
     return ""
+
+
+_COPY_LOCK = re.compile(r"^\s*(?:COPY|ADD)\b[^\n]*\$\{?LOCK\}?\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def lock_copy_problem(dockerfile: str, name: str) -> str | None:
+    """Why the Dockerfile's copy of the lock (``COPY ${LOCK} <dest>``) cannot be installed.
+
+    Locks are PEP 751 files: uv reads one as such only under a ``pylock.toml`` or
+    ``pylock.<name>.toml`` name, so a destination like ``/tmp/requirements.lock`` (the
+    template of older noxgrid) would be read as a requirements file and fail mid-build.
+    """
+    for number, line in enumerate(dockerfile.splitlines(), start=1):
+        match = _COPY_LOCK.match(line)
+        if match is None:
+            continue
+        destination = match.group(1).rstrip("/").rsplit("/", 1)[-1]
+        if destination == "pylock.toml" or re.fullmatch(r"pylock\.[^.]+\.toml", destination):
+            continue
+        return (
+            f"{name}:{number} copies the lock to {match.group(1)}, but locks are PEP 751 "
+            "files that uv installs only under a pylock name; fix: COPY ${LOCK} "
+            "/tmp/pylock.toml and `uv pip sync ... /tmp/pylock.toml` "
+            "(`noxgrid dockerfile` prints the template)"
+        )
+    return None

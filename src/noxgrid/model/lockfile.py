@@ -1,24 +1,25 @@
-"""Per-cell locks: their inputs, their header, and what a resolved lock says.
+"""Per-cell locks: where they live, their digests, and what a lock says.
 
-Pure: reads requirement files, starts no process. ``locking.py`` runs uv.
+Pure: reads text, starts no process. ``resolve.py`` runs uv.
 
-A lock is ``<locks>/<cell>.txt``: uv's hash-pinned output with ``# via`` and
-``# from <index>`` annotations, under a header that records two digests. The
-inputs digest covers the requirement files (and those they include), the
-project's own dependencies where it is part of the lock, the python, the
-platform and the accelerator's rules; not the noxgrid or uv versions, which
-are recorded but do not make a lock stale. The body digest covers the lock's
-own text (every line but its own): a lock edited by hand, a package line
-added or a hash changed, no longer matches it and is refused.
+A lock is ``<locks>/pylock.py<cell>.toml``, a PEP 751 lock (``model.pylock``)
+whose ``[tool.noxgrid]`` table records two digests. (Older noxgrid wrote
+``<locks>/<cell>.txt``, uv's hash-pinned requirements with a comment header;
+those are still read, and ``noxgrid lock`` migrates them.) The inputs digest
+covers the requirement files (and those they include), the project's own
+dependencies where it is part of the lock, the python, the platform and the
+accelerator's rules; not the noxgrid or uv versions, which are recorded but
+do not make a lock stale. The body digest covers the lock's own text (every
+line but its own): a lock edited by hand, a package line added or a hash
+changed, no longer matches it and is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,14 +33,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion
 
+from noxgrid.errors import LockUnreadable
 from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
-
+from noxgrid.model.pylock import is_pylock, read_pylock
 
 LOCK_FORMAT = 1
 
@@ -49,11 +46,11 @@ _HEADER = re.compile(r"^#\s*([a-z0-9-]+):\s*(.*)$")
 
 BODY_KEY = "body-sha256"
 
-_BODY_LINE = re.compile(rf"^#\s*{BODY_KEY}:[^\n]*(?:\n|$)", re.MULTILINE)
+_BODY_LINE = re.compile(rf"^(?:#\s*{BODY_KEY}:|{BODY_KEY}\s*=)[^\n]*(?:\n|$)", re.MULTILINE)
 
 
 def body_digest(text: str) -> str:
-    """sha256 of a lock's text without its own ``# body-sha256:`` line (line endings as LF)."""
+    """sha256 of a lock's text without its own body digest line (line endings as LF)."""
     normal = text.replace("\r\n", "\n")
     without = _BODY_LINE.sub("", normal)
     return hashlib.sha256(without.encode("utf-8")).hexdigest()
@@ -63,16 +60,25 @@ def seal(text: str) -> str:
     """``text`` with its body digest inserted after the header's inputs digest (or on top)."""
     digest = body_digest(text)
     lines = text.split("\n")
-    at = next(
-        (i + 1 for i, line in enumerate(lines) if line.startswith("# inputs-sha256:")),
-        0,
-    )
-    lines.insert(at, f"# {BODY_KEY}: {digest}")
+    toml = is_pylock(text)
+    marker = "inputs-sha256 = " if toml else "# inputs-sha256:"
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith(marker)), 0)
+    lines.insert(at, f'{BODY_KEY} = "{digest}"' if toml else f"# {BODY_KEY}: {digest}")
     return "\n".join(lines)
+
+
+def lock_name(cell: Cell) -> str:
+    """The lock's file name: ``pylock.py311-cpu-lean.toml`` (PEP 751 names have no dots)."""
+    return f"pylock.py{cell.id.replace('.', '')}.toml"
 
 
 def lock_path(config: Config, cell: Cell) -> Path:
     """Where the lock of ``cell`` lives."""
+    return config.locks_dir / lock_name(cell)
+
+
+def legacy_lock_path(config: Config, cell: Cell) -> Path:
+    """Where an older noxgrid kept the lock of ``cell`` (uv's requirements format)."""
     return config.locks_dir / f"{cell.id}.txt"
 
 
@@ -175,7 +181,28 @@ def _source_name(via: str) -> str:
 
 
 def parse_lock(text: str) -> Lock:
-    """Parse uv's hash-pinned output with split ``# via`` annotations and noxgrid's header."""
+    """Parse a lock: a PEP 751 pylock, or (older) uv's hash-pinned requirements output
+    with split ``# via`` annotations under noxgrid's comment header."""
+    if is_pylock(text):
+        try:
+            fields, entries = read_pylock(text)
+        except LockUnreadable:
+            # Broken by hand: refused as edited (or unsealed), never half-read.
+            recorded = re.search(rf'^{BODY_KEY}\s*=\s*"([0-9a-f]*)"', text, re.MULTILINE)
+            fields = {BODY_KEY: recorded.group(1)} if recorded else {}
+            return Lock(header=fields, computed_body=body_digest(text))
+        packages: dict[str, LockedPackage] = {
+            canonicalize_name(entry["name"]): LockedPackage(
+                name=entry["name"],
+                version=entry["version"] or (_url_version(entry["url"]) if entry["url"] else ""),
+                hashes=tuple(entry["hashes"]),
+                via=tuple(entry["via"]),
+                url=entry["url"],
+                index=entry["index"],
+            )
+            for entry in entries
+        }
+        return Lock(header=fields, packages=packages, computed_body=body_digest(text))
     header: dict[str, str] = {}
     lines = text.splitlines()
     at = 0
@@ -276,11 +303,44 @@ def _url_version(url: str) -> str:
     return ""
 
 
-def render_header(fields: Sequence[tuple[str, str]], cell: Cell) -> str:
-    """The comment block noxgrid puts above uv's output."""
-    lines = [
-        f"# Lock of cell {cell.id}, written by noxgrid: do not edit by hand.",
-        f"# Refresh: noxgrid lock {cell.id}",
+def lock_title(cell: Cell) -> list[str]:
+    """The comment lines on top of a lock."""
+    return [
+        f"Lock of cell {cell.id}, written by noxgrid: do not edit by hand.",
+        f"Refresh: noxgrid lock {cell.id}",
     ]
-    lines += [f"# {key}: {value}" for key, value in fields]
+
+
+def preferences(lock: Lock) -> str:
+    """The pins of ``lock`` as requirements, for uv to prefer when it resolves again."""
+    lines = [
+        f"{p.name} @ {p.url}" if p.url else f"{p.name}=={p.version}"
+        for p in lock.packages.values()
+        if p.url or p.version
+    ]
     return "\n".join(lines) + "\n"
+
+
+def pin_changes(old: Lock, new: Lock) -> list[str]:
+    """``name old -> new`` for each pin that differs between two locks (added, moved, gone)."""
+    before, after = old.packages, new.packages
+    moved = sorted(
+        f"{after[k].name} {before[k].version if k in before else '(new)'} -> {after[k].version}"
+        for k in after
+        if k not in before or before[k].version != after[k].version
+    )
+    return moved + sorted(
+        f"{before[k].name} {before[k].version} -> (gone)" for k in before if k not in after
+    )
+
+
+def current_lock(config: Config, cell: Cell) -> Lock | None:
+    """The cell's lock as it is (or the older .txt lock it replaces); None when there is
+    none, or it cannot be read."""
+    for path in (lock_path(config, cell), legacy_lock_path(config, cell)):
+        if path.is_file():
+            try:
+                return parse_lock(path.read_text(encoding="utf-8"))
+            except LockUnreadable:
+                return None
+    return None

@@ -30,8 +30,6 @@ def cell_indexes(config: Config, cell: Cell, default: str | None = None) -> list
 
 def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str) -> list[str]:
     """The ``uv pip compile`` arguments for one cell (pure; tested without uv)."""
-    accelerator = config.accelerators[cell.accelerator]
-    extra = list(accelerator.extra_index_urls)
     args = [
         "pip",
         "compile",
@@ -49,6 +47,37 @@ def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str)
         "--output-file",
         output,
     ]
+    return args + _index_args(config, cell)
+
+
+def export_args(config: Config, cell: Cell, pinned: str, output: str) -> list[str]:
+    """The ``uv pip compile`` arguments that turn ``pinned`` (uv's hash-pinned output for
+    the cell) into a PEP 751 ``pylock.toml``: the same pins, each file's URL, size and hash.
+    """
+    return [
+        "pip",
+        "compile",
+        pinned,
+        "--python-version",
+        cell.python,
+        "--python-platform",
+        config.platform,
+        "--format",
+        "pylock.toml",
+        "--no-deps",
+        "--no-header",
+        "--quiet",
+        "--output-file",
+        output,
+        *_index_args(config, cell),
+    ]
+
+
+def _index_args(config: Config, cell: Cell) -> list[str]:
+    """The index arguments of a cell: those configured, else uv's own settings decide."""
+    accelerator = config.accelerators[cell.accelerator]
+    extra = list(accelerator.extra_index_urls)
+    args: list[str] = []
     # Only a configured index is passed: otherwise uv's own settings (a mirror) decide.
     primary = configured_index(config, cell)
     if primary:

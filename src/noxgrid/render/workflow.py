@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.model.config import Config
+from noxgrid.model.lockfile import lock_name
 from noxgrid.model.matrix import Cell, Matrix, version_key
 from noxgrid.render.actions import pin
 from noxgrid.render.yaml import emit
@@ -62,6 +63,7 @@ def github_matrix(config: Config, matrix: Matrix) -> dict[str, list[dict[str, ob
                 "accelerator": cell.accelerator,
                 "profile": cell.profile,
                 "session": cell.session,
+                "lock": lock_name(cell),
                 "runs-on": runs_on,
                 "command": cell_command(cell),
             }
@@ -135,7 +137,7 @@ def _plan(config: Config) -> dict[str, Any]:
 
 def _lock_glob(config: Config) -> str:
     locks = config.locks_dir.relative_to(config.root).as_posix()
-    return _path(config, f"{locks}/${{{{ matrix.cell }}}}.txt")
+    return _path(config, f"{locks}/${{{{ matrix.lock }}}}")
 
 
 def _path(config: Config, relative: str) -> str:

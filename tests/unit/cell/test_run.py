@@ -11,8 +11,9 @@ import pytest
 from noxgrid.cell.run import run_cell
 from noxgrid.model.declaration import load_config
 from noxgrid.model.inputs import inputs_digest
-from noxgrid.model.lockfile import lock_path, render_header, seal
+from noxgrid.model.lockfile import lock_path, lock_title, parse_lock, seal
 from noxgrid.model.matrix import Cell, expand
+from noxgrid.model.pylock import render_pylock
 from noxgrid.model.results import Status
 from noxgrid.tools.runner import Command, Outcome, Runner
 from noxgrid.tools.uv import Uv
@@ -123,18 +124,43 @@ def write_locks(root, installed=20_000_000, body=LOCK_BODY):
     config = load_config(root)
     for cell in expand(config):
         digest, _ = inputs_digest(config, cell)
-        header = render_header(
-            [
-                ("inputs-sha256", digest),
-                ("download-bytes", "5000000"),
-                ("installed-bytes", str(installed)),
-                ("largest", "pytest==8.0.0=1500000"),
-            ],
-            cell,
-        )
+        header = [
+            ("inputs-sha256", digest),
+            ("download-bytes", "5000000"),
+            ("installed-bytes", str(installed)),
+            ("largest", "pytest==8.0.0=1500000"),
+        ]
         path = lock_path(config, cell)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(seal(header + body))
+        path.write_text(seal(pylock_text(cell, body, header)))
+
+
+def pylock_text(cell, body, header):
+    """A PEP 751 lock of ``body`` (pins in uv's requirements form), as noxgrid writes one."""
+    packages = parse_lock(body).packages
+    exported = {
+        "packages": [
+            {
+                "name": p.name,
+                "version": p.version,
+                "wheels": [
+                    {
+                        "url": f"https://files.example/{p.name}-{p.version}-py3-none-any.whl",
+                        "hashes": {h.split(":")[0]: h.split(":")[1] for h in p.hashes},
+                    }
+                ],
+            }
+            for p in packages.values()
+        ]
+    }
+    return render_pylock(
+        title=lock_title(cell),
+        python=cell.python,
+        exported=exported,
+        indexes={},
+        via={key: p.via for key, p in packages.items()},
+        header=header,
+    )
 
 
 @pytest.fixture
@@ -190,7 +216,7 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     argvs = [c.argv for c in runner.commands]
     assert argvs[0][:2] == ("uv", "venv") and "--clear" in argvs[0]
     assert argvs[1][:3] == ("uv", "pip", "sync") and "--require-hashes" in argvs[1]
-    assert argvs[1][-1].endswith("requirements/locks/3.10-cpu-lean.txt")
+    assert argvs[1][-1].endswith("requirements/locks/pylock.py310-cpu-lean.toml")
     assert "--compile-bytecode" in argvs[1]
     assert argvs[1][argvs[1].index("--only-binary") + 1] == ":all:", "no source builds"
     assert argvs[2][:3] == ("uv", "pip", "install") and "--no-deps" in argvs[2]
@@ -240,7 +266,7 @@ def test_second_run_proves_the_venv_equal_to_the_lock_without_uv(project):
     _, runner, result = run(root, env)
     assert not [c for c in runner.commands if c.argv[0] == "uv"], "no venv, no sync, no install"
     assert stage(result, "install").detail.startswith(
-        "proved equal to requirements/locks/3.10-cpu-lean.txt: 1 packages, versions, hashes"
+        "proved equal to requirements/locks/pylock.py310-cpu-lean.toml: 1 packages, versions, hashes"
     )
     write_locks(root, body=LOCK_BODY + "requests==2.0.0 \\\n    --hash=sha256:bbbb\n")
     _, runner, result = run(root, env)

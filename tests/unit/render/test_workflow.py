@@ -220,7 +220,7 @@ def test_changed_files_select_cells(make_project):
     root = make_project()
     config = load_config(root)
     matrix = expand(config)
-    lock = root / "requirements" / "locks" / "3.10-cpu-full.txt"
+    lock = root / "requirements" / "locks" / "pylock.py310-cpu-full.toml"
     assert affected(config, matrix, [lock]).ids() == ["3.10-cpu-full"]
     full = affected(config, matrix, [root / "requirements" / "full.in"]).ids()
     assert full == [c.id for c in matrix if c.profile == "full"]

@@ -51,7 +51,7 @@ def test_parse_image_map():
 def test_build_args(make_project):
     config = load_config(make_project(DOCKER))
     args = build_args(config, CELL, base="b", lock_sha256="f" * 64, revision="abc")
-    assert args["LOCK"] == "requirements/locks/3.10-cpu-lean.txt"
+    assert args["LOCK"] == "requirements/locks/pylock.py310-cpu-lean.toml"
     assert args["APT_PACKAGES"] == "curl libgomp1"
     assert args["CELL"] == "3.10-cpu-lean" and args["REVISION"] == "abc"
     assert args["PORT"] == "8080" and args["APP_COMMAND"] == "uvicorn svc:app"
