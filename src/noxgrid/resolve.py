@@ -368,7 +368,7 @@ def lock_cells(
     """Lock ``cells`` in parallel; ``on_done`` hears of each as it finishes."""
     runner = runner or Runner()
     uv = Uv(runner)
-    version = runner.run(Command(argv=(uv.binary, "--version"))).output.strip()
+    version = uv.checked_version()
     # Where uv's own settings send a project without a configured index (a mirror).
     default_index = uv_settings(config.root, os.environ).index
     index = index or PackageIndex(config.index_url or default_index or PYPI)

@@ -59,7 +59,6 @@ def unpacked_sdist(name: str, version: str, folder: Path, sha256: str | None = N
 
 def locked(project: Path, cell_id: str):
     """The lock of ``cell_id`` as noxgrid reads it (checked to be a PEP 751 file first)."""
-    import tomllib
     from packaging.pylock import Pylock
 
     from noxgrid.model.lockfile import parse_lock
@@ -67,6 +66,10 @@ def locked(project: Path, cell_id: str):
     python, rest = cell_id.split("-", 1)
     path = project / "requirements" / "locks" / f"pylock.py{python.replace('.', '')}-{rest}.toml"
     text = path.read_text()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     Pylock.from_dict(tomllib.loads(text))  # a valid PEP 751 lock
     return parse_lock(text)
 

@@ -8,14 +8,18 @@ names the cause and the fix, and that nothing was left half-written.
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
-import tomllib
-
 from tests.integration.conftest import lock, nox, noxgrid
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 NO_DOCKER = {"NOXGRID_NO_DOCKER": "1", "NOXGRID_GPU": "0"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,23 @@ def _find_uv() -> str:
         "uv was not found: neither the 'uv' Python package nor a uv binary on PATH",
         fix="pip install uv",
     )
+
+
+# The lowest uv noxgrid works with (`uv pip compile --format pylock.toml`), as declared
+# in pyproject.toml; a test installs it and runs a cell through it.
+UV_FLOOR = (0, 6, 15)
+
+
+def too_old(version_output: str) -> str | None:
+    """Why the uv that printed ``version_output`` (``uv 0.6.14 (...)``) is too old, or None."""
+    match = re.match(r"uv (\d+)\.(\d+)\.(\d+)", version_output.strip())
+    if match is None:
+        return None  # a build we cannot read: let uv itself speak
+    found = tuple(int(part) for part in match.groups())
+    if found >= UV_FLOOR:
+        return None
+    floor = ".".join(str(part) for part in UV_FLOOR)
+    return f"{version_output.strip()} is older than uv {floor}, the lowest noxgrid works with"
 
 
 _FIND_LOCK = threading.Lock()
@@ -66,6 +84,14 @@ class Uv:
     ) -> Outcome:
         command = Command(argv=(self.binary, *args), cwd=cwd, env=uv_environment(), timeout=timeout)
         return self.runner.run(command, sink=sink)
+
+    def checked_version(self) -> str:
+        """``uv --version``'s answer; CommandFailed when this uv is older than noxgrid needs."""
+        version = self.runner.run(Command(argv=(self.binary, "--version"))).output.strip()
+        old = too_old(version)
+        if old:
+            raise CommandFailed(f"{self.binary}: {old}", fix="pip install -U uv")
+        return version
 
     def create_venv(
         self, path: Path, interpreter: Path, *, sink: LineSink | None = None
