@@ -11,7 +11,9 @@ cell and writes the workflow, so that ``noxgrid check`` passes right after.
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from noxgrid.errors import ConfigError
+from noxgrid.model.devtools import runs_tests, tools_only
+from noxgrid.model.testoptions import project_test_options
 from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
 from noxgrid.tools.metadata import Metadata
 
@@ -90,6 +94,7 @@ class Plan:
     lean_extras: list[str] = field(default_factory=list)
     full_extras: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    suite_args: list[str] = field(default_factory=list)
 
 
 def _versions_allowed(requires: str | None, where: str) -> list[str]:
@@ -117,12 +122,29 @@ def plan_init(
     notes: list[str] = []
     pythons = _python_axis(project, available, notes, pyproject_name)
     extras = dict(project.get("optional-dependencies", {}) or {})
+    own = str(project.get("name") or root.name)
+    tools = [
+        extra for extra in extras if extra not in NOT_RUNTIME and tools_only(extras[extra], own)
+    ]
     lean_requirements, lean_text, lean_extras = _lean_profile(
-        root, extras, dict(dependency_groups or {}), notes
+        root, extras, dict(dependency_groups or {}), notes, own
     )
-    full_extras = [extra for extra in extras if extra not in NOT_RUNTIME]
+    full_extras = [extra for extra in extras if extra not in NOT_RUNTIME and extra not in tools]
+    if tools:
+        notes.append(
+            f"the extras {', '.join(tools)} hold only test, benchmark or lint tools: "
+            "no runtime profile (add one to a profile's extras if the suite needs it)"
+        )
     if full_extras:
         notes.append(f"full profile: the lean one plus the extras {', '.join(full_extras)}")
+    options = project_test_options(root)
+    suite_args: list[str] = []
+    if options is not None and options.args:
+        suite_args = list(options.args)
+        notes.append(
+            f"suite command: pytest {shlex.join(suite_args)}, the options the project's own CI "
+            f"passes ({options.where})"
+        )
     return Plan(
         name=str(project.get("name") or root.name),
         pythons=pythons,
@@ -131,6 +153,7 @@ def plan_init(
         lean_extras=lean_extras,
         full_extras=[*lean_extras, *full_extras] if full_extras else [],
         notes=notes,
+        suite_args=suite_args,
     )
 
 
@@ -174,15 +197,23 @@ def _python_axis(
 
 
 def _lean_profile(
-    root: Path, extras: Mapping[str, Any], groups: Mapping[str, Any], notes: list[str]
+    root: Path, extras: Mapping[str, Any], groups: Mapping[str, Any], notes: list[str], own: str
 ) -> tuple[str, str | None, list[str]]:
     """(requirement file, its text to write or None, extras) of the lean profile: the
-    project's own test requirements, its test extra, its test dependency group, or pytest."""
+    project's own test requirements, its test extra (by name, else a developers' extra
+    with a test runner), its test dependency group, or pytest."""
     existing = next((path for path in TEST_FILES if (root / path).is_file()), None)
     if existing:
         notes.append(f"lean profile: the project's own {existing}")
         return existing, None, []
-    test_extra = next((extra for extra in TEST_NAMES if extra in extras), None)
+    test_extra = next((extra for extra in TEST_NAMES if extra in extras), None) or next(
+        (
+            extra
+            for extra, items in extras.items()
+            if (extra in NOT_RUNTIME or tools_only(items, own)) and runs_tests(items, own)
+        ),
+        None,
+    )
     if test_extra:
         notes.append(f"lean profile: the project with its '{test_extra}' extra")
         text = (
@@ -207,7 +238,7 @@ def _lean_profile(
 
 
 def _toml_list(items: Iterable[str]) -> str:
-    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+    return "[" + ", ".join(json.dumps(item) for item in items) + "]"
 
 
 def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
@@ -241,7 +272,7 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         'base-image = "python:{python}-slim-bookworm"',
         "",
         "[tool.noxgrid.suite]",
-        'command = ["pytest"]',
+        f"command = {_toml_list(['pytest', *plan.suite_args])}",
         "",
         "[tool.noxgrid.docker]",
         'dockerfile = "docker/Dockerfile"',

@@ -115,3 +115,68 @@ def test_a_setup_cfg_project_is_adopted_and_its_suite_runs(tmp_path):
     if suite["status"] == "failed":  # its own tests against today's pytest: said as such
         assert run.returncode != 0
         assert "test" in suite["detail"].splitlines()[0] and "pytest:" in suite["detail"]
+
+
+def test_the_projects_ci_options_reach_the_suite_and_tool_extras_stay_out_of_full(tmp_path):
+    root = write(
+        tmp_path / "carried",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=68"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "carried"
+                version = "1.0"
+                requires-python = ">=3.11"
+                classifiers = ["Programming Language :: Python :: 3.11"]
+
+                [project.optional-dependencies]
+                dev = ["pytest", "pytest-timeout"]
+                bench = ["pytest-benchmark"]
+                extra = ["six"]
+
+                [tool.setuptools]
+                py-modules = ["carried"]
+
+                [tool.pytest.ini_options]
+                markers = ["slow: takes long"]
+            """,
+            "tox.ini": """
+                [testenv]
+                extras = dev
+                commands = pytest --cov=carried -m "not slow" {posargs}
+            """,
+            "carried.py": "VALUE = 1\n",
+            "tests/test_carried.py": """
+                import pytest
+
+                import carried
+
+
+                def test_value():
+                    assert carried.VALUE == 1
+
+
+                @pytest.mark.slow
+                def test_slow():
+                    raise AssertionError("the project's own CI never runs this")
+            """,
+        },
+    )
+    result = noxgrid("init", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "lean profile: the project with its 'dev' extra" in output
+    assert "the extras bench hold only test, benchmark or lint tools" in output
+    assert "full profile: the lean one plus the extras extra" in output
+    assert (
+        "suite command: pytest -m 'not slow', the options the project's own CI passes "
+        "(tox.ini:4)" in output
+    )
+    assert "pytest-timeout" in locked(root, "3.11-cpu-lean").packages
+    assert "pytest-benchmark" not in locked(root, "3.11-cpu-full").packages
+    run = nox("-s", "ci-lean", "--", "--no-docker", cwd=root, env=NO_DOCKER)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert cell(root, "3.11-cpu-lean")["suite"]["detail"].startswith("1 passed, 1 deselected")
