@@ -14,16 +14,20 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.lock_inputs import PROJECT_INPUT, check_forms, derive_inputs
+from noxgrid.lock_steps import (
+    LockContext,
+    LockOutcome,
+    export_pylock,
+    header_fields,
+    uv_failed,
+)
 from noxgrid.model.config import Config
 from noxgrid.model.inputs import (
     dynamic_dependencies,
@@ -41,14 +45,12 @@ from noxgrid.model.lockfile import (
     seal,
 )
 from noxgrid.model.matrix import Cell
-from noxgrid.model.policy import Finding, evaluate
+from noxgrid.model.policy import evaluate
 from noxgrid.model.pylock import render_pylock
 from noxgrid.model.resolution import (
     cell_indexes,
     compile_args,
     drop_package,
-    export_args,
-    network_failure,
 )
 from noxgrid.model.sizes import SizeEstimate
 from noxgrid.model.uvsettings import PYPI, uv_settings
@@ -57,39 +59,9 @@ from noxgrid.tools.runner import Command, Runner, in_parallel
 from noxgrid.tools.uv import Uv, uv_environment
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
-
-
-@dataclass(kw_only=True)
-class LockOutcome:
-    """What locking one cell did."""
-
-    cell: Cell
-    path: Path
-    written: bool = False
-    migrated: Path | None = None  # the older .txt lock this one replaced
-    error: str | None = None
-    exit_code: int = 1
-    findings: list[Finding] = field(default_factory=list)
-    estimate: SizeEstimate | None = None
-    packages: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, kw_only=True)
-class LockContext:
-    """What locking one cell works with: the cell, uv, the index, the user's choices."""
-
-    config: Config
-    cell: Cell
-    uv: Uv
-    index: PackageIndex
-    uv_version: str
-    allow_unsized: bool = False
-    upgrade: bool = False
-    default_index: str | None = None
+    pass
 
 
 def lock_cell(
@@ -126,8 +98,9 @@ def lock_cell(
         lock = parse_lock(body)
         outcome.packages = len(lock.packages)
         estimate = _size(context, outcome, lock)
+        body, lock, estimate = _prefer_wheels(context, outcome, body, lock, estimate)
         source_only = _judge(context, outcome, lock, estimate)
-        exported = _export(context, outcome, body)
+        exported = export_pylock(context, outcome, body)
     except LockRefused:
         return outcome
     text = render_pylock(
@@ -136,7 +109,7 @@ def lock_cell(
         exported=exported,
         indexes={key: p.index for key, p in lock.packages.items() if p.index},
         via={key: p.via for key, p in lock.packages.items()},
-        header=_header(context, digest, names, body, estimate, source_only),
+        header=header_fields(context, digest, names, body, estimate, source_only),
     )
     _write(context, outcome, lock, text)
     return outcome
@@ -167,35 +140,36 @@ def _write(context: LockContext, outcome: LockOutcome, resolved: Lock, text: str
         outcome.migrated = legacy
 
 
-def _export(context: LockContext, outcome: LockOutcome, body: str) -> dict[str, Any]:
-    """uv's PEP 751 export of the resolution ``body``: each pin's files, sizes and hashes."""
-    config, cell = context.config, context.cell
-    with tempfile.TemporaryDirectory(prefix=f"noxgrid-export-{cell.id}-") as temporary:
-        workdir = Path(temporary)
-        (workdir / "pinned.txt").write_text(body, encoding="utf-8")
-        for name in ("uv.toml", "pyproject.toml"):  # the same uv settings as the resolution
-            if (config.root / name).is_file():
-                shutil.copyfile(config.root / name, workdir / name)
-        command = Command(
-            argv=(
-                context.uv.binary,
-                *export_args(config, cell, "pinned.txt", "pylock.toml"),
-            ),
-            cwd=workdir,
-            env=uv_environment(),
-            timeout=900,
+def _prefer_wheels(
+    context: LockContext, outcome: LockOutcome, body: str, lock: Lock, estimate: SizeEstimate
+) -> tuple[str, Lock, SizeEstimate]:
+    """The resolution again, when it took versions that only an sdist has for the cell
+    (and the profile does not allow building them): with uv told to take the newest
+    version with a wheel. Where none has one, the first resolution stands (and the
+    policy names the source build)."""
+    profile = context.config.profiles[context.cell.profile]
+    wanted = [p for p in estimate.source_only() if not profile.allows_source_build(p.name)]
+    if not wanted:
+        return body, lock, estimate
+    try:
+        _, _, again = _resolve(context, outcome, only_binary=[p.name for p in wanted])
+    except LockRefused:
+        outcome.error, outcome.exit_code = None, 1  # no version has a wheel: judged below
+        return body, lock, estimate
+    relocked = parse_lock(again)
+    for package in wanted:
+        now = relocked.packages.get(canonicalize_name(package.name))
+        outcome.notes.append(
+            f"{package.name} {package.version} has no wheel for {context.cell.id}: locked "
+            f"{now.version if now else 'without it'}, the newest version with one"
         )
-        result = context.uv.runner.run(command)
-        if not result.ok:
-            _uv_failed(context, outcome, result.output, result.tail(20))
-        try:
-            return tomllib.loads((workdir / "pylock.toml").read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            outcome.error = f"uv's pylock export of {cell.id} could not be read: {error}"
-            raise LockRefused(outcome.error) from error
+    outcome.packages = len(relocked.packages)
+    return again, relocked, _size(context, outcome, relocked)
 
 
-def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str], str]:
+def _resolve(
+    context: LockContext, outcome: LockOutcome, only_binary: Sequence[str] = ()
+) -> tuple[str, list[str], str]:
     """uv's resolution of the cell: (inputs digest, input names, lock body)."""
     config, cell = context.config, context.cell
     try:
@@ -212,14 +186,17 @@ def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str]
             if previous is not None and not context.upgrade:
                 output.write_text(preferences(previous), encoding="utf-8")
             command = Command(
-                argv=(context.uv.binary, *compile_args(config, cell, inputs, str(output))),
+                argv=(
+                    context.uv.binary,
+                    *compile_args(config, cell, inputs, str(output), only_binary),
+                ),
                 cwd=workdir,
                 env=uv_environment(),
                 timeout=900,
             )
             result = context.uv.runner.run(command)
             if not result.ok:
-                _uv_failed(context, outcome, result.output, result.tail(20))
+                uv_failed(context, outcome, result.output, result.tail(20))
             body = output.read_text(encoding="utf-8").replace(
                 f"-r {PROJECT_INPUT}", "-r pyproject.toml"
             )
@@ -238,21 +215,6 @@ def _resolve(context: LockContext, outcome: LockOutcome) -> tuple[str, list[str]
             "the cell installs it from the working tree"
         )
     return digest, names, body
-
-
-def _uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str) -> None:
-    cell = context.cell
-    if network_failure(output):
-        outcome.exit_code = IndexUnavailable.exit_code
-        outcome.error = (
-            f"uv could not reach the index for {cell.id} "
-            f"({cell_indexes(context.config, cell, context.default_index)[0]}); "
-            f"uv said:\n{tail}\n  fix: check the network or the index-url, "
-            "then run noxgrid lock again"
-        )
-    else:
-        outcome.error = f"uv could not resolve {cell.id}:\n{tail}"
-    raise LockRefused(outcome.error or "refused")
 
 
 def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimate:
@@ -313,45 +275,6 @@ def _judge(
     if outcome.findings:
         raise LockRefused(outcome.error or "refused")
     return source_only
-
-
-def _header(
-    context: LockContext,
-    digest: str,
-    names: list[str],
-    body: str,
-    estimate: SizeEstimate,
-    source_only: list[tuple[str, str]],
-) -> list[tuple[str, str]]:
-    """The lock's ``[tool.noxgrid]`` fields: what made it, from what, its sizes, what it
-    builds from source."""
-    config, cell = context.config, context.cell
-    accelerator = config.accelerators[cell.accelerator]
-    budgeted = config.profiles[cell.profile].size_budget is not None
-    unknown = "unknown" if not estimate.complete else None
-    project = ["pyproject.toml"] if "-r pyproject.toml" in body else []
-    budget = "none"
-    if budgeted:
-        budget = "not checked: sizes unknown (--allow-unsized)" if unknown else "checked"
-    return [
-        ("noxgrid", __version__),
-        ("uv", context.uv_version),
-        ("python", cell.python),
-        ("platform", config.platform),
-        (
-            "accelerator",
-            f"{cell.accelerator} (torch-backend: {accelerator.torch_backend or 'none'})",
-        ),
-        ("indexes", ", ".join(cell_indexes(config, cell, context.default_index))),
-        ("inputs", ", ".join(names + project)),
-        ("inputs-sha256", digest),
-        ("download-bytes", unknown or str(estimate.download)),
-        ("installed-bytes", unknown or str(estimate.installed)),
-        ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),
-        ("unsized", ", ".join(estimate.unknown) or "none"),
-        ("budget", budget),
-        ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
-    ]
 
 
 def lock_cells(

@@ -57,6 +57,17 @@ def unpacked_sdist(name: str, version: str, folder: Path, sha256: str | None = N
     return folder / archive.name.removesuffix(".tar.gz")
 
 
+def pylock_document(project: Path, cell_id: str) -> dict:
+    """The lock of ``cell_id`` as TOML data."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    python, rest = cell_id.split("-", 1)
+    path = project / "requirements" / "locks" / f"pylock.py{python.replace('.', '')}-{rest}.toml"
+    return tomllib.loads(path.read_text())
+
+
 def locked(project: Path, cell_id: str):
     """The lock of ``cell_id`` as noxgrid reads it (checked to be a PEP 751 file first)."""
     from packaging.pylock import Pylock

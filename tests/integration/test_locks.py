@@ -142,3 +142,25 @@ def test_locks_are_pep_751_files_and_an_older_txt_lock_is_migrated_with_its_pins
     assert "the same pins" in migrate.stdout
     assert not legacy.exists() and path.is_file()
     assert locked(root, "3.11-cpu-full").packages["six"].version == "1.16.0"
+
+
+def test_a_version_without_a_wheel_for_the_cell_gives_way_to_the_newest_with_one(tmp_path):
+    # brotlicffi's newest releases ship no wheel for Python 3.8; older ones do. The lock
+    # takes the newest with a wheel instead of refusing a source build (no interpreter
+    # is needed: uv resolves for the cell's python version).
+    root = make(tmp_path, "brotlicffi\n")
+    text = (root / "pyproject.toml").read_text().replace('python = ["3.11"]', 'python = ["3.8"]')
+    (root / "pyproject.toml").write_text(text)
+    result = noxgrid("lock", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "has no wheel for 3.8-cpu-full: locked" in output, output
+    assert "the newest version with one" in output
+    import tomllib
+
+    path = root / "requirements" / "locks" / "pylock.py38-cpu-full.toml"
+    (package,) = [
+        p for p in tomllib.loads(path.read_text())["packages"] if p["name"] == "brotlicffi"
+    ]
+    assert package.get("wheels"), "the locked version has a wheel"
+    assert locked(root, "3.8-cpu-full").source_builds() == []

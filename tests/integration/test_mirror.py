@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
 import sys
@@ -108,3 +109,13 @@ def test_a_uv_index_url_mirror_is_the_index_actually_used(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_uvs_cache_folder_is_the_one_uv_itself_names(tmp_path):
+    from noxgrid.tools.runner import Runner
+    from noxgrid.tools.uv import Uv
+
+    (tmp_path / "uv.toml").write_text(f'cache-dir = "{tmp_path / "company-cache"}"\n')
+    env = {k: v for k, v in os.environ.items() if k != "UV_CACHE_DIR"}
+    assert Uv(Runner()).cache_dir(env, tmp_path) == tmp_path / "company-cache"
+    assert Uv(Runner()).cache_dir({"UV_CACHE_DIR": "/x/y"}, tmp_path) == Path("/x/y")

@@ -14,7 +14,13 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "noxgrid"
 BASE = {"noxgrid._version", "noxgrid.errors", "noxgrid.files"}
-LIBRARY = {"noxgrid.resolve", "noxgrid.lock_inputs", "noxgrid.checks", "noxgrid.init_plan"}
+LIBRARY = {
+    "noxgrid.resolve",
+    "noxgrid.lock_inputs",
+    "noxgrid.lock_steps",
+    "noxgrid.checks",
+    "noxgrid.init_plan",
+}
 EDGE_MODULES = {"subprocess", "socket", "urllib", "http", "requests", "ssl"}
 
 

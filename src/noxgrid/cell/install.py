@@ -142,13 +142,6 @@ def _inside(place: str, root: Path) -> bool:
         return False
 
 
-def _uv_cache_dir(env: Mapping[str, str]) -> Path:
-    if env.get("UV_CACHE_DIR"):
-        return Path(env["UV_CACHE_DIR"])
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "uv"
-
-
 def preflight(state: CellRun, *, installed: int | None, download: int | None) -> str:
     """Refuse an install the disks cannot hold, before it starts.
 
@@ -161,7 +154,11 @@ def preflight(state: CellRun, *, installed: int | None, download: int | None) ->
         return "sizes unknown (the lock records them so): free space not checked"
     needs = [
         (state.config.venvs_dir, installed, "the venvs"),
-        (_uv_cache_dir(state.env), download + installed, "uv's cache"),
+        (
+            state.get_uv().cache_dir(state.env, state.config.root),
+            download + installed,
+            "uv's cache",
+        ),
     ]
     by_device: dict[int, tuple[Path, int, list[str]]] = {}
     for path, need, what in needs:

@@ -17,8 +17,8 @@ from noxgrid.errors import (
 )
 
 if TYPE_CHECKING:
+    from noxgrid.lock_steps import LockOutcome
     from noxgrid.model.sizes import SizeEstimate
-    from noxgrid.resolve import LockOutcome
 
 
 def register_lock(commands: Subparsers) -> None:

@@ -28,8 +28,18 @@ def cell_indexes(config: Config, cell: Cell, default: str | None = None) -> list
     return [primary.rstrip("/"), *accelerator.extra_index_urls]
 
 
-def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str) -> list[str]:
-    """The ``uv pip compile`` arguments for one cell (pure; tested without uv)."""
+def compile_args(
+    config: Config,
+    cell: Cell,
+    inputs: Sequence[str],
+    output: str,
+    only_binary: Sequence[str] = (),
+) -> list[str]:
+    """The ``uv pip compile`` arguments for one cell (pure; tested without uv).
+
+    ``only_binary``: packages uv must take a version with a wheel of (the newest
+    one that has a wheel for the cell, rather than a newer one only an sdist has).
+    """
     args = [
         "pip",
         "compile",
@@ -47,6 +57,8 @@ def compile_args(config: Config, cell: Cell, inputs: Sequence[str], output: str)
         "--output-file",
         output,
     ]
+    for name in only_binary:
+        args += ["--only-binary", name]
     return args + _index_args(config, cell)
 
 

@@ -49,6 +49,7 @@ def too_old(version_output: str) -> str | None:
 
 
 _FIND_LOCK = threading.Lock()
+_CACHE_DIRS: dict[tuple[str, str], Path] = {}
 
 
 def find_uv() -> str:
@@ -92,6 +93,24 @@ class Uv:
         if old:
             raise CommandFailed(f"{self.binary}: {old}", fix="pip install -U uv")
         return version
+
+    def cache_dir(self, env: Mapping[str, str], cwd: Path | None = None) -> Path:
+        """uv's cache folder as uv itself resolves it (``UV_CACHE_DIR``, ``uv.toml``'s
+        ``cache-dir``, the platform's default), asked once per folder."""
+        if env.get("UV_CACHE_DIR"):
+            return Path(env["UV_CACHE_DIR"])
+        key = (self.binary, str(cwd))
+        if key not in _CACHE_DIRS:
+            outcome = self.runner.run(
+                Command(argv=(self.binary, "cache", "dir"), cwd=cwd, env=uv_environment())
+            )
+            lines = outcome.output.strip().splitlines() if outcome.ok else []
+            if lines and Path(lines[-1]).is_absolute():
+                _CACHE_DIRS[key] = Path(lines[-1])
+            else:  # uv did not say: its documented default
+                base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+                return Path(base) / "uv"
+        return _CACHE_DIRS[key]
 
     def create_venv(
         self, path: Path, interpreter: Path, *, sink: LineSink | None = None

@@ -177,6 +177,7 @@ def project(make_project, tmp_path):
         "PATH": str(bin_dir),
         "PYENV_ROOT": str(tmp_path / "none"),
         "UV_PYTHON_INSTALL_DIR": str(tmp_path / "none"),
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
         "NOXGRID_GPU": "0",
     }
 

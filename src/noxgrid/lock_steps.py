@@ -1,0 +1,146 @@
+"""The parts of locking one cell that are not the resolution itself: what a lock
+outcome records, what locking works with, the PEP 751 export by uv, the
+``[tool.noxgrid]`` fields, and uv's failures told apart (an unreachable index is
+exit 5).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from noxgrid._version import __version__
+from noxgrid.errors import IndexUnavailable, LockRefused
+from noxgrid.model.config import Config
+from noxgrid.model.matrix import Cell
+from noxgrid.model.policy import Finding
+from noxgrid.model.resolution import (
+    cell_indexes,
+    export_args,
+    network_failure,
+)
+from noxgrid.model.sizes import SizeEstimate
+from noxgrid.tools.index import PackageIndex
+from noxgrid.tools.runner import Command
+from noxgrid.tools.uv import Uv, uv_environment
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(kw_only=True)
+class LockOutcome:
+    """What locking one cell did."""
+
+    cell: Cell
+    path: Path
+    written: bool = False
+    migrated: Path | None = None  # the older .txt lock this one replaced
+    error: str | None = None
+    exit_code: int = 1
+    findings: list[Finding] = field(default_factory=list)
+    estimate: SizeEstimate | None = None
+    packages: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockContext:
+    """What locking one cell works with: the cell, uv, the index, the user's choices."""
+
+    config: Config
+    cell: Cell
+    uv: Uv
+    index: PackageIndex
+    uv_version: str
+    allow_unsized: bool = False
+    upgrade: bool = False
+    default_index: str | None = None
+
+
+def export_pylock(context: LockContext, outcome: LockOutcome, body: str) -> dict[str, Any]:
+    """uv's PEP 751 export of the resolution ``body``: each pin's files, sizes and hashes."""
+    config, cell = context.config, context.cell
+    with tempfile.TemporaryDirectory(prefix=f"noxgrid-export-{cell.id}-") as temporary:
+        workdir = Path(temporary)
+        (workdir / "pinned.txt").write_text(body, encoding="utf-8")
+        for name in ("uv.toml", "pyproject.toml"):  # the same uv settings as the resolution
+            if (config.root / name).is_file():
+                shutil.copyfile(config.root / name, workdir / name)
+        command = Command(
+            argv=(
+                context.uv.binary,
+                *export_args(config, cell, "pinned.txt", "pylock.toml"),
+            ),
+            cwd=workdir,
+            env=uv_environment(),
+            timeout=900,
+        )
+        result = context.uv.runner.run(command)
+        if not result.ok:
+            uv_failed(context, outcome, result.output, result.tail(20))
+        try:
+            return tomllib.loads((workdir / "pylock.toml").read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            outcome.error = f"uv's pylock export of {cell.id} could not be read: {error}"
+            raise LockRefused(outcome.error) from error
+
+
+def uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str) -> None:
+    cell = context.cell
+    if network_failure(output):
+        outcome.exit_code = IndexUnavailable.exit_code
+        outcome.error = (
+            f"uv could not reach the index for {cell.id} "
+            f"({cell_indexes(context.config, cell, context.default_index)[0]}); "
+            f"uv said:\n{tail}\n  fix: check the network or the index-url, "
+            "then run noxgrid lock again"
+        )
+    else:
+        outcome.error = f"uv could not resolve {cell.id}:\n{tail}"
+    raise LockRefused(outcome.error or "refused")
+
+
+def header_fields(
+    context: LockContext,
+    digest: str,
+    names: list[str],
+    body: str,
+    estimate: SizeEstimate,
+    source_only: list[tuple[str, str]],
+) -> list[tuple[str, str]]:
+    """The lock's ``[tool.noxgrid]`` fields: what made it, from what, its sizes, what it
+    builds from source."""
+    config, cell = context.config, context.cell
+    accelerator = config.accelerators[cell.accelerator]
+    budgeted = config.profiles[cell.profile].size_budget is not None
+    unknown = "unknown" if not estimate.complete else None
+    project = ["pyproject.toml"] if "-r pyproject.toml" in body else []
+    budget = "none"
+    if budgeted:
+        budget = "not checked: sizes unknown (--allow-unsized)" if unknown else "checked"
+    return [
+        ("noxgrid", __version__),
+        ("uv", context.uv_version),
+        ("python", cell.python),
+        ("platform", config.platform),
+        (
+            "accelerator",
+            f"{cell.accelerator} (torch-backend: {accelerator.torch_backend or 'none'})",
+        ),
+        ("indexes", ", ".join(cell_indexes(config, cell, context.default_index))),
+        ("inputs", ", ".join(names + project)),
+        ("inputs-sha256", digest),
+        ("download-bytes", unknown or str(estimate.download)),
+        ("installed-bytes", unknown or str(estimate.installed)),
+        ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),
+        ("unsized", ", ".join(estimate.unknown) or "none"),
+        ("budget", budget),
+        ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
+    ]
