@@ -28,6 +28,7 @@ PROJECTS = [
     "python-dateutil==2.9.0@UV_EXCLUDE_NEWER=2024-03-01T00:00:00Z",
     "itsdangerous==2.2.0",
     "attrs==24.3.0",
+    "attrs==24.3.0@UV_EXCLUDE_NEWER=2024-12-17T00:00:00Z",
     "tqdm==4.67.1",
 ]
 

@@ -20,6 +20,7 @@ from noxgrid.model.inputs import (
     project_dependencies,
     requirement_files,
     rewrite_requirements,
+    self_reference_extras,
     self_references,
 )
 from noxgrid.model.matrix import Cell
@@ -94,7 +95,11 @@ def derive_inputs(config: Config, cell: Cell, workdir: Path) -> list[str]:
         # Only the build backend knows them: uv asks it (PEP 517), and the project's own
         # line is dropped from the result.
         profile = config.profiles[cell.profile]
-        extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
+        named = list(profile.extras)
+        for path in requirement_files(profile.requirements):
+            named += self_reference_extras(config, path)  # -e .[socks]: the backend knows
+        named = list(dict.fromkeys(named))
+        extras = f"[{','.join(named)}]" if named else ""
         deps.append(f"{root}{extras}")
     if deps:
         text = "\n".join(dict.fromkeys(deps)) + "\n"

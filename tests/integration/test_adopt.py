@@ -180,3 +180,36 @@ def test_the_projects_ci_options_reach_the_suite_and_tool_extras_stay_out_of_ful
     run = nox("-s", "ci-lean", "--", "--no-docker", cwd=root, env=NO_DOCKER)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     assert cell(root, "3.11-cpu-lean")["suite"]["detail"].startswith("1 passed, 1 deselected")
+
+
+def test_extras_a_requirement_file_asks_of_a_setup_py_project_reach_the_lock(tmp_path):
+    # requests' requirements-dev.txt starts with `-e .[socks]`; only setup.py knows socks.
+    root = write(
+        tmp_path / "selfref",
+        {
+            "setup.py": """
+                from setuptools import setup
+                setup(
+                    name="selfref-app",
+                    version="1.0",
+                    py_modules=["selfref_app"],
+                    python_requires=">=3.11",
+                    extras_require={"compat": ["six"]},
+                    classifiers=["Programming Language :: Python :: 3.11"],
+                )
+            """,
+            "requirements-dev.txt": "-e .[compat]\npytest\n",
+            "selfref_app.py": "VALUE = 1\n",
+            "tests/test_app.py": "import six\n\n\ndef test_six():\n    assert six.PY3\n",
+        },
+    )
+    result = noxgrid("init", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    pins = locked(root, "3.11-cpu-lean").packages
+    assert "six" in pins, "the compat extra, known only to setup.py, reached the lock"
+    assert not any("selfref" in name for name in pins), "never the project itself"
+    # A nameless self-reference once became "None[compat]": PyPI's package `none`.
+    assert "none" not in pins and "sphinx" not in pins
+    run = nox("-s", "ci-lean", "--", "--no-docker", cwd=root, env=NO_DOCKER)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert cell(root, "3.11-cpu-lean")["suite"]["detail"].startswith("1 passed")

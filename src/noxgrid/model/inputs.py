@@ -262,7 +262,8 @@ def self_references(config: Config, path: Path) -> list[str]:
         target = text.split(None, 1)[1] if text.startswith(("-e", "--editable")) else text
         if is_self_reference(target, path.parent, root, config.project_name):
             extras = self_extras(text)
-            wanted.append(f"{config.project_name}[{','.join(extras)}]" if extras else "")
+            if extras and config.project_name:  # nameless: uv asks the backend (PEP 517)
+                wanted.append(f"{config.project_name}[{','.join(extras)}]")
             continue
         try:
             requirement = Requirement(text)
@@ -272,6 +273,27 @@ def self_references(config: Config, path: Path) -> list[str]:
             wanted.append(text)
     project = _project_table(config) if config.pyproject.is_file() else {}
     return expand_self([w for w in wanted if w], config.project_name, _extras_table(project))
+
+
+def self_reference_extras(config: Config, path: Path) -> list[str]:
+    """The extras a requirement file asks of the project itself (``-e .[socks]``,
+    ``myproject[tests]``): where only the build backend knows what they hold, uv reads
+    them from it."""
+    root = config.root.resolve()
+    own = canonicalize_name(config.project_name) if config.project_name else None
+    extras: list[str] = []
+    for _number, text in logical_lines(path):
+        target = text.split(None, 1)[1] if text.startswith(("-e", "--editable")) else text
+        if is_self_reference(target, path.parent, root, config.project_name):
+            extras += self_extras(text)
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if own is not None and canonicalize_name(requirement.name) == own:
+            extras += sorted(requirement.extras)
+    return extras
 
 
 def rewrite_requirements(

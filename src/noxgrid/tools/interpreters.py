@@ -121,11 +121,28 @@ def pyenv_root(env: Mapping[str, str]) -> Path:
 
 
 def uv_python_dir(env: Mapping[str, str]) -> Path:
-    """Where uv keeps the interpreters it installs."""
+    """Where uv keeps the interpreters it installs: ``UV_PYTHON_INSTALL_DIR``, else what
+    ``uv python dir`` answers (asked once), else uv's documented default."""
     if env.get("UV_PYTHON_INSTALL_DIR"):
         return Path(env["UV_PYTHON_INSTALL_DIR"])
+    asked = _asked_uv_python_dir()
+    if asked is not None:
+        return asked
     data = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data) / "uv" / "python"
+
+
+@functools.lru_cache(maxsize=1)
+def _asked_uv_python_dir() -> Path | None:
+    from noxgrid.errors import CommandFailed
+    from noxgrid.tools.uv import find_uv
+
+    try:
+        outcome = Runner().run(Command(argv=(find_uv(), "python", "dir"), timeout=30))
+    except (CommandFailed, OSError):
+        return None
+    lines = outcome.output.strip().splitlines() if outcome.ok else []
+    return Path(lines[-1]) if lines and Path(lines[-1]).is_absolute() else None
 
 
 def _executable(path: Path) -> bool:
