@@ -49,3 +49,22 @@ def tree_dirty(root: Path, runner: Runner) -> bool:
     except CommandFailed:
         return False  # no git here: the revision label is left as read from .git
     return outcome.ok and bool(outcome.output.strip())
+
+
+def project_files(root: Path, runner: Runner | None = None) -> list[Path] | None:
+    """The files of the checkout under ``root``, tracked or new but not ignored, as git
+    lists them; None where git cannot tell (no git, not a repository)."""
+    runner = runner or Runner()
+    try:
+        outcome = runner.run(
+            Command(
+                argv=("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"),
+                cwd=root,
+                timeout=60,
+            )
+        )
+    except CommandFailed:
+        return None
+    if not outcome.ok:
+        return None
+    return [root / name for name in outcome.output.split("\0") if name and (root / name).is_file()]

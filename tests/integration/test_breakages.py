@@ -1,0 +1,95 @@
+"""Recreated CI breakages of ML-heavy services, each on a small scratch project of its own:
+noxgrid must catch the whole class before a CI run is spent, and name the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+from tests.integration.conftest import noxgrid
+
+PYPROJECT = """
+[project]
+name = "svc"
+version = "0.1.0"
+requires-python = ">=3.9"
+classifiers = [
+  "Programming Language :: Python :: 3.9",
+  "Programming Language :: Python :: 3.10",
+  "Programming Language :: Python :: 3.11",
+]
+
+[tool.noxgrid]
+python = ["3.9", "3.10", "3.11"]
+accelerators = ["cpu"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+"""
+
+
+def scratch(root: Path, files: dict[str, str]) -> Path:
+    files = {"pyproject.toml": PYPROJECT, "requirements/lean.in": "pytest\n", **files}
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    return root
+
+
+# 1. Python versions written anywhere, not only at the root and in docker/.
+def test_python_versions_anywhere_in_the_repository_are_drift(tmp_path):
+    root = scratch(
+        tmp_path / "svc",
+        {
+            ".gitignore": "scratch/\n",
+            "services/api/Dockerfile": "FROM python:3.8-slim\n",
+            "workers/worker.Dockerfile": "ARG PYTHON_VERSION=3.12\n",
+            "Dockerfile.ci": "FROM python:3.10-slim\n",
+            "docker-compose.yml": """
+                services:
+                  api:
+                    build:
+                      args:
+                        PYTHON_VERSION: "3.8"
+            """,
+            "runtime.txt": "python-3.12.4\n",
+            ".python-version": "3.13\n",
+            "tox.ini": "[tox]\nenvlist = py37,py39\n",
+            "setup.cfg": "[options]\npython_requires = >=3.10\n",
+            ".github/workflows/ci.yml": """
+                name: ci
+                jobs:
+                  test:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - uses: actions/setup-python@v5
+                        with:
+                          python-version: "3.8"
+            """,
+            "scratch/Dockerfile": "FROM python:3.5\n",  # ignored by git: not the project's
+        },
+    )
+    result = noxgrid("check", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    for expected in [
+        "services/api/Dockerfile:1: [python] the Dockerfile says Python 3.8",
+        "workers/worker.Dockerfile:1: [python] the Dockerfile says Python 3.12",
+        "docker-compose.yml:6: [python] the compose file says Python 3.8",
+        "runtime.txt:1: [python] the runtime.txt says Python 3.12",
+        ".python-version:1: [python] the .python-version says Python 3.13",
+        "tox.ini:2: [python] the tox.ini says Python 3.7",
+        "setup.cfg:2: [python] setup.cfg's python_requires '>=3.10' excludes Python 3.9",
+        ".github/workflows/ci.yml:9: [python] the workflow says Python 3.8",
+        ".github/workflows/ci.yml: [workflow] a hand-written workflow is where noxgrid writes its own",
+    ]:
+        assert expected in output, (expected, output)
+    assert "Dockerfile.ci:1: [python] the Dockerfile says" not in output, "3.10 is on the axis"
+    # but the image it builds is not what the hand-written workflow tests
+    assert "Dockerfile.ci:1: [python] the Dockerfile builds Python 3.10, but the workflow" in output
+    assert "scratch/" not in output and "3.5" not in output, "git ignores it"
+    assert 'set path = ".github/workflows/noxgrid.yml"' in output
