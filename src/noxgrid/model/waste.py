@@ -1,0 +1,155 @@
+"""What an image carries that it should not: caches, wheels, build tools, apt lists, tests.
+
+Pure: ``WASTE_SCRIPT`` runs in the image (as root, with the image's python) and
+prints one JSON object per finding; ``waste_findings`` turns them into lines
+with the size and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+WASTE_SCRIPT = r"""
+import glob, json, os, sys
+
+def size(path):
+    if os.path.islink(path):
+        return 0
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    total = 0
+    for folder, dirs, files in os.walk(path):
+        for name in files:
+            full = os.path.join(folder, name)
+            if not os.path.islink(full):
+                try:
+                    total += os.path.getsize(full)
+                except OSError:
+                    pass
+    return total
+
+def report(kind, path):
+    found = size(path)
+    if found:
+        print(json.dumps({"kind": kind, "path": path, "size": found}))
+
+homes = ["/root"] + sorted(glob.glob("/home/*"))
+for home in homes:
+    report("pip-cache", os.path.join(home, ".cache", "pip"))
+    report("uv-cache", os.path.join(home, ".cache", "uv"))
+for name in sorted(glob.glob("/var/lib/apt/lists/*")):
+    if not name.endswith(("/lock", "/partial", "/auxfiles")):
+        report("apt-lists", name)
+for name in sorted(glob.glob("/var/cache/apt/archives/*.deb")):
+    report("apt-archives", name)
+for tool in ("/usr/lib/gcc", "/usr/libexec/gcc"):
+    if glob.glob(tool + "/*/*/cc1") or glob.glob(tool + "/*/*/cc1plus"):
+        report("toolchain", tool)
+skip = ("/proc", "/sys", "/dev", "/run")
+for folder, dirs, files in os.walk("/"):
+    if folder.startswith(skip):
+        dirs[:] = []
+        continue
+    dirs[:] = [d for d in dirs if os.path.join(folder, d) not in skip]
+    for name in files:
+        if name.endswith(".whl"):
+            report("wheel", os.path.join(folder, name))
+app = "/app"
+for folder, dirs, files in os.walk(app):
+    for name in list(dirs):
+        full = os.path.join(folder, name)
+        if name in ("tests", "test") and folder == app:
+            report("app-tests", full)
+            dirs.remove(name)
+        elif name == "__pycache__" and "/tests" in full[len(app):]:
+            report("test-pycache", full)
+"""
+
+_WHAT = {
+    "pip-cache": (
+        "pip's download cache",
+        "pip install --no-cache-dir, or RUN --mount=type=cache,target=/root/.cache/pip",
+    ),
+    "uv-cache": (
+        "uv's cache",
+        "RUN --mount=type=cache,target=/root/.cache/uv (the template's), or UV_NO_CACHE=1",
+    ),
+    "apt-lists": (
+        "apt's package lists",
+        "end the apt-get RUN with `&& rm -rf /var/lib/apt/lists/*`, or a cache mount on "
+        "/var/lib/apt",
+    ),
+    "apt-archives": (
+        "downloaded .deb files",
+        "apt-get clean in the same RUN, or RUN --mount=type=cache,target=/var/cache/apt",
+    ),
+    "toolchain": (
+        "a C/C++ compiler",
+        "build in a builder stage and COPY --from it only the venv (multi-stage); the "
+        "runtime stage needs no build-essential",
+    ),
+    "wheel": (
+        "wheel files",
+        "install them and delete them in the same RUN, or bind-mount them "
+        "(RUN --mount=type=bind,...) instead of COPY",
+    ),
+    "app-tests": ("the project's tests in /app", "add `tests/` to .dockerignore"),
+    "test-pycache": ("bytecode of tests", "add `**/__pycache__` to .dockerignore"),
+}
+
+
+@dataclass(frozen=True)
+class Waste:
+    """One kind of waste: what it is, the bytes, where, and the fix."""
+
+    kind: str
+    what: str
+    size: int
+    paths: tuple[str, ...]
+    fix: str
+
+    def render(self) -> str:
+        """``what (size): paths; fix: ...``."""
+        shown = ", ".join(self.paths[:3]) + (
+            f" and {len(self.paths) - 3} more" if len(self.paths) > 3 else ""
+        )
+        return f"{self.what} ({_mb(self.size)}): {shown}; fix: {self.fix}"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
+
+
+def parse_waste(output: str) -> list[dict[str, object]]:
+    """The JSON lines ``WASTE_SCRIPT`` printed (others ignored)."""
+    entries = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue
+    return entries
+
+
+def waste_findings(entries: Iterable[dict[str, object]], minimum: int = 1024) -> list[Waste]:
+    """One finding per kind of waste of at least ``minimum`` bytes, largest first."""
+    by_kind: dict[str, list[tuple[str, int]]] = {}
+    for entry in entries:
+        kind = str(entry.get("kind", ""))
+        if kind in _WHAT:
+            size = entry.get("size", 0)
+            by_kind.setdefault(kind, []).append(
+                (str(entry.get("path", "")), int(size) if isinstance(size, int) else 0)
+            )
+    found = []
+    for kind, items in by_kind.items():
+        total = sum(size for _, size in items)
+        if total < minimum:
+            continue
+        what, fix = _WHAT[kind]
+        paths = tuple(path for path, _ in sorted(items, key=lambda item: -item[1]))
+        found.append(Waste(kind=kind, what=what, size=total, paths=paths, fix=fix))
+    return sorted(found, key=lambda waste: -waste.size)
