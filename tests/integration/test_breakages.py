@@ -3,6 +3,7 @@ noxgrid must catch the whole class before a CI run is spent, and name the fix.""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import textwrap
 from pathlib import Path
@@ -93,3 +94,67 @@ def test_python_versions_anywhere_in_the_repository_are_drift(tmp_path):
     assert "Dockerfile.ci:1: [python] the Dockerfile builds Python 3.10, but the workflow" in output
     assert "scratch/" not in output and "3.5" not in output, "git ignores it"
     assert 'set path = ".github/workflows/noxgrid.yml"' in output
+
+
+APP_PYPROJECT = (
+    PYPROJECT.replace('python = ["3.9", "3.10", "3.11"]', 'python = ["3.11"]')
+    + """
+[tool.noxgrid.docker]
+image = "svc"
+command = "uvicorn --factory svc.main:create_app --host 0.0.0.0 --port 8000"
+
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[tool.setuptools]
+packages = ["svc"]
+"""
+)
+
+APP = """
+import os
+
+import yaml  # the lean profile does not install PyYAML
+
+
+def create_app():
+    settings = yaml.safe_load(os.environ.get("SVC_SETTINGS", "{}"))
+
+    async def app(scope, receive, send):
+        return settings
+
+    return app
+"""
+
+
+# 2. The app the image starts is imported and loaded in the doctor stage, before any image.
+def test_an_app_that_cannot_start_fails_the_doctor_naming_the_missing_distribution(tmp_path):
+    root = scratch(
+        tmp_path / "svc",
+        {
+            "pyproject.toml": APP_PYPROJECT,
+            "svc/__init__.py": "",
+            "svc/main.py": APP,
+            "tests/test_nothing.py": "def test_ok():\n    assert True\n",
+        },
+    )
+    assert noxgrid("lock", cwd=root).returncode == 0
+    run = noxgrid("run", "--no-docker", "-q", cwd=root)
+    assert run.returncode == 1, run.stdout + run.stderr
+    stages = json.loads((root / ".noxgrid/reports/3.11-cpu-lean.json").read_text())["stages"]
+    found = {s["name"]: s for s in stages}
+    detail = found["doctor"]["detail"]
+    assert found["doctor"]["status"] == "failed", detail
+    assert "the application svc.main:create_app() (from [tool.noxgrid.docker] command)" in detail
+    assert "profile 'lean' does not install yaml" in detail
+    assert "fix: add PyYAML to requirements/lean.in, then noxgrid lock 3.11-cpu-lean" in detail
+    assert found["suite"]["status"] == "skipped", "found before the suite spends its time"
+    # With PyYAML in the profile the app loads, and the doctor says so.
+    (root / "requirements" / "lean.in").write_text("pytest\npyyaml\n")
+    assert noxgrid("lock", cwd=root).returncode == 0
+    run = noxgrid("run", "--no-docker", "-q", cwd=root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    stages = json.loads((root / ".noxgrid/reports/3.11-cpu-lean.json").read_text())["stages"]
+    doctor = {s["name"]: s for s in stages}["doctor"]["detail"]
+    assert "loaded svc.main:create_app() (ASGI, from [tool.noxgrid.docker] command)" in doctor

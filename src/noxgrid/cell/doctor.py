@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from noxgrid.cell.app import load_app
 from noxgrid.cell.install import install_stamp
 from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage, read_json
 from noxgrid.errors import StageFailure
@@ -121,9 +122,9 @@ def stage_doctor(state: CellRun) -> str:
     _packages_for(state, diagnosis, host=True)
     detail = _diagnose(state, diagnosis, host=True, key="venv")
     if cached:
-        return detail + " (as when last run: same install, same libraries)"
+        return detail + " (as when last run: same install, same libraries)" + load_app(state)
     atomic_write(stamp, json.dumps({"key": key, "imported": list(imports.imported)}) + "\n")
-    return detail
+    return detail + load_app(state)
 
 
 def doctor_image(state: CellRun, docker: Docker, tag: str, lock: Lock) -> str:

@@ -10,6 +10,7 @@ from noxgrid.cell.report import log_path
 from noxgrid.cell.state import CellRun, Stage
 from noxgrid.cell.suite import suite_command
 from noxgrid.errors import StageFailure
+from noxgrid.model.app import container_failure
 from noxgrid.model.diagnose import last_line
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.image import image_tag
@@ -98,7 +99,11 @@ def _smoke_failure(state: CellRun, docker: Docker, container: str, what: str) ->
     path.write_text(logs, encoding="utf-8")
     state.logs["smoke"] = path
     tail = "\n".join(logs.strip().splitlines()[-15:])
-    return f"{what}; the container's log is in {path}:\n{tail}"
+    quote, fix = container_failure(logs)
+    return (
+        f"{what}; its last error: {quote}\n  likely fix: {fix}\n"
+        f"the container's log is in {path}:\n{tail}"
+    )
 
 
 def describe(state: CellRun) -> str:

@@ -43,7 +43,7 @@ def test_the_dockerfile_cmd_of_the_cells_target_counts():
         "FROM base AS lean\n"
         'CMD ["uvicorn", "svc.main:app", \\\n  "--port", "8000"]\n'
         "FROM lean AS full\n"
-        "ENTRYPOINT [\"gunicorn\"]\n"
+        'ENTRYPOINT ["gunicorn"]\n'
         "CMD ml.serve:app\n"
     )
     assert dockerfile_command(text, "lean") == ["uvicorn", "svc.main:app", "--port", "8000"]
@@ -89,7 +89,11 @@ def test_a_missing_module_names_the_distribution_the_profile_lacks():
             "ERROR: [Errno 98] error while attempting to bind: Address already in use",
             "--port must be the health port",
         ),
-        ("PermissionError: [Errno 13] Permission denied: '/app/cache'\n", "PermissionError", "/tmp"),
+        (
+            "PermissionError: [Errno 13] Permission denied: '/app/cache'\n",
+            "PermissionError",
+            "/tmp",
+        ),
     ],
 )
 def test_a_containers_last_error_is_quoted_with_the_likely_fix(log, quote, fix):
