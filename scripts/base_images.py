@@ -30,6 +30,12 @@ from pathlib import Path
 from noxgrid.tools.interpreters import find_interpreter
 
 PREFIX = "noxgrid-local"
+# What a stand-in for python:X-slim may weigh (the real ones are about 130 MB).
+SIZE_LIMIT = 250_000_000
+# Prefixes that hold far more than one interpreter: never copied whole.
+SYSTEM_PREFIXES = {Path("/"), Path("/usr"), Path("/usr/local"), Path("/opt"), Path("/bin")}
+# The programs of an interpreter's own bin/ (not the console scripts pip put there).
+OWN_PROGRAMS = ("python", "pip", "pydoc", "2to3", "idle")
 RUNTIME_LIBS = (
     "ca-certificates libssl3 libsqlite3-0 libffi8 zlib1g libbz2-1.0 liblzma5 "
     "libreadline8 libncursesw6 libgdbm6 libuuid1 tzdata"
@@ -102,6 +108,13 @@ def python_image(docker: str, base: str, version: str) -> str:
     name = f"{PREFIX}/python:{version}-slim-bookworm"
     interpreter = find_interpreter(version).path.resolve()
     prefix = interpreter.parent.parent
+    if prefix in SYSTEM_PREFIXES or len(prefix.parts) < 3:
+        sys.exit(
+            f"{interpreter} lives in the system prefix {prefix}: copying its prefix would copy "
+            f"all of {prefix} into the image; fix: install Python {version} with pyenv or "
+            f"`uv python install {version}` (a prefix of its own), or point "
+            f"NOXGRID_PYTHON_{version.replace('.', '_')} at one"
+        )
     parents = " ".join(str(p) for p in reversed(prefix.parents) if str(p) != "/")
     skip = shutil.ignore_patterns(
         "test",
@@ -117,6 +130,10 @@ def python_image(docker: str, base: str, version: str) -> str:
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         ignored = set(skip(folder, names))
+        if Path(folder) == prefix / "bin":
+            # The interpreter's own programs only: the console scripts of whatever was
+            # pip-installed into it (uv, ruff, zizmor: 100 MB) are not the interpreter.
+            ignored |= {n for n in names if not n.startswith(OWN_PROGRAMS)}
         if Path(folder).name == "site-packages":
             # Whatever was pip-installed into the local interpreter stays out: the
             # stand-in carries pip, as the real slim image does.
@@ -142,7 +159,26 @@ def python_image(docker: str, base: str, version: str) -> str:
             env={**os.environ, "DOCKER_BUILDKIT": "1"},
             stdout=subprocess.DEVNULL,
         )
+    size = image_size(docker, name)
+    if size > SIZE_LIMIT:
+        sys.exit(
+            f"{name} is {size / 1e6:.0f} MB, over the {SIZE_LIMIT / 1e6:.0f} MB a slim base "
+            f"may be (python:{version}-slim-bookworm is about 130 MB); look at what "
+            f"{prefix} holds (`du -sh {prefix}/*`) and add it to the ignore rules here"
+        )
+    print(f"{name}: {size / 1e6:.0f} MB", flush=True)
     return name
+
+
+def image_size(docker: str, name: str) -> int:
+    """The image's size in bytes, as the engine reports it."""
+    done = subprocess.run(
+        [docker, "image", "inspect", "--format", "{{.Size}}", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.strip())
 
 
 def main() -> None:

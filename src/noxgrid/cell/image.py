@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from noxgrid.cell.doctor import doctor_image
 from noxgrid.cell.state import CellRun, Stage, failure
-from noxgrid.errors import StageFailure, StageSkipped
+from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
+from noxgrid.model.app import pull_failure_hint
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
     DOCKERIGNORE,
@@ -16,11 +18,11 @@ from noxgrid.model.image import (
     git_revision,
     image_problems,
     image_tag,
-    lock_copy_problem,
     revision_label,
 )
-from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.lockfile import Lock, lock_copy_problem, lock_path
 from noxgrid.model.results import format_size
+from noxgrid.model.waste import Waste, waste_findings
 from noxgrid.render.dockerfile import default_dockerignore
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.git import tree_dirty
@@ -36,9 +38,9 @@ def docker_for(state: CellRun) -> Docker:
     return state.docker
 
 
-def stage_image(state: CellRun) -> str:
-    docker = docker_for(state)
-    config, cell = state.config, state.cell
+def _prepare(state: CellRun) -> Path:
+    """The Dockerfile, checked; a default .dockerignore written where there is none."""
+    config = state.config
     dockerfile = config.root / config.docker.dockerfile
     if not dockerfile.is_file():
         raise StageFailure(
@@ -55,6 +57,13 @@ def stage_image(state: CellRun) -> str:
             f"wrote {ignore.name} (there was none): it keeps out git, caches, venvs and "
             f"secrets ({len(DOCKERIGNORE)} patterns)"
         )
+    return dockerfile
+
+
+def stage_image(state: CellRun) -> str:
+    docker = docker_for(state)
+    config, cell = state.config, state.cell
+    dockerfile = _prepare(state)
     lock = state.lock or read_lock(lock_path(config, cell))
     docker_preflight(state, docker, lock)
     base = base_image(config, cell, state.env)
@@ -74,26 +83,56 @@ def stage_image(state: CellRun) -> str:
             scope=f"noxgrid-{cell.id}",
         )
     if not outcome.ok:
-        raise StageFailure(failure("docker build", outcome.returncode, outcome.output))
+        hint = pull_failure_hint(outcome.output, base)
+        text = failure("docker build", outcome.returncode, outcome.output)
+        raise StageFailure(f"{hint}\n{text}" if hint else text)
     inspect = docker.inspect_image(tag)
     state.image_size = int(inspect.get("Size", 0))
+    base_size = _base_size(docker, base)
+    tree = docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or ""))
     problems = image_problems(
         inspect,
         cell=cell,
         budget=config.profiles[cell.profile].size_budget,
-        tree=docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or "")),
+        tree=tree,
         revision=revision,
+        base_size=base_size,
     )
     if problems:
         raise StageFailure(f"the image {tag} fails its checks:\n- " + "\n- ".join(problems))
+    waste = waste_findings(tree.waste)
+    for item in waste:
+        state.note(f"the image carries waste: {item.render()}")
     try:
         doctor = doctor_image(state, docker, tag, lock)
     except StageFailure as exc:
         raise StageFailure(f"the image {tag} fails the doctor's audit:\n{exc}") from None
     return (
-        f"{tag} from {base}: {format_size(state.image_size)}, non-root, labelled, "
-        f"built in {outcome.duration:.1f}s; {doctor}"
+        f"{tag} from {base}: {_sizes(state.image_size, base_size)}, non-root, labelled, "
+        f"{_wasted(waste)}, built in {outcome.duration:.1f}s; {doctor}"
     )
+
+
+def _sizes(size: int, base_size: int | None) -> str:
+    """``1.2 GB = base 130 MB + the project's 1.1 GB`` (the total alone without a base)."""
+    if base_size is None:
+        return format_size(size)
+    added = format_size(max(size - base_size, 0))
+    return f"{format_size(size)} = base {format_size(base_size)} + the project's {added}"
+
+
+def _wasted(waste: Sequence[Waste]) -> str:
+    if not waste:
+        return "no waste (caches, wheels, build tools, apt lists, tests)"
+    return f"waste: {format_size(sum(w.size for w in waste))} in {len(waste)} kind(s), see notes"
+
+
+def _base_size(docker: Docker, base: str) -> int | None:
+    """The base image's own size (what the project's image starts from), if it is here."""
+    try:
+        return int(docker.inspect_image(base).get("Size", 0)) or None
+    except NoxgridError:
+        return None
 
 
 def docker_preflight(state: CellRun, docker: Docker, lock: Lock) -> None:

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from noxgrid.files import atomic_write
+from noxgrid.model.matrix import cell_key
 from noxgrid.model.results import CellResult
 from noxgrid.render.junit import render_junit
 
@@ -30,7 +31,7 @@ def read_cell_reports(folder: Path) -> list[CellResult]:
     results = []
     for path in sorted(folder.glob("*.json")):
         results.append(CellResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-    return sorted(results, key=lambda result: result.cell)
+    return sorted(results, key=lambda result: cell_key(result.cell))
 
 
 def log_path(folder: Path, cell_id: str, stage: str) -> Path:

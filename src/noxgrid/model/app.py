@@ -7,7 +7,7 @@ daphne, granian or ``flask --app`` take it (``--factory`` or ``attr()`` for a
 factory), or ``python -m module``. The doctor stage imports and loads it in
 the cell's venv (``LOAD_SCRIPT``) before any image is built.
 ``container_failure`` reads a container's log for its last error and the
-likely fix.
+likely fix; ``pull_failure_hint`` the fix for a base image no registry gave.
 """
 
 from __future__ import annotations
@@ -213,3 +213,29 @@ def container_failure(log: str) -> tuple[str, str]:
     else:
         fix = "read the container's log (saved beside the report)"
     return quote, fix
+
+
+_PULL_FAILED = (
+    "pull access denied",
+    "failed to resolve source metadata",
+    "failed to do request",
+    "no such host",
+    "i/o timeout",
+    "TLS handshake timeout",
+    "manifest unknown",
+    "error pulling image",
+    "failed to authorize",
+)
+BASE_IMAGE_MAP_EXAMPLE = "python:{python}-slim-bookworm=noxgrid-local/python:{python}-slim-bookworm"
+
+
+def pull_failure_hint(output: str, base: str) -> str | None:
+    """The fix for a build whose base image could not be pulled (no registry answers)."""
+    if not any(marker in output for marker in _PULL_FAILED):
+        return None
+    return (
+        f"the base image {base} could not be pulled (is a registry reachable?); fix: build "
+        "local base images (noxgrid's scripts/base_images.py makes them) and map the public "
+        f'names to them: export NOXGRID_BASE_IMAGE_MAP="{BASE_IMAGE_MAP_EXAMPLE}" '
+        "(or base-image-map in [tool.noxgrid.docker])"
+    )

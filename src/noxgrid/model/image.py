@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,12 +84,14 @@ class AppTree:
     uid: int
     gid: int
     entries: tuple[Mapping[str, Any], ...]
+    waste: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def parse(cls, output: str) -> AppTree:
         """Read TREE_SCRIPT's output (every line; nothing may be cut)."""
         head: dict[str, Any] = {}
         entries = []
+        waste = []
         for line in output.splitlines():
             line = line.strip()
             if not line.startswith("{"):
@@ -98,10 +99,15 @@ class AppTree:
             item = json.loads(line)
             if "user" in item:
                 head = item
+            elif "kind" in item:  # WASTE_SCRIPT's, run in the same container
+                waste.append(item)
             else:
                 entries.append(item)
         return cls(
-            uid=int(head.get("uid", -1)), gid=int(head.get("gid", -1)), entries=tuple(entries)
+            uid=int(head.get("uid", -1)),
+            gid=int(head.get("gid", -1)),
+            entries=tuple(entries),
+            waste=tuple(waste),
         )
 
 
@@ -284,14 +290,22 @@ def image_problems(
     budget: int | None,
     tree: AppTree | None = None,
     revision: str = "",
+    base_size: int | None = None,
 ) -> list[str]:
-    """What is wrong with a built image: size, user, labels, and its /app (see tree_problems)."""
+    """What is wrong with a built image: size, user, labels, and its /app (see tree_problems).
+
+    The size budget is the project's: what the image adds on top of its base
+    (``base_size``), so that changing the base image does not change the verdict.
+    """
     problems = []
     size = int(inspect.get("Size", 0))
-    if budget is not None and size > budget:
+    added = size - base_size if base_size is not None else size
+    if budget is not None and added > budget:
+        base = f" on top of its {base_size / 1e6:.1f} MB base" if base_size is not None else ""
         problems.append(
-            f"the image is {size / 1e6:.1f} MB, over the profile's "
-            f"{budget / 1e6:.1f} MB size-budget"
+            f"the project adds {added / 1e6:.1f} MB{base}, over the profile's "
+            f"{budget / 1e6:.1f} MB size-budget; fix: see which packages grew "
+            "(noxgrid lock --check, the lock's largest packages), or raise size-budget"
         )
     user = (inspect.get("Config") or {}).get("User") or ""
     if user.split(":")[0] in ("", "root", "0"):
@@ -362,29 +376,3 @@ def _server_errors(output: str) -> str:
                 continue
             return "; ".join(str(error) for error in errors)
     return ""
-
-
-_COPY_LOCK = re.compile(r"^\s*(?:COPY|ADD)\b[^\n]*\$\{?LOCK\}?\s+(\S+)\s*$", re.IGNORECASE)
-
-
-def lock_copy_problem(dockerfile: str, name: str) -> str | None:
-    """Why the Dockerfile's copy of the lock (``COPY ${LOCK} <dest>``) cannot be installed.
-
-    Locks are PEP 751 files: uv reads one as such only under a ``pylock.toml`` or
-    ``pylock.<name>.toml`` name, so a destination like ``/tmp/requirements.lock`` (the
-    template of older noxgrid) would be read as a requirements file and fail mid-build.
-    """
-    for number, line in enumerate(dockerfile.splitlines(), start=1):
-        match = _COPY_LOCK.match(line)
-        if match is None:
-            continue
-        destination = match.group(1).rstrip("/").rsplit("/", 1)[-1]
-        if destination == "pylock.toml" or re.fullmatch(r"pylock\.[^.]+\.toml", destination):
-            continue
-        return (
-            f"{name}:{number} copies the lock to {match.group(1)}, but locks are PEP 751 "
-            "files that uv installs only under a pylock name; fix: COPY ${LOCK} "
-            "/tmp/pylock.toml and `uv pip sync ... /tmp/pylock.toml` "
-            "(`noxgrid dockerfile` prints the template)"
-        )
-    return None

@@ -171,7 +171,7 @@ class Release:
                 if stage is None:
                     gaps.append(f"{name} did not run")
                 elif stage.status is not Status.PASSED:
-                    gaps.append(f"{name} {stage.status.value} ({first_line(stage.detail)})")
+                    gaps.append(f"{name} {stage.status.value} ({reason_summary(stage.detail)})")
             if gaps:
                 found.append((result, "; ".join(gaps)))
         return found
@@ -189,7 +189,7 @@ class Release:
 
     def cell_problems(self) -> list[tuple[str, str, str]]:
         """(cell id, MISSING / FAILED / NOT VERIFIED, why) for every cell that fails the release."""
-        rows = [(r.cell.id, "FAILED", first_line(r.first_error or "")) for r in self.failed]
+        rows = [(r.cell.id, "FAILED", reason_summary(r.first_error or "")) for r in self.failed]
         rows += [
             (cell.id, "MISSING", "no result: the cell did not run, or its job's report was lost")
             for cell in self.missing
@@ -216,6 +216,22 @@ class Release:
         if self.findings:
             parts.append(f"{len(self.findings)} drift finding(s)")
         return "FAILED: " + ", ".join(parts)
+
+
+def reason_summary(text: str, limit: int = 600) -> str:
+    """A reason on one line, whole: the first line, and where it announces more (it ends
+    with ":") or the next lines are its list items (``- ...``) or its fix, those too."""
+    lines = [line.strip() for line in clean_text(text).strip().split("\n") if line.strip()]
+    if not lines:
+        return ""
+    parts = [lines[0]]
+    for line in lines[1:]:
+        if parts[-1].endswith(":") or line.startswith(("- ", "fix:", "likely fix:")):
+            parts.append(line)
+        else:
+            break
+    joined = " ".join(parts)
+    return joined if len(joined) <= limit else joined[: limit - 3].rstrip() + "..."
 
 
 def first_line(text: str) -> str:

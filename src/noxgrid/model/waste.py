@@ -8,8 +8,10 @@ with the size and the fix.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from noxgrid.model.results import format_size
 
 WASTE_SCRIPT = r"""
 import glob, json, os, sys
@@ -47,12 +49,13 @@ for name in sorted(glob.glob("/var/cache/apt/archives/*.deb")):
 for tool in ("/usr/lib/gcc", "/usr/libexec/gcc"):
     if glob.glob(tool + "/*/*/cc1") or glob.glob(tool + "/*/*/cc1plus"):
         report("toolchain", tool)
-skip = ("/proc", "/sys", "/dev", "/run")
+system = {"/proc", "/sys", "/dev", "/run", "/usr", "/lib", "/lib64", "/lib32", "/bin",
+          "/sbin", "/etc", "/boot", "/var/lib", "/var/log", "/srv/www"}
 for folder, dirs, files in os.walk("/"):
-    if folder.startswith(skip):
-        dirs[:] = []
-        continue
-    dirs[:] = [d for d in dirs if os.path.join(folder, d) not in skip]
+    dirs[:] = [d for d in dirs if os.path.join(folder, d) not in system
+               and d not in ("site-packages", "dist-packages", "__pycache__")]
+    if "/ensurepip/" in folder + "/":
+        continue  # CPython's own bundled pip: part of the interpreter
     for name in files:
         if name.endswith(".whl"):
             report("wheel", os.path.join(folder, name))
@@ -95,7 +98,10 @@ _WHAT = {
         "install them and delete them in the same RUN, or bind-mount them "
         "(RUN --mount=type=bind,...) instead of COPY",
     ),
-    "app-tests": ("the project's tests in /app", "add `tests/` to .dockerignore"),
+    "app-tests": (
+        "the project's tests in /app",
+        "add `tests/` to .dockerignore (keep them only to run the suite in the image, --in-image)",
+    ),
     "test-pycache": ("bytecode of tests", "add `**/__pycache__` to .dockerignore"),
 }
 
@@ -115,11 +121,7 @@ class Waste:
         shown = ", ".join(self.paths[:3]) + (
             f" and {len(self.paths) - 3} more" if len(self.paths) > 3 else ""
         )
-        return f"{self.what} ({_mb(self.size)}): {shown}; fix: {self.fix}"
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
+        return f"{self.what} ({format_size(self.size)}): {shown}; fix: {self.fix}"
 
 
 def parse_waste(output: str) -> list[dict[str, object]]:
@@ -134,7 +136,7 @@ def parse_waste(output: str) -> list[dict[str, object]]:
     return entries
 
 
-def waste_findings(entries: Iterable[dict[str, object]], minimum: int = 1024) -> list[Waste]:
+def waste_findings(entries: Iterable[Mapping[str, object]], minimum: int = 1) -> list[Waste]:
     """One finding per kind of waste of at least ``minimum`` bytes, largest first."""
     by_kind: dict[str, list[tuple[str, int]]] = {}
     for entry in entries:

@@ -38,7 +38,7 @@ def matrix_table(matrix: Matrix) -> str:
 
 
 def timings_table(results: Iterable[CellResult]) -> str:
-    """One row per cell: status, total time, time per stage, venv size."""
+    """One row per cell: status, total time, time per stage, venv and image size."""
     results = list(results)
     stage_names: list[str] = []
     for result in results:
@@ -58,8 +58,9 @@ def timings_table(results: Iterable[CellResult]) -> str:
             else:
                 row.append(f"{found.duration:.1f}s")
         row.append(format_size(result.venv_size))
+        row.append(format_size(result.image_size) if result.image_size else "-")
         rows.append(row)
-    return text_table(["cell", "status", "total", *stage_names, "venv size"], rows)
+    return text_table(["cell", "status", "total", *stage_names, "venv size", "image size"], rows)
 
 
 def markdown_table(results: Iterable[CellResult]) -> str:

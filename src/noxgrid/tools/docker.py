@@ -19,6 +19,7 @@ from typing import Any
 
 from noxgrid.errors import EngineUnavailable
 from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments, engine_problem
+from noxgrid.model.waste import WASTE_SCRIPT
 from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
 
 # Run in the image as root: every entry under /app with its owner, mode and, for a
@@ -193,7 +194,9 @@ class Docker:
         return data
 
     def app_tree(self, tag: str, user: str) -> AppTree:
-        """Every entry of /app in the image, read as root (the whole listing, never a tail)."""
+        """Every entry of /app in the image, read as root (the whole listing, never a tail),
+        and what the image carries that it should not (caches, wheels, build tools), in
+        the same container."""
         outcome = self.runner.run(
             self._command(
                 "run",
@@ -206,7 +209,7 @@ class Docker:
                 "python",
                 tag,
                 "-c",
-                TREE_SCRIPT,
+                TREE_SCRIPT + WASTE_SCRIPT,
                 user or "root",
                 json.dumps(SECRET_CONTENT),
                 timeout=300,

@@ -99,3 +99,22 @@ def test_a_missing_module_names_the_distribution_the_profile_lacks():
 def test_a_containers_last_error_is_quoted_with_the_likely_fix(log, quote, fix):
     found, how = container_failure(log)
     assert found.startswith(quote) and fix in how
+
+
+def test_a_base_image_no_registry_gives_names_the_literal_map():
+    from noxgrid.model.app import pull_failure_hint
+
+    output = (
+        "ERROR: failed to solve: python:3.11-slim-bookworm: failed to resolve source metadata "
+        "for docker.io/library/python:3.11-slim-bookworm: failed to do request: dial tcp: "
+        "lookup registry-1.docker.io: no such host"
+    )
+    hint = pull_failure_hint(output, "python:3.11-slim-bookworm")
+    assert (
+        hint is not None and "the base image python:3.11-slim-bookworm could not be pulled" in hint
+    )
+    assert (
+        'NOXGRID_BASE_IMAGE_MAP="python:{python}-slim-bookworm='
+        'noxgrid-local/python:{python}-slim-bookworm"' in hint
+    )
+    assert pull_failure_hint("ERROR: RUN pip install failed", "python:3.11") is None

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from packaging.pylock import Pylock, is_valid_pylock_path
 
-from noxgrid.model.image import lock_copy_problem
 from noxgrid.model.lockfile import (
+    lock_copy_problem,
     lock_name,
     lock_title,
     parse_lock,

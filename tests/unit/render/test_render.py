@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 from noxgrid.cell.report import read_cell_reports, write_cell_report
@@ -41,8 +42,18 @@ def test_timings_table():
         "suite",
         "venv",
         "size",
+        "image",
+        "size",
     ]
     assert "3.10-cpu-lean  passed  2.5s" in text and "12.3 MB" in text
+    with_image = timings_table([dataclasses.replace(result(), image_size=330_000_000)])
+    assert with_image.splitlines()[-1].endswith("330.0 MB")
+
+
+def test_reports_are_read_in_version_order_not_text_order(tmp_path):
+    for python in ("3.10", "3.9", "3.11"):
+        write_cell_report(result(python=python), tmp_path)
+    assert [r.cell.python for r in read_cell_reports(tmp_path)] == ["3.9", "3.10", "3.11"]
 
 
 def test_text_table_aligns():
@@ -83,3 +94,23 @@ def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones
     script.chmod(0o755)
     atomic_write(script, "#!/bin/sh\necho\n")
     assert stat.S_IMODE(script.stat().st_mode) == 0o755
+
+
+def test_a_reason_that_spans_lines_is_summarised_whole():
+    from noxgrid.model.results import reason_summary
+
+    text = (
+        "the image svc:3.11-cpu-lean fails its checks:\n"
+        "- the image runs as root: add a user\n"
+        "- label io.noxgrid.lock-sha256 is missing or empty\n"
+        "more output that is not part of the reason\n"
+    )
+    assert reason_summary(text) == (
+        "the image svc:3.11-cpu-lean fails its checks: - the image runs as root: add a user "
+        "- label io.noxgrid.lock-sha256 is missing or empty"
+    )
+    assert reason_summary("uv failed\n  fix: check the index\nTraceback") == (
+        "uv failed fix: check the index"
+    )
+    assert reason_summary("one line\nthe pytest tail") == "one line"
+    assert reason_summary("x:" + "\n- y" * 400).endswith("...")

@@ -1,0 +1,110 @@
+"""Recreated breakages that only an image shows, each on a small scratch project of its own:
+what an image carries that it should not, a budget that measured the base, a base image no
+registry gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+from noxgrid.render.dockerfile import TEMPLATE
+from tests.integration.conftest import lock, noxgrid
+
+PYPROJECT = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "wasteful"
+version = "0.1.0"
+
+[tool.setuptools]
+py-modules = ["wasteful"]
+
+[tool.noxgrid]
+python = ["3.11"]
+accelerators = ["cpu"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+size-budget = "60MB"
+
+[tool.noxgrid.docker]
+image = "noxgrid-test/wasteful"
+command = "python -m http.server 8000"
+health = { path = "/", port = 8000, timeout = "30s" }
+"""
+
+# The template's lean target, with what careless Dockerfiles leave behind.
+WASTE = """FROM app AS lean
+USER root
+COPY wheels/ /tmp/wheels/
+RUN mkdir -p /root/.cache/pip/http /var/lib/apt/lists \\
+ && head -c 2000000 /dev/urandom > /root/.cache/pip/http/blob \\
+ && head -c 300000 /dev/urandom > /var/lib/apt/lists/deb.debian.org_bookworm_Packages
+USER app
+CMD ["sh", "-c", "exec $APP_COMMAND"]
+"""
+
+
+def scratch(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
+    (root / "requirements").mkdir()
+    (root / "requirements" / "lean.in").write_text("pytest\n")
+    (root / "wasteful.py").write_text("VALUE = 1\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_wasteful.py").write_text("def test_ok():\n    assert True\n")
+    (root / "wheels").mkdir()
+    (root / "wheels" / "fake-1.0-py3-none-any.whl").write_bytes(os.urandom(200_000))
+    (root / ".dockerignore").write_text(".git\n.noxgrid\n**/__pycache__\n")
+    (root / "docker").mkdir()
+    template = TEMPLATE.read_text()
+    lean = template.index("FROM app AS lean")
+    full = template.index("FROM app AS full")
+    (root / "docker" / "Dockerfile").write_text(template[:lean] + WASTE + "\n" + template[full:])
+    lock(root)
+    return root
+
+
+def image_stage(root: Path) -> tuple[dict, list[str]]:
+    data = json.loads((root / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
+    return {s["name"]: s for s in data["stages"]}["image"], data["notes"]
+
+
+# 3. and 4. Waste listed with its size and fix; the budget is what the project adds.
+def test_waste_is_listed_and_the_budget_is_what_the_project_adds(tmp_path, docker_env):
+    root = scratch(tmp_path / "wasteful")
+    result = noxgrid("image", "3.11-cpu-lean", cwd=root, env=docker_env)
+    stage, notes = image_stage(root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    # The whole image is over 60 MB (its base alone is more); the project adds less.
+    assert " = base " in stage["detail"] and "+ the project's " in stage["detail"], stage
+    assert "waste: " in stage["detail"] and "see notes" in stage["detail"]
+    waste = "\n".join(n for n in notes if n.startswith("the image carries waste"))
+    assert (
+        "pip's download cache (2.0 MB): /root/.cache/pip; fix: pip install --no-cache-dir" in waste
+    )
+    assert "apt's package lists (300.0 kB)" in waste and "rm -rf /var/lib/apt/lists/*" in waste
+    assert "wheel files (400.0 kB): " in waste  # COPY wheels/ and COPY . both carry it
+    assert "/tmp/wheels/fake-1.0-py3-none-any.whl" in waste
+    assert "/app/wheels/fake-1.0-py3-none-any.whl" in waste
+    assert "the project's tests in /app" in waste and "`tests/` to .dockerignore" in waste
+    assert "ensurepip" not in waste, "the interpreter's own bundled pip is not waste"
+
+
+# 5. A base image that no registry gives: the literal map in the message.
+def test_a_base_image_that_cannot_be_pulled_names_the_map(tmp_path):
+    root = scratch(tmp_path / "unpullable")
+    env = {"NOXGRID_BASE_IMAGE_MAP": "python:{python}-slim-bookworm=noxgrid-absent/python:{python}"}
+    result = noxgrid("image", "3.11-cpu-lean", cwd=root, env=env)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    stage, _ = image_stage(root)
+    assert "the base image noxgrid-absent/python:3.11 could not be pulled" in stage["detail"]
+    assert (
+        'export NOXGRID_BASE_IMAGE_MAP="python:{python}-slim-bookworm='
+        'noxgrid-local/python:{python}-slim-bookworm"' in stage["detail"]
+    )
