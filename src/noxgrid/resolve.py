@@ -236,6 +236,12 @@ def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimat
     raise LockRefused(outcome.error or "refused")
 
 
+def _previous_largest(config: Config, cell: Cell) -> list[tuple[str, int]] | None:
+    """The largest packages of the lock being replaced (to say which grew)."""
+    previous = current_lock(config, cell)
+    return previous.largest() if previous is not None else None
+
+
 def _judge(
     context: LockContext, outcome: LockOutcome, lock: Lock, estimate: SizeEstimate
 ) -> list[tuple[str, str]]:
@@ -260,6 +266,7 @@ def _judge(
         largest=estimate.largest(10),
         source_only=source_only,
         indexes=cell_indexes(config, cell, context.default_index),
+        previous=_previous_largest(config, cell),
     )
     for pin, needs in source_only:
         outcome.notes.append(f"{pin} has no wheel for {cell.id}: built from source ({needs})")

@@ -4,6 +4,7 @@ noxgrid must catch the whole class before a CI run is spent, and name the fix.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import textwrap
 from pathlib import Path
@@ -158,3 +159,60 @@ def test_an_app_that_cannot_start_fails_the_doctor_naming_the_missing_distributi
     stages = json.loads((root / ".noxgrid/reports/3.11-cpu-lean.json").read_text())["stages"]
     doctor = {s["name"]: s for s in stages}["doctor"]["detail"]
     assert "loaded svc.main:create_app() (ASGI, from [tool.noxgrid.docker] command)" in doctor
+
+
+# 4. A budget overrun says which packages grew since the committed lock.
+def test_a_budget_overrun_names_the_packages_that_grew_since_the_committed_lock(tmp_path):
+    one_python = PYPROJECT.replace('python = ["3.9", "3.10", "3.11"]', 'python = ["3.11"]')
+    budgeted = one_python.replace(
+        'requirements = ["requirements/lean.in"]',
+        'requirements = ["requirements/lean.in"]\nsize-budget = "20MB"',
+    )
+    root = scratch(tmp_path / "svc", {"pyproject.toml": budgeted})
+    assert noxgrid("lock", cwd=root).returncode == 0
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "lock"],
+        cwd=root,
+        check=True,
+    )
+    (root / "requirements" / "lean.in").write_text("pytest\nnumpy\n")
+    result = noxgrid("lock", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "[budget] the installed size is estimated at" in output
+    numpy = next(line for line in output.splitlines() if "numpy==" in line and "MB" in line)
+    assert "<- grew: new since the committed lock" in numpy, output
+    pytest_line = next(line for line in output.splitlines() if " pytest==" in line)
+    assert "grew" not in pytest_line, "what did not grow is not blamed"
+
+
+# 5. The first hour: a report in reading order with the image column, and an interpreter
+# choice that says the active virtual environment was not used.
+def test_the_report_reads_in_version_order_and_the_venv_is_said(tmp_path):
+    root = scratch(
+        tmp_path / "svc",
+        {
+            "svc.py": "VALUE = 1\n",
+            "tests/test_svc.py": "def test_ok():\n    assert True\n",
+        },
+    )
+    assert noxgrid("lock", cwd=root).returncode == 0
+    venv = tmp_path / "active-venv"
+    subprocess.run(["uv", "venv", "-q", "--python", "3.11", str(venv)], check=True)
+    env = {
+        "NOXGRID_NO_DOCKER": "1",
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
+    }
+    run = noxgrid("run", "-q", cwd=root, env=env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    report = noxgrid("report", cwd=root)
+    lines = report.stdout.splitlines()
+    assert lines[0].split()[-4:] == ["venv", "size", "image", "size"], lines[0]
+    order = [line.split()[0] for line in lines[2:5]]
+    assert order == ["3.9-cpu-lean", "3.10-cpu-lean", "3.11-cpu-lean"], report.stdout
+    data = json.loads((root / ".noxgrid/reports/3.11-cpu-lean.json").read_text())
+    detail = {s["name"]: s for s in data["stages"]}["interpreter"]["detail"]
+    assert f"the active virtual environment {venv} was not searched" in detail
+    assert str(venv) not in detail.split(";")[0], "never the venv's own interpreter"

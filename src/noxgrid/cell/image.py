@@ -20,12 +20,13 @@ from noxgrid.model.image import (
     image_tag,
     revision_label,
 )
-from noxgrid.model.lockfile import Lock, lock_copy_problem, lock_path
+from noxgrid.model.lockfile import Lock, lock_copy_problem, lock_path, parse_lock
+from noxgrid.model.policy import grown
 from noxgrid.model.results import format_size
 from noxgrid.model.waste import Waste, waste_findings
 from noxgrid.render.dockerfile import default_dockerignore
 from noxgrid.tools.docker import Docker
-from noxgrid.tools.git import tree_dirty
+from noxgrid.tools.git import committed_text, tree_dirty
 
 
 def docker_for(state: CellRun) -> Docker:
@@ -99,7 +100,11 @@ def stage_image(state: CellRun) -> str:
         base_size=base_size,
     )
     if problems:
-        raise StageFailure(f"the image {tag} fails its checks:\n- " + "\n- ".join(problems))
+        raise StageFailure(
+            f"the image {tag} fails its checks:\n- "
+            + "\n- ".join(problems)
+            + _growth(state, lock, problems)
+        )
     waste = waste_findings(tree.waste)
     for item in waste:
         state.note(f"the image carries waste: {item.render()}")
@@ -111,6 +116,24 @@ def stage_image(state: CellRun) -> str:
         f"{tag} from {base}: {_sizes(state.image_size, base_size)}, non-root, labelled, "
         f"{_wasted(waste)}, built in {outcome.duration:.1f}s; {doctor}"
     )
+
+
+def _growth(state: CellRun, lock: Lock, problems: list[str]) -> str:
+    """For a budget overrun: the lock's largest packages, and which grew since the
+    committed lock (git's HEAD)."""
+    if not any("size-budget" in problem for problem in problems):
+        return ""
+    path = lock_path(state.config, state.cell)
+    committed = committed_text(path, state.runner)
+    before = parse_lock(committed).largest() if committed else []
+    growth = grown(lock.largest(), before) if committed else {}
+    lines = [
+        f"    {format_size(size):>9}  {name}"
+        + (f"  <- grew: {growth[name]}" if name in growth else "")
+        for name, size in lock.largest()
+    ]
+    where = "since the committed lock" if committed else "(no committed lock to compare with)"
+    return f"\n  the lock's largest packages {where}:\n" + "\n".join(lines)
 
 
 def _sizes(size: int, base_size: int | None) -> str:

@@ -140,9 +140,12 @@ def evaluate(
     largest: Sequence[tuple[str, int]] = (),
     source_only: Sequence[tuple[str, str]] | None = None,
     indexes: Sequence[str] | None = None,
+    previous: Sequence[tuple[str, int]] | None = None,
 ) -> list[Finding]:
     """Every finding for ``lock`` in a cell of ``accelerator`` and ``profile``.
 
+    ``previous``: the largest packages of the lock this one replaces (the committed
+    one), so that a budget finding says which packages grew.
     ``source_only``: (name==version, what building it needs) of each package
     without a wheel for the cell (default: what the lock's header records).
     ``indexes``: the indexes the configuration names (None: not checked).
@@ -154,7 +157,7 @@ def evaluate(
     findings += _exclusive_findings(lock, policy)
     if policy.forbid_gui_opencv:
         findings += _gui_findings(lock)
-    findings += _budget_findings(profile, installed_estimate, largest)
+    findings += _budget_findings(profile, installed_estimate, largest, previous)
     return findings
 
 
@@ -240,14 +243,38 @@ def _gui_findings(lock: Lock) -> list[Finding]:
     ]
 
 
+def grown(
+    largest: Sequence[tuple[str, int]], previous: Sequence[tuple[str, int]]
+) -> dict[str, str]:
+    """For each of ``largest`` (``name==version``, bytes) that is new or bigger than in
+    ``previous``: ``was 400.0 MB (torch==2.4.0)`` or ``new``."""
+    before = {canonicalize_name(pin.split("==")[0]): (pin, size) for pin, size in previous}
+    found = {}
+    for pin, size in largest:
+        old = before.get(canonicalize_name(pin.split("==")[0]))
+        if old is None:
+            found[pin] = "new since the committed lock"
+        elif size > old[1] * 1.05:
+            found[pin] = f"was {format_size(old[1])} ({old[0]})"
+    return found
+
+
 def _budget_findings(
-    profile: Profile, installed_estimate: int | None, largest: Sequence[tuple[str, int]]
+    profile: Profile,
+    installed_estimate: int | None,
+    largest: Sequence[tuple[str, int]],
+    previous: Sequence[tuple[str, int]] | None = None,
 ) -> list[Finding]:
-    """The installed-size estimate over the profile's budget, with the ten largest."""
+    """The installed-size estimate over the profile's budget, with the ten largest (and,
+    against the committed lock, which of them grew)."""
     budget = profile.size_budget
     if budget is None or installed_estimate is None or installed_estimate <= budget:
         return []
-    top = [f"{format_size(size):>9}  {name}" for name, size in largest[:10]]
+    growth = grown(largest, previous) if previous else {}
+    top = [
+        f"{format_size(size):>9}  {name}" + (f"  <- grew: {growth[name]}" if name in growth else "")
+        for name, size in largest[:10]
+    ]
     return [
         Finding(
             kind="budget",

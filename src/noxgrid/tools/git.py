@@ -68,3 +68,16 @@ def project_files(root: Path, runner: Runner | None = None) -> list[Path] | None
     if not outcome.ok:
         return None
     return [root / name for name in outcome.output.split("\0") if name and (root / name).is_file()]
+
+
+def committed_text(path: Path, runner: Runner | None = None) -> str | None:
+    """``path`` as the last commit has it (``git show HEAD:./name``); None where git cannot
+    tell (no git, no repository, not committed)."""
+    runner = runner or Runner()
+    try:
+        outcome = runner.run(
+            Command(argv=("git", "show", f"HEAD:./{path.name}"), cwd=path.parent, timeout=60)
+        )
+    except CommandFailed:
+        return None
+    return outcome.output if outcome.ok else None
