@@ -60,7 +60,7 @@ def scratch(root: Path) -> Path:
     (root / "tests" / "test_wasteful.py").write_text("def test_ok():\n    assert True\n")
     (root / "wheels").mkdir()
     (root / "wheels" / "fake-1.0-py3-none-any.whl").write_bytes(os.urandom(200_000))
-    (root / ".dockerignore").write_text(".git\n.noxgrid\n**/__pycache__\n")
+    (root / ".dockerignore").write_text(".git\n.noxgrid\n**/__pycache__\n*.egg-info\n")
     (root / "docker").mkdir()
     template = TEMPLATE.read_text()
     lean = template.index("FROM app AS lean")
@@ -108,3 +108,23 @@ def test_a_base_image_that_cannot_be_pulled_names_the_map(tmp_path):
         'export NOXGRID_BASE_IMAGE_MAP="python:{python}-slim-bookworm='
         'noxgrid-local/python:{python}-slim-bookworm"' in stage["detail"]
     )
+
+
+# 2. A container that exits at start: its last error quoted, with the likely fix.
+def test_a_container_that_exits_quotes_its_last_error_and_the_fix(tmp_path, docker_env):
+    root = scratch(tmp_path / "exits")
+    (root / "start.sh").write_text(
+        "echo reading settings\nexec python -c 'import os; print(os.environ[\"DATABASE_URL\"])'\n"
+    )
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(
+        text.replace('command = "python -m http.server 8000"', 'command = "sh start.sh"')
+    )
+    result = noxgrid("run", "-q", cwd=root, env=docker_env)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    data = json.loads((root / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
+    smoke = {s["name"]: s for s in data["stages"]}["smoke"]
+    assert smoke["status"] == "failed", smoke
+    assert "the container exited with 1" in smoke["detail"]
+    assert "its last error: KeyError: 'DATABASE_URL'" in smoke["detail"]
+    assert "likely fix: a setting the app reads at start is missing" in smoke["detail"]

@@ -9,7 +9,7 @@ from noxgrid.cell.image import docker_for
 from noxgrid.cell.report import log_path
 from noxgrid.cell.state import CellRun, Stage
 from noxgrid.cell.suite import suite_command
-from noxgrid.errors import StageFailure
+from noxgrid.errors import NoxgridError, StageFailure
 from noxgrid.model.app import container_failure
 from noxgrid.model.diagnose import last_line
 from noxgrid.model.gpu import detect_gpu
@@ -50,20 +50,27 @@ def _wait_healthy(state: CellRun, docker: Docker, container: str) -> str:
     """Poll the health endpoint until it answers 200; StageFailure when the container exits
     or the timeout passes, with the container's log saved."""
     health = state.config.docker.health
-    url = f"http://127.0.0.1:{docker.host_port(container, health.port)}{health.path}"
     start = time.monotonic()
     last = "no answer yet"
+    url: str | None = None
     while time.monotonic() - start < health.timeout:
         status, code = docker.state(container)
         if status in ("exited", "dead"):
             took = time.monotonic() - start
             what = f"the container exited with {code} after {took:.1f}s"
             raise StageFailure(_smoke_failure(state, docker, container, what))
+        if url is None:
+            try:  # a container that exits at once has no port: its state says so next
+                url = f"http://127.0.0.1:{docker.host_port(container, health.port)}{health.path}"
+            except NoxgridError:
+                time.sleep(0.2)
+                continue
         answer, last = status_of(url)
         if answer == 200:
             return f"{url} answered 200 after {time.monotonic() - start:.1f}s"
         time.sleep(0.5)
-    what = f"{url} did not answer 200 within {health.timeout:.0f}s (last: {last})"
+    where = url or f"port {health.port}"
+    what = f"{where} did not answer 200 within {health.timeout:.0f}s (last: {last})"
     raise StageFailure(_smoke_failure(state, docker, container, what))
 
 

@@ -203,6 +203,11 @@ def container_failure(log: str) -> tuple[str, str]:
         )
     elif re.search(r"validation error|Field required|KeyError: '[A-Z_]+'|environ", text):
         fix = "a setting the app reads at start is missing: set it in [tool.noxgrid.docker] env"
+    elif "FileNotFoundError" in text or "No such file or directory" in text:
+        fix = (
+            "a file the app opens at start is not in the image: check .dockerignore and the "
+            "COPY lines (the working tree may have it, the image does not)"
+        )
     elif re.search(r"Connection refused|could not connect|Name or service not known", text):
         fix = (
             "the app needs another service at start (a database, a cache): start it lazily, "
