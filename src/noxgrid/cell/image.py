@@ -20,8 +20,9 @@ from noxgrid.model.image import (
     image_tag,
     revision_label,
 )
-from noxgrid.model.lockfile import Lock, lock_copy_problem, lock_path, parse_lock
+from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.policy import grown
+from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
 from noxgrid.model.waste import Waste, waste_findings
 from noxgrid.render.dockerfile import default_dockerignore

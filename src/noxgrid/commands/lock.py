@@ -63,7 +63,6 @@ def cmd_lock(args: argparse.Namespace) -> int:
     from noxgrid.model.config import relative_path
     from noxgrid.model.freshness import check_locks, refresh_command
     from noxgrid.render.table import text_table
-    from noxgrid.resolve import lock_cells
 
     config, matrix = load_project(args)
     selected = list(matrix.select(args.patterns))
@@ -86,6 +85,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
             )
         print(f"\nall {len(states)} locks are fresh")
         return 0
+    from noxgrid.resolve import lock_cells  # only to lock: --check stays offline and light
+
     start = time.perf_counter()
     print(f"locking {len(selected)} cell(s), {args.jobs} at a time...", flush=True)
     outcomes = lock_cells(

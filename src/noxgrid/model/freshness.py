@@ -11,7 +11,7 @@ from pathlib import Path
 
 from noxgrid.model.config import Config
 from noxgrid.model.inputs import inputs_digest
-from noxgrid.model.lockfile import Lock, legacy_lock_path, lock_path, parse_lock
+from noxgrid.model.lockfile import Lock, legacy_lock_path, lock_path, parse_lock, parse_lock_header
 from noxgrid.model.matrix import Cell
 
 
@@ -45,7 +45,7 @@ def lock_state(config: Config, cell: Cell) -> LockState:
         if legacy.is_file():
             return LockState(cell=cell, path=legacy, state="legacy", detail=STATE_DETAILS["legacy"])
         return LockState(cell=cell, path=path, state="missing")
-    lock = read_lock(path)
+    lock = parse_lock_header(path.read_text(encoding="utf-8"))
     if lock.body_state != "sealed":
         return LockState(
             cell=cell, path=path, state=lock.body_state, detail=STATE_DETAILS[lock.body_state]

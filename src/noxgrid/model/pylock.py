@@ -153,3 +153,29 @@ def _text(value: Any) -> str:
 def is_pylock(text: str) -> bool:
     """True when ``text`` is a PEP 751 lock (it states its ``lock-version``)."""
     return re.search(r"^lock-version\s*=", text, re.MULTILINE) is not None
+
+
+_COPY_LOCK = re.compile(r"^\s*(?:COPY|ADD)\b[^\n]*\$\{?LOCK\}?\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def lock_copy_problem(dockerfile: str, name: str) -> str | None:
+    """Why the Dockerfile's copy of the lock (``COPY ${LOCK} <dest>``) cannot be installed.
+
+    Locks are PEP 751 files: uv reads one as such only under a ``pylock.toml`` or
+    ``pylock.<name>.toml`` name, so a destination like ``/tmp/requirements.lock`` (the
+    template of older noxgrid) would be read as a requirements file and fail mid-build.
+    """
+    for number, line in enumerate(dockerfile.splitlines(), start=1):
+        match = _COPY_LOCK.match(line)
+        if match is None:
+            continue
+        destination = match.group(1).rstrip("/").rsplit("/", 1)[-1]
+        if destination == "pylock.toml" or re.fullmatch(r"pylock\.[^.]+\.toml", destination):
+            continue
+        return (
+            f"{name}:{number} copies the lock to {match.group(1)}, but locks are PEP 751 "
+            "files that uv installs only under a pylock name; fix: COPY ${LOCK} "
+            "/tmp/pylock.toml and `uv pip sync ... /tmp/pylock.toml` "
+            "(`noxgrid dockerfile` prints the template)"
+        )
+    return None

@@ -11,7 +11,6 @@ import pytest
 from packaging.pylock import Pylock, is_valid_pylock_path
 
 from noxgrid.model.lockfile import (
-    lock_copy_problem,
     lock_name,
     lock_title,
     parse_lock,
@@ -20,7 +19,7 @@ from noxgrid.model.lockfile import (
     seal,
 )
 from noxgrid.model.matrix import Cell
-from noxgrid.model.pylock import render_pylock, toml_value
+from noxgrid.model.pylock import lock_copy_problem, render_pylock, toml_value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -187,3 +186,13 @@ def test_a_dockerfile_must_copy_the_lock_under_a_pylock_name():
     problem = lock_copy_problem(old, "docker/Dockerfile")
     assert problem is not None and problem.startswith("docker/Dockerfile:3 copies the lock")
     assert "COPY ${LOCK} /tmp/pylock.toml" in problem
+
+
+def test_the_header_alone_reads_as_the_full_parse_does():
+    from noxgrid.model.lockfile import parse_lock_header
+
+    text = written()
+    light, full = parse_lock_header(text), parse_lock(text)
+    assert light.header == full.header and light.body_state == "sealed"
+    assert light.packages == {}
+    assert parse_lock_header(text.replace('"bbbb"', '"ffff"')).body_state == "edited"
