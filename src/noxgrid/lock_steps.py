@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
 from noxgrid._version import __version__
-from noxgrid.errors import IndexUnavailable, LockRefused
+from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.model.config import Config
+from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
 from noxgrid.model.resolution import (
@@ -23,7 +27,7 @@ from noxgrid.model.resolution import (
     export_args,
     network_failure,
 )
-from noxgrid.model.sizes import SizeEstimate
+from noxgrid.model.sizes import DistFile, SizeEstimate, platform_tags
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.runner import Command
 from noxgrid.tools.uv import Uv, uv_environment
@@ -62,6 +66,60 @@ class LockContext:
     allow_unsized: bool = False
     upgrade: bool = False
     default_index: str | None = None
+
+
+def indexed_pylock(
+    context: LockContext, lock: Lock, estimate: SizeEstimate
+) -> dict[str, Any] | None:
+    """The lock's PEP 751 packages from what sizing already read of the index: each pin's
+    files that carry the lock's hashes (URL, size, hash). None when a pin's files are not
+    known there (a package sized by a guess, an index that would not list it): uv then
+    exports the lock instead (``export_pylock``)."""
+    sized: dict[str, int] = {canonicalize_name(p.name): p.download for p in estimate.packages}
+    tags = set(platform_tags(context.cell.python, context.config.platform))
+    packages: list[dict[str, Any]] = []
+    for key, package in lock.packages.items():
+        hashes = dict(h.split(":", 1) for h in package.hashes if ":" in h)
+        if package.url is not None:
+            archive: dict[str, Any] = {"url": package.url, "hashes": hashes}
+            if key in sized:
+                archive["size"] = sized[key]
+            packages.append({"name": key, "archive": archive})
+            continue
+        try:
+            files = context.index.for_url(package.index).release_files(
+                package.name, package.version
+            )
+        except NoxgridError:
+            return None
+        wanted = {h.removeprefix("sha256:") for h in package.hashes}
+        chosen = [f for f in files if f.sha256 in wanted]
+        if not chosen:
+            return None
+        entry: dict[str, Any] = {"name": key, "version": package.version}
+        sdists = [f for f in chosen if not f.filename.endswith(".whl")]
+        # The wheels this cell can install (as uv's own export lists them), not every
+        # platform's: a lock of the cell, not of the release.
+        wheels = [f for f in chosen if f.filename.endswith(".whl") and _fits(f, tags)]
+        if not sdists and not wheels:
+            return None  # nothing this cell can install from: let uv say what it exports
+        if sdists:
+            entry["sdist"] = _file(sdists[0])
+        if wheels:
+            entry["wheels"] = [_file(f) for f in wheels]
+        packages.append(entry)
+    return {"packages": packages}
+
+
+def _fits(found: DistFile, tags: set[Tag]) -> bool:
+    try:
+        return bool(parse_wheel_filename(found.filename)[3] & tags)
+    except InvalidWheelFilename:
+        return False
+
+
+def _file(found: DistFile) -> dict[str, Any]:
+    return {"url": found.url, "size": found.size, "hashes": {"sha256": found.sha256}}
 
 
 def export_pylock(context: LockContext, outcome: LockOutcome, body: str) -> dict[str, Any]:

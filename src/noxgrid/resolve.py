@@ -26,6 +26,7 @@ from noxgrid.lock_steps import (
     LockOutcome,
     export_pylock,
     header_fields,
+    indexed_pylock,
     uv_failed,
 )
 from noxgrid.model.config import Config
@@ -100,7 +101,7 @@ def lock_cell(
         estimate = _size(context, outcome, lock)
         body, lock, estimate = _prefer_wheels(context, outcome, body, lock, estimate)
         source_only = _judge(context, outcome, lock, estimate)
-        exported = export_pylock(context, outcome, body)
+        exported = indexed_pylock(context, lock, estimate) or export_pylock(context, outcome, body)
     except LockRefused:
         return outcome
     text = render_pylock(
