@@ -18,6 +18,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
+from noxgrid.lock_shared import SharedResolutions
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
@@ -66,6 +67,7 @@ class LockContext:
     allow_unsized: bool = False
     upgrade: bool = False
     default_index: str | None = None
+    shared: SharedResolutions | None = None
 
 
 def indexed_pylock(

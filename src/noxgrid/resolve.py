@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.lock_inputs import PROJECT_INPUT, check_forms, derive_inputs
+from noxgrid.lock_shared import SharedResolutions, resolution_key
 from noxgrid.lock_steps import (
     LockContext,
     LockOutcome,
@@ -75,6 +76,7 @@ def lock_cell(
     allow_unsized: bool = False,
     upgrade: bool = False,
     default_index: str | None = None,
+    shared: SharedResolutions | None = None,
 ) -> LockOutcome:
     """Resolve, size, check and (when clean) write one cell's lock.
 
@@ -92,6 +94,7 @@ def lock_cell(
         allow_unsized=allow_unsized,
         upgrade=upgrade,
         default_index=default_index,
+        shared=shared,
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
@@ -186,21 +189,25 @@ def _resolve(
             previous = current_lock(config, cell)
             if previous is not None and not context.upgrade:
                 output.write_text(preferences(previous), encoding="utf-8")
+            args = compile_args(config, cell, inputs, str(output), only_binary)
             command = Command(
-                argv=(
-                    context.uv.binary,
-                    *compile_args(config, cell, inputs, str(output), only_binary),
-                ),
-                cwd=workdir,
-                env=uv_environment(),
-                timeout=900,
+                argv=(context.uv.binary, *args), cwd=workdir, env=uv_environment(), timeout=900
             )
-            result = context.uv.runner.run(command)
-            if not result.ok:
-                uv_failed(context, outcome, result.output, result.tail(20))
-            body = output.read_text(encoding="utf-8").replace(
-                f"-r {PROJECT_INPUT}", "-r pyproject.toml"
-            )
+
+            def run_uv() -> str:
+                result = context.uv.runner.run(command)
+                if not result.ok:
+                    uv_failed(context, outcome, result.output, result.tail(20))
+                return output.read_text(encoding="utf-8")
+
+            if context.shared is None:
+                raw = run_uv()
+            else:
+                key, backend = resolution_key(args, workdir)
+                raw, reused = context.shared.resolve(key, backend, run_uv)
+                if reused:
+                    outcome.notes.append("resolved once with a cell of the same inputs")
+            body = raw.replace(f"-r {PROJECT_INPUT}", "-r pyproject.toml")
     except LockRefused:
         raise  # the outcome already says why, with its exit code
     except NoxgridError as error:
@@ -303,6 +310,7 @@ def lock_cells(
     # Where uv's own settings send a project without a configured index (a mirror).
     default_index = uv_settings(config.root, os.environ).index
     index = index or PackageIndex(config.index_url or default_index or PYPI)
+    shared = SharedResolutions()  # cells of the same inputs resolve once
 
     def one(cell: Cell) -> LockOutcome:
         try:
@@ -315,6 +323,7 @@ def lock_cells(
                 allow_unsized=allow_unsized,
                 upgrade=upgrade,
                 default_index=default_index,
+                shared=shared,
             )
         except Exception as exc:  # a bug: this cell's lock fails, the others go on
             outcome = LockOutcome(

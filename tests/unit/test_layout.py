@@ -18,6 +18,7 @@ LIBRARY = {
     "noxgrid.resolve",
     "noxgrid.lock_inputs",
     "noxgrid.lock_steps",
+    "noxgrid.lock_shared",
     "noxgrid.checks",
     "noxgrid.init_plan",
 }
