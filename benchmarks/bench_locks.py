@@ -73,7 +73,13 @@ def main() -> None:
     timed([py, "-m", "noxgrid", "lock"])  # warm-up: fills the caches
     lock_times = [timed([py, "-m", "noxgrid", "lock"]) for _ in range(args.rounds)]
     check_times = [timed([py, "-m", "noxgrid", "lock", "--check"]) for _ in range(args.rounds * 3)]
-    changed = sorted(n for n, text in before.items() if (locks / n).read_text() != text)
+    from noxgrid.model.lockfile import parse_lock, pin_changes
+
+    changed = sorted(
+        f"{n} ({', '.join(moved)})"
+        for n, text in before.items()
+        if (moved := pin_changes(parse_lock(text), parse_lock((locks / n).read_text())))
+    )
 
     lines = [
         "## Locks of the reference service (12 cells)",
@@ -94,9 +100,10 @@ def main() -> None:
         f"| `noxgrid lock --check` (offline) | {statistics.median(check_times):.2f} s "
         f"| {min(check_times):.2f}-{max(check_times):.2f} s |",
         "",
-        "Relocking changed "
-        + (", ".join(changed) if changed else "no lock")
-        + " (new releases on PyPI since the committed locks were written, if any).",
+        "Relocking moved the pins of "
+        + ("; ".join(changed) if changed else "no lock")
+        + " (new releases on PyPI since the committed locks were written, if any). "
+        "Target (issue 17): 12 warm locks in at most 3 s, `lock --check` under 0.2 s.",
     ]
     if args.sizes:
         timed([py, "-m", "noxgrid", "run", "-q", "-j", "2"])
