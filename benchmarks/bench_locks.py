@@ -106,7 +106,7 @@ def main() -> None:
         "Target (issue 17): 12 warm locks in at most 3 s, `lock --check` under 0.2 s.",
     ]
     if args.sizes:
-        timed([py, "-m", "noxgrid", "run", "-q", "-j", "2"])
+        timed([py, "-m", "noxgrid", "run", "-q", "-j", "2", "--no-docker"])
         rows = []
         for cell_report in sorted((SERVICE / ".noxgrid" / "reports").glob("*.json")):
             data = json.loads(cell_report.read_text())
@@ -121,7 +121,7 @@ def main() -> None:
         lines += [
             "",
             "Installed-size estimate (from the lock header, made from the index before "
-            "any download) against the venv measured after `noxgrid run -j 2`:",
+            "any download) against the venv measured after `noxgrid run -j 2 --no-docker`:",
             "",
             "| cell | estimate | measured venv | error |",
             "|---|---|---|---|",
