@@ -247,7 +247,7 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
     lines = [
         "",
         "# ---------------------------------------------------------------- noxgrid",
-        "# Written by `noxgrid init`; the reference is noxgrid's README.",
+        "# Written by `noxgrid init`; the reference is noxgrid's docs/reference.md.",
         "[tool.noxgrid]",
         f"python = {_toml_list(plan.pythons)}",
         'accelerators = ["cpu"]',

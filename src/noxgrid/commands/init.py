@@ -114,7 +114,7 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
     if "noxgrid" in document.get("tool", {}):
         raise ConfigError(
             f"{pyproject}: [tool.noxgrid] is already there; init only adds it",
-            fix="edit it by hand (README: configuration reference), or remove it and rerun",
+            fix="edit it by hand (noxgrid's docs/reference.md), or remove it and rerun",
         )
     project = document.get("project")
     project = dict(project) if isinstance(project, dict) else {}

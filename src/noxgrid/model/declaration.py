@@ -82,7 +82,7 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
             f"{pyproject}: no [tool.noxgrid] table",
             fix="add a [tool.noxgrid] table with at least one "
             "[tool.noxgrid.profile.<name>] that lists requirement files "
-            "(see the configuration reference in noxgrid's README)",
+            "(see noxgrid's configuration reference, docs/reference.md)",
         )
     problems: list[tuple[str, str, str]] = []
     reader = Table(tool["noxgrid"], "tool.noxgrid", pyproject, problems)
