@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ from noxgrid.errors import (
 
 if TYPE_CHECKING:
     from noxgrid.lock_steps import LockOutcome
+    from noxgrid.model.config import Config
+    from noxgrid.model.freshness import LockState
     from noxgrid.model.sizes import SizeEstimate
 
 
@@ -61,7 +64,7 @@ def register_lock(commands: Subparsers) -> None:
 def cmd_lock(args: argparse.Namespace) -> int:
     """``noxgrid lock``."""
     from noxgrid.model.config import relative_path
-    from noxgrid.model.freshness import check_locks, refresh_command
+    from noxgrid.model.freshness import check_locks
     from noxgrid.render.table import text_table
 
     config, matrix = load_project(args)
@@ -72,17 +75,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
         print(text_table(["cell", "lock", "file"], rows))
         bad = [s for s in states if s.state != "fresh"]
         if bad:
-            for state in bad:
-                if state.detail:
-                    print(
-                        f"{relative_path(state.path, config.root)}: {state.state}: {state.detail}"
-                    )
-            raise LockOutdated(
-                f"{len(bad)} of {len(states)} locks are not fresh: "
-                + ", ".join(f"{s.cell.id} ({s.state})" for s in bad),
-                fix=refresh_command([s.cell for s in bad])
-                + " (an edited lock is made again from its inputs; commit the result)",
-            )
+            raise _not_fresh(config, states, bad, args.patterns)
         print(f"\nall {len(states)} locks are fresh")
         return 0
     from noxgrid.resolve import lock_cells  # only to lock: --check stays offline and light
@@ -105,6 +98,37 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if failed:
         raise lock_failure(failed)
     return 0
+
+
+_SHOWN = 10
+
+
+def _not_fresh(
+    config: Config, states: Sequence[LockState], bad: Sequence[LockState], patterns: Sequence[str]
+) -> NoxgridError:
+    """The error for locks that are not fresh; on a large matrix, counted and sampled
+    rather than listed whole (the fix is then one command for the selection)."""
+    from noxgrid.model.config import relative_path
+    from noxgrid.model.freshness import refresh_command
+
+    detailed = [state for state in bad if state.detail]
+    for state in detailed[:_SHOWN]:
+        print(f"{relative_path(state.path, config.root)}: {state.state}: {state.detail}")
+    if len(detailed) > _SHOWN:
+        print(f"... and {len(detailed) - _SHOWN} more (the table above lists every lock)")
+    counts = Counter(s.state for s in bad)
+    kinds = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
+    cells = ", ".join(f"{s.cell.id} ({s.state})" for s in bad[:_SHOWN])
+    more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+    fix = (
+        refresh_command([s.cell for s in bad])
+        if len(bad) <= 2 * _SHOWN
+        else " ".join(["noxgrid lock", *patterns])
+    )
+    return LockOutdated(
+        f"{len(bad)} of {len(states)} locks are not fresh ({kinds}): {cells}{more}",
+        fix=fix + " (an edited lock is made again from its inputs; commit the result)",
+    )
 
 
 def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:

@@ -36,12 +36,28 @@ _VCS = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
 
+_READ: dict[tuple[str, int, int], bytes] = {}
+
+
+def read_bytes(path: Path) -> bytes:
+    """A small input file's bytes, read once per version of it (path, mtime, size): a
+    matrix asks for the same requirement files once per cell."""
+    info = path.stat()
+    key = (str(path), info.st_mtime_ns, info.st_size)
+    found = _READ.get(key)
+    if found is None:
+        found = _READ[key] = path.read_bytes()
+        if len(_READ) > 512:  # a bound, not a policy: old versions go first
+            _READ.pop(next(iter(_READ)))
+    return found
+
+
 def logical_lines(path: Path) -> list[tuple[int, str]]:
     """(line number, text) of a requirement file: continuations joined, comments dropped."""
     result: list[tuple[int, str]] = []
     pending = ""
     start = 0
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, raw in enumerate(read_bytes(path).decode("utf-8").splitlines(), 1):
         line = "" if raw.lstrip().startswith("#") else raw
         if " #" in line:
             line = line[: line.index(" #")]

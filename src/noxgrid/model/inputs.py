@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-from noxgrid.model.forms import is_self_reference, logical_lines
+from noxgrid.model.forms import is_self_reference, logical_lines, read_bytes
 from noxgrid.model.lockfile import LOCK_FORMAT
 from noxgrid.model.uvsettings import PYPI
 
@@ -47,7 +47,7 @@ def requirement_files(paths: Iterable[Path]) -> list[Path]:
         if path in seen:
             return
         seen.append(path)
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in read_bytes(path).decode("utf-8").splitlines():
             match = _INCLUDE.match(line)
             if match:
                 included = (path.parent / match.group(2)).resolve()
@@ -224,8 +224,9 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
     """(sha256 of everything the lock depends on, the input files relative to the root)."""
     profile = config.profiles[cell.profile]
     accelerator = config.accelerators[cell.accelerator]
-    files = requirement_files(profile.requirements)
-    names = [relative_path(path.resolve(), config.root.resolve()) for path in files]
+    files = requirement_files(profile.requirements)  # resolved paths
+    root = config.root.resolve()
+    names = [relative_path(path, root) for path in files]
     document: dict[str, Any] = {
         "format": LOCK_FORMAT,
         "cell": cell.id,
@@ -237,7 +238,7 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
         "torch-backend": accelerator.torch_backend,
         "replace": [list(pair) for pair in accelerator.replace],
         "requirements": [
-            [name, hashlib.sha256(path.read_bytes()).hexdigest()]
+            [name, hashlib.sha256(read_bytes(path)).hexdigest()]
             for name, path in zip(names, files, strict=True)
         ],
         "project": project_dependencies(config, cell),
@@ -252,9 +253,30 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
     return hashlib.sha256(blob).hexdigest(), names
 
 
+_SELF: dict[tuple[object, ...], list[str]] = {}
+
+
 def self_references(config: Config, path: Path) -> list[str]:
     """What the project's own lines in one requirement file ask for, expanded: ``-e .[tests]``
-    and ``myproject[tests]`` both become the requirements of the ``tests`` extra."""
+    and ``myproject[tests]`` both become the requirements of the ``tests`` extra.
+
+    Worked out once per version of the file and of pyproject.toml: every cell of a
+    profile asks for the same files."""
+    stats = [p.stat() for p in (path, config.pyproject) if p.is_file()]
+    key = (
+        str(path),
+        str(config.root),
+        config.project_name,
+        *((s.st_mtime_ns, s.st_size) for s in stats),
+    )
+    if key not in _SELF:
+        _SELF[key] = _self_references(config, path)
+        if len(_SELF) > 512:
+            _SELF.pop(next(iter(_SELF)))
+    return list(_SELF[key])
+
+
+def _self_references(config: Config, path: Path) -> list[str]:
     root = config.root.resolve()
     own = canonicalize_name(config.project_name) if config.project_name else None
     wanted: list[str] = []

@@ -203,6 +203,8 @@ def parse_lock_header(text: str) -> Lock:
 
 def _unquoted(value: str) -> str:
     """A TOML basic string's content (noxgrid writes them with JSON's escapes)."""
+    if "\\" not in value:
+        return value
     try:
         return str(json.loads(f'"{value}"'))
     except ValueError:

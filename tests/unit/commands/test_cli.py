@@ -200,3 +200,29 @@ def test_help_everywhere(command, capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+def test_lock_check_on_a_large_matrix_counts_and_samples_instead_of_listing_all(tmp_path, capsys):
+    from noxgrid.cli import main
+
+    accelerators = [f"a{i}" for i in range(6)]
+    lines = [
+        "[project]",
+        'name = "big"',
+        'version = "1"',
+        "[tool.noxgrid]",
+        'python = ["3.9", "3.10", "3.11", "3.12"]',
+        "accelerators = [" + ", ".join(f'"{a}"' for a in accelerators) + "]",
+        "[tool.noxgrid.profile.lean]",
+        'requirements = ["lean.in"]',
+    ]
+    for name in accelerators:
+        lines += [f"[tool.noxgrid.accelerator.{name}]"]
+    (tmp_path / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    (tmp_path / "lean.in").write_text("six\n")
+    code = main(["lock", "--check", "-C", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "24 of 24 locks are not fresh (24 missing): 3.9-a0-lean (missing)" in err
+    assert "and 14 more" in err and err.count("(missing)") == 10
+    assert "fix: noxgrid lock (an edited lock" in err, "one command, not 24 names"
