@@ -276,46 +276,42 @@ def self_references(config: Config, path: Path) -> list[str]:
     return list(_SELF[key])
 
 
-def _self_references(config: Config, path: Path) -> list[str]:
+def _own_lines(config: Config, path: Path) -> list[tuple[str, tuple[str, ...], bool]]:
+    """The lines of a requirement file that name the project itself, as (text, the extras
+    they ask for, whether they name it by path: ``-e .[tests]``, else by name)."""
     root = config.root.resolve()
     own = canonicalize_name(config.project_name) if config.project_name else None
-    wanted: list[str] = []
+    found: list[tuple[str, tuple[str, ...], bool]] = []
     for _number, text in logical_lines(path):
         target = text.split(None, 1)[1] if text.startswith(("-e", "--editable")) else text
         if is_self_reference(target, path.parent, root, config.project_name):
-            extras = self_extras(text)
-            if extras and config.project_name:  # nameless: uv asks the backend (PEP 517)
-                wanted.append(f"{config.project_name}[{','.join(extras)}]")
+            found.append((text, self_extras(text), True))
             continue
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue
         if own is not None and canonicalize_name(requirement.name) == own:
+            found.append((text, tuple(sorted(requirement.extras)), False))
+    return found
+
+
+def _self_references(config: Config, path: Path) -> list[str]:
+    wanted: list[str] = []
+    for text, extras, by_path in _own_lines(config, path):
+        if not by_path:
             wanted.append(text)
+        elif extras and config.project_name:  # nameless: uv asks the backend (PEP 517)
+            wanted.append(f"{config.project_name}[{','.join(extras)}]")
     project = _project_table(config) if config.pyproject.is_file() else {}
-    return expand_self([w for w in wanted if w], config.project_name, _extras_table(project))
+    return expand_self(wanted, config.project_name, _extras_table(project))
 
 
 def self_reference_extras(config: Config, path: Path) -> list[str]:
     """The extras a requirement file asks of the project itself (``-e .[socks]``,
     ``myproject[tests]``): where only the build backend knows what they hold, uv reads
     them from it."""
-    root = config.root.resolve()
-    own = canonicalize_name(config.project_name) if config.project_name else None
-    extras: list[str] = []
-    for _number, text in logical_lines(path):
-        target = text.split(None, 1)[1] if text.startswith(("-e", "--editable")) else text
-        if is_self_reference(target, path.parent, root, config.project_name):
-            extras += self_extras(text)
-            continue
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
-            continue
-        if own is not None and canonicalize_name(requirement.name) == own:
-            extras += sorted(requirement.extras)
-    return extras
+    return [extra for _text, extras, _by_path in _own_lines(config, path) for extra in extras]
 
 
 def rewrite_requirements(
