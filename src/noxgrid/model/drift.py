@@ -301,21 +301,13 @@ def _pyproject_drift(config: Config, axis: set[str]) -> list[Drift]:
     lines = list(_lines(config.pyproject))
     if config.requires_python:
         number = next((n for n, text in lines if text.strip().startswith("requires-python")), 1)
-        try:
-            spec = SpecifierSet(config.requires_python)
-        except InvalidSpecifier:
-            spec = None
-        for version in sorted(axis, key=version_key):
-            if spec is not None and not spec.contains(f"{version}.0", prereleases=True):
-                drifts.append(
-                    Drift(
-                        where=f"{config.pyproject.name}:{number}",
-                        message=f"requires-python {config.requires_python!r} excludes Python "
-                        f"{version}, which is on the matrix",
-                        fix=f"widen requires-python, or drop {version} from python in "
-                        "[tool.noxgrid]",
-                    )
-                )
+        drifts += _excluded_by(
+            config.requires_python,
+            axis,
+            f"{config.pyproject.name}:{number}",
+            "requires-python",
+            "widen requires-python, or drop {version} from python in [tool.noxgrid]",
+        )
     classified = {}
     for number, text in lines:
         for version in _CLASSIFIER.findall(text):
