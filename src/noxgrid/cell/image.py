@@ -21,7 +21,7 @@ from noxgrid.model.image import (
     revision_label,
 )
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
-from noxgrid.model.policy import grown
+from noxgrid.model.policy import largest_lines
 from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
 from noxgrid.model.waste import Waste, waste_findings
@@ -126,13 +126,8 @@ def _growth(state: CellRun, lock: Lock, problems: list[str]) -> str:
         return ""
     path = lock_path(state.config, state.cell)
     committed = committed_text(path, state.runner)
-    before = parse_lock(committed).largest() if committed else []
-    growth = grown(lock.largest(), before) if committed else {}
-    lines = [
-        f"    {format_size(size):>9}  {name}"
-        + (f"  <- grew: {growth[name]}" if name in growth else "")
-        for name, size in lock.largest()
-    ]
+    before = parse_lock(committed).largest() if committed else None
+    lines = [f"    {line}" for line in largest_lines(lock.largest(), before)]
     where = "since the committed lock" if committed else "(no committed lock to compare with)"
     return f"\n  the lock's largest packages {where}:\n" + "\n".join(lines)
 

@@ -259,6 +259,18 @@ def grown(
     return found
 
 
+def largest_lines(
+    largest: Sequence[tuple[str, int]], previous: Sequence[tuple[str, int]] | None
+) -> list[str]:
+    """``    1.2 GB  torch==2.5.1  <- grew: was 400.0 MB (torch==2.4.0)``, one per package;
+    the growth is marked only where there is a ``previous`` lock to compare with."""
+    growth = grown(largest, previous) if previous is not None else {}
+    return [
+        f"{format_size(size):>9}  {name}" + (f"  <- grew: {growth[name]}" if name in growth else "")
+        for name, size in largest
+    ]
+
+
 def _budget_findings(
     profile: Profile,
     installed_estimate: int | None,
@@ -270,11 +282,7 @@ def _budget_findings(
     budget = profile.size_budget
     if budget is None or installed_estimate is None or installed_estimate <= budget:
         return []
-    growth = grown(largest, previous) if previous else {}
-    top = [
-        f"{format_size(size):>9}  {name}" + (f"  <- grew: {growth[name]}" if name in growth else "")
-        for name, size in largest[:10]
-    ]
+    top = largest_lines(largest[:10], previous or None)
     return [
         Finding(
             kind="budget",
