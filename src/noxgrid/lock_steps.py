@@ -68,6 +68,8 @@ class LockContext:
     upgrade: bool = False
     default_index: str | None = None
     shared: SharedResolutions | None = None
+    # The cell's lock as it was before this run (its pins preferred, its sizes compared).
+    previous: Lock | None = None
 
 
 def indexed_pylock(

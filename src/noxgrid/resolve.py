@@ -95,6 +95,7 @@ def lock_cell(
         upgrade=upgrade,
         default_index=default_index,
         shared=shared,
+        previous=current_lock(config, cell),
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
@@ -186,9 +187,8 @@ def _resolve(
                 if (config.root / name).is_file():
                     shutil.copyfile(config.root / name, workdir / name)
             output = workdir / "lock.txt"
-            previous = current_lock(config, cell)
-            if previous is not None and not context.upgrade:
-                output.write_text(preferences(previous), encoding="utf-8")
+            if context.previous is not None and not context.upgrade:
+                output.write_text(preferences(context.previous), encoding="utf-8")
             args = compile_args(config, cell, inputs, str(output), only_binary)
             command = Command(
                 argv=(context.uv.binary, *args), cwd=workdir, env=uv_environment(), timeout=900
@@ -244,12 +244,6 @@ def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimat
     raise LockRefused(outcome.error or "refused")
 
 
-def _previous_largest(config: Config, cell: Cell) -> list[tuple[str, int]] | None:
-    """The largest packages of the lock being replaced (to say which grew)."""
-    previous = current_lock(config, cell)
-    return previous.largest() if previous is not None else None
-
-
 def _judge(
     context: LockContext, outcome: LockOutcome, lock: Lock, estimate: SizeEstimate
 ) -> list[tuple[str, str]]:
@@ -274,7 +268,7 @@ def _judge(
         largest=estimate.largest(10),
         source_only=source_only,
         indexes=cell_indexes(config, cell, context.default_index),
-        previous=_previous_largest(config, cell),
+        previous=context.previous.largest() if context.previous is not None else None,
     )
     for pin, needs in source_only:
         outcome.notes.append(f"{pin} has no wheel for {cell.id}: built from source ({needs})")
