@@ -7,12 +7,12 @@ and named with the fix.
 
 from __future__ import annotations
 
-import json
 import os
 
 from noxgrid.cell.state import CellRun, requirements_shown
 from noxgrid.errors import StageFailure
 from noxgrid.model.app import LOAD_SCRIPT, app_target, load_failure
+from noxgrid.model.text import json_objects
 from noxgrid.tools.runner import Command
 
 
@@ -46,7 +46,8 @@ def load_app(state: CellRun) -> str:
             timeout=min(config.suite.timeout, 300),
         )
     )
-    result = _last_json(outcome.output)
+    objects = json_objects(outcome.output)
+    result: dict[str, object] = objects[-1] if objects else {}
     with state.log("doctor-app") as sink:
         sink(outcome.output)
     if result.get("ok"):
@@ -64,15 +65,3 @@ def load_app(state: CellRun) -> str:
         + "\n"
         + str(result.get("traceback") or "").strip()
     )
-
-
-def _last_json(output: str) -> dict[str, object]:
-    for line in reversed(output.splitlines()):
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
-    return {}

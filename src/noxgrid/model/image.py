@@ -16,6 +16,7 @@ from typing import Any
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
+from noxgrid.model.text import json_objects
 
 # Secrets: keys, credentials and the files that hold tokens. Never in an image's
 # build context (the default .dockerignore), and looked for in every built image.
@@ -368,11 +369,6 @@ def engine_problem(output: str, where: str, client: str) -> tuple[str, str]:
 
 
 def _server_errors(output: str) -> str:
-    for line in output.splitlines():
-        if line.strip().startswith("{"):
-            try:
-                errors = json.loads(line).get("ServerErrors") or []
-            except ValueError:
-                continue
-            return "; ".join(str(error) for error in errors)
-    return ""
+    objects = json_objects(output)
+    errors = (objects[0].get("ServerErrors") or []) if objects else []
+    return "; ".join(str(error) for error in errors)

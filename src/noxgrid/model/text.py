@@ -9,7 +9,9 @@ table, HTML a page.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes.
 _ANSI = re.compile(
@@ -33,3 +35,20 @@ def _replacement(match: re.Match[str]) -> str:
     char = match.group(0)
     # A lone surrogate or an XML non-character stands for text that was there.
     return "\ufffd" if ord(char) >= 0xD800 else ""
+
+
+def json_objects(output: str) -> list[dict[str, Any]]:
+    """The JSON objects a process printed one per line among its other output, in order
+    (lines that are not a JSON object are left out)."""
+    found = []
+    for line in output.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("{"):
+            continue
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found

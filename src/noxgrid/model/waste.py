@@ -1,13 +1,13 @@
 """What an image carries that it should not: caches, wheels, build tools, apt lists, tests.
 
-Pure: ``WASTE_SCRIPT`` runs in the image (as root, with the image's python) and
-prints one JSON object per finding; ``waste_findings`` turns them into lines
-with the size and the fix.
+Pure: ``WASTE_SCRIPT`` runs in the image (as root, with the image's python, in the
+same container as the /app listing, whose ``AppTree.parse`` collects its lines) and
+prints one JSON object per finding; ``waste_findings`` turns them into lines with the
+size and the fix.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -122,18 +122,6 @@ class Waste:
             f" and {len(self.paths) - 3} more" if len(self.paths) > 3 else ""
         )
         return f"{self.what} ({format_size(self.size)}): {shown}; fix: {self.fix}"
-
-
-def parse_waste(output: str) -> list[dict[str, object]]:
-    """The JSON lines ``WASTE_SCRIPT`` printed (others ignored)."""
-    entries = []
-    for line in output.splitlines():
-        if line.startswith("{"):
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                continue
-    return entries
 
 
 def waste_findings(entries: Iterable[Mapping[str, object]], minimum: int = 1) -> list[Waste]:

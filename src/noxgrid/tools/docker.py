@@ -8,7 +8,6 @@ whose built-in BuildKit answers to ``DOCKER_BUILDKIT=1`` (Engine 20.10-22).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ from typing import Any
 
 from noxgrid.errors import EngineUnavailable
 from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments, engine_problem
+from noxgrid.model.text import json_objects
 from noxgrid.model.waste import WASTE_SCRIPT
 from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
 
@@ -85,11 +85,8 @@ def _buildkit_client(runner: Runner, path: str) -> Client | None:
 
 def _engine_root(info: Outcome, client: str, configured: str, env: Mapping[str, str]) -> str:
     """The engine's data root from ``docker info``; EngineUnavailable when none answered."""
-    document: dict[str, Any] = {}
-    for line in info.output.splitlines():
-        if line.strip().startswith("{"):
-            with contextlib.suppress(ValueError):
-                document = json.loads(line)
+    objects = json_objects(info.output)
+    document: dict[str, Any] = objects[-1] if objects else {}
     if info.ok and document.get("ServerVersion") and not document.get("ServerErrors"):
         return str(document.get("DockerRootDir") or "")
     where = env.get("DOCKER_HOST") or "unix:///var/run/docker.sock"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from noxgrid.model.waste import parse_waste, waste_findings
+from noxgrid.model.image import AppTree
+from noxgrid.model.waste import waste_findings
 
 
 def test_waste_is_grouped_by_kind_largest_first_with_its_fix():
@@ -19,9 +20,9 @@ def test_waste_is_grouped_by_kind_largest_first_with_its_fix():
             {"kind": "unknown", "path": "/x", "size": 10},
         ]
     )
-    found = waste_findings(parse_waste("noise\n" + output))
+    found = waste_findings(AppTree.parse("noise\n" + output).waste)
     assert [w.kind for w in found] == ["pip-cache", "apt-lists", "app-tests", "wheel"]
-    assert [w.kind for w in waste_findings(parse_waste(output), minimum=1000)] == [
+    assert [w.kind for w in waste_findings(AppTree.parse(output).waste, minimum=1000)] == [
         "pip-cache",
         "apt-lists",
         "app-tests",
