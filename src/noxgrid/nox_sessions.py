@@ -243,10 +243,16 @@ def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> st
         _register_cell(config, cell, parallel)
         by_python.setdefault(cell.python, []).append(cell.session)
     for python, names in by_python.items():
-        _register_group(f"ci-{profile}-{python}", names, f"the {profile} cells of Python {python}")
+        _register_group(
+            f"ci-{profile}-{python}", profile, names, f"the {profile} cells of Python {python}"
+        )
     name = f"ci-{profile}"
     _register_group(
-        name, [c.session for c in cells], f"every cell of profile '{profile}'", default=True
+        name,
+        profile,
+        [c.session for c in cells],
+        f"every cell of profile '{profile}'",
+        default=True,
     )
     return name
 
@@ -260,7 +266,7 @@ def _register_cell(config: Config, cell: Cell, parallel: Mapping[str, Any]) -> N
     )
     nox.session(
         name=cell.session,
-        python=cell.python,  # for `nox -p 3.10`; the backend is none: noxgrid makes the venv
+        python=cell.python,  # listed (nox -l --json); the backend is none: noxgrid makes the venv
         venv_backend="none",
         default=False,
         tags=["ci", cell.profile, cell.id, cell.accelerator],
@@ -269,7 +275,7 @@ def _register_cell(config: Config, cell: Cell, parallel: Mapping[str, Any]) -> N
 
 
 def _register_group(
-    name: str, requires: Sequence[str], what: str, *, default: bool = False
+    name: str, profile: str, requires: Sequence[str], what: str, *, default: bool = False
 ) -> None:
     """A session that runs ``requires`` (nox runs each once) and fails when one failed."""
 
@@ -277,7 +283,6 @@ def _register_group(
         session.log(f"{len(requires)} cell(s) passed: {', '.join(requires)}")
 
     group.__doc__ = f"{what} ({len(requires)}: {', '.join(requires)})"
-    profile = name.split("-")[1]
     nox.session(
         name=name, python=False, default=default, requires=list(requires), tags=["ci", profile]
     )(group)
