@@ -46,13 +46,13 @@ print(json.dumps({"seconds": time.perf_counter() - start, "files": result.files,
 ONE_IMAGE = """
 import json, sys, time
 from noxgrid.tools.docker import Docker
-from noxgrid.cell.doctor import audit_image, import_smoke_image
+from noxgrid.cell.image_doctor import audit_image, import_smoke_image
 from noxgrid.tools.runner import Runner
 docker = Docker.find(Runner())
 start = time.perf_counter()
 result = audit_image(docker, sys.argv[1], timeout=600)
 middle = time.perf_counter()
-imports = import_smoke_image(docker, sys.argv[1], sys.argv[2:], timeout=600)
+imports, _trace = import_smoke_image(docker, sys.argv[1], sys.argv[2:], timeout=600)
 end = time.perf_counter()
 print(json.dumps({"audit": middle - start, "imports": end - middle, "files": result.files,
                   "missing": len(result.missing), "failures": len(imports.failures)}))

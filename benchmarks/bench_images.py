@@ -1,9 +1,11 @@
 """Images of the reference service: sizes, cold builds, and rebuilds after a source change.
 
-For each cell: empty BuildKit's cache (its layers and cache mounts; the base
-images stay), build, check and smoke-test the image (`noxgrid image CELL`),
-then change one source file and build again: only the application layers
-should be rebuilt. Also: what each image adds to its base, and whether a
+Works on a copy of the reference service (the committed files are never
+touched). For each cell: empty BuildKit's cache (its layers and cache mounts;
+the base images stay) and what noxgrid kept of earlier checks, build, check and
+smoke-test the image (`noxgrid image CELL`), then change one source file and
+build again: only the application layers should be rebuilt, and only they
+checked. Also: what each image adds to its base, and whether a
 cpu image carries any CUDA library. Needs an engine and the local base
 images (.ci/run makes both):
 
@@ -20,8 +22,11 @@ import datetime as dt
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,9 +38,9 @@ from noxgrid.model.matrix import expand
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SERVICE = REPO / "examples" / "service"
+SOURCE = REPO / "examples" / "service"
 CELLS = ("3.9-cpu-lean", "3.10-cpu-lean", "3.11-cpu-lean", "3.11-cpu-full", "3.11-gpu-full")
-TOUCHED = SERVICE / "src" / "refservice" / "pagemeta.py"
+TOUCHED = Path("src") / "refservice" / "pagemeta.py"
 
 
 def docker(*args: str) -> str:
@@ -44,11 +49,11 @@ def docker(*args: str) -> str:
     return done.stdout
 
 
-def build(cell: str) -> dict:
+def build(service: Path, cell: str) -> dict:
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "noxgrid", "image", "-q", cell],
-        cwd=SERVICE,
+        cwd=service,
         capture_output=True,
         text=True,
         check=False,
@@ -56,11 +61,14 @@ def build(cell: str) -> dict:
     wall = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"noxgrid image {cell} failed:\n{done.stdout[-3000:]}\n{done.stderr}")
-    data = json.loads((SERVICE / ".noxgrid" / "reports" / f"{cell}.json").read_text())
+    data = json.loads((service / ".noxgrid" / "reports" / f"{cell}.json").read_text())
     stages = {s["name"]: s for s in data["stages"]}
+    built = re.search(r"built in ([0-9.]+)s", stages["image"]["detail"])
     return {
         "wall": wall,
         "image": stages["image"]["duration"],
+        "build": float(built.group(1)) if built else float("nan"),
+        "detail": stages["image"]["detail"],
         "smoke": stages["smoke"]["duration"],
         "size": data["image_size"],
     }
@@ -73,19 +81,26 @@ def main() -> None:
     parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("cells", nargs="*", default=list(CELLS))
     args = parser.parse_args()
-    config = load_config(SERVICE)
+    with tempfile.TemporaryDirectory(prefix="noxgrid-bench-images-") as folder:
+        service = Path(folder) / "service"
+        shutil.copytree(SOURCE, service, ignore=shutil.ignore_patterns(".noxgrid", "*.egg-info"))
+        rows = measure(service, args.cells)
+    write(args, rows)
+
+
+def measure(service: Path, names: list[str]) -> list[str]:
+    config = load_config(service)
     cells = {cell.id: cell for cell in expand(config)}
     rows = []
-    original = TOUCHED.read_text()
-    for name in args.cells:
+    touched = service / TOUCHED
+    for name in names:
         docker("builder", "prune", "-af")
         docker("image", "rm", "-f", f"{config.docker.image}:{name}")
-        cold = build(name)
-        try:
-            TOUCHED.write_text(original + f"\n# benchmark edit {time.time()}\n")
-            warm = build(name)
-        finally:
-            TOUCHED.write_text(original)
+        shutil.rmtree(service / ".noxgrid", ignore_errors=True)
+        cold = build(service, name)
+        touched.write_text(touched.read_text() + f"\n# benchmark edit {time.time()}\n")
+        warm = build(service, name)
+        print(f"{name} rebuild: {warm['detail']}", flush=True)
         base = base_image(config, cells[name], os.environ)
         base_size = int(docker("image", "inspect", "--format", "{{.Size}}", base).strip())
         cuda = docker(
@@ -101,34 +116,50 @@ def main() -> None:
         rows.append(
             f"| {name} | {cold['size'] / 1e6:.0f} MB | {(cold['size'] - base_size) / 1e6:.0f} MB "
             f"| {cold['image']:.1f} s | {warm['image']:.1f} s "
+            f"({warm['build']:.1f} s build + {warm['image'] - warm['build']:.1f} s checks) "
             f"| {warm['image'] / cold['image'] * 100:.0f} % | {cold['smoke']:.1f} s "
             f"| {cuda.strip()} |"
         )
         print(rows[-1], flush=True)
+    return rows
+
+
+def write(args: argparse.Namespace, rows: list[str]) -> None:
+    engine = docker("version", "--format", "{{.Server.Version}}").strip()
+    version = subprocess.run(
+        [sys.executable, "-m", "noxgrid", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     section = "\n".join(
         [
             "## Images of the reference service",
             "",
             f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores "
-            f"({platform.machine()}), Docker Engine 20.10 (Debian's docker.io, built-in "
-            "BuildKit), bases from `scripts/base_images.py` (debootstrap bookworm + this machine's "
-            "CPython: 138 MB for 3.9, 140 MB for 3.10, 212 MB for 3.11). Command:",
+            f"({platform.machine()}), Docker Engine {engine} (BuildKit), noxgrid {version}, "
+            "bases from `scripts/base_images.py` (debootstrap bookworm + this machine's CPython). "
+            "Command:",
             "",
             "```",
             "python benchmarks/bench_images.py " + " ".join(args.cells),
             "```",
             "",
             "Cold: BuildKit's cache emptied (`docker builder prune -af`), so the lock's wheels are "
-            "downloaded again. Rebuild: one source file changed; the dependency layer is reused. "
-            "Build times are the image stage (build, checks, and the doctor: the exported file "
-            "system audited, the import smoke run in a container); smoke is start to a 200 from "
-            "`/ready`. CUDA files: `libcudart*`, `libcublas*`, `libcudnn*` and ONNX Runtime's CUDA "
-            "provider found in the image.",
+            "downloaded again, and nothing kept of earlier checks (`.noxgrid` removed). Rebuild: "
+            "one source file changed; the dependency layers are reused. Times are the image stage: "
+            "the build, then the checks (size, user, labels, /app and its waste, in one "
+            "container; the doctor's ELF audit, read from the layers not read before; the import "
+            "smoke, run again only when a changed path could reach it). Smoke is start to a 200 "
+            "from `/ready`. CUDA files: `libcudart*`, `libcublas*`, `libcudnn*` and ONNX Runtime's "
+            "CUDA provider found in the image.",
             "",
             "| cell | image | added to base | cold build | rebuild after a source change "
             "| rebuild / cold | smoke | CUDA files |",
             "|---|---|---|---|---|---|---|---|",
             *rows,
+            "",
+            "Target (issue 17): a rebuild after a source-only change at most 10 % of the cold "
+            "build. The rebuild's own build step (the project installed again from its new "
+            "source: a wheel built by its backend in a RUN step) is the part the checks cannot "
+            "remove; the checks column is what noxgrid adds to it.",
         ]
     )
     print(section)

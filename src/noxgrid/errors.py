@@ -91,3 +91,8 @@ class LockRefused(NoxgridError):
 
 class LockUnreadable(NoxgridError):
     """A lock file is not TOML, or not a lock noxgrid can read."""
+
+
+class LayerUnreadable(NoxgridError):
+    """An image layer's folder could not be read completely (the image is exported
+    and read whole instead)."""

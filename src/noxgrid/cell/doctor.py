@@ -1,12 +1,9 @@
-"""The doctor stage: the venv's ELF audit and import smoke (the image stage runs the image's)."""
+"""The doctor stage: the venv's ELF audit and import smoke (``image_doctor`` checks the image)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
-import tempfile
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -15,7 +12,6 @@ from noxgrid.cell.install import install_stamp
 from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage, read_json
 from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write
-from noxgrid.model.audit import AuditResult, audit, scan_tar
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
@@ -29,10 +25,9 @@ from noxgrid.model.doctor import (
 )
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.gpu import detect_gpu
-from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sonames import debian_package
-from noxgrid.tools.docker import Docker
 from noxgrid.tools.runner import Command, Runner
 
 
@@ -53,7 +48,7 @@ def _cuda_needed(state: CellRun) -> bool:
     return accelerator.needs_gpu and detect_gpu(state.env)[0]
 
 
-def _diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
+def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
     """Record and judge one diagnosis: its text, or StageFailure with it."""
     problems, notes = missing_report(diagnosis, state.config, state.cell, host=host)
     if _cuda_needed(state):
@@ -77,7 +72,7 @@ def _diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> 
     )
 
 
-def _packages_for(state: CellRun, diagnosis: Diagnosis, *, host: bool) -> None:
+def packages_for(state: CellRun, diagnosis: Diagnosis, *, host: bool) -> None:
     """The Debian package of each missing library and, on this machine, of each one the
     venv takes from the system (for the note about what a slim image lacks). The host's
     dpkg is never asked about a path that belongs to an image."""
@@ -119,22 +114,12 @@ def stage_doctor(state: CellRun) -> str:
     diagnosis = Diagnosis(
         where=f"venv {relative_path(state.venv, config.root)}", audit=result, imports=imports
     )
-    _packages_for(state, diagnosis, host=True)
-    detail = _diagnose(state, diagnosis, host=True, key="venv")
+    packages_for(state, diagnosis, host=True)
+    detail = diagnose(state, diagnosis, host=True, key="venv")
     if cached:
         return detail + " (as when last run: same install, same libraries)" + load_app(state)
     atomic_write(stamp, json.dumps({"key": key, "imported": list(imports.imported)}) + "\n")
     return detail + load_app(state)
-
-
-def doctor_image(state: CellRun, docker: Docker, tag: str, lock: Lock) -> str:
-    """The ELF audit and the import smoke inside the built image."""
-    timeout = min(state.config.suite.timeout, 600)
-    result = audit_image(docker, tag, timeout=timeout)
-    imports = import_smoke_image(docker, tag, direct_dependencies(lock), timeout=timeout)
-    diagnosis = Diagnosis(where=f"image {tag}", audit=result, imports=imports)
-    _packages_for(state, diagnosis, host=False)
-    return _diagnose(state, diagnosis, host=False, key="image")
 
 
 def import_smoke_venv(
@@ -148,32 +133,6 @@ def import_smoke_venv(
             env={"PYTHONDONTWRITEBYTECODE": "1"},
             timeout=timeout,
         )
-    )
-    return parse_imports(outcome.output)
-
-
-def audit_image(docker: Docker, tag: str, *, timeout: float) -> AuditResult:
-    """The ELF audit of an image: its file system exported to a temporary tar, read here."""
-    with tempfile.TemporaryDirectory(prefix="noxgrid-audit-") as folder:
-        archive = Path(folder) / "image.tar"
-        docker.export(tag, archive, timeout=timeout)
-        start = time.perf_counter()
-        tree, scan = scan_tar(archive)
-        result = audit(scan, tree)
-        return dataclasses.replace(result, seconds=time.perf_counter() - start)
-
-
-def import_smoke_image(
-    docker: Docker, tag: str, distributions: Sequence[str], *, timeout: float
-) -> ImportReport:
-    """Import the distributions' modules in a fresh container of the image."""
-    outcome = docker.run_once(
-        tag,
-        ["python", "-c", IMPORT_SMOKE, *distributions],
-        env={"PYTHONDONTWRITEBYTECODE": "1"},
-        workdir="/app",
-        sink=None,
-        timeout=timeout,
     )
     return parse_imports(outcome.output)
 

@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from noxgrid.cell.doctor import doctor_image
+from noxgrid.cell.image_doctor import doctor_image
 from noxgrid.cell.state import CellRun, Stage, failure
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
 from noxgrid.model.app import pull_failure_hint
@@ -110,7 +110,7 @@ def stage_image(state: CellRun) -> str:
     for item in waste:
         state.note(f"the image carries waste: {item.render()}")
     try:
-        doctor = doctor_image(state, docker, tag, lock)
+        doctor = doctor_image(state, docker, tag, lock, inspect)
     except StageFailure as exc:
         raise StageFailure(f"the image {tag} fails the doctor's audit:\n{exc}") from None
     return (

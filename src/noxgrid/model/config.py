@@ -197,6 +197,11 @@ class Config:
     docker: DockerConfig = field(default_factory=DockerConfig)
 
     @property
+    def cache_dir(self) -> Path:
+        """What noxgrid keeps between runs to skip work (layer scans, smoke records)."""
+        return self.root / ".noxgrid" / "cache"
+
+    @property
     def repo_root(self) -> Path:
         """The repository's root: the project folder less [tool.noxgrid.workflow] directory."""
         parts = [part for part in Path(self.workflow.directory).parts if part != "."]

@@ -34,7 +34,27 @@ from noxgrid.model.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_packa
 # Run by the cell's interpreter (3.9 and later): imports each distribution's
 # top-level modules and prints one JSON line. Keep it free of noxgrid imports.
 IMPORT_SMOKE = r"""
-import importlib, json, sys
+import importlib, json, os, sys
+TRACE = os.environ.get("NOXGRID_TRACE") == "1" and hasattr(sys, "addaudithook")
+if TRACE:
+    asked, opened, listed = set(), set(), set()
+    def _hook(event, args):
+        if event not in ("open", "os.listdir", "os.scandir"):
+            return
+        target = args[0] if args else "."
+        if isinstance(target, int):
+            return
+        try:
+            target = os.path.abspath(os.fsdecode(os.fspath(target if target is not None else ".")))
+        except TypeError:
+            return
+        (opened if event == "open" else listed).add(target)
+    sys.addaudithook(_hook)
+    class _Asked:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            asked.add(name.split(".")[0])
+    sys.meta_path.insert(0, _Asked)
 try:
     import importlib.metadata as metadata
 except ImportError:
@@ -78,7 +98,13 @@ for name in sys.argv[1:]:
         else:
             results.append({"distribution": name, "module": module, "error": None})
 sys.stdout.write("\nNOXGRID-IMPORTS " + json.dumps(results) + "\n")
+if TRACE:
+    asked.update(name.split(".")[0] for name in list(sys.modules))
+    trace = {"asked": sorted(asked), "opened": sorted(opened), "listed": sorted(listed),
+             "path": [os.path.abspath(entry) for entry in sys.path]}
+    sys.stdout.write("NOXGRID-TRACE " + json.dumps(trace) + "\n")
 """
+TRACE_MARKER = "NOXGRID-TRACE "
 
 MARKER = "NOXGRID-IMPORTS "
 
@@ -338,3 +364,15 @@ def render(diagnosis: Diagnosis, problems: Sequence[str], notes: Sequence[str]) 
     for note in notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines)
+
+
+def parse_trace(output: str) -> dict[str, object] | None:
+    """The NOXGRID-TRACE line of an import smoke run with NOXGRID_TRACE=1, or None."""
+    for line in reversed(output.splitlines()):
+        if line.startswith(TRACE_MARKER):
+            try:
+                data = json.loads(line[len(TRACE_MARKER) :])
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None

@@ -82,7 +82,7 @@ class FakeRunner(Runner):
             output = "Installed 3 packages\n"
             if self.fail_on not in ("install", "sync"):
                 self._install(argv)
-        elif argv[1:2] == ("-c",) and "find_spec" in argv[2]:
+        elif argv[1:2] == ("-c",) and "find_spec" in argv[2] and "NOXGRID-IMPORTS" not in argv[2]:
             kind = "where"
             output = json.dumps(self.where) + "\n"
         elif argv[1:2] == ("-c",):
@@ -222,7 +222,9 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert argvs[1][argvs[1].index("--only-binary") + 1] == ":all:", "no source builds"
     assert argvs[2][:3] == ("uv", "pip", "install") and "--no-deps" in argvs[2]
     assert "-e" in argvs[2] and "--exact" not in argvs[2]
-    assert argvs[3][1] == "-c" and "find_spec" in argvs[3][2], "where the project imports from"
+    assert (
+        argvs[3][1] == "-c" and "find_spec" in argvs[3][2] and "NOXGRID-IMPORTS" not in argvs[3][2]
+    ), "where the project imports from"
     assert argvs[4][1] == "-c" and argvs[4][-1] == "pytest", "import smoke of the direct deps"
     assert Path(argvs[5][0]).name == "pytest"
     assert runner.commands[5].env["NOXGRID_CELL"] == "3.10-cpu-lean"
@@ -503,7 +505,7 @@ def fake_python(tmp_path, version):
 
 
 def smoke(command):
-    return command.argv[1:2] == ("-c",) and "find_spec" not in command.argv[2]
+    return command.argv[1:2] == ("-c",) and "NOXGRID-IMPORTS" in command.argv[2]
 
 
 def test_import_smoke_is_not_repeated_for_an_unchanged_install(project):
