@@ -4,12 +4,13 @@
 cells of 3.10, and ``nox -s ci-lean`` every lean cell. Each cell is a nox
 session of its own with a pass-through backend: noxgrid makes and checks the
 venv itself (interpreter discovery, uv, the cell's requirements), so nox
-neither looks for interpreters nor creates environments. The groups are nox
-sessions that ``requires`` their cells, so nox runs each cell once, in
-parallel under ``nox -j N`` where nox has it, and fails the group when a cell
-fails. Only nox's public API is used (``nox.session``, ``requires``,
-``session.posargs``); the lowest nox it needs is declared in pyproject.toml
-and tested in CI.
+neither looks for interpreters nor creates environments. A group runs its
+cells itself, ``nox -j N`` of them at a time in one process (threads, as
+``noxgrid run -j N`` does), and fails naming each failed cell: nox would
+otherwise start a process per cell, each importing nox and the noxfile
+again, and one more for the group after them. Only nox's public API is used
+(``nox.session``, ``session.posargs``); the lowest nox it needs is declared
+in pyproject.toml and tested in CI.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def register(project: str | Path | None = None) -> list[str]:
                 fix="use an exact name: " + ", ".join(cell.session for cell in matrix),
             )
         )
+    jobs = nox_jobs(sys.argv[1:], os.environ)
+    if jobs > 1:
+        os.environ[JOBS_VARIABLE] = str(jobs)  # for the child nox runs a group in
     names = []
     for profile in config.profile_names:
         cells = list(matrix.by_profile(profile))
@@ -204,11 +208,42 @@ def _register_lock(config: Config) -> str:
     return "lock"
 
 
-def _run_cells(session: nox.Session, config: Config, chosen: Sequence[Cell]) -> None:
-    """The cells of one session, one after the other; the session fails naming each failure."""
+JOBS_VARIABLE = "NOXGRID_NOX_JOBS"
+
+
+def nox_jobs(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """How many cells a group runs at once: nox's ``-j``/``--parallel`` (or NOX_PARALLEL),
+    ``auto`` being one per core; 1 when nox was given none.
+
+    nox hands a session to a child process with ``--parallel 1``, so the value nox
+    was first given travels to it in NOXGRID_NOX_JOBS, set when the noxfile loads.
+    """
+    if env.get(JOBS_VARIABLE, "").isdigit():
+        return max(1, int(env[JOBS_VARIABLE]))
+    value = env.get("NOX_PARALLEL") or ""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        flag, equals, rest = arg.partition("=")
+        if flag in ("-j", "--parallel"):
+            value = rest if equals else (argv[index + 1] if index + 1 < len(argv) else "")
+        elif arg.startswith("-j") and len(arg) > 2:
+            value = arg[2:]
+    if value.strip() == "auto":
+        return os.cpu_count() or 1
+    try:
+        return max(1, int(value))
+    except ValueError:
+        return 1
+
+
+def _run_cells(
+    session: nox.Session, config: Config, chosen: Sequence[Cell], *, jobs: int = 1
+) -> None:
+    """The cells of one session, ``jobs`` at a time; the session fails naming each failure."""
     # Imported when a cell runs, not when nox lists the sessions.
     from noxgrid.cell.progress import PlainProgress
-    from noxgrid.cell.run import run_cell
+    from noxgrid.cell.run import run_cells
     from noxgrid.model.results import Status, first_line
     from noxgrid.tools.runner import sigterm_as_interrupt
 
@@ -218,41 +253,45 @@ def _run_cells(session: nox.Session, config: Config, chosen: Sequence[Cell]) -> 
         "true",
         "yes",
     )
-    failed = []
     with sigterm_as_interrupt():
-        for cell in chosen:
-            result = run_cell(
-                config,
-                cell,
-                progress=PlainProgress(),
-                docker=docker,
-                in_image="--in-image" in own,
-                suite_args=suite_args,
-            )
-            if result.status is Status.FAILED:
-                failed.append(f"cell {cell.id} failed at {first_line(result.first_error or '')}")
+        results = run_cells(
+            config,
+            chosen,
+            jobs=jobs,
+            progress=PlainProgress(),
+            docker=docker,
+            in_image="--in-image" in own,
+            suite_args=suite_args,
+        )
+    failed = [
+        f"cell {result.cell.id} failed at {first_line(result.first_error or '')}"
+        for result in results
+        if result.status is Status.FAILED
+    ]
     if failed:
         session.error("; ".join(failed))
+    if len(chosen) > 1:
+        session.log(f"{len(chosen)} cells passed: {', '.join(c.session for c in chosen)}")
 
 
 def _register_profile(config: Config, profile: str, cells: Sequence[Cell]) -> str:
     """``ci-<profile>``: a session per cell, one per python of the profile, one for all."""
     parallel = _parallel_options()
-    by_python: dict[str, list[str]] = {}
+    by_python: dict[str, list[Cell]] = {}
     for cell in cells:
         _register_cell(config, cell, parallel)
-        by_python.setdefault(cell.python, []).append(cell.session)
-    for python, names in by_python.items():
+        by_python.setdefault(cell.python, []).append(cell)
+    for python, group in by_python.items():
         _register_group(
-            f"ci-{profile}-{python}", profile, names, f"the {profile} cells of Python {python}"
+            config,
+            f"ci-{profile}-{python}",
+            profile,
+            group,
+            f"the {profile} cells of Python {python}",
         )
     name = f"ci-{profile}"
     _register_group(
-        name,
-        profile,
-        [c.session for c in cells],
-        f"every cell of profile '{profile}'",
-        default=True,
+        config, name, profile, cells, f"every cell of profile '{profile}'", default=True
     )
     return name
 
@@ -275,14 +314,26 @@ def _register_cell(config: Config, cell: Cell, parallel: Mapping[str, Any]) -> N
 
 
 def _register_group(
-    name: str, profile: str, requires: Sequence[str], what: str, *, default: bool = False
+    config: Config,
+    name: str,
+    profile: str,
+    cells: Sequence[Cell],
+    what: str,
+    *,
+    default: bool = False,
 ) -> None:
-    """A session that runs ``requires`` (nox runs each once) and fails when one failed."""
+    """A session that runs ``cells`` itself, nox's ``-j`` of them at a time."""
+    jobs = nox_jobs(sys.argv[1:], os.environ)
 
     def group(session: nox.Session) -> None:
-        session.log(f"{len(requires)} cell(s) passed: {', '.join(requires)}")
+        _run_cells(session, config, cells, jobs=jobs)
 
-    group.__doc__ = f"{what} ({len(requires)}: {', '.join(requires)})"
+    names = [cell.session for cell in cells]
+    group.__doc__ = f"{what} ({len(names)}: {', '.join(names)})"
     nox.session(
-        name=name, python=False, default=default, requires=list(requires), tags=["ci", profile]
+        name=name,
+        python=False,
+        default=default,
+        tags=["ci", profile],
+        **_parallel_options(),
     )(group)

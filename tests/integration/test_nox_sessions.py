@@ -9,7 +9,7 @@ from tests.integration.conftest import nox, noxgrid
 
 
 def test_nox_lists_one_session_per_cell_without_excluded_ones(tiny):
-    listed = nox("-l", "--json", cwd=tiny)
+    listed = nox("-l", "--json", "-t", "ci", cwd=tiny)
     assert listed.returncode == 0, listed.stdout + listed.stderr
     every = {entry["session"]: entry for entry in json.loads(listed.stdout)}
     sessions = {name: entry for name, entry in every.items() if "(" in name}
@@ -25,9 +25,14 @@ def test_nox_lists_one_session_per_cell_without_excluded_ones(tiny):
         "ci-full-3.11(cpu)",
         "ci-full-3.11(gpu)",
     ]
-    # nox runs the profiles' groups by default (each requires its cells); the per-python
+    # nox runs the profiles' groups by default (each runs its cells); the per-python
     # groups (ci-lean-3.10), lock and release run when named.
-    assert sorted(set(every) - set(sessions)) == ["ci-full", "ci-lean"]
+    defaults = json.loads(nox("-l", "--json", cwd=tiny).stdout)
+    assert [entry["session"] for entry in defaults] == ["ci-lean", "ci-full"]
+    assert sorted(set(every) - set(sessions)) == sorted(
+        ["ci-full", "ci-lean"]
+        + [f"ci-{p}-{v}" for p in ("full", "lean") for v in ("3.9", "3.10", "3.11")]
+    )
     assert every["ci-lean"]["description"].startswith("every cell of profile 'lean' (5:")
     assert sessions["ci-lean-3.10(gpu)"]["python"] == "3.10"
     assert "3.10-gpu-lean" in sessions["ci-lean-3.10(gpu)"]["tags"]

@@ -36,3 +36,18 @@ def test_noxgrids_flags_are_taken_and_the_rest_reaches_the_suite():
     assert split_posargs(["-k", "slow", "--in-image"]) == (["--in-image"], ["-k", "slow"])
     assert split_posargs(["--no-docker", "--", "--no-docker"]) == (["--no-docker"], ["--no-docker"])
     assert split_posargs([]) == ([], [])
+
+
+def test_a_group_runs_as_many_cells_at_once_as_nox_was_told():
+    from noxgrid.nox_sessions import nox_jobs
+
+    assert nox_jobs(["-s", "ci-lean"], {}) == 1
+    assert nox_jobs(["-s", "ci-lean", "-j", "3"], {}) == 3
+    assert nox_jobs(["--parallel=4", "-s", "ci-lean"], {}) == 4
+    assert nox_jobs(["-j2"], {}) == 2
+    assert nox_jobs(["-j", "auto"], {}) >= 1
+    assert nox_jobs([], {"NOX_PARALLEL": "2"}) == 2
+    # After `--` the arguments are the session's, not nox's.
+    assert nox_jobs(["-s", "ci-lean", "--", "-j", "5"], {}) == 1
+    # nox's child gets --parallel 1; the parent's value reaches it in the variable.
+    assert nox_jobs(["--parallel", "1", "--parallel-worker"], {"NOXGRID_NOX_JOBS": "3"}) == 3

@@ -4,12 +4,16 @@ Looks, in order, at: an explicit override (``NOXGRID_PYTHON_3_10`` in the
 environment, or ``[tool.noxgrid.interpreters]``), ``pythonX.Y`` on PATH
 (skipping pyenv's shims, which answer only for pyenv's global version),
 pyenv's versions folder, and the interpreters uv manages. When none fits,
-the error says what was found and where it looked.
+the error says what was found and where it looked. What a process had to be
+asked (an interpreter's version, uv's interpreter folder) is remembered in
+``<cache>/interpreters.json`` under the identity of everything the answer
+depends on, so a warm run asks nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxgrid.errors import InterpreterNotFound, NoxgridError
+from noxgrid.files import atomic_write
 from noxgrid.tools.runner import Command, Runner
 
 _PATCH = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -53,9 +58,60 @@ def _on_path(
     return found
 
 
+def _identity(path: Path) -> list[object] | None:
+    """What names one file's content here: its real path, device, inode, size and mtime
+    (a replaced or rebuilt program changes at least one)."""
+    try:
+        real = path.resolve()
+        info = real.stat()
+    except OSError:
+        return None
+    return [str(real), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns]
+
+
+def _memo_path() -> Path:
+    from noxgrid.tools.index import cache_dir
+
+    return cache_dir() / "interpreters.json"
+
+
+def _remembered(key: list[object]) -> object:
+    try:
+        data = json.loads(_memo_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get(json.dumps(key)) if isinstance(data, dict) else None
+
+
+def _remember(key: list[object], value: object) -> None:
+    """Keep an answer (a process asked once need not be asked again); best effort."""
+    path = _memo_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict) or len(data) > 256:
+        data = {}
+    data[json.dumps(key)] = value
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(data, indent=0) + "\n")
+    except OSError:
+        pass
+
+
 def probe_version(path: Path) -> tuple[int, int, int] | None:
-    """An interpreter's own version (it is run once, with -I)."""
-    return _probe(str(path))
+    """An interpreter's own version: run once, with -I, and remembered by the file's
+    identity (real path, inode, size, mtime) for later runs."""
+    identity = _identity(path)
+    if identity is not None:
+        known = _remembered(["version", *identity])
+        if isinstance(known, list) and len(known) == 3:
+            return int(known[0]), int(known[1]), int(known[2])
+    found = _probe(str(path))
+    if found is not None and identity is not None:
+        _remember(["version", *identity], list(found))
+    return found
 
 
 @functools.lru_cache(maxsize=64)
@@ -132,17 +188,52 @@ def uv_python_dir(env: Mapping[str, str]) -> Path:
     return Path(data) / "uv" / "python"
 
 
+# uv's settings files that can move its interpreter folder, looked for from the
+# current folder up (project settings) and in the user's and system's places.
+_UV_SETTINGS = ("uv.toml", "pyproject.toml")
+
+
+def _uv_dir_key(uv: str) -> list[object] | None:
+    """Everything ``uv python dir`` depends on: the uv binary, its variables and the
+    identity of every settings file it could read."""
+    binary = _identity(Path(uv))
+    if binary is None:
+        return None
+    names = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "UV_CONFIG_FILE", "UV_NO_CONFIG")
+    variables = [os.environ.get(name, "") for name in names]
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    places = [Path("/etc/uv/uv.toml"), config / "uv" / "uv.toml"]
+    cwd = Path.cwd()
+    places += [folder / name for folder in (cwd, *cwd.parents) for name in _UV_SETTINGS]
+    if os.environ.get("UV_CONFIG_FILE"):
+        places.append(Path(os.environ["UV_CONFIG_FILE"]))
+    files = [[str(place), _identity(place)] for place in places]
+    return ["uv python dir", *binary, *variables, str(cwd), files]
+
+
 @functools.lru_cache(maxsize=1)
 def _asked_uv_python_dir() -> Path | None:
     from noxgrid.errors import CommandFailed
     from noxgrid.tools.uv import find_uv
 
     try:
-        outcome = Runner().run(Command(argv=(find_uv(), "python", "dir"), timeout=30))
+        uv = find_uv()
+    except (CommandFailed, OSError):
+        return None
+    key = _uv_dir_key(uv)
+    known = _remembered(key) if key is not None else None
+    if isinstance(known, str):
+        return Path(known)
+    try:
+        outcome = Runner().run(Command(argv=(uv, "python", "dir"), timeout=30))
     except (CommandFailed, OSError):
         return None
     lines = outcome.output.strip().splitlines() if outcome.ok else []
-    return Path(lines[-1]) if lines and Path(lines[-1]).is_absolute() else None
+    if not lines or not Path(lines[-1]).is_absolute():
+        return None
+    if key is not None:
+        _remember(key, lines[-1])
+    return Path(lines[-1])
 
 
 def _executable(path: Path) -> bool:
