@@ -70,5 +70,14 @@ def test_the_declared_nox_and_uv_floors_lock_and_run_a_cell(tmp_path):
     )
     output = session.stdout + session.stderr
     assert session.returncode == 0, output[-4000:]
-    assert "Session ci-lean-3.11(cpu) was successful" in output
+    assert "Session ci-lean was successful" in output
     assert "[3.11-cpu-lean] OK in" in output
+    # One cell through its own session, as a CI matrix job runs it.
+    session = run(
+        [python, "-m", "nox", "-s", "ci-lean-3.11(cpu)", "--", "--no-docker", "-k", "value"],
+        cwd=root,
+        env=NO_DOCKER,
+    )
+    output = session.stdout + session.stderr
+    assert session.returncode == 0, output[-4000:]
+    assert "Session ci-lean-3.11(cpu) was successful" in output
