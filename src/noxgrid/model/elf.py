@@ -11,11 +11,10 @@ import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.dynamic import DynamicSection, DynamicSegment
-from elftools.elf.elffile import ELFFile
+if TYPE_CHECKING:
+    from elftools.elf.dynamic import DynamicSection, DynamicSegment
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -41,6 +40,11 @@ class ElfFile:
 
 def read_elf(stream: IO[bytes], path: str) -> ElfFile | None:
     """Parse ``stream`` as ELF; None when it is not one (or is too damaged to read)."""
+    # pyelftools is imported when a file is read (30 ms a process that reads none spares).
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.dynamic import DynamicSection, DynamicSegment
+    from elftools.elf.elffile import ELFFile
+
     try:
         elf = ELFFile(stream)
         machine = str(elf["e_machine"])

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dependency_groups import resolve as resolve_groups
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
@@ -179,6 +178,8 @@ def group_requirements(config: Config, cell: Cell) -> list[str]:
             f"group {', '.join(repr(g) for g in unknown)} in [dependency-groups]",
             fix=f"use one of: {', '.join(table) or '(none declared)'}",
         )
+    from dependency_groups import resolve as resolve_groups  # only for profiles with groups
+
     try:
         found = [str(item) for item in resolve_groups(table, *groups)]
     except (ValueError, LookupError) as exc:  # a cycle, a bad include-group

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
-
 
 def status_of(url: str, *, timeout: float = 2.0) -> tuple[int | None, str]:
     """(HTTP status, or None when nothing answered; a word on what happened)."""
+    # Imported here: a cell without an image never asks (urllib costs 25 ms to import).
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return int(response.status), f"HTTP {response.status}"

@@ -138,10 +138,9 @@ class Runner:
         reader.start()
         timed_out = False
         try:
-            process.wait(timeout=command.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _stop(process)
+            if not _exited(process, command.timeout):
+                timed_out = True
+                _stop(process)
         except BaseException:
             _stop(process)
             kept.close()
@@ -247,6 +246,22 @@ def _pump(process: subprocess.Popen[bytes], kept: _Kept, sink: LineSink | None) 
         if sink is not None:
             sink(raw.decode("utf-8", errors="replace"))
     process.stdout.close()
+
+
+def _exited(process: subprocess.Popen[bytes], timeout: float | None) -> bool:
+    """Wait for the process to exit, at most ``timeout`` seconds; True when it did.
+
+    ``Popen.wait(timeout=...)`` polls with sleeps of up to 50 ms, so a command's
+    end is seen 25 ms late on average; a thread blocked in ``waitpid`` sees it
+    at once, and the wait for that thread is a lock, not a poll.
+    """
+    if timeout is None:
+        process.wait()
+        return True
+    waiter = threading.Thread(target=process.wait, daemon=True, name="noxgrid-wait")
+    waiter.start()
+    waiter.join(timeout)
+    return not waiter.is_alive()
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
