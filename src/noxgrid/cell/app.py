@@ -11,41 +11,64 @@ import os
 
 from noxgrid.cell.state import CellRun, requirements_shown
 from noxgrid.errors import StageFailure
-from noxgrid.model.app import LOAD_SCRIPT, app_target, load_failure
+from noxgrid.model.app import LOAD_SCRIPT, AppTarget, app_target, load_failure
+from noxgrid.model.doctor import IMPORT_SMOKE
 from noxgrid.model.text import json_objects
-from noxgrid.tools.runner import Command
+from noxgrid.tools.runner import Command, Outcome
 
 
-def load_app(state: CellRun) -> str:
-    """``; loaded <app> (<kind>)`` when the application loads, "" when the project names
-    none; StageFailure (with the fix) when it does not load."""
-    config, cell = state.config, state.cell
+def app_of(state: CellRun) -> AppTarget | None:
+    """The application the image starts, or None when the project names none."""
+    config = state.config
     dockerfile = config.root / config.docker.dockerfile
     text = dockerfile.read_text(encoding="utf-8") if dockerfile.is_file() else None
-    target = app_target(config.docker.command, text, cell.profile, config.docker.dockerfile)
-    if target is None:
-        return ""
-    env = {
-        **dict(config.docker.env),
+    return app_target(config.docker.command, text, state.cell.profile, config.docker.dockerfile)
+
+
+def app_env(state: CellRun) -> dict[str, str]:
+    """The container's environment, for the process that loads the application."""
+    return {
+        **dict(state.config.docker.env),
         "PYTHONDONTWRITEBYTECODE": "1",
-        "NOXGRID_CELL": cell.id,
+        "NOXGRID_CELL": state.cell.id,
         "PATH": f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', os.defpath)}",
     }
-    outcome = state.runner.run(
-        Command(
-            argv=(
-                str(state.venv_python),
-                "-c",
-                LOAD_SCRIPT,
-                target.module,
-                target.attribute or "",
-                "1" if target.factory else "0",
-            ),
-            cwd=config.root,
-            env=env,
-            timeout=min(config.suite.timeout, 300),
+
+
+def app_args(target: AppTarget) -> tuple[str, str, str]:
+    """LOAD_SCRIPT's arguments."""
+    return target.module, target.attribute or "", "1" if target.factory else "0"
+
+
+# The import smoke, then the application loaded, in one process: the second finds
+# the dependencies the first imported (each would import FastAPI and the rest again).
+SMOKE_THEN_LOAD = (
+    "import sys as _noxgrid_sys\n"
+    "_noxgrid_all = _noxgrid_sys.argv[1:]\n"
+    "_noxgrid_at = _noxgrid_all.index('--noxgrid-app')\n"
+    "_noxgrid_sys.argv = [_noxgrid_sys.argv[0], *_noxgrid_all[:_noxgrid_at]]\n"
+    + IMPORT_SMOKE
+    + "\n_noxgrid_sys.argv = [_noxgrid_sys.argv[0], *_noxgrid_all[_noxgrid_at + 1:]]\n"
+    + LOAD_SCRIPT
+)
+
+
+def load_app(state: CellRun, target: AppTarget | None, outcome: Outcome | None = None) -> str:
+    """``; loaded <app> (<kind>)`` when the application loads, "" when the project names
+    none; StageFailure (with the fix) when it does not load. ``outcome``: the process
+    that already loaded it (SMOKE_THEN_LOAD), else one is run here."""
+    if target is None:
+        return ""
+    config, cell = state.config, state.cell
+    if outcome is None:
+        outcome = state.runner.run(
+            Command(
+                argv=(str(state.venv_python), "-c", LOAD_SCRIPT, *app_args(target)),
+                cwd=config.root,
+                env=app_env(state),
+                timeout=min(config.suite.timeout, 300),
+            )
         )
-    )
     objects = json_objects(outcome.output)
     result: dict[str, object] = objects[-1] if objects else {}
     with state.log("doctor-app") as sink:

@@ -7,11 +7,12 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from noxgrid.cell.app import load_app
+from noxgrid.cell.app import SMOKE_THEN_LOAD, app_args, app_env, app_of, load_app
 from noxgrid.cell.install import install_stamp
 from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage, read_json
 from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write
+from noxgrid.model.app import AppTarget
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
@@ -25,10 +26,10 @@ from noxgrid.model.doctor import (
 )
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.gpu import detect_gpu
-from noxgrid.model.lockfile import lock_path
+from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sonames import debian_package
-from noxgrid.tools.runner import Command, Runner
+from noxgrid.tools.runner import Command, Outcome, Runner
 
 
 def doctor_path(config: Config, cell: Cell) -> Path:
@@ -100,26 +101,56 @@ def stage_doctor(state: CellRun) -> str:
     stamp = state.venv / DOCTOR_STAMP
     previous = read_json(stamp)
     cached = previous is not None and previous.get("key") == key and not result.blocking
+    target = app_of(state)
+    loaded: Outcome | None = None
     if cached and previous is not None:
         imports = ImportReport(imported=tuple(previous.get("imported", ())), failures=())
     else:
         stamp.unlink(missing_ok=True)
-        imports = import_smoke_venv(
-            state.runner,
-            state.venv_python,
-            direct_dependencies(lock),
-            cwd=config.root,
-            timeout=min(config.suite.timeout, 600),
-        )
+        imports, loaded = _smoke(state, lock, target)
     diagnosis = Diagnosis(
         where=f"venv {relative_path(state.venv, config.root)}", audit=result, imports=imports
     )
     packages_for(state, diagnosis, host=True)
     detail = diagnose(state, diagnosis, host=True, key="venv")
     if cached:
-        return detail + " (as when last run: same install, same libraries)" + load_app(state)
+        return (
+            detail + " (as when last run: same install, same libraries)" + load_app(state, target)
+        )
     atomic_write(stamp, json.dumps({"key": key, "imported": list(imports.imported)}) + "\n")
-    return detail + load_app(state)
+    return detail + load_app(state, target, loaded)
+
+
+def _smoke(
+    state: CellRun, lock: Lock, target: AppTarget | None
+) -> tuple[ImportReport, Outcome | None]:
+    """The venv's import smoke and, in the same process, the application loaded after it
+    (its outcome for ``load_app``; None when the project names no application)."""
+    timeout = min(state.config.suite.timeout, 600)
+    if target is None:
+        return import_smoke_venv(
+            state.runner,
+            state.venv_python,
+            direct_dependencies(lock),
+            cwd=state.config.root,
+            timeout=timeout,
+        ), None
+    outcome = state.runner.run(
+        Command(
+            argv=(
+                str(state.venv_python),
+                "-c",
+                SMOKE_THEN_LOAD,
+                *direct_dependencies(lock),
+                "--noxgrid-app",
+                *app_args(target),
+            ),
+            cwd=state.config.root,
+            env=app_env(state),
+            timeout=timeout,
+        )
+    )
+    return parse_imports(outcome.output), outcome
 
 
 def import_smoke_venv(
