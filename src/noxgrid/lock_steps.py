@@ -66,10 +66,14 @@ class LockContext:
     uv_version: str
     allow_unsized: bool = False
     upgrade: bool = False
+    # Ask the index even where the inputs did not change (else uv's cache answers first).
+    refresh: bool = False
     default_index: str | None = None
     shared: SharedResolutions | None = None
     # The cell's lock as it was before this run (its pins preferred, its sizes compared).
     previous: Lock | None = None
+    # The cell's interpreter, where one is found (uv builds sdists' metadata with it).
+    python: str | None = None
 
 
 def indexed_pylock(
@@ -138,7 +142,7 @@ def export_pylock(context: LockContext, outcome: LockOutcome, body: str) -> dict
         command = Command(
             argv=(
                 context.uv.binary,
-                *export_args(config, cell, "pinned.txt", "pylock.toml"),
+                *export_args(config, cell, "pinned.txt", "pylock.toml", context.python),
             ),
             cwd=workdir,
             env=uv_environment(),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
+from noxgrid.errors import IndexUnavailable, InterpreterNotFound, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.lock_inputs import PROJECT_INPUT, check_forms, derive_inputs
 from noxgrid.lock_shared import SharedResolutions, resolution_key
@@ -57,6 +57,7 @@ from noxgrid.model.resolution import (
 from noxgrid.model.sizes import SizeEstimate
 from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
+from noxgrid.tools.interpreters import find_interpreter
 from noxgrid.tools.runner import Command, Runner, in_parallel
 from noxgrid.tools.uv import Uv, uv_environment
 
@@ -75,13 +76,15 @@ def lock_cell(
     uv_version: str,
     allow_unsized: bool = False,
     upgrade: bool = False,
+    refresh: bool = False,
     default_index: str | None = None,
     shared: SharedResolutions | None = None,
 ) -> LockOutcome:
     """Resolve, size, check and (when clean) write one cell's lock.
 
     Without ``upgrade`` the pins of the current lock are uv's preferences, so a
-    relock changes only what its inputs require. Packages that cannot be sized
+    relock changes only what its inputs require; a cell whose inputs did not change
+    is resolved from uv's cache first (unless ``refresh``). Packages that cannot be sized
     (the index did not answer) refuse the lock unless ``allow_unsized``: then
     the lock says its sizes are unknown and its budget unchecked.
     """
@@ -93,9 +96,11 @@ def lock_cell(
         uv_version=uv_version,
         allow_unsized=allow_unsized,
         upgrade=upgrade,
+        refresh=refresh,
         default_index=default_index,
         shared=shared,
         previous=current_lock(config, cell),
+        python=_interpreter(config, cell),
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
@@ -172,6 +177,59 @@ def _prefer_wheels(
     return again, relocked, _size(context, outcome, relocked)
 
 
+def _unchanged(context: LockContext, digest: str) -> bool:
+    """The cell's current lock was made from these very inputs and no upgrade is asked."""
+    previous = context.previous
+    return (
+        previous is not None
+        and not context.upgrade
+        and not context.refresh
+        and previous.header.get("inputs-sha256") == digest
+        and previous.body_state == "sealed"
+    )
+
+
+def _uv_command(context: LockContext, args: list[str]) -> Command:
+    workdir = Path(args[args.index("--output-file") + 1]).parent
+    return Command(argv=(context.uv.binary, *args), cwd=workdir, env=uv_environment(), timeout=900)
+
+
+def _uv_run(
+    context: LockContext, outcome: LockOutcome, args: list[str], *, cache_first: bool
+) -> Callable[[], str]:
+    """The resolution as a call (run once, or shared by cells of the same inputs): uv's
+    output. ``cache_first``: uv's cache is asked before the index (``--offline``)."""
+    output = Path(args[args.index("--output-file") + 1])
+    preferred = output.read_text(encoding="utf-8") if output.exists() else None
+
+    def run_uv() -> str:
+        if cache_first:
+            # The lock's inputs did not change: its pins are the answer unless uv's
+            # cache cannot confirm them; then the index is asked, as for any cell.
+            result = context.uv.runner.run(_uv_command(context, [*args, "--offline"]))
+            if result.ok:
+                outcome.notes.append(
+                    "inputs unchanged: resolved from uv's cache (--refresh asks the index)"
+                )
+                return output.read_text(encoding="utf-8")
+            if preferred is not None:
+                output.write_text(preferred, encoding="utf-8")
+        result = context.uv.runner.run(_uv_command(context, args))
+        if not result.ok:
+            uv_failed(context, outcome, result.output, result.tail(20))
+        return output.read_text(encoding="utf-8")
+
+    return run_uv
+
+
+def _interpreter(config: Config, cell: Cell) -> str | None:
+    """The cell's interpreter for uv, or None (uv then looks for one itself)."""
+    try:
+        return str(find_interpreter(cell.python, overrides=config.interpreters).path)
+    except InterpreterNotFound:
+        return None
+
+
 def _resolve(
     context: LockContext, outcome: LockOutcome, only_binary: Sequence[str] = ()
 ) -> tuple[str, list[str], str]:
@@ -189,17 +247,8 @@ def _resolve(
             output = workdir / "lock.txt"
             if context.previous is not None and not context.upgrade:
                 output.write_text(preferences(context.previous), encoding="utf-8")
-            args = compile_args(config, cell, inputs, str(output), only_binary)
-            command = Command(
-                argv=(context.uv.binary, *args), cwd=workdir, env=uv_environment(), timeout=900
-            )
-
-            def run_uv() -> str:
-                result = context.uv.runner.run(command)
-                if not result.ok:
-                    uv_failed(context, outcome, result.output, result.tail(20))
-                return output.read_text(encoding="utf-8")
-
+            args = compile_args(config, cell, inputs, str(output), only_binary, context.python)
+            run_uv = _uv_run(context, outcome, args, cache_first=_unchanged(context, digest))
             if context.shared is None:
                 raw = run_uv()
             else:
@@ -296,6 +345,7 @@ def lock_cells(
     on_done: Callable[[LockOutcome], None] | None = None,
     allow_unsized: bool = False,
     upgrade: bool = False,
+    refresh: bool = False,
 ) -> list[LockOutcome]:
     """Lock ``cells`` in parallel; ``on_done`` hears of each as it finishes."""
     runner = runner or Runner()
@@ -316,6 +366,7 @@ def lock_cells(
                 uv_version=version,
                 allow_unsized=allow_unsized,
                 upgrade=upgrade,
+                refresh=refresh,
                 default_index=default_index,
                 shared=shared,
             )

@@ -164,3 +164,27 @@ def test_a_version_without_a_wheel_for_the_cell_gives_way_to_the_newest_with_one
     ]
     assert package.get("wheels"), "the locked version has a wheel"
     assert locked(root, "3.8-cpu-full").source_builds() == []
+
+
+def test_a_cell_whose_inputs_did_not_change_is_resolved_from_uvs_cache(tmp_path):
+    root = make(tmp_path, "six\n")
+    first = noxgrid("lock", cwd=root)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "resolved from uv's cache" not in first.stdout, "a new lock asks the index"
+    before = locked(root, "3.11-cpu-full").packages
+    # No network at all: every request goes to a port nothing listens on.
+    dead = "http://127.0.0.1:9"
+    cut_off = {"HTTPS_PROXY": dead, "HTTP_PROXY": dead, "ALL_PROXY": dead, "NO_PROXY": ""}
+    again = noxgrid("lock", cwd=root, env=cut_off)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "inputs unchanged: resolved from uv's cache (--refresh asks the index)" in again.stdout
+    assert locked(root, "3.11-cpu-full").packages == before
+    # --refresh asks the index, which cannot be reached here.
+    refresh = noxgrid("lock", "--refresh", cwd=root, env=cut_off)
+    assert refresh.returncode != 0, refresh.stdout
+    # Changed inputs are resolved against the index too.
+    (root / "requirements" / "full.in").write_text("six\niniconfig\n")
+    changed = noxgrid("lock", cwd=root)
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert "resolved from uv's cache" not in changed.stdout
+    assert "iniconfig" in locked(root, "3.11-cpu-full").packages

@@ -58,6 +58,13 @@ def register_lock(commands: Subparsers) -> None:
         action="store_true",
         help="resolve afresh; by default the current lock's pins are kept where the inputs allow",
     )
+    lock.add_argument(
+        "--refresh",
+        action="store_true",
+        help="ask the index even for a cell whose inputs did not change (by default such a "
+        "cell is resolved from uv's cache, which keeps its pins): a pinned release yanked "
+        "since, or new files of a pinned version, are then seen",
+    )
     lock.set_defaults(handler=cmd_lock)
 
 
@@ -89,6 +96,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
         on_done=lambda outcome: print(describe(outcome), flush=True),
         allow_unsized=args.allow_unsized,
         upgrade=args.upgrade,
+        refresh=args.refresh,
     )
     failed = [o for o in outcomes if not o.written]
     print(

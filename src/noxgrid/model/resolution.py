@@ -34,16 +34,22 @@ def compile_args(
     inputs: Sequence[str],
     output: str,
     only_binary: Sequence[str] = (),
+    python: str | None = None,
 ) -> list[str]:
     """The ``uv pip compile`` arguments for one cell (pure; tested without uv).
 
     ``only_binary``: packages uv must take a version with a wheel of (the newest
     one that has a wheel for the cell, rather than a newer one only an sdist has).
+    ``python``: the cell's interpreter, where noxgrid found one: uv builds an
+    sdist's metadata with it, and neither searches for one nor downloads one
+    (without it, uv looks for a Python of the cell's version and, finding none,
+    tries to download one before it falls back to another version).
     """
     args = [
         "pip",
         "compile",
         *inputs,
+        *(["--python", python] if python else []),
         "--python-version",
         cell.python,
         "--python-platform",
@@ -62,7 +68,9 @@ def compile_args(
     return args + _index_args(config, cell)
 
 
-def export_args(config: Config, cell: Cell, pinned: str, output: str) -> list[str]:
+def export_args(
+    config: Config, cell: Cell, pinned: str, output: str, python: str | None = None
+) -> list[str]:
     """The ``uv pip compile`` arguments that turn ``pinned`` (uv's hash-pinned output for
     the cell) into a PEP 751 ``pylock.toml``: the same pins, each file's URL, size and hash.
     """
@@ -70,6 +78,7 @@ def export_args(config: Config, cell: Cell, pinned: str, output: str) -> list[st
         "pip",
         "compile",
         pinned,
+        *(["--python", python] if python else []),
         "--python-version",
         cell.python,
         "--python-platform",
