@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import logging
 import os
 import re
 import sys
@@ -38,6 +39,11 @@ def _parallel_options() -> dict[str, Any]:
     if "allow_parallel" in inspect.signature(nox.session).parameters:
         return {"allow_parallel": True}
     return {}
+
+
+def _not_parallel() -> dict[str, Any]:
+    """``allow_parallel=False`` where this nox knows the option."""
+    return {"allow_parallel": False} if _parallel_options() else {}
 
 
 def _fail(error: NoxgridError) -> None:
@@ -75,7 +81,8 @@ def register(project: str | Path | None = None) -> list[str]:
         )
     jobs = nox_jobs(sys.argv[1:], os.environ)
     if jobs > 1:
-        os.environ[JOBS_VARIABLE] = str(jobs)  # for the child nox runs a group in
+        os.environ[JOBS_VARIABLE] = str(jobs)  # for a child nox runs a group in
+        logging.getLogger("nox").addFilter(_GroupsRunInParallel())
     names = []
     for profile in config.profile_names:
         cells = list(matrix.by_profile(profile))
@@ -211,6 +218,15 @@ def _register_lock(config: Config) -> str:
 JOBS_VARIABLE = "NOXGRID_NOX_JOBS"
 
 
+class _GroupsRunInParallel(logging.Filter):
+    """nox says it ignores ``-j`` when only groups are selected (they are not nox's
+    parallel sessions); a group runs its cells ``-j`` at a time itself, so that warning
+    would mislead, and the group's own first line says what happens instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No selected session allows parallel")
+
+
 def nox_jobs(argv: Sequence[str], env: Mapping[str, str]) -> int:
     """How many cells a group runs at once: nox's ``-j``/``--parallel`` (or NOX_PARALLEL),
     ``auto`` being one per core; 1 when nox was given none.
@@ -248,6 +264,13 @@ def _run_cells(
     from noxgrid.tools.runner import sigterm_as_interrupt
 
     own, suite_args = split_posargs(session.posargs)
+    if len(chosen) > 1:
+        at_once = min(jobs, len(chosen))
+        session.log(
+            f"{len(chosen)} cells, {at_once} at a time (nox -j), in this process"
+            if at_once > 1
+            else f"{len(chosen)} cells, one at a time (nox -j N runs N side by side)"
+        )
     docker = "--no-docker" not in own and os.environ.get("NOXGRID_NO_DOCKER", "") not in (
         "1",
         "true",
@@ -335,5 +358,8 @@ def _register_group(
         python=False,
         default=default,
         tags=["ci", profile],
-        **_parallel_options(),
+        # Not one of nox's parallel sessions: nox runs it in its own process (a child
+        # would import nox and the noxfile again), and the group runs its cells
+        # side by side itself.
+        **_not_parallel(),
     )(group)
