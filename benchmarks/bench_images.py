@@ -134,7 +134,7 @@ def write(args: argparse.Namespace, rows: list[str]) -> None:
             "## Images of the reference service",
             "",
             f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores "
-            f"({platform.machine()}), Docker Engine {engine} (BuildKit), noxgrid {version}, "
+            f"({platform.machine()}), Docker Engine {engine} (BuildKit), {version}, "
             "bases from `scripts/base_images.py` (debootstrap bookworm + this machine's CPython). "
             "Command:",
             "",

@@ -281,11 +281,17 @@ def _run_cells(
             config,
             chosen,
             jobs=jobs,
-            progress=PlainProgress(),
+            # Cells side by side: each output line says its cell, one table at the end.
+            progress=PlainProgress(prefix_output=jobs > 1 and len(chosen) > 1),
             docker=docker,
             in_image="--in-image" in own,
             suite_args=suite_args,
         )
+    if len(chosen) > 1:
+        from noxgrid.render.table import timings_table
+
+        sys.stdout.write("\n" + timings_table(results) + "\n")
+        sys.stdout.flush()
     failed = [
         f"cell {result.cell.id} failed at {first_line(result.first_error or '')}"
         for result in results
