@@ -35,9 +35,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchtools import ratio_rows
+from benchtools import timed as sh
 from markdown_section import write_section
 
 from noxgrid.model.declaration import load_config
@@ -73,16 +74,6 @@ deps = -r pins.txt
 package = editable
 commands = pytest -q -m "not gpu"
 """
-
-
-def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """Run argv, fail loudly on a non-zero exit, return the wall time."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return elapsed
 
 
 def prepare(folder: Path) -> tuple[Path, Path]:
@@ -211,17 +202,7 @@ def main() -> None:
 
 def write(args: argparse.Namespace, result: dict) -> None:
     times = result["times"]
-    floor_name = next(iter(times))
-    floors = times[floor_name]
-    base = statistics.median(floors)
-    rows = []
-    for name, values in times.items():
-        median = statistics.median(values)
-        paired = statistics.median(v / f for v, f in zip(values, floors, strict=True))
-        rows.append(
-            f"| {name} | {median:.2f} s | {min(values):.2f}-{max(values):.2f} s "
-            f"| {median / base:.2f} x | {paired:.2f} x |"
-        )
+    rows = ratio_rows(times, next(iter(times)))
     py = sys.executable
     versions = ", ".join(
         [

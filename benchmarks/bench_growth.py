@@ -21,9 +21,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchtools import timed
 from markdown_section import write_section
 
 from noxgrid.tools.uv import find_uv
@@ -61,15 +61,6 @@ def project(root: Path, cells: int) -> Path:
     return root
 
 
-def timed(argv: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode not in ok:
-        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return elapsed
-
-
 def versions() -> str:
     """noxgrid's, uv's and nox's versions, as they print them."""
     py = sys.executable
@@ -81,7 +72,7 @@ def versions() -> str:
 
 
 def median(argv: list[str], cwd: Path, rounds: int, ok: tuple[int, ...] = (0,)) -> float:
-    return statistics.median(timed(argv, cwd, ok) for _ in range(rounds))
+    return statistics.median(timed(argv, cwd, ok=ok) for _ in range(rounds))
 
 
 def main() -> None:

@@ -27,13 +27,14 @@ import argparse
 import datetime as dt
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tarfile
 import time
 from pathlib import Path
 
+from benchtools import ratio_rows
+from benchtools import timed as sh
 from markdown_section import write_section
 
 from noxgrid.tools.interpreters import find_interpreter
@@ -65,16 +66,6 @@ def tests(session):
     session.install(".")
     session.run("pytest", "-q")
 """
-
-
-def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """Run argv, fail loudly on a non-zero exit, return the wall time."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return elapsed
 
 
 def floor(project: Path, env: dict[str, str]) -> float:
@@ -204,18 +195,7 @@ def main() -> None:
             flush=True,
         )
 
-    floors = times["floor (3 bare pytest runs)"]
-    base = statistics.median(floors)
-    rows = []
-    for name, values in times.items():
-        median = statistics.median(values)
-        # The ratio within each round pairs measurements taken seconds apart,
-        # which cancels most of the drift of a shared 2-core machine.
-        paired = statistics.median(v / f for v, f in zip(values, floors, strict=True))
-        rows.append(
-            f"| {name} | {median:.2f} s | {min(values):.2f}-{max(values):.2f} s "
-            f"| {median / base:.2f} x | {paired:.2f} x |"
-        )
+    rows = ratio_rows(times, "floor (3 bare pytest runs)")
     versions = ", ".join(
         [
             version_of([py, "-m", "noxgrid", "--version"]),

@@ -24,9 +24,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from benchtools import timed as run_timed
 from markdown_section import write_section
 
 from noxgrid.tools.uv import find_uv
@@ -48,12 +48,7 @@ def copy_service() -> None:
 
 
 def timed(argv: list[str], *, ok: tuple[int, ...] = (0,)) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=SERVICE, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode not in ok:
-        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    return run_timed(argv, SERVICE, ok=ok)
 
 
 def main() -> None:

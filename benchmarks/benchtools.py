@@ -1,0 +1,47 @@
+"""What the benchmarks share: one timed command that fails loudly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def timed(
+    argv: list[str], cwd: Path, env: Mapping[str, str] | None = None, ok: tuple[int, ...] = (0,)
+) -> float:
+    """Run ``argv`` in ``cwd``; its wall time, or exit naming the command and its output."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv,
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode not in ok:
+        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def ratio_rows(times: Mapping[str, list[float]], floor: str) -> list[str]:
+    """A Markdown row per contender: median, range, median over the floor's median, and
+    the median of per-round ratios (which pairs runs made seconds apart and so cancels
+    most of the drift of a shared machine)."""
+    import statistics
+
+    floors = times[floor]
+    base = statistics.median(floors)
+    rows = []
+    for name, values in times.items():
+        median = statistics.median(values)
+        paired = statistics.median(v / f for v, f in zip(values, floors, strict=True))
+        rows.append(
+            f"| {name} | {median:.2f} s | {min(values):.2f}-{max(values):.2f} s "
+            f"| {median / base:.2f} x | {paired:.2f} x |"
+        )
+    return rows
