@@ -44,9 +44,9 @@ if TRACE:
         target = args[0] if args else "."
         if isinstance(target, int):
             return
-        try:
+        try:  # a hook that raises would fail the import it watches: never raise
             target = os.path.abspath(os.fsdecode(os.fspath(target if target is not None else ".")))
-        except TypeError:
+        except Exception:
             return
         (opened if event == "open" else listed).add(target)
     sys.addaudithook(_hook)
