@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from noxgrid.model.resolution import (
 )
 from noxgrid.model.sizes import DistFile, SizeEstimate, platform_tags
 from noxgrid.tools.index import PackageIndex
-from noxgrid.tools.runner import Command
+from noxgrid.tools.runner import Command, Outcome
 from noxgrid.tools.uv import Uv, uv_environment
 
 if sys.version_info >= (3, 11):
@@ -130,25 +131,29 @@ def _file(found: DistFile) -> dict[str, Any]:
     return {"url": found.url, "size": found.size, "hashes": {"sha256": found.sha256}}
 
 
+def copy_uv_settings(config: Config, workdir: Path) -> None:
+    """The project's uv settings into a work folder, where uv, run there, reads them."""
+    for name in ("uv.toml", "pyproject.toml"):
+        if (config.root / name).is_file():
+            shutil.copyfile(config.root / name, workdir / name)
+
+
+def call_uv(context: LockContext, args: Sequence[str], cwd: Path) -> Outcome:
+    """One uv command of locking, run in its work folder."""
+    return context.uv.runner.run(
+        Command(argv=(context.uv.binary, *args), cwd=cwd, env=uv_environment(), timeout=900)
+    )
+
+
 def export_pylock(context: LockContext, outcome: LockOutcome, body: str) -> dict[str, Any]:
     """uv's PEP 751 export of the resolution ``body``: each pin's files, sizes and hashes."""
     config, cell = context.config, context.cell
     with tempfile.TemporaryDirectory(prefix=f"noxgrid-export-{cell.id}-") as temporary:
         workdir = Path(temporary)
         (workdir / "pinned.txt").write_text(body, encoding="utf-8")
-        for name in ("uv.toml", "pyproject.toml"):  # the same uv settings as the resolution
-            if (config.root / name).is_file():
-                shutil.copyfile(config.root / name, workdir / name)
-        command = Command(
-            argv=(
-                context.uv.binary,
-                *export_args(config, cell, "pinned.txt", "pylock.toml", context.python),
-            ),
-            cwd=workdir,
-            env=uv_environment(),
-            timeout=900,
-        )
-        result = context.uv.runner.run(command)
+        copy_uv_settings(config, workdir)  # the same uv settings as the resolution
+        args = export_args(config, cell, "pinned.txt", "pylock.toml", context.python)
+        result = call_uv(context, args, workdir)
         if not result.ok:
             uv_failed(context, outcome, result.output, result.tail(20))
         try:

@@ -10,7 +10,6 @@ compares each lock's recorded inputs digest with the inputs as they are now.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -25,6 +24,8 @@ from noxgrid.lock_shared import SharedResolutions, resolution_key
 from noxgrid.lock_steps import (
     LockContext,
     LockOutcome,
+    call_uv,
+    copy_uv_settings,
     export_pylock,
     header_fields,
     indexed_pylock,
@@ -58,8 +59,8 @@ from noxgrid.model.sizes import SizeEstimate
 from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.interpreters import find_interpreter
-from noxgrid.tools.runner import Command, Runner, in_parallel
-from noxgrid.tools.uv import Uv, uv_environment
+from noxgrid.tools.runner import Runner, in_parallel
+from noxgrid.tools.uv import Uv
 
 if sys.version_info >= (3, 11):
     pass
@@ -189,24 +190,23 @@ def _unchanged(context: LockContext, digest: str) -> bool:
     )
 
 
-def _uv_command(context: LockContext, args: list[str]) -> Command:
-    workdir = Path(args[args.index("--output-file") + 1]).parent
-    return Command(argv=(context.uv.binary, *args), cwd=workdir, env=uv_environment(), timeout=900)
-
-
 def _uv_run(
-    context: LockContext, outcome: LockOutcome, args: list[str], *, cache_first: bool
+    context: LockContext,
+    outcome: LockOutcome,
+    args: list[str],
+    output: Path,
+    *,
+    cache_first: bool,
 ) -> Callable[[], str]:
     """The resolution as a call (run once, or shared by cells of the same inputs): uv's
-    output. ``cache_first``: uv's cache is asked before the index (``--offline``)."""
-    output = Path(args[args.index("--output-file") + 1])
+    ``output``. ``cache_first``: uv's cache is asked before the index (``--offline``)."""
     preferred = output.read_text(encoding="utf-8") if output.exists() else None
 
     def run_uv() -> str:
         if cache_first:
             # The lock's inputs did not change: its pins are the answer unless uv's
             # cache cannot confirm them; then the index is asked, as for any cell.
-            result = context.uv.runner.run(_uv_command(context, [*args, "--offline"]))
+            result = call_uv(context, [*args, "--offline"], output.parent)
             if result.ok:
                 outcome.notes.append(
                     "inputs unchanged: resolved from uv's cache (--refresh asks the index)"
@@ -214,7 +214,7 @@ def _uv_run(
                 return output.read_text(encoding="utf-8")
             if preferred is not None:
                 output.write_text(preferred, encoding="utf-8")
-        result = context.uv.runner.run(_uv_command(context, args))
+        result = call_uv(context, args, output.parent)
         if not result.ok:
             uv_failed(context, outcome, result.output, result.tail(20))
         return output.read_text(encoding="utf-8")
@@ -241,14 +241,13 @@ def _resolve(
         with tempfile.TemporaryDirectory(prefix=f"noxgrid-lock-{cell.id}-") as temporary:
             workdir = Path(temporary)
             inputs = derive_inputs(config, cell, workdir)
-            for name in ("uv.toml", "pyproject.toml"):  # uv reads the project's settings there
-                if (config.root / name).is_file():
-                    shutil.copyfile(config.root / name, workdir / name)
+            copy_uv_settings(config, workdir)
             output = workdir / "lock.txt"
             if context.previous is not None and not context.upgrade:
                 output.write_text(preferences(context.previous), encoding="utf-8")
             args = compile_args(config, cell, inputs, str(output), only_binary, context.python)
-            run_uv = _uv_run(context, outcome, args, cache_first=_unchanged(context, digest))
+            cached = _unchanged(context, digest)
+            run_uv = _uv_run(context, outcome, args, output, cache_first=cached)
             if context.shared is None:
                 raw = run_uv()
             else:
