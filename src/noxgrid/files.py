@@ -6,10 +6,12 @@ running in parallel never corrupt each other's files.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -30,6 +32,16 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object kept in a file; None when the file is missing, unreadable or holds
+    something else (a cache entry to make again, never an error)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _umask() -> int:

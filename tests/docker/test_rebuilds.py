@@ -49,7 +49,7 @@ def test_the_audit_read_from_layers_is_the_audit_of_the_export(service, layered)
     folders = layer_folders(docker.client.root_dir, inspect)
     assert folders is not None, "overlay2 layer folders should be readable here"
     with tempfile.TemporaryDirectory() as folder:
-        scans = LayerStore(Path(folder)).scans(inspect["RootFS"]["Layers"], folders)
+        scans, _read = LayerStore(Path(folder)).scans(inspect["RootFS"]["Layers"], folders)
     tree, scan = merge(scans)
     layered_result = audit(scan, tree).as_dict()
     exported = audit_image(docker, TAG, timeout=600).as_dict()

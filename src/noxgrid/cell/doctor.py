@@ -9,9 +9,9 @@ from pathlib import Path
 
 from noxgrid.cell.app import SMOKE_THEN_LOAD, app_args, app_env, app_of, load_app
 from noxgrid.cell.install import install_stamp
-from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage, read_json
+from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage
 from noxgrid.errors import StageFailure
-from noxgrid.files import atomic_write
+from noxgrid.files import atomic_write, read_json
 from noxgrid.model.app import AppTarget
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.cell.doctor import diagnose, packages_for
-from noxgrid.cell.state import CellRun, read_json
+from noxgrid.cell.state import CellRun
 from noxgrid.errors import LayerUnreadable
-from noxgrid.files import atomic_write
+from noxgrid.files import atomic_write, read_json
 from noxgrid.model.audit import AuditResult, audit, scan_tar
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
@@ -78,9 +78,8 @@ def _layer_scans(
     folders = layer_folders(docker.client.root_dir, inspect)
     if folders is None:
         return None, 0
-    known = sum(1 for diff_id in diff_ids if store.get(diff_id) is not None)
     try:
-        return store.scans(diff_ids, folders), len(diff_ids) - known
+        return store.scans(diff_ids, folders)
     except LayerUnreadable:
         return None, 0
 

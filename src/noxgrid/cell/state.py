@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from noxgrid.cell.progress import Progress
 from noxgrid.cell.report import log_path
@@ -97,14 +96,6 @@ class CellRun:
 def requirements_shown(state: CellRun) -> str:
     files = state.config.profiles[state.cell.profile].requirements
     return relative_path(files[-1], state.config.root) if files else "the requirement files"
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def failure(what: str, returncode: int, output: str) -> str:

@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from packaging.utils import canonicalize_name
 
@@ -84,6 +85,36 @@ def owners_from_record(dist_info: str, record: str, owners: dict[str, str]) -> N
         owners.setdefault(top, str(name))
 
 
+SITE = "/site-packages/"
+
+
+def audited_kind(path: str) -> str | None:
+    """What the audit reads of the regular file at ``path`` (absolute, in an image):
+    ``"ld.so.conf"`` (the loader's folders), ``"RECORD"`` (who installed what) or
+    ``"library"`` (named like one, under site-packages); None for anything else."""
+    if path == "/etc/ld.so.conf" or path.startswith("/etc/ld.so.conf.d/"):
+        return "ld.so.conf"
+    if SITE not in path:
+        return None
+    base = posixpath.basename(path)
+    if base == "RECORD" and path.endswith(".dist-info/RECORD"):
+        return "RECORD"
+    return "library" if _might_be_library(base) else None
+
+
+def read_library(stream: IO[bytes], path: str, files: list[ElfFile], unreadable: list[str]) -> None:
+    """A file named like a library: added to ``files`` when it is ELF, to ``unreadable``
+    when it is ELF too damaged to read, left out when it is not ELF at all."""
+    if stream.read(4) != ELF_MAGIC:
+        return
+    stream.seek(0)
+    elf = read_elf(stream, path)
+    if elf is None:
+        unreadable.append(path)
+    else:
+        files.append(elf)
+
+
 def venv_site_packages(venv: Path) -> list[Path]:
     """The venv's site-packages folders."""
     return sorted(
@@ -115,16 +146,9 @@ def scan_folders(folders: Iterable[Path]) -> Scan:
                     continue
                 try:
                     with path.open("rb") as stream:
-                        if stream.read(4) != ELF_MAGIC:
-                            continue
-                        stream.seek(0)
-                        elf = read_elf(stream, str(path))
+                        read_library(stream, str(path), files, unreadable)
                 except OSError:
-                    elf = None
-                if elf is None:
                     unreadable.append(str(path))
-                else:
-                    files.append(elf)
     return Scan(
         site_packages=tuple(str(folder) for folder in roots),
         files=tuple(files),
@@ -148,33 +172,19 @@ def scan_tar(path: Path) -> tuple[TarTree, Scan]:
                 continue  # a hard link: its target is read under its own name
             if not member.isfile():
                 continue
-            if name == "/etc/ld.so.conf" or name.startswith("/etc/ld.so.conf.d/"):
+            if SITE in name:
+                roots.add(name[: name.index(SITE) + len(SITE) - 1])
+            kind = audited_kind(name)
+            if kind == "ld.so.conf":
                 tree.texts[name] = _read_member(archive, member).decode("utf-8", "replace")
-                continue
-            marker = "/site-packages/"
-            if marker not in name:
-                continue
-            root = name[: name.index(marker) + len(marker) - 1]
-            roots.add(root)
-            base = posixpath.basename(name)
-            if base == "RECORD" and name.endswith(".dist-info/RECORD"):
+            elif kind == "RECORD":
                 text = _read_member(archive, member).decode("utf-8", "replace")
                 owners_from_record(posixpath.dirname(name), text, owners)
-                continue
-            if not _might_be_library(base):
-                continue
-            stream = archive.extractfile(member)
-            if stream is None:
-                continue
-            with stream:
-                if stream.read(4) != ELF_MAGIC:
-                    continue
-                stream.seek(0)
-                elf = read_elf(stream, name)
-            if elf is None:
-                unreadable.append(name)
-            else:
-                files.append(elf)
+            elif kind == "library":
+                stream = archive.extractfile(member)
+                if stream is not None:
+                    with stream:
+                        read_library(stream, name, files, unreadable)
     return tree, Scan(
         site_packages=tuple(sorted(roots)),
         files=tuple(files),

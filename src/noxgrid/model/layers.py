@@ -23,12 +23,11 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.model.audit import Scan, owners_from_record
+from noxgrid.model.audit import SITE, Scan, owners_from_record
 from noxgrid.model.elf import ElfFile, TarTree
 
 # The format of a stored layer scan; a scan of another format is read again.
 FORMAT = 1
-SITE = "/site-packages/"
 
 
 @dataclass

@@ -12,6 +12,7 @@ depends on, so a warm run asks nothing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxgrid.errors import InterpreterNotFound, NoxgridError
-from noxgrid.files import atomic_write
+from noxgrid.files import atomic_write, read_json
 from noxgrid.tools.runner import Command, Runner
 
 _PATCH = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -76,28 +77,18 @@ def _memo_path() -> Path:
 
 
 def _remembered(key: list[object]) -> object:
-    try:
-        data = json.loads(_memo_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data.get(json.dumps(key)) if isinstance(data, dict) else None
+    return (read_json(_memo_path()) or {}).get(json.dumps(key))
 
 
 def _remember(key: list[object], value: object) -> None:
     """Keep an answer (a process asked once need not be asked again); best effort."""
     path = _memo_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict) or len(data) > 256:
+    data = read_json(path) or {}
+    if len(data) > 256:
         data = {}
     data[json.dumps(key)] = value
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
         atomic_write(path, json.dumps(data, indent=0) + "\n")
-    except OSError:
-        pass
 
 
 def probe_version(path: Path) -> tuple[int, int, int] | None:

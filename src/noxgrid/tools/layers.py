@@ -13,6 +13,7 @@ the whole file system instead, as before.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,15 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.errors import LayerUnreadable
-from noxgrid.files import atomic_write
-from noxgrid.model.elf import ELF_MAGIC, _might_be_library, read_elf
-from noxgrid.model.layers import SITE, LayerScan, chain_ids
+from noxgrid.files import atomic_write, read_json
+from noxgrid.model.audit import audited_kind, read_library
+from noxgrid.model.layers import LayerScan, chain_ids
 
 # A layer over this many bytes is not hashed file by file: its paths then count as
 # changed whenever it is not shared (dependency layers, which a source change keeps).
 HASH_LIMIT = 64 * 2**20
 OPAQUE = ("trusted.overlay.opaque", "user.overlay.opaque")
-# Stored scans not used for this long are removed when another is written.
+# Stored scans not used for this long are removed when new ones are written.
 KEEP_DAYS = 14
 
 
@@ -111,29 +112,17 @@ def read_layer(folder: Path, diff_id: str) -> LayerScan:
 
 
 def _read_file(scan: LayerScan, full: Path, path: str) -> None:
-    """What the audit needs of one regular file of a layer."""
-    if path == "/etc/ld.so.conf" or path.startswith("/etc/ld.so.conf.d/"):
-        with full.open("rb") as stream:
-            scan.texts[path] = stream.read(1 << 20).decode("utf-8", "replace")
-        return
-    if SITE not in path:
-        return
-    base = full.name
-    if base == "RECORD" and path.endswith(".dist-info/RECORD"):
-        with full.open("rb") as stream:
-            scan.add_record(path, stream.read().decode("utf-8", "replace"))
-        return
-    if not _might_be_library(base):
+    """What the audit needs of one regular file of a layer (as ``scan_tar`` reads it)."""
+    kind = audited_kind(path)
+    if kind is None:
         return
     with full.open("rb") as stream:
-        if stream.read(4) != ELF_MAGIC:
-            return
-        stream.seek(0)
-        elf = read_elf(stream, path)
-    if elf is None:
-        scan.unreadable.append(path)
-    else:
-        scan.elf.append(elf)
+        if kind == "ld.so.conf":
+            scan.texts[path] = stream.read(1 << 20).decode("utf-8", "replace")
+        elif kind == "RECORD":
+            scan.add_record(path, stream.read().decode("utf-8", "replace"))
+        else:
+            read_library(stream, path, scan.elf, scan.unreadable)
 
 
 class LayerStore:
@@ -148,31 +137,32 @@ class LayerStore:
     def get(self, diff_id: str) -> LayerScan | None:
         """The stored scan of a layer, or None."""
         path = self._path(diff_id)
-        try:
-            scan = LayerScan.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            return None
+        data = read_json(path)
+        scan = LayerScan.from_dict(data) if data is not None else None
         if scan is None or scan.diff_id != diff_id:
             return None
         os.utime(path)
         return scan
 
     def put(self, scan: LayerScan) -> None:
-        """Keep a layer's scan (and remove those not used for KEEP_DAYS)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Keep a layer's scan."""
         atomic_write(self._path(scan.diff_id), json.dumps(scan.as_dict()))
+
+    def prune(self) -> None:
+        """Remove the scans not used for KEEP_DAYS."""
         cutoff = time.time() - KEEP_DAYS * 86400
         for old in self.folder.glob("*.json"):
-            try:
+            with contextlib.suppress(OSError):
                 if old.stat().st_mtime < cutoff:
                     old.unlink()
-            except OSError:
-                pass
 
-    def scans(self, diff_ids: Sequence[str], folders: Sequence[Path] | None) -> list[LayerScan]:
-        """The scan of every layer: stored, or read from its folder and stored.
-        LayerUnreadable when one is neither."""
+    def scans(
+        self, diff_ids: Sequence[str], folders: Sequence[Path] | None
+    ) -> tuple[list[LayerScan], int]:
+        """The scan of every layer, stored or read from its folder (and stored), and how
+        many were read now. LayerUnreadable when one is neither."""
         result = []
+        read = 0
         for index, diff_id in enumerate(diff_ids):
             scan = self.get(diff_id)
             if scan is None:
@@ -180,5 +170,8 @@ class LayerStore:
                     raise LayerUnreadable(f"layer {diff_id} was not read before")
                 scan = read_layer(folders[index], diff_id)
                 self.put(scan)
+                read += 1
             result.append(scan)
-        return result
+        if read:
+            self.prune()
+        return result, read
