@@ -98,23 +98,37 @@ def register(project: str | Path | None = None) -> list[str]:
 _SESSION_FLAGS = ("-s", "-e", "--session", "--sessions")
 
 
-def requested_sessions(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
-    """The session names given to nox (``-s a b``, ``--sessions=a``, NOXSESSION=a,b)."""
-    names: list[str] = []
+def _option_values(
+    argv: Sequence[str], flags: Sequence[str], *, many: bool = False, attached: bool = False
+) -> list[str]:
+    """The values nox's command line gives one option, in order, up to ``--``:
+    ``--flag=value``, ``-f value`` (``many``: every word up to the next option),
+    and with ``attached`` the short form ``-fvalue``."""
+    values: list[str] = []
     taking = False
     for arg in argv:
         if arg == "--":
             break
         flag, equals, value = arg.partition("=")
-        if flag in _SESSION_FLAGS and equals:
-            names.append(value)
+        if flag in flags and equals:
+            values.append(value)
             taking = False
-        elif arg in _SESSION_FLAGS:
+        elif arg in flags:
             taking = True
+        elif attached and any(len(f) == 2 and arg.startswith(f) for f in flags):
+            values.append(arg[2:])
+            taking = False
         elif arg.startswith("-"):
             taking = False
         elif taking:
-            names.append(arg)
+            values.append(arg)
+            taking = many
+    return values
+
+
+def requested_sessions(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The session names given to nox (``-s a b``, ``--sessions=a``, NOXSESSION=a,b)."""
+    names = _option_values(argv, _SESSION_FLAGS, many=True)
     if not names and env.get("NOXSESSION"):
         names = [name for name in env["NOXSESSION"].split(",") if name]
     return names
@@ -236,15 +250,8 @@ def nox_jobs(argv: Sequence[str], env: Mapping[str, str]) -> int:
     """
     if env.get(JOBS_VARIABLE, "").isdigit():
         return max(1, int(env[JOBS_VARIABLE]))
-    value = env.get("NOX_PARALLEL") or ""
-    for index, arg in enumerate(argv):
-        if arg == "--":
-            break
-        flag, equals, rest = arg.partition("=")
-        if flag in ("-j", "--parallel"):
-            value = rest if equals else (argv[index + 1] if index + 1 < len(argv) else "")
-        elif arg.startswith("-j") and len(arg) > 2:
-            value = arg[2:]
+    given = _option_values(argv, ("-j", "--parallel"), attached=True)
+    value = given[-1] if given else env.get("NOX_PARALLEL", "")
     if value.strip() == "auto":
         return os.cpu_count() or 1
     try:
