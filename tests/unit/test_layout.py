@@ -1,8 +1,8 @@
 """The layout tells the architecture, and these rules keep it so.
 
 model (pure: no process, no network, no file written) < render < tools (the only
-modules that start processes or open sockets) < cell, the library (resolve,
-lock_inputs, checks, init_plan) < commands < cli, nox_sessions and the package itself. No
+modules that start processes or open sockets) < cell, the library (lock/, check/,
+init/) < commands < cli, nox_sessions and the package itself. No
 module imports one above it; every exception is a NoxgridError in errors.py;
 no module is over 400 lines, no function over 60.
 """
@@ -14,14 +14,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "noxgrid"
 BASE = {"noxgrid._version", "noxgrid.errors", "noxgrid.files"}
-LIBRARY = {
-    "noxgrid.resolve",
-    "noxgrid.lock_inputs",
-    "noxgrid.lock_steps",
-    "noxgrid.lock_shared",
-    "noxgrid.checks",
-    "noxgrid.init_plan",
-}
+# The library: one folder per domain (locking, the check, init).
+LIBRARY = {"lock", "check", "init"}
 EDGE_MODULES = {"subprocess", "socket", "urllib", "http", "requests", "ssl"}
 
 
@@ -30,7 +24,7 @@ def layer(module: str) -> int:
     part = module.split(".")[1] if module.count(".") else ""
     if module in BASE:
         return 0
-    if module in LIBRARY or part == "cell":
+    if part in LIBRARY or part == "cell":
         return 4
     return {"model": 1, "render": 2, "tools": 3, "commands": 5}.get(part, 6)
 

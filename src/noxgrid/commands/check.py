@@ -25,7 +25,7 @@ def register_check(commands: Subparsers) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``noxgrid check``."""
-    from noxgrid.checks import check_findings
+    from noxgrid.check.findings import check_findings
 
     config, matrix = load_project(args)
     findings = check_findings(config, matrix)

@@ -58,7 +58,7 @@ def has_interpreter(version: str) -> bool:
 def cmd_init(args: argparse.Namespace) -> int:
     """``noxgrid init``: the declaration and files, then every lock and the drift check."""
     from noxgrid.files import atomic_write
-    from noxgrid.init_plan import Written, plan_init, scaffold_files, summary, workflow_choice
+    from noxgrid.init.plan import Written, plan_init, scaffold_files, summary, workflow_choice
     from noxgrid.model.config import relative_path
     from noxgrid.model.declaration import load_config
 
@@ -97,7 +97,7 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
     """(pyproject.toml, its text, the document, what init reads of the project), or why
     init cannot. What ``[project]`` does not state (no such table, a setup.cfg or
     setup.py project, or fields it marks dynamic) comes from the build backend."""
-    from noxgrid.init_plan import merged_project, needs_backend
+    from noxgrid.init.plan import merged_project, needs_backend
     from noxgrid.tools.metadata import prepare_metadata
 
     pyproject = root / "pyproject.toml"
@@ -126,12 +126,12 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
 
 def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
     """Every cell's lock, the workflows, then ``noxgrid check``: exit 1 if any is not clean."""
-    from noxgrid.checks import check_findings
+    from noxgrid.check.findings import check_findings
     from noxgrid.commands.lock import describe
     from noxgrid.files import atomic_write
+    from noxgrid.lock.resolve import lock_cells
     from noxgrid.model.matrix import expand
     from noxgrid.render.workflow import render_workflows
-    from noxgrid.resolve import lock_cells
 
     matrix = expand(config)
     print(f"\nlocking {len(matrix)} cell(s)...", flush=True)

@@ -18,7 +18,7 @@ from noxgrid.errors import (
 )
 
 if TYPE_CHECKING:
-    from noxgrid.lock_steps import LockOutcome
+    from noxgrid.lock.steps import LockOutcome
     from noxgrid.model.config import Config
     from noxgrid.model.freshness import LockState
     from noxgrid.model.sizes import SizeEstimate
@@ -85,7 +85,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
             raise _not_fresh(config, states, bad, args.patterns)
         print(f"\nall {len(states)} locks are fresh")
         return 0
-    from noxgrid.resolve import lock_cells  # only to lock: --check stays offline and light
+    from noxgrid.lock.resolve import lock_cells  # only to lock: --check stays offline and light
 
     start = time.perf_counter()
     print(f"locking {len(selected)} cell(s), {args.jobs} at a time...", flush=True)

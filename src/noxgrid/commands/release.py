@@ -58,7 +58,7 @@ def register_release(commands: Subparsers) -> None:
 
 def cmd_release(args: argparse.Namespace) -> int:
     """``noxgrid release``: check, every cell, one report over the whole matrix."""
-    from noxgrid.checks import check_findings
+    from noxgrid.check.findings import check_findings
     from noxgrid.commands.release_report import write_release
     from noxgrid.commands.verdict import judge, print_release, release_failed
     from noxgrid.render.table import timings_table

@@ -1,6 +1,6 @@
 """Per-cell locks: where they live, their digests, and what a lock says.
 
-Pure: reads text, starts no process. ``resolve.py`` runs uv.
+Pure: reads text, starts no process. ``noxgrid.lock.resolve`` runs uv.
 
 A lock is ``<locks>/pylock.py<cell>.toml``, a PEP 751 lock (``model.pylock``)
 whose ``[tool.noxgrid]`` table records two digests. (Older noxgrid wrote

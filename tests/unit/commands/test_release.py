@@ -13,7 +13,7 @@ import pytest
 from noxgrid.cell.progress import LiveProgress, PlainProgress, choose_progress, live_lines
 from noxgrid.commands.release_report import collect_results, markdown_report, write_release
 from noxgrid.errors import ConfigError
-from noxgrid.init_plan import plan_init, render_table, scaffold_files, workflow_choice
+from noxgrid.init.plan import plan_init, render_table, scaffold_files, workflow_choice
 from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import STAGES, CellResult, Release, StageResult, Status, release_stages

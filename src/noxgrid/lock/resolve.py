@@ -19,9 +19,9 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.errors import IndexUnavailable, InterpreterNotFound, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
-from noxgrid.lock_inputs import PROJECT_INPUT, check_forms, derive_inputs
-from noxgrid.lock_shared import SharedResolutions, resolution_key
-from noxgrid.lock_steps import (
+from noxgrid.lock.inputs import PROJECT_INPUT, check_forms, derive_inputs
+from noxgrid.lock.shared import SharedResolutions, resolution_key
+from noxgrid.lock.steps import (
     LockContext,
     LockOutcome,
     call_uv,

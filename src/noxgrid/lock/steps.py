@@ -19,7 +19,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
-from noxgrid.lock_shared import SharedResolutions
+from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell

@@ -1,0 +1,1 @@
+"""Every finding of ``noxgrid check``: drift, stale locks, policy."""
