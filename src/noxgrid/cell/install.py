@@ -12,6 +12,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from noxgrid.cell.local import install_local
 from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, Stage, requirements_shown
 from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import StageFailure
@@ -22,6 +23,7 @@ from noxgrid.model.installed import (
     MANIFEST,
     Installed,
     Proof,
+    find_local,
     manifest_of,
     prove,
     read_installed,
@@ -212,7 +214,8 @@ def stage_install(state: CellRun) -> str:
     installs = profile.install_project
     installed = read_installed(state.venv)  # read once; again only after uv changed the venv
     present = editable_name(installed, config.root) if installs else None
-    own = [n for n in (config.project_name, present) if n]
+    local = find_local(installed, config.root, profile.local_packages)
+    own = [n for n in (config.project_name, present) if n] + [d.name for d in local.values()]
     proof = prove(lock, installed, read_manifest(state.venv), ignore=own)
     project_ok = (
         stamp_path.is_file()
@@ -236,6 +239,7 @@ def stage_install(state: CellRun) -> str:
                 "the venv points at the working tree); fix: check its build backend"
             )
         where = _prove_project(state, sink, name, installed) if name is not None else ""
+        where += install_local(state, sink, lock, installed)
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp
     project = " + the project (editable, no deps)" if installs else ""
@@ -296,7 +300,10 @@ def write_manifest(venv: Path, lock: Lock) -> None:
 
 def describe(state: CellRun) -> str:
     """What the install stage says it does when it starts."""
-    return "the lock (hashes required) and the project"
+    local = state.config.profiles[state.cell.profile].local_packages
+    return "the lock (hashes required) and the project" + (
+        f", {len(local)} local package(s) (no deps)" if local else ""
+    )
 
 
 STAGE = Stage(

@@ -12,8 +12,10 @@ from typing import IO
 from noxgrid.cell.progress import Progress
 from noxgrid.cell.report import log_path
 from noxgrid.model.config import Config, relative_path
+from noxgrid.model.localpkg import LocalPackage
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
+from noxgrid.model.results import SetupStep
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.interpreters import Interpreter
 from noxgrid.tools.runner import Runner
@@ -50,6 +52,10 @@ class CellRun:
     image_size: int | None = None
     install_stamp: str | None = None
     doctor: dict[str, object] = field(default_factory=dict)
+    # For the report: the local packages the install stage proved or installed, and the
+    # setup steps the suite stage ran.
+    local_packages: list[LocalPackage] = field(default_factory=list)
+    setup_steps: list[SetupStep] = field(default_factory=list)
 
     @property
     def venv(self) -> Path:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import shlex
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from noxgrid.cell.install import project_modules
 from noxgrid.cell.state import CellRun, Stage, requirements_shown
-from noxgrid.errors import StageFailure
+from noxgrid.errors import CommandFailed, StageFailure
 from noxgrid.model.diagnose import last_line, suite_failure
 from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
 from noxgrid.model.installed import read_installed
+from noxgrid.model.results import SetupStep
+from noxgrid.model.testoptions import shell_suite_note
 from noxgrid.model.text import clean_text
 from noxgrid.render.annotations import failed_test_annotations
 from noxgrid.tools.runner import Command
@@ -70,11 +74,69 @@ def _test_annotations(state: CellRun) -> list[str]:
     return failed_test_annotations(junit, state.config.root, cell=state.cell.id)
 
 
+def setup_argv(state: CellRun, step: tuple[str, ...]) -> list[str]:
+    """A setup step's argv, its program taken from the venv where the venv has it."""
+    argv = list(step)
+    candidate = state.venv_bin / argv[0]
+    if "/" not in argv[0] and candidate.exists():
+        argv[0] = str(candidate)
+    return argv
+
+
+def _run_setup(state: CellRun, env: Mapping[str, str], sink: Callable[[str], None]) -> float:
+    """Run the suite's setup steps in order (recorded in the report); the seconds they took.
+    The first that fails fails the stage, naming it, its exit status and its output."""
+    steps = state.config.suite.setup
+    spent = 0.0
+    for index, step in enumerate(steps):
+        argv = setup_argv(state, step)
+        shown = shlex.join(step)
+        sink(f"$ {shown}\n")
+        command = Command(
+            argv=tuple(argv),
+            cwd=state.config.root,
+            env=env,
+            timeout=max(state.config.suite.timeout - spent, 1.0),
+        )
+        where = f"[tool.noxgrid.suite] setup[{index}] ({index + 1} of {len(steps)})"
+        try:
+            outcome = state.runner.run(command, sink=sink)
+        except CommandFailed as error:  # no such program
+            state.setup_steps.append(SetupStep(argv=step, returncode=127, duration=0.0))
+            raise StageFailure(
+                f"setup step `{shown}` could not start: {error.message}; it is {where}; "
+                f"fix: {error.fix} (the venv's bin comes first on PATH: {state.venv_bin})"
+            ) from error
+        spent += outcome.duration
+        state.setup_steps.append(
+            SetupStep(
+                argv=step,
+                returncode=outcome.returncode,
+                duration=outcome.duration,
+                timed_out=outcome.timed_out,
+            )
+        )
+        sink(f"(exit {outcome.returncode}, {outcome.duration:.2f}s)\n")
+        if not outcome.ok:
+            end = "timed out" if outcome.timed_out else f"exited with {outcome.returncode}"
+            tail = outcome.tail(15)
+            raise StageFailure(
+                f"setup step `{shown}` {end} before the tests ran; it is {where}"
+                + (f":\n{tail}" if tail else "")
+                + "\nfix: make the step pass when run from the project folder with the "
+                f"venv's bin first on PATH ({state.venv_bin}), or correct it"
+            )
+    return spent
+
+
 def stage_suite(state: CellRun) -> str:
     argv, reason = suite_command(state)
     marker = state.config.suite.gpu_marker
     if reason is not None:
         state.note(f"tests marked '{marker}' deselected (-m 'not {marker}'): {reason}")
+    shell = shell_suite_note(state.config.suite.command)
+    if shell is not None:
+        state.note(shell)
     path = f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', '')}"
     env = {
         "PATH": path,
@@ -85,10 +147,16 @@ def stage_suite(state: CellRun) -> str:
         "NOXGRID_PROFILE": state.cell.profile,
         **dict(state.config.suite.env),
     }
-    command = Command(
-        argv=tuple(argv), cwd=state.config.root, env=env, timeout=state.config.suite.timeout
-    )
     with state.log("suite") as sink:
+        spent = _run_setup(state, env, sink)
+        command = Command(
+            argv=tuple(argv),
+            cwd=state.config.root,
+            env=env,
+            timeout=max(state.config.suite.timeout - spent, 1.0),
+        )
+        if state.config.suite.setup:
+            sink(f"$ {command.display()}\n")
         outcome = state.runner.run(command, sink=sink)
     if outcome.timed_out:
         raise StageFailure(f"the suite timed out after {outcome.duration:.0f}s")
@@ -120,7 +188,9 @@ def stage_suite(state: CellRun) -> str:
 
 def describe(state: CellRun) -> str:
     """What the suite stage says it does when it starts."""
-    return " ".join(state.config.suite.command)
+    setup = state.config.suite.setup
+    steps = f"{len(setup)} setup step(s), then " if setup else ""
+    return steps + " ".join(state.config.suite.command)
 
 
 STAGE = Stage(

@@ -21,6 +21,7 @@ from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.config import Config
+from noxgrid.model.inputs import local_package_names
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
@@ -214,4 +215,9 @@ def header_fields(
         ("unsized", ", ".join(estimate.unknown) or "none"),
         ("budget", budget),
         ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
+        *(
+            [("local-packages", ", ".join(local_package_names(config, cell)))]
+            if config.profiles[cell.profile].local_packages
+            else []
+        ),
     ]

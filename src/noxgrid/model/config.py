@@ -78,6 +78,9 @@ class Profile:
     install_project: bool = True
     # Packages allowed to be built from source (no wheel for the cell); "*" for any.
     source_builds: tuple[str, ...] = ()
+    # Python projects inside the repository installed --no-deps after the lock (not
+    # from an index): resolved folders, each inside the project root.
+    local_packages: tuple[Path, ...] = ()
 
     def allows_source_build(self, name: str) -> bool:
         """True when the profile lets ``name`` be built from an sdist."""
@@ -108,6 +111,9 @@ class Suite:
     """The test command run in every cell, and how GPU tests are recognised."""
 
     command: tuple[str, ...] = ("pytest",)
+    # argv lists run in order before the command (in the project folder, the venv's bin
+    # first on PATH, the suite's env): a failing one fails the suite stage.
+    setup: tuple[tuple[str, ...], ...] = ()
     gpu_marker: str = "gpu"
     env: tuple[tuple[str, str], ...] = ()
     timeout: float = 3600.0

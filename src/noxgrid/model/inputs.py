@@ -247,11 +247,21 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
     }
     if config.profiles[cell.profile].groups:
         document["groups"] = group_requirements(config, cell)
+    if profile.local_packages:
+        # Which local packages the lock is for, not their content: installed --no-deps,
+        # an edit cannot change the resolution (the install stage installs it again).
+        document["local-packages"] = local_package_names(config, cell)
     if dynamic_dependencies(config, cell):
         # What the build backend reads the dependencies from (a static [project] is above).
         document["metadata"] = metadata_inputs(config)
     blob = json.dumps(document, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest(), names
+
+
+def local_package_names(config: Config, cell: Cell) -> list[str]:
+    """The profile's local packages, relative to the project root (POSIX)."""
+    root = config.root.resolve()
+    return [relative_path(path, root) for path in config.profiles[cell.profile].local_packages]
 
 
 _SELF: dict[tuple[object, ...], list[str]] = {}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from noxgrid.model.localpkg import direct_url_path
 from noxgrid.model.lockfile import Lock
 
 MANIFEST = "noxgrid-installed.json"
@@ -90,8 +91,16 @@ def read_installed(venv: Path) -> dict[str, Installed]:
     return found
 
 
-def manifest_of(lock: Lock, installed: Mapping[str, Installed]) -> dict[str, object]:
-    """What to remember of an install that uv just verified against ``lock``."""
+def manifest_of(
+    lock: Lock,
+    installed: Mapping[str, Installed],
+    local: Mapping[str, tuple[Installed, str]] | None = None,
+) -> dict[str, object]:
+    """What to remember of an install that uv just verified against ``lock``.
+
+    ``local``: the local packages installed after it, by path: (the distribution, the
+    content digest of the folder it was installed from).
+    """
     return {
         "packages": {
             key: {
@@ -100,7 +109,11 @@ def manifest_of(lock: Lock, installed: Mapping[str, Installed]) -> dict[str, obj
                 "record": dist.record_sha256,
             }
             for key, dist in sorted(installed.items())
-        }
+        },
+        "local": {
+            path: {"name": dist.name, "digest": digest, "record": dist.record_sha256}
+            for path, (dist, digest) in sorted((local or {}).items())
+        },
     }
 
 
@@ -112,6 +125,58 @@ def read_manifest(venv: Path) -> dict[str, dict[str, object]] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return packages if isinstance(packages, dict) else None
+
+
+def read_manifest_local(venv: Path) -> dict[str, dict[str, object]]:
+    """The manifest's local packages by path (empty when there are none or it is unreadable)."""
+    try:
+        local = json.loads((venv / MANIFEST).read_text(encoding="utf-8"))["local"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return local if isinstance(local, dict) else {}
+
+
+def find_local(
+    installed: Mapping[str, Installed], root: Path, paths: Iterable[Path]
+) -> dict[str, Installed]:
+    """The distributions of ``installed`` installed (not editable) from each of ``paths``
+    (local packages), by path relative to ``root``."""
+    wanted = {str(path.resolve()): path.resolve().relative_to(root.resolve()) for path in paths}
+    found = {}
+    for dist in installed.values():
+        source = direct_url_path(dist.dist_info)
+        if source in wanted:
+            found[wanted[source].as_posix()] = dist
+    return found
+
+
+def prove_local(
+    wanted: Mapping[str, str],
+    found: Mapping[str, Installed],
+    recorded: Mapping[str, Mapping[str, object]],
+) -> dict[str, str]:
+    """The local packages to install again, by path, with the reason.
+
+    ``wanted``: each local package's content digest now; ``found``: what the venv holds
+    from each (``find_local``); ``recorded``: the manifest's local section (the digest
+    each was installed at, its RECORD's digest then).
+    """
+    again = {}
+    for path, digest in wanted.items():
+        dist, entry = found.get(path), recorded.get(path)
+        if dist is None:
+            again[path] = "not installed"
+        elif entry is None:
+            again[path] = "no record of which source was installed"
+        elif entry.get("digest") != digest:
+            again[path] = (
+                f"its source changed (sha256 {str(entry.get('digest'))[:12]} -> {digest[:12]})"
+            )
+        elif entry.get("record") != dist.record_sha256:
+            again[path] = "its RECORD changed since it was installed"
+        elif dist.missing_files():
+            again[path] = f"{len(dist.missing_files())} installed file(s) changed or gone"
+    return again
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from noxgrid.model.localpkg import LocalPackage
 from noxgrid.model.matrix import Cell
 from noxgrid.model.text import clean_text
 
@@ -53,6 +55,40 @@ class StageResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SetupStep:
+    """One setup step the suite ran before its tests: its argv, exit status and time."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    duration: float
+    timed_out: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "argv": list(self.argv),
+            "returncode": self.returncode,
+            "duration": round(self.duration, 3),
+            "timed_out": self.timed_out,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SetupStep:
+        """Inverse of :meth:`as_dict`."""
+        return cls(
+            argv=tuple(str(word) for word in data.get("argv", ())),
+            returncode=int(data.get("returncode", 0)),
+            duration=float(data.get("duration", 0.0)),
+            timed_out=bool(data.get("timed_out", False)),
+        )
+
+    def describe(self) -> str:
+        """One line: ``cp .env.example .env: exit 0, 0.01s``."""
+        end = "timed out" if self.timed_out else f"exit {self.returncode}"
+        return f"{shlex.join(self.argv)}: {end}, {self.duration:.2f}s"
+
+
+@dataclass(frozen=True, kw_only=True)
 class CellResult:
     """Everything one cell run produced."""
 
@@ -65,6 +101,10 @@ class CellResult:
     size_estimate: int | None = None
     image_size: int | None = None
     notes: tuple[str, ...] = field(default=())
+    # The profile's local packages as installed (path, content digest) and the suite's
+    # setup steps as they ran (argv, exit, time).
+    local_packages: tuple[LocalPackage, ...] = ()
+    setup_steps: tuple[SetupStep, ...] = ()
 
     @property
     def status(self) -> Status:
@@ -93,6 +133,8 @@ class CellResult:
             "size_estimate": self.size_estimate,
             "image_size": self.image_size,
             "notes": list(self.notes),
+            "local_packages": [package.as_dict() for package in self.local_packages],
+            "setup_steps": [step.as_dict() for step in self.setup_steps],
             "stages": [stage.as_dict() for stage in self.stages],
         }
 
@@ -112,7 +154,18 @@ class CellResult:
             size_estimate=data.get("size_estimate"),
             image_size=data.get("image_size"),
             notes=tuple(data.get("notes", ())),
+            local_packages=tuple(
+                LocalPackage.from_dict(item) for item in data.get("local_packages", ())
+            ),
+            setup_steps=tuple(SetupStep.from_dict(item) for item in data.get("setup_steps", ())),
         )
+
+    def setup_lines(self) -> list[str]:
+        """What the cell installed beside its lock and ran before its tests, one line each:
+        ``local package sub (subpkg 0.1.0, sha256 ..., kept)``, ``setup: cp ...: exit 0``."""
+        return [f"local package {p.describe()}" for p in self.local_packages] + [
+            f"setup: {step.describe()}" for step in self.setup_steps
+        ]
 
 
 # Every stage a cell runs; a release needs each of them to have passed (image and

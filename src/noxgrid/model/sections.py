@@ -6,6 +6,7 @@ default is written once, in ``model.config``.
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from noxgrid.model.config import (
     parse_duration,
     parse_size,
 )
+from noxgrid.model.localpkg import project_problem
 from noxgrid.model.table import Table, type_name
 
 
@@ -120,6 +122,7 @@ def read_profiles(reader: Table, root: Path) -> dict[str, Profile]:
             size_budget=_size_budget(table),
             install_project=table.boolean("install-project", default(Profile, "install_project")),
             source_builds=_source_builds(table),
+            local_packages=_local_packages(table, root),
         )
         table.done()
     tables.done()
@@ -153,6 +156,28 @@ def _source_builds(table: Table) -> tuple[str, ...]:
         )
         return ()
     return tuple(value)
+
+
+def _local_packages(table: Table, root: Path) -> tuple[Path, ...]:
+    """``local-packages``: folders of Python projects inside the project, installed
+    ``--no-deps`` after the lock."""
+    paths = []
+    for index, entry in enumerate(table.str_list("local-packages", ())):
+        path = resolve_path(root, entry)
+        problem = project_problem(path, root)
+        if problem:
+            table.fail(
+                f"local-packages[{index}]",
+                f"'{entry}' cannot be installed as a local package: {problem}",
+                "name a folder inside the project that holds a pyproject.toml or setup.py, "
+                f'relative to {root} (for example "./sub_package")',
+            )
+            continue
+        if path.resolve() in paths:
+            table.fail(f"local-packages[{index}]", f"'{entry}' is listed twice", "list it once")
+            continue
+        paths.append(path.resolve())
+    return tuple(paths)
 
 
 def read_workflow(reader: Table) -> Workflow:
@@ -249,12 +274,55 @@ def read_suite(reader: Table) -> Suite:
         command = default(Suite, "command")
     suite = Suite(
         command=command,
+        setup=_setup_steps(table),
         gpu_marker=table.string("gpu-marker", default(Suite, "gpu_marker")),
         env=tuple(sorted(table.str_map("env").items())),
         timeout=_duration(table, "timeout", default(Suite, "timeout")),
     )
     table.done()
     return suite
+
+
+# Shell syntax in a setup step written as a string: noxgrid runs no shell, so these
+# would reach the program as plain arguments.
+_SHELL_WORDS = ("&&", "||", ";", "|", ">", ">>", "<", "2>&1", "&")
+
+
+def _setup_steps(table: Table) -> tuple[tuple[str, ...], ...]:
+    """``setup``: argv lists (or strings split as a shell would, but run without one)."""
+    value = table.raw("setup", [])
+    example = 'setup = [["cp", ".env.example", ".env"], "python scripts/gen.py"]'
+    if not isinstance(value, list):
+        table.fail("setup", f"expected a list of commands, got {type_name(value)}", example)
+        return ()
+    steps = []
+    for index, step in enumerate(value):
+        key = f"setup[{index}]"
+        if isinstance(step, str):
+            try:
+                argv = tuple(shlex.split(step))
+            except ValueError as error:
+                table.fail(key, f"cannot split {step!r} into words: {error}", example)
+                continue
+            shell = [word for word in argv if word in _SHELL_WORDS or word.startswith(("$(", "`"))]
+            if shell:
+                table.fail(
+                    key,
+                    f"{step!r} uses shell syntax ({shell[0]}), but setup steps run without a shell",
+                    "write one step per command, as argv lists: "
+                    'setup = [["cp", ".env.example", ".env"], ["python", "gen.py"]]',
+                )
+                continue
+        elif isinstance(step, list) and all(isinstance(word, str) for word in step):
+            argv = tuple(step)
+        else:
+            table.fail(key, f"expected an argv list or a string, got {type_name(step)}", example)
+            continue
+        if not argv or not argv[0]:
+            table.fail(key, "the step is empty", example)
+            continue
+        steps.append(argv)
+    return tuple(steps)
 
 
 def read_docker(reader: Table) -> DockerConfig:

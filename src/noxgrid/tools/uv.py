@@ -135,6 +135,7 @@ class Uv:
         no_deps: bool = False,
         offline: bool = False,
         compile_bytecode: bool = True,
+        reinstall: Sequence[str] = (),
         sink: LineSink | None = None,
         timeout: float = 3600,
     ) -> Outcome:
@@ -146,6 +147,7 @@ class Uv:
         ``compile_bytecode`` writes the .pyc files once, at install: the venv is
         reused, and without them every suite run compiles its imports again
         (twice the start-up of a FastAPI suite where PYTHONDONTWRITEBYTECODE is set).
+        ``reinstall``: packages installed (and built) again although present.
         """
         args = ["pip", "install", "--python", str(python)]
         if exact:
@@ -156,6 +158,8 @@ class Uv:
             args.append("--no-deps")
         if compile_bytecode:
             args.append("--compile-bytecode")
+        for name in reinstall:
+            args += ["--reinstall-package", name]
         for requirement in requirements:
             args += ["-r", str(requirement)]
         if editable is not None:
