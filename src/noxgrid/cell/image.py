@@ -18,6 +18,7 @@ from noxgrid.model.image import (
     git_revision,
     image_problems,
     image_tag,
+    local_packages_problem,
     revision_label,
 )
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
@@ -72,6 +73,13 @@ def stage_image(state: CellRun) -> str:
     tag = image_tag(config, cell)
     revision = revision_label(git_revision(config.root), tree_dirty(config.root, state.runner))
     args = build_args(config, cell, base=base, lock_sha256=lock.digest or "", revision=revision)
+    missing = local_packages_problem(
+        dockerfile.read_text(encoding="utf-8"),
+        config.docker.dockerfile,
+        args.get("LOCAL_PACKAGES", ""),
+    )
+    if missing:
+        raise StageFailure(missing)
     with state.log("image") as sink:
         outcome = docker.build(
             config.root,

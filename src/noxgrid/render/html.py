@@ -49,6 +49,7 @@ td.cell .status { font-weight: 700; text-transform: uppercase; font-size: 11px; 
 td.cell table { border-collapse: collapse; margin-top: 4px; }
 td.cell table td { padding: 0 8px 0 0; }
 td.absent { color: #9e9e9e; font-style: italic; padding: 8px 10px; }
+.setup { margin-top: 2px; color: #455a64; max-width: 260px; overflow-wrap: anywhere; }
 .error { margin-top: 4px; color: #b71c1c; white-space: pre-wrap; max-width: 260px; }
 section { margin-top: 28px; }
 .legend span { display: inline-block; margin-right: 12px; }
@@ -87,13 +88,14 @@ def _cell_box(result: CellResult) -> str:
     error_html = (
         f'<div class="error">{_esc(_first_lines(error, 3))}</div>' if error is not None else ""
     )
+    setup = "".join(f'<div class="setup">{_esc(line)}</div>' for line in result.setup_lines())
     return (
         f'<td class="cell {status.value}" title="{_esc(tooltip[:1000])}" '
         f'style="background:{BACKGROUNDS[status]};border-color:{COLOURS[status]}">'
         f'<div class="id">{_esc(result.cell.id)}</div>'
         f'<div class="status" style="color:{COLOURS[status]}">{status.value} · '
         f"{result.duration:.1f}s</div>"
-        f"<table>{''.join(rows)}</table><div>{_esc(sizes)}</div>{error_html}</td>"
+        f"<table>{''.join(rows)}</table><div>{_esc(sizes)}</div>{setup}{error_html}</td>"
     )
 
 

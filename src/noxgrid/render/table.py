@@ -60,7 +60,9 @@ def timings_table(results: Iterable[CellResult]) -> str:
         row.append(format_size(result.venv_size))
         row.append(format_size(result.image_size) if result.image_size else "-")
         rows.append(row)
-    return text_table(["cell", "status", "total", *stage_names, "venv size", "image size"], rows)
+    table = text_table(["cell", "status", "total", *stage_names, "venv size", "image size"], rows)
+    extra = [f"{r.cell.id}: {line}" for r in results for line in r.setup_lines()]
+    return "\n".join([table, "", *extra]) if extra else table
 
 
 def markdown_table(results: Iterable[CellResult]) -> str:
@@ -82,4 +84,5 @@ def markdown_table(results: Iterable[CellResult]) -> str:
             f"{result.duration:.1f}s | {stages} | {format_size(result.venv_size)} | "
             f"{format_size(result.image_size)} |"
         )
-    return "\n".join(lines)
+    extra = [f"- {r.cell.id}: {markdown_text(line)}" for r in results for line in r.setup_lines()]
+    return "\n".join([*lines, "", *extra] if extra else lines)
