@@ -18,9 +18,9 @@ from noxgrid.model.image import (
     git_revision,
     image_problems,
     image_tag,
-    local_packages_problem,
     revision_label,
 )
+from noxgrid.model.localpkg import local_package_args, local_packages_problem
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.policy import largest_lines
 from noxgrid.model.pylock import lock_copy_problem
@@ -50,7 +50,10 @@ def _prepare(state: CellRun) -> Path:
             f"{dockerfile} does not exist; fix: `noxgrid dockerfile > {config.docker.dockerfile}`"
             " writes noxgrid's template, or set dockerfile in [tool.noxgrid.docker]"
         )
-    problem = lock_copy_problem(dockerfile.read_text(encoding="utf-8"), config.docker.dockerfile)
+    text = dockerfile.read_text(encoding="utf-8")
+    problem = lock_copy_problem(text, config.docker.dockerfile) or local_packages_problem(
+        text, config.docker.dockerfile, local_package_args(config, state.cell)
+    )
     if problem:
         raise StageFailure(problem)
     ignore = config.root / ".dockerignore"
@@ -73,13 +76,6 @@ def stage_image(state: CellRun) -> str:
     tag = image_tag(config, cell)
     revision = revision_label(git_revision(config.root), tree_dirty(config.root, state.runner))
     args = build_args(config, cell, base=base, lock_sha256=lock.digest or "", revision=revision)
-    missing = local_packages_problem(
-        dockerfile.read_text(encoding="utf-8"),
-        config.docker.dockerfile,
-        args.get("LOCAL_PACKAGES", ""),
-    )
-    if missing:
-        raise StageFailure(missing)
     with state.log("image") as sink:
         outcome = docker.build(
             config.root,

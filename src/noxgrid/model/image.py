@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.model.config import Config
+from noxgrid.model.localpkg import local_package_args
 from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.text import json_objects
@@ -271,26 +271,8 @@ def build_args(
     if config.docker.command:
         args["APP_COMMAND"] = config.docker.command
     if profile.local_packages:
-        root = config.root.resolve()
-        # "./sub": a bare "sub" would be read as a package name, not a folder.
-        args["LOCAL_PACKAGES"] = " ".join(
-            f"./{path.relative_to(root).as_posix()}" for path in profile.local_packages
-        )
+        args["LOCAL_PACKAGES"] = local_package_args(config, cell)
     return args
-
-
-def local_packages_problem(dockerfile: str, name: str, packages: str) -> str | None:
-    """Why an image built from ``dockerfile`` would lack the profile's local ``packages``
-    (space-separated paths): it never reads the ``LOCAL_PACKAGES`` build argument."""
-    if not packages or re.search(r"^\s*ARG\s+LOCAL_PACKAGES\b", dockerfile, re.MULTILINE):
-        return None
-    return (
-        f"the profile installs local packages ({packages}) but {name} has no "
-        "`ARG LOCAL_PACKAGES`, so its image would lack them; fix: install them after the "
-        "project as noxgrid's template does (`noxgrid dockerfile` prints it): "
-        '`ARG LOCAL_PACKAGES=""` and `uv pip install --no-deps $LOCAL_PACKAGES` from the '
-        "project's folder"
-    )
 
 
 def cache_arguments(cache: str | None, scope: str, *, buildx: bool) -> list[str]:

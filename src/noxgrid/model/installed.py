@@ -91,16 +91,8 @@ def read_installed(venv: Path) -> dict[str, Installed]:
     return found
 
 
-def manifest_of(
-    lock: Lock,
-    installed: Mapping[str, Installed],
-    local: Mapping[str, tuple[Installed, str]] | None = None,
-) -> dict[str, object]:
-    """What to remember of an install that uv just verified against ``lock``.
-
-    ``local``: the local packages installed after it, by path: (the distribution, the
-    content digest of the folder it was installed from).
-    """
+def manifest_of(lock: Lock, installed: Mapping[str, Installed]) -> dict[str, object]:
+    """What to remember of an install that uv just verified against ``lock``."""
     return {
         "packages": {
             key: {
@@ -109,11 +101,7 @@ def manifest_of(
                 "record": dist.record_sha256,
             }
             for key, dist in sorted(installed.items())
-        },
-        "local": {
-            path: {"name": dist.name, "digest": digest, "record": dist.record_sha256}
-            for path, (dist, digest) in sorted((local or {}).items())
-        },
+        }
     }
 
 
@@ -128,7 +116,8 @@ def read_manifest(venv: Path) -> dict[str, dict[str, object]] | None:
 
 
 def read_manifest_local(venv: Path) -> dict[str, dict[str, object]]:
-    """The manifest's local packages by path (empty when there are none or it is unreadable)."""
+    """The manifest's local packages by path (empty when there are none or it is unreadable):
+    what the install stage recorded of each after installing it (``cell.local``)."""
     try:
         local = json.loads((venv / MANIFEST).read_text(encoding="utf-8"))["local"]
     except (OSError, ValueError, KeyError, TypeError):

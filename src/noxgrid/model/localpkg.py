@@ -13,11 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from noxgrid.model.config import Config
+    from noxgrid.model.matrix import Cell
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -160,3 +165,27 @@ def direct_url_path(dist_info: Path) -> str | None:
     if not url.startswith("file://") or (data.get("dir_info") or {}).get("editable"):
         return None
     return url.removeprefix("file://").rstrip("/")
+
+
+def local_package_args(config: Config, cell: Cell) -> str:
+    """The cell's local packages as the ``LOCAL_PACKAGES`` build argument: ``./sub ./other``
+    (a bare ``sub`` would be read as a package name, not a folder)."""
+    root = config.root.resolve()
+    return " ".join(
+        f"./{path.relative_to(root).as_posix()}"
+        for path in config.profiles[cell.profile].local_packages
+    )
+
+
+def local_packages_problem(dockerfile: str, name: str, packages: str) -> str | None:
+    """Why an image built from ``dockerfile`` would lack the profile's local ``packages``
+    (space-separated paths): it never reads the ``LOCAL_PACKAGES`` build argument."""
+    if not packages or re.search(r"^\s*ARG\s+LOCAL_PACKAGES\b", dockerfile, re.MULTILINE):
+        return None
+    return (
+        f"the profile installs local packages ({packages}) but {name} has no "
+        "`ARG LOCAL_PACKAGES`, so its image would lack them; fix: install them after the "
+        "project as noxgrid's template does (`noxgrid dockerfile` prints it): "
+        '`ARG LOCAL_PACKAGES=""` and `uv pip install --no-deps $LOCAL_PACKAGES` from the '
+        "project's folder"
+    )
