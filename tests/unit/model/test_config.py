@@ -344,3 +344,83 @@ def test_declaring_one_accelerator_keeps_the_other_default(make_project):
     assert config.accelerator_names == ("cpu", "gpu", "rocm")
     assert config.accelerators["cpu"].runs_on == ("ubuntu-24.04",)
     assert config.accelerators["rocm"].needs_gpu
+
+
+LOCAL = """
+[project]
+name = "demo"
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+local-packages = LOCAL
+"""
+
+
+def test_local_packages_are_folders_of_python_projects_inside_the_project(make_project):
+    files = {
+        "requirements/lean.in": "pytest\n",
+        "sub_package/pyproject.toml": "[project]\nname = 'sub'\n",
+        "legacy/setup.py": "",
+    }
+    root = make_project(LOCAL.replace("LOCAL", '["./sub_package", "legacy"]'), files)
+    profile = load_config(root).profiles["lean"]
+    assert profile.local_packages == ((root / "sub_package").resolve(), (root / "legacy").resolve())
+    assert load_config(make_project()).profiles["lean"].local_packages == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ('["../outside"]', "is outside the project folder"),
+        ('["docs"]', "not a Python project"),
+        ('["missing"]', "no such folder"),
+        ('["."]', "it is the project itself"),
+        ('["sub", "./sub"]', "is listed twice"),
+    ],
+)
+def test_a_bad_local_package_names_the_key_and_the_fix(make_project, value, problem):
+    files = {
+        "requirements/lean.in": "pytest\n",
+        "docs/index.md": "",
+        "sub/setup.py": "",
+    }
+    text = error_for(make_project, LOCAL.replace("LOCAL", value), files)
+    assert "tool.noxgrid.profile.lean.local-packages[" in text
+    assert problem in text
+    assert "holds a pyproject.toml or setup.py" in text or "list it once" in text
+
+
+SETUP = """
+[project]
+name = "demo"
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+[tool.noxgrid.suite]
+setup = SETUP
+"""
+
+
+def test_setup_steps_are_argv_lists_or_strings_split_without_a_shell(make_project):
+    root = make_project(
+        SETUP.replace("SETUP", '[["cp", ".env.example", ".env"], "python gen.py --name \'a b\'"]')
+    )
+    assert load_config(root).suite.setup == (
+        ("cp", ".env.example", ".env"),
+        ("python", "gen.py", "--name", "a b"),
+    )
+    assert load_config(make_project()).suite.setup == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "problem"),
+    [
+        ('"cp a b"', "setup", "expected a list of commands, got a string"),
+        ('["cp a b && pytest"]', "setup[0]", "uses shell syntax (&&)"),
+        ('["gen > out.txt"]', "setup[0]", "uses shell syntax (>)"),
+        ('[["ok"], []]', "setup[1]", "the step is empty"),
+        ('[["ok", 1]]', "setup[0]", "expected an argv list or a string, got a list"),
+        ('["it\'s"]', "setup[0]", "cannot split"),
+    ],
+)
+def test_a_bad_setup_step_names_the_key_and_the_fix(make_project, value, key, problem):
+    text = error_for(make_project, SETUP.replace("SETUP", value))
+    assert f"tool.noxgrid.suite.{key}" in text and problem in text

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from noxgrid.model.devtools import runs_tests, tools_only
-from noxgrid.model.testoptions import carried, project_test_options, pytest_argv
+from noxgrid.model.testoptions import (
+    carried,
+    project_test_options,
+    pytest_argv,
+    shell_script,
+    shell_suite_note,
+)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -154,3 +160,30 @@ def test_extras_of_developers_tools_are_told_from_runtime_extras():
     assert not tools_only([], "pkg")
     assert runs_tests(["pytest>=6", "pytest-cov", "nbval"], "tqdm")
     assert not runs_tests(["mypy"], "pkg")
+
+
+@pytest.mark.parametrize(
+    ("argv", "script"),
+    [
+        (["sh", "-c", "cp a b && pytest"], "cp a b && pytest"),
+        (["/bin/bash", "-ec", "pytest"], "pytest"),
+        (["dash", "-c"], ""),
+        (["pytest", "-c", "setup.cfg"], None),
+        (["shellcheck", "-c", "x"], None),
+        (["sh", "script.sh"], None),
+    ],
+)
+def test_a_command_that_runs_a_shell_is_recognised(argv, script):
+    assert shell_script(argv) == script
+
+
+def test_a_shell_suite_command_is_told_what_it_loses_and_the_declaration_that_keeps_it():
+    note = shell_suite_note(["sh", "-c", "cp .env.example .env; python gen.py && pytest -x"])
+    assert "no JUnit report, no deselection of GPU tests" in note
+    assert (
+        'setup = [["cp", ".env.example", ".env"], ["python", "gen.py"]] and '
+        'command = ["pytest", "-x"]' in note
+    )
+    bare = shell_suite_note(["sh", "-c", "make test"])
+    assert "fix: run the tests as the command" in bare
+    assert shell_suite_note(["pytest", "-q"]) is None

@@ -78,3 +78,33 @@ def test_release_problems_are_written_in_every_format(kind):
     assert kind in markdown_report(release, title="T")
     assert kind in render_html(release, title="T", generated="g")
     assert release_document(release, generated="g")["problems"][0]["status"] == kind
+
+
+def test_local_packages_and_setup_steps_appear_in_every_report():
+    from noxgrid.model.localpkg import LocalPackage
+    from noxgrid.model.results import SetupStep
+    from noxgrid.render.table import markdown_table, timings_table
+
+    base = nasty_result()
+    result = CellResult(
+        cell=base.cell,
+        stages=base.stages,
+        started_at=base.started_at,
+        duration=base.duration,
+        local_packages=(
+            LocalPackage(path="sub", digest="c0ffee" * 10 + "abcd", name="subpkg", version="1"),
+        ),
+        setup_steps=(SetupStep(argv=("cp", ".env.example", ".env"), returncode=0, duration=0.5),),
+    )
+    again = CellResult.from_dict(json.loads(json.dumps(result.as_dict())))
+    assert again.local_packages == result.local_packages and again.setup_steps == result.setup_steps
+    package = "local package sub (subpkg 1, sha256 c0ffeec0ffee)"
+    step = "setup: cp .env.example .env: exit 0, 0.50s"
+    assert result.setup_lines() == [package, step]
+    assert f"3.11-cpu-lean: {package}" in timings_table([result])
+    assert f"- 3.11-cpu-lean: {step}" in markdown_table([result])
+    page = render_html(
+        Release(results=(result,), expected=(result.cell,)), title="t", generated="g"
+    )
+    assert f'<div class="setup">{package}</div>' in page and step in page
+    assert "local package" not in timings_table([base]), "nothing added where there is none"
