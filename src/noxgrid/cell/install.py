@@ -12,7 +12,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.cell.local import install_local
+from noxgrid.cell.local import install_local, local_digests
 from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, Stage, requirements_shown
 from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import StageFailure
@@ -41,6 +41,8 @@ def install_stamp(state: CellRun) -> str:
     digest.update(json.dumps(venv_stamp(state), sort_keys=True).encode())
     digest.update(json.dumps([profile.install_project, list(profile.extras)]).encode())
     digest.update(lock_path(state.config, state.cell).read_bytes())
+    if profile.local_packages:  # a new source of one: the import smoke runs again
+        digest.update(json.dumps(local_digests(state), sort_keys=True).encode())
     if profile.install_project:
         for name in PROJECT_METADATA:
             path = state.config.root / name

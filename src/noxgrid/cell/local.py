@@ -33,6 +33,17 @@ from noxgrid.model.localpkg import LocalPackage, content_digest, declared_depend
 from noxgrid.model.lockfile import Lock
 
 
+def local_digests(state: CellRun) -> dict[str, str]:
+    """The content digest of each of the profile's local packages, by path (once per run)."""
+    if state.local_digests is None:
+        root = state.config.root.resolve()
+        state.local_digests = {
+            relative_path(path, root): content_digest(path)
+            for path in state.config.profiles[state.cell.profile].local_packages
+        }
+    return state.local_digests
+
+
 def install_local(
     state: CellRun, sink: Callable[[str], None], lock: Lock, installed: Mapping[str, Installed]
 ) -> str:
@@ -42,7 +53,7 @@ def install_local(
     if not profile.local_packages:
         return ""
     root = config.root.resolve()
-    wanted = {relative_path(path, root): content_digest(path) for path in profile.local_packages}
+    wanted = local_digests(state)
     found = find_local(installed, root, profile.local_packages)
     again = prove_local(wanted, found, read_manifest_local(state.venv))
     for path, why in again.items():

@@ -55,6 +55,8 @@ class CellRun:
     # For the report: the local packages the install stage proved or installed, and the
     # setup steps the suite stage ran.
     local_packages: list[LocalPackage] = field(default_factory=list)
+    # The content digest of each local package, by path: walked once per run.
+    local_digests: dict[str, str] | None = None
     setup_steps: list[SetupStep] = field(default_factory=list)
 
     @property
