@@ -82,6 +82,12 @@ def _suite_in_image(state: CellRun, docker: Docker, tag: str) -> str:
             f"in the image too, tests marked '{state.config.suite.gpu_marker}' are "
             f"deselected: {reason}"
         )
+    if state.config.suite.setup:
+        # /app is read-only to the image's user: a step that writes there cannot run.
+        state.note(
+            f"the suite in the image runs without the {len(state.config.suite.setup)} setup "
+            "step(s) of [tool.noxgrid.suite] (they run on the host only)"
+        )
     env = {
         **dict(state.config.docker.env),
         **dict(state.config.suite.env),
