@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.cell.state import CellRun, requirements_shown
 from noxgrid.errors import StageFailure
+from noxgrid.files import atomic_write
 from noxgrid.model.config import relative_path
 from noxgrid.model.installed import (
     MANIFEST,
@@ -107,7 +108,7 @@ def _record(state: CellRun, local: Mapping[str, tuple[Installed, str]]) -> None:
         where: {"name": dist.name, "digest": digest, "record": dist.record_sha256}
         for where, (dist, digest) in sorted(local.items())
     }
-    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(document, indent=1) + "\n")
 
 
 def _check(state: CellRun, lock: Lock, found: Mapping[str, Installed]) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from noxgrid.model.config import Config
@@ -164,7 +165,7 @@ def direct_url_path(dist_info: Path) -> str | None:
     url = str(data.get("url", ""))
     if not url.startswith("file://") or (data.get("dir_info") or {}).get("editable"):
         return None
-    return url.removeprefix("file://").rstrip("/")
+    return unquote(url.removeprefix("file://")).rstrip("/")  # a space is written %20
 
 
 def local_package_args(config: Config, cell: Cell) -> str:
