@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from noxgrid.model.config import Config
@@ -165,7 +164,10 @@ def direct_url_path(dist_info: Path) -> str | None:
     url = str(data.get("url", ""))
     if not url.startswith("file://") or (data.get("dir_info") or {}).get("editable"):
         return None
-    return unquote(url.removeprefix("file://")).rstrip("/")  # a space is written %20
+    # A file URL escapes what a URL cannot hold (a space is %20).
+    escaped = url.removeprefix("file://").encode()
+    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), escaped)
+    return raw.decode("utf-8", errors="replace").rstrip("/")
 
 
 def local_package_args(config: Config, cell: Cell) -> str:

@@ -118,3 +118,14 @@ def test_a_dockerfile_without_the_build_argument_would_build_an_image_without_th
     assert local_packages_problem('ARG LOCAL_PACKAGES=""\n', "Dockerfile", "./sub") is None
     problem = local_packages_problem("FROM x\n", "docker/Dockerfile", "./sub")
     assert "docker/Dockerfile has no `ARG LOCAL_PACKAGES`" in problem and "fix:" in problem
+
+
+def test_a_folder_with_a_space_is_found_from_its_escaped_url(tmp_path):
+    from noxgrid.model.localpkg import direct_url_path
+
+    info = tmp_path / "x.dist-info"
+    info.mkdir()
+    (info / "direct_url.json").write_text(
+        '{"url": "file:///srv/my%20app/sub%C3%A9", "dir_info": {}}'
+    )
+    assert direct_url_path(info) == "/srv/my app/subé"
