@@ -211,14 +211,19 @@ def test_host_tree_reads_this_machines_files(tmp_path):
     assert tree.exists("/etc/ld.so.conf") and not tree.exists("/etc/nothing")
 
 
-def test_soname_table_patterns_and_errors():
+def test_soname_table_from_debians_index_and_errors():
     assert debian_package("libGL.so.1") == "libgl1"
     assert debian_package("libgthread-2.0.so.0") == "libglib2.0-0"
     assert debian_package("libSM.so.6") == "libsm6"
     assert debian_package("libXext.so.6") == "libxext6"
     assert debian_package("libgomp.so.1") == "libgomp1"
-    assert debian_package("libavcodec.so.59") == "ffmpeg"
-    assert debian_package("libswscale.so.6") == "ffmpeg"
+    assert debian_package("libavcodec.so.59") == "libavcodec59", "not -extra59: the policy name"
+    assert debian_package("libswscale.so.6") == "libswscale6"
+    assert debian_package("libvips.so.42") == "libvips42"
+    assert debian_package("libbz2.so.1.0") == "libbz2-1.0"
+    assert debian_package("libgeos_c.so.1") == "libgeos-c1v5"
+    assert debian_package("ld-linux-x86-64.so.2") == "libc6", "a hand entry the index cannot give"
+    assert debian_package("libavcodec.so.58") is None, "bullseye's FFmpeg is not in bookworm"
     assert debian_package("libunheard-of.so.1") is None
     assert provided_by_driver("libcuda.so.1") and not provided_by_driver("libcudart.so.12")
     assert is_cuda("libcudnn.so.9") and is_cuda("libcublasLt.so.12") and not is_cuda("libc.so.6")
