@@ -21,6 +21,7 @@ No process is started here: the trees are read as files.
 
 from __future__ import annotations
 
+import csv
 import os
 import posixpath
 import tarfile
@@ -57,10 +58,11 @@ class Scan:
     unreadable: tuple[str, ...] = ()
 
     def owner(self, path: str) -> str | None:
-        """The distribution that installed ``path`` (from the RECORD files)."""
+        """The distribution that installed ``path``: the RECORD line naming the file, else
+        the one naming its top-level folder (a file no RECORD lists)."""
         relative = self.relative(path)
         top = relative.split("/", 1)[0]
-        return self.owners.get(top)
+        return self.owners.get(relative) or self.owners.get(top)
 
     def relative(self, path: str) -> str:
         """``path`` relative to the site-packages folder holding it."""
@@ -71,18 +73,23 @@ class Scan:
 
 
 def owners_from_record(dist_info: str, record: str, owners: dict[str, str]) -> None:
-    """Map each top-level entry a distribution's RECORD lists to that distribution."""
-    name = canonicalize_name(posixpath.basename(dist_info).split("-", 1)[0])
-    for line in record.splitlines():
-        entry = line.split(",", 1)[0].strip()
+    """Map each library file a distribution's RECORD lists, and each top-level entry, to
+    that distribution. Many distributions share a namespace folder (every nvidia-* wheel
+    installs under ``nvidia/``), so a file's owner is the RECORD that lists the file; the
+    top-level entries are kept for files no RECORD lists."""
+    name = str(canonicalize_name(posixpath.basename(dist_info).split("-", 1)[0]))
+    for row in csv.reader(record.splitlines()):
+        entry = row[0].strip() if row else ""
         if not entry or entry.startswith(("..", "/")):
             continue
         top = entry.split("/", 1)[0]
         if top.endswith((".dist-info", ".data")) or top == "__pycache__":
             continue
+        if _might_be_library(posixpath.basename(entry)):
+            owners.setdefault(entry, name)
         if "/" not in entry and top.endswith(".py"):
             top = top[:-3]
-        owners.setdefault(top, str(name))
+        owners.setdefault(top, name)
 
 
 SITE = "/site-packages/"

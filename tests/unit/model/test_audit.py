@@ -308,3 +308,29 @@ def test_direct_dependencies_are_the_ones_a_requirement_file_asked_for():
         "tinyproj-dep==1.0 \\\n    --hash=sha256:dd\n    # via tinyproj (pyproject.toml)\n"
     )
     assert direct_dependencies(lock) == ["fastapi", "numpy", "tinyproj-dep"]
+
+
+def test_owners_of_files_in_a_shared_namespace_folder_come_from_their_record():
+    owners: dict[str, str] = {}
+    # Both wheels install under nvidia/; the first RECORD read claims the folder itself.
+    owners_from_record(
+        f"{SP}/nvidia_cublas_cu12-12.4.5.8.dist-info",
+        "nvidia/__init__.py,,\nnvidia/cublas/lib/libcublas.so.12,sha256=a,1\n",
+        owners,
+    )
+    owners_from_record(
+        f"{SP}/nvidia_cudnn_cu12-9.1.0.70.dist-info",
+        'nvidia/__init__.py,,\n"nvidia/cudnn/lib/libcudnn,graph.so.9",sha256=b,2\n',
+        owners,
+    )
+    files = (
+        ElfFile(path=f"{SP}/nvidia/cudnn/lib/libcudnn,graph.so.9", needed=("libnope.so.1",)),
+        ElfFile(path=f"{SP}/nvidia/cublas/lib/libcublas.so.12", needed=("libnope.so.1",)),
+        ElfFile(path=f"{SP}/nvidia/unlisted/libx.so", needed=()),
+    )
+    scan = Scan(site_packages=(SP,), files=files, owners=owners)
+    assert scan.owner(files[0].path) == "nvidia-cudnn-cu12", "a quoted RECORD path is read"
+    assert scan.owner(files[1].path) == "nvidia-cublas-cu12"
+    assert scan.owner(files[2].path) == "nvidia-cublas-cu12", "no line: the folder's owner"
+    missing = audit(scan, debian_image()).missing
+    assert missing[0].distributions == ("nvidia-cublas-cu12", "nvidia-cudnn-cu12")
