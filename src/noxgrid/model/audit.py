@@ -27,7 +27,7 @@ import posixpath
 import tarfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -208,6 +208,9 @@ class Missing:
     needed_by: tuple[str, ...]
     distributions: tuple[str, ...]
     cuda: bool = False
+    # Whether a file the import smoke loaded (or the project's own) needs it, through
+    # DT_NEEDED (noxgrid.model.reach); None: not told, which counts as reachable.
+    reachable: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -221,11 +224,12 @@ class AuditResult:
     foreign: int = 0
     unreadable: tuple[str, ...] = ()
     seconds: float = 0.0
+    scan: Scan | None = field(default=None, compare=False, repr=False)  # for reachability
 
     @property
     def blocking(self) -> tuple[Missing, ...]:
-        """The missing libraries that are not CUDA's."""
-        return tuple(item for item in self.missing if not item.cuda)
+        """The missing libraries that are not CUDA's and that the project may reach."""
+        return tuple(item for item in self.missing if not item.cuda and item.reachable is not False)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready form."""
@@ -237,6 +241,7 @@ class AuditResult:
                     "needed_by": list(item.needed_by),
                     "distributions": list(item.distributions),
                     "cuda": item.cuda,
+                    "reachable": item.reachable,
                 }
                 for item in self.missing
             ],
@@ -294,6 +299,7 @@ def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditRes
         driver=tuple(sorted(resolver.driver)),
         foreign=foreign,
         unreadable=scan.unreadable,
+        scan=scan,
     )
 
 

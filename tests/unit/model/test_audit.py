@@ -25,6 +25,7 @@ from noxgrid.model.doctor import (
 from noxgrid.model.elf import ElfFile, HostTree, TarTree, ld_so_conf_dirs, read_elf
 from noxgrid.model.lockfile import parse_lock
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reach import classify
 from noxgrid.model.sonames import (
     debian_package,
     is_cuda,
@@ -252,10 +253,11 @@ def test_missing_report_names_library_package_and_the_apt_line(gui_config):
     )
     problems, notes = missing_report(diagnosis, gui_config, cell, host=False)
     assert problems[0] == (
-        "libGL.so.1 -> Debian package libgl1: needed by cv2/qt/plugins/libqxcb.so, "
-        "opencv_python.libs/libQt5Gui-afbd4980.so.5 (opencv-python)"
+        "libGL.so.1 missing (Debian package libgl1), needed by cv2/qt/plugins/libqxcb.so, "
+        "opencv_python.libs/libQt5Gui-afbd4980.so.5 (opencv-python); the import smoke "
+        "recorded no loaded files, so it counts whoever needs it"
     )
-    assert problems[2].startswith("libxcb.so.1 -> no Debian package known")
+    assert problems[2].startswith("libxcb.so.1 missing (no Debian package known)")
     fixes = [line for line in problems if line.startswith("fix: ")]
     assert fixes[0].endswith('apt = ["curl", "libgl1", "libglib2.0-0"]'), fixes
     assert "[tool.noxgrid.profile.full]" in fixes[0]
@@ -268,6 +270,14 @@ def test_missing_report_names_library_package_and_the_apt_line(gui_config):
     )
     text = render(diagnosis, problems, notes)
     assert "3 libraries missing" in text and text.startswith("image x:")
+    # cv2 loaded: Qt's xcb platform plugin (dlopen'ed, never imported) alone needs libxcb.
+    diagnosis.audit = classify(diagnosis.audit, [f"{SP}/cv2/cv2.abi3.so"])
+    problems, notes = missing_report(diagnosis, gui_config, cell, host=False)
+    assert [line.split()[0] for line in problems if not line.startswith("fix:")] == [
+        "libGL.so.1",
+        "libgthread-2.0.so.0",
+    ]
+    assert notes[0].startswith("libxcb.so.1 missing, needed only by cv2/qt/plugins/libqxcb.so")
 
 
 def test_apt_line_keeps_the_existing_order_and_adds_once():
