@@ -52,7 +52,8 @@ if hasattr(_nx_sys, "addaudithook"):
 """
 
 # Put after the smoke (and after the application is loaded): adds what the process has
-# mapped (libraries C code opened) and the compiled modules it holds, then prints.
+# mapped (libraries C code opened) and the compiled modules it holds, then prints those
+# the audit can know (under site-packages) and the bare names ctypes was given.
 LOADED_REPORT = r"""
 import json as _nx_json
 try:
@@ -67,7 +68,8 @@ for _nx_module in list(_nx_sys.modules.values()):
     _nx_file = str(getattr(_nx_module, "__file__", None) or "")
     if _nx_file.endswith((".so", ".pyd")):
         _nx_loaded.add(_nx_os.path.realpath(_nx_file))
-_nx_sys.stdout.write("\nNOXGRID-LOADED " + _nx_json.dumps(sorted(_nx_loaded)) + "\n")
+_nx_kept = sorted(p for p in _nx_loaded if "/site-packages/" in p or "/" not in p)
+_nx_sys.stdout.write("\nNOXGRID-LOADED " + _nx_json.dumps(_nx_kept) + "\n")
 """
 
 

@@ -694,6 +694,10 @@ def test_a_missing_library_fails_the_doctor_only_where_something_imported_needs_
         note.startswith("libq.so.6 missing, needed only by vendored/_native.so, which nothing")
         for note in result.notes
     ), result.notes
+    # Run again: the smoke's record stands (same install, same libraries) and still decides.
+    _, again, result = run(root, env, runner=FakeRunner(native=data, loads=True))
+    assert not any(smoke(c) for c in again.commands), "the smoke's last result stands"
+    assert stage(result, "doctor").status is Status.PASSED
     _, _, result = run(root, env, "3.11-cpu-lean", runner=FakeRunner(native=data, loads=True))
     assert stage(result, "doctor").status is Status.FAILED
     line = first_line(result.first_error or "")
