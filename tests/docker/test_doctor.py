@@ -70,11 +70,11 @@ def test_gui_opencv_in_a_slim_image_is_refused_before_the_suite(tmp_path, docker
     refused = found["doctor"] if found["doctor"]["status"] == "failed" else found["image"]
     assert refused["status"] == "failed", found
     detail = refused["detail"]
-    assert "libGL.so.1 -> Debian package libgl1" in detail, detail
+    assert "libGL.so.1 missing (Debian package libgl1)" in detail, detail
     assert "cv2" in detail and "(opencv-python)" in detail, detail
     assert "or use opencv-python-headless" in detail, detail
     assert 'apt = ["libgl1"' in detail, detail
-    assert "libgthread-2.0.so.0 -> Debian package libglib2.0-0" in detail, detail
+    assert "libgthread-2.0.so.0 missing (Debian package libglib2.0-0)" in detail, detail
     # The import smoke inside the image names the module and the likely package too.
     if refused is found["image"]:
         assert "import cv2 (opencv-python): ImportError: lib" in detail, detail
@@ -112,7 +112,7 @@ def test_reference_full_image_passes_and_a_removed_apt_package_is_named(
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr
     expected = textwrap.dedent(
         """\
-        libgomp.so.1 -> Debian package libgomp1: needed by lightgbm/lib/lib_lightgbm.so (lightgbm)
+        libgomp.so.1 missing (Debian package libgomp1), needed by lightgbm/lib/lib_lightgbm.so (lightgbm)
         fix: add to [tool.noxgrid.profile.full] in pyproject.toml: apt = ["libgomp1"]
         """
     )

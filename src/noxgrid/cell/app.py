@@ -13,6 +13,7 @@ from noxgrid.cell.state import CellRun, requirements_shown
 from noxgrid.errors import StageFailure
 from noxgrid.model.app import LOAD_SCRIPT, AppTarget, app_target, load_failure
 from noxgrid.model.doctor import IMPORT_SMOKE
+from noxgrid.model.reach import LOADED_REPORT
 from noxgrid.model.text import json_objects
 from noxgrid.tools.runner import Command, Outcome
 
@@ -50,6 +51,7 @@ SMOKE_THEN_LOAD = (
     + IMPORT_SMOKE
     + "\n_noxgrid_sys.argv = [_noxgrid_sys.argv[0], *_noxgrid_all[_noxgrid_at + 1:]]\n"
     + LOAD_SCRIPT
+    + LOADED_REPORT  # again: what loading the application loaded counts too (the last wins)
 )
 
 

@@ -17,6 +17,7 @@ from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
     Diagnosis,
+    ImportFailure,
     ImportReport,
     audit_venv,
     direct_dependencies,
@@ -28,6 +29,7 @@ from noxgrid.model.freshness import read_lock
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reach import classify
 from noxgrid.model.sonames import debian_package
 from noxgrid.tools.runner import Command, Outcome, Runner
 
@@ -50,10 +52,22 @@ def _cuda_needed(state: CellRun) -> bool:
 
 
 def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
-    """Record and judge one diagnosis: its text, or StageFailure with it."""
+    """Record and judge one diagnosis: its text, or StageFailure with it (its first line
+    the first cause and its fix)."""
+    apt = state.config.profiles[state.cell.profile].apt
+    diagnosis.audit = classify(
+        diagnosis.audit,
+        diagnosis.imports.loaded if diagnosis.imports else None,
+        project=state.config.project_name,
+        named=[soname for soname, package in diagnosis.packages.items() if package in apt],
+    )
     problems, notes = missing_report(diagnosis, state.config, state.cell, host=host)
     if _cuda_needed(state):
-        cuda = [item.soname for item in diagnosis.audit.missing if item.cuda]
+        cuda = [
+            item.soname
+            for item in diagnosis.audit.missing
+            if item.cuda and item.reachable is not False
+        ]
         if cuda:
             problems.append(f"this machine has a GPU and the CUDA libraries are missing: {cuda}")
     text = render(diagnosis, problems, notes)
@@ -64,13 +78,41 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
         state.note(note)
     failures = diagnosis.imports.failures if diagnosis.imports else ()
     if problems or failures:
-        raise StageFailure(text)
+        raise StageFailure(cause_line(problems, failures) + "\n" + text)
     imported = len(diagnosis.imports.imported) if diagnosis.imports else 0
-    return (
-        f"{diagnosis.audit.files} ELF files, every library found "
-        f"({diagnosis.audit.seconds:.2f}s); imported {imported} "
-        f"module{'' if imported == 1 else 's'}"
+    unreached = [item for item in diagnosis.audit.missing if item.reachable is False]
+    found = (
+        f"every library found but {len(unreached)} only optional plugins need"
+        if unreached
+        else "every library found"
     )
+    return (
+        f"{diagnosis.audit.files} ELF files, {found} ({diagnosis.audit.seconds:.2f}s); "
+        f"imported {imported} module{'' if imported == 1 else 's'}"
+    )
+
+
+def cause_line(problems: Sequence[str], failures: Sequence[ImportFailure]) -> str:
+    """The failure in one line: the first cause and every fix (``libvips.so.42 missing
+    (Debian package libvips42), needed by pyvips/_libvips.so (pyvips); fix: ...``)."""
+    causes = [line for line in problems if not line.startswith("fix: ")]
+    fixes = [line.removeprefix("fix: ") for line in problems if line.startswith("fix: ")]
+    if causes:
+        line = causes[0] + (f" (and {len(causes) - 1} more)" if len(causes) > 1 else "")
+    elif failures:
+        first = failures[0]
+        line = f"import {first.module or first.distribution} ({first.distribution}) failed: "
+        line += first.error.rstrip(": ")
+        if not first.likely.startswith("nothing noxgrid can name"):
+            line += f"; likely missing: {first.likely}"
+        fixes = []
+    else:
+        line = "the doctor found a problem; the stage log has it"
+    if len(failures) > (0 if causes else 1):
+        line += f"; {len(failures)} import(s) failed"
+    if fixes:
+        line += "; fix: " + "; ".join(fixes)
+    return line.rstrip(":; ")
 
 
 def packages_for(state: CellRun, diagnosis: Diagnosis, *, host: bool) -> None:
@@ -100,11 +142,20 @@ def stage_doctor(state: CellRun) -> str:
     key = {"install": install, "system": dict(sorted(result.from_system.items()))}
     stamp = state.venv / DOCTOR_STAMP
     previous = read_json(stamp)
-    cached = previous is not None and previous.get("key") == key and not result.blocking
+    # A passing run with missing libraries stands only where it recorded what it loaded.
+    cached = (
+        previous is not None
+        and previous.get("key") == key
+        and (previous.get("loaded") is not None or not result.blocking)
+    )
     target = app_of(state)
     loaded: Outcome | None = None
     if cached and previous is not None:
-        imports = ImportReport(imported=tuple(previous.get("imported", ())), failures=())
+        imports = ImportReport(
+            imported=tuple(previous.get("imported", ())),
+            failures=(),
+            loaded=tuple(previous["loaded"]) if previous.get("loaded") is not None else None,
+        )
     else:
         stamp.unlink(missing_ok=True)
         imports, loaded = _smoke(state, lock, target)
@@ -117,7 +168,9 @@ def stage_doctor(state: CellRun) -> str:
         return (
             detail + " (as when last run: same install, same libraries)" + load_app(state, target)
         )
-    atomic_write(stamp, json.dumps({"key": key, "imported": list(imports.imported)}) + "\n")
+    files = None if imports.loaded is None else list(imports.loaded)
+    stamp_data = {"key": key, "imported": list(imports.imported), "loaded": files}
+    atomic_write(stamp, json.dumps(stamp_data) + "\n")
     return detail + load_app(state, target, loaded)
 
 

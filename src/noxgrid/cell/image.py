@@ -116,7 +116,8 @@ def stage_image(state: CellRun) -> str:
     try:
         doctor = doctor_image(state, docker, tag, lock, inspect)
     except StageFailure as exc:
-        raise StageFailure(f"the image {tag} fails the doctor's audit:\n{exc}") from None
+        cause, _, rest = str(exc).partition("\n")  # the cause first, on the summary's line
+        raise StageFailure(f"the image {tag} fails the doctor: {cause}\n{rest}") from None
     return (
         f"{tag} from {base}: {_sizes(state.image_size, base_size)}, non-root, labelled, "
         f"{_wasted(waste)}, built in {outcome.duration:.1f}s; {doctor}"

@@ -110,7 +110,8 @@ def _smoke(
     why = _rerun_reason(record, key, store, scans)
     if why is None and record is not None:
         imported = tuple(record.get("imported", ()))
-        return ImportReport(imported=imported, failures=()), (
+        loaded = tuple(record["loaded"])
+        return ImportReport(imported=imported, failures=(), loaded=loaded), (
             "as when it last passed: nothing it imported or read changed"
         )
     record_path.unlink(missing_ok=True)
@@ -120,6 +121,7 @@ def _smoke(
             "layers": [scan.diff_id for scan in scans],
             "key": key,
             "imported": list(imports.imported),
+            "loaded": None if imports.loaded is None else list(imports.loaded),
             "trace": trace,
         }
         atomic_write(record_path, json.dumps(document) + "\n")
@@ -139,6 +141,8 @@ def _rerun_reason(
         return "no earlier run to compare with"
     if record.get("key") != key:
         return "the environment, user or dependencies changed"
+    if record.get("loaded") is None:
+        return "its last run did not record the libraries it loaded"
     before_ids = list(record.get("layers", ()))
     after_ids = [scan.diff_id for scan in scans]
     common = 0

@@ -62,7 +62,7 @@ def require_engine(args: argparse.Namespace, config: Config, only: Sequence[str]
 def print_summary(
     config: Config, results: list[CellResult], elapsed: float, stream: TextIO | None = None
 ) -> int:
-    from noxgrid.model.results import Status
+    from noxgrid.model.results import Status, reason_summary
 
     failed = [result for result in results if result.status is Status.FAILED]
     print(
@@ -72,7 +72,8 @@ def print_summary(
     )
     if failed:
         raise CellFailed(
-            "failed cells: " + "; ".join(f"{r.cell.id} ({r.first_error})" for r in failed),
+            "failed cells: "
+            + "; ".join(f"{r.cell.id} ({reason_summary(r.first_error or '')})" for r in failed),
             fix="read each cell's log under " + str(config.reports_dir / "logs"),
         )
     return 0

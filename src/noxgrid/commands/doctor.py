@@ -27,8 +27,10 @@ def register_doctor(commands: Subparsers) -> None:
         "and the system's library folders, first on this machine, then inside the cell's "
         "image. Each missing library is named with what needs it, the Debian package that "
         "provides it and the exact apt line for the profile. Then the top-level modules of "
-        "the cell's direct dependencies are imported, in the venv and in the image. Every "
-        "cell session runs the same checks as its doctor stage, before the suite.",
+        "the cell's direct dependencies are imported, in the venv and in the image. A "
+        "library needed only by files nothing imported (another accelerator's provider, a "
+        "transport plugin) is a note, not a failure. Every cell session runs the same checks "
+        "as its doctor stage, before the suite.",
     )
     add_project(doctor)
     doctor.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to examine")

@@ -21,12 +21,13 @@ No process is started here: the trees are read as files.
 
 from __future__ import annotations
 
+import csv
 import os
 import posixpath
 import tarfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -57,10 +58,11 @@ class Scan:
     unreadable: tuple[str, ...] = ()
 
     def owner(self, path: str) -> str | None:
-        """The distribution that installed ``path`` (from the RECORD files)."""
+        """The distribution that installed ``path``: the RECORD line naming the file, else
+        the one naming its top-level folder (a file no RECORD lists)."""
         relative = self.relative(path)
         top = relative.split("/", 1)[0]
-        return self.owners.get(top)
+        return self.owners.get(relative) or self.owners.get(top)
 
     def relative(self, path: str) -> str:
         """``path`` relative to the site-packages folder holding it."""
@@ -71,18 +73,23 @@ class Scan:
 
 
 def owners_from_record(dist_info: str, record: str, owners: dict[str, str]) -> None:
-    """Map each top-level entry a distribution's RECORD lists to that distribution."""
-    name = canonicalize_name(posixpath.basename(dist_info).split("-", 1)[0])
-    for line in record.splitlines():
-        entry = line.split(",", 1)[0].strip()
+    """Map each library file a distribution's RECORD lists, and each top-level entry, to
+    that distribution. Many distributions share a namespace folder (every nvidia-* wheel
+    installs under ``nvidia/``), so a file's owner is the RECORD that lists the file; the
+    top-level entries are kept for files no RECORD lists."""
+    name = str(canonicalize_name(posixpath.basename(dist_info).split("-", 1)[0]))
+    for row in csv.reader(record.splitlines()):
+        entry = row[0].strip() if row else ""
         if not entry or entry.startswith(("..", "/")):
             continue
         top = entry.split("/", 1)[0]
         if top.endswith((".dist-info", ".data")) or top == "__pycache__":
             continue
+        if _might_be_library(posixpath.basename(entry)):
+            owners.setdefault(entry, name)
         if "/" not in entry and top.endswith(".py"):
             top = top[:-3]
-        owners.setdefault(top, str(name))
+        owners.setdefault(top, name)
 
 
 SITE = "/site-packages/"
@@ -201,6 +208,9 @@ class Missing:
     needed_by: tuple[str, ...]
     distributions: tuple[str, ...]
     cuda: bool = False
+    # Whether a file the import smoke loaded (or the project's own) needs it, through
+    # DT_NEEDED (noxgrid.model.reach); None: not told, which counts as reachable.
+    reachable: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -214,11 +224,12 @@ class AuditResult:
     foreign: int = 0
     unreadable: tuple[str, ...] = ()
     seconds: float = 0.0
+    scan: Scan | None = field(default=None, compare=False, repr=False)  # for reachability
 
     @property
     def blocking(self) -> tuple[Missing, ...]:
-        """The missing libraries that are not CUDA's."""
-        return tuple(item for item in self.missing if not item.cuda)
+        """The missing libraries that are not CUDA's and that the project may reach."""
+        return tuple(item for item in self.missing if not item.cuda and item.reachable is not False)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready form."""
@@ -230,6 +241,7 @@ class AuditResult:
                     "needed_by": list(item.needed_by),
                     "distributions": list(item.distributions),
                     "cuda": item.cuda,
+                    "reachable": item.reachable,
                 }
                 for item in self.missing
             ],
@@ -287,6 +299,7 @@ def audit(scan: Scan, tree: Tree, *, extra_dirs: Iterable[str] = ()) -> AuditRes
         driver=tuple(sorted(resolver.driver)),
         foreign=foreign,
         unreadable=scan.unreadable,
+        scan=scan,
     )
 
 

@@ -29,11 +29,21 @@ from noxgrid.model.config import Config, relative_path
 from noxgrid.model.elf import HostTree
 from noxgrid.model.lockfile import Lock, is_source
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reach import (
+    LOADED_HOOK,
+    LOADED_REPORT,
+    parse_loaded,
+    reach_unknown,
+    unreached_notes,
+)
 from noxgrid.model.sonames import BASE_PACKAGES, HEADLESS_VARIANTS, debian_package, soname_in_error
 
 # Run by the cell's interpreter (3.9 and later): imports each distribution's
-# top-level modules and prints one JSON line. Keep it free of noxgrid imports.
-IMPORT_SMOKE = r"""
+# top-level modules and prints one JSON line (and what it loaded: noxgrid.model.reach).
+# Keep it free of noxgrid imports.
+IMPORT_SMOKE = (
+    LOADED_HOOK
+    + r"""
 import importlib, json, os, sys
 TRACE = os.environ.get("NOXGRID_TRACE") == "1" and hasattr(sys, "addaudithook")
 if TRACE:
@@ -104,6 +114,8 @@ if TRACE:
              "path": [os.path.abspath(entry) for entry in sys.path]}
     sys.stdout.write("NOXGRID-TRACE " + json.dumps(trace) + "\n")
 """
+    + LOADED_REPORT
+)
 TRACE_MARKER = "NOXGRID-TRACE "
 
 MARKER = "NOXGRID-IMPORTS "
@@ -143,6 +155,7 @@ class ImportReport:
     imported: tuple[str, ...]
     failures: tuple[ImportFailure, ...]
     output: str = ""
+    loaded: tuple[str, ...] | None = None  # the shared objects it loaded; None: not recorded
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready form."""
@@ -157,6 +170,7 @@ class ImportReport:
                 }
                 for item in self.failures
             ],
+            "loaded": None if self.loaded is None else list(self.loaded),
         }
 
 
@@ -182,7 +196,9 @@ def parse_imports(output: str) -> ImportReport:
                 for item in data
                 if item["error"] is not None
             )
-            return ImportReport(imported=imported, failures=failures, output=output)
+            return ImportReport(
+                imported=imported, failures=failures, output=output, loaded=parse_loaded(output)
+            )
     tail = "\n".join(output.strip().splitlines()[-10:])
     return ImportReport(
         imported=(),
@@ -239,7 +255,7 @@ def missing_report(
     if problems:
         fixes = _fixes(config, cell, add, unknown, headless, host=host)
         problems = [*problems, *(f"fix: {fix}" for fix in fixes)]
-    notes = _cuda_notes(diagnosis)
+    notes = unreached_notes(diagnosis.audit) + _cuda_notes(diagnosis)
     if host:
         notes += _slim_image_notes(diagnosis, config, cell)
     return problems, notes
@@ -258,8 +274,11 @@ def _missing(diagnosis: Diagnosis) -> tuple[list[str], list[str], list[str], set
             f" and {len(item.needed_by) - 3} more" if len(item.needed_by) > 3 else ""
         )
         owners = ", ".join(item.distributions) or "an installed package"
-        provider = f" -> Debian package {package}" if package else " -> no Debian package known"
-        problems.append(f"{item.soname}{provider}: needed by {shown} ({owners})")
+        provider = f"Debian package {package}" if package else "no Debian package known"
+        problems.append(
+            f"{item.soname} missing ({provider}), needed by {shown} ({owners})"
+            + reach_unknown(item)
+        )
         if package and package not in add:
             add.append(package)
         elif not package:

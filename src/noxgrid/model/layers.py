@@ -27,7 +27,7 @@ from noxgrid.model.audit import SITE, Scan, owners_from_record
 from noxgrid.model.elf import ElfFile, TarTree
 
 # The format of a stored layer scan; a scan of another format is read again.
-FORMAT = 1
+FORMAT = 2  # 2: records name each library file's owner, not only top-level entries
 
 
 @dataclass
@@ -39,7 +39,7 @@ class LayerScan:
     when the layer was too large to hash: every path of it then counts as
     changed). ``removed``: whiteouts; ``opaque``: folders whose lower content
     the layer hides. ``elf``: the ELF files under a site-packages folder;
-    ``records``: each RECORD there, as {top-level entry: distribution};
+    ``records``: each RECORD there, as {library file or top-level entry: distribution};
     ``texts``: /etc/ld.so.conf and its includes.
     """
 
@@ -96,7 +96,7 @@ class LayerScan:
             return None
 
     def add_record(self, path: str, text: str) -> None:
-        """A distribution's RECORD: which top-level entries it installed."""
+        """A distribution's RECORD: which library files and top-level entries it installed."""
         owners: dict[str, str] = {}
         owners_from_record(posixpath.dirname(path), text, owners)
         self.records[path] = owners

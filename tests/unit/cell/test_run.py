@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sysconfig
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from noxgrid.model.inputs import inputs_digest
 from noxgrid.model.lockfile import lock_path, lock_title, parse_lock, seal
 from noxgrid.model.matrix import Cell, expand
 from noxgrid.model.pylock import render_pylock
-from noxgrid.model.results import Status
+from noxgrid.model.results import Status, first_line
 from noxgrid.tools.runner import Command, Outcome, Runner
 from noxgrid.tools.uv import Uv
 
@@ -28,9 +30,13 @@ class FakeRunner(Runner):
         fail_on: str | None = None,
         suite_output: str = "3 passed in 0.1s\n",
         import_error: str | None = None,
+        native: bytes | None = None,
+        loads: bool | None = None,
     ):
         super().__init__()
         self.import_error = import_error
+        self.native = native  # an ELF file the install leaves at vendored/_native.so
+        self.loads = loads  # the smoke's NOXGRID-LOADED line: none, empty, or every .so
         self.commands: list[Command] = []
         self.fail_on = fail_on
         self.suite_output = suite_output
@@ -57,6 +63,9 @@ class FakeRunner(Runner):
                 dist(site, package.name, package.version)
                 if package.name == "pytest":  # its console script, as a wheel installs it
                     (site.parents[2] / "bin" / "pytest").write_text("#!/bin/sh\n")
+            if self.native is not None:
+                (site / "vendored").mkdir(exist_ok=True)
+                (site / "vendored" / "_native.so").write_bytes(self.native)
         elif "-e" in argv:
             root = argv[argv.index("-e") + 1].split("[")[0]
             info = dist(site, "demo", "0.1.0")
@@ -92,6 +101,10 @@ class FakeRunner(Runner):
             )
             if self.import_error:
                 output = output.replace("null", json.dumps(self.import_error))
+            if self.loads is not None:
+                site = self.site(Path(argv[0])).resolve()
+                files = sorted(str(path) for path in site.rglob("*.so")) if self.loads else []
+                output += f"NOXGRID-LOADED {json.dumps(files)}\n"
         else:
             output = self.suite_output
         if self.fail_on == kind or (self.fail_on == "sync" and argv[1:3] == ("pip", "sync")):
@@ -652,3 +665,47 @@ def test_suite_arguments_reach_the_suite_command(project):
     )
     suite = next(c.argv for c in runner.commands if Path(c.argv[0]).name == "pytest")
     assert suite[1:4] == ("-k", "slow", "-x"), "the user's arguments, then noxgrid's"
+
+
+def native_module() -> bytes:
+    """One of this interpreter's compiled modules, its libc.so.6 renamed to a library no
+    system has (libq.so.6)."""
+    from noxgrid.model.elf import read_elf
+
+    folder = Path(sysconfig.get_config_var("DESTSHARED") or "")
+    for path in sorted(folder.glob("*.so")):
+        with path.open("rb") as stream:
+            elf = read_elf(stream, str(path))
+        if elf is not None and "libc.so.6" in elf.needed:
+            data = path.read_bytes().replace(b"libc.so.6\0", b"libq.so.6\0", 1)
+            assert "libq.so.6" in (read_elf(io.BytesIO(data), "x") or elf).needed
+            return data
+    pytest.skip(f"no compiled module in {folder} links libc.so.6")
+
+
+def test_a_missing_library_fails_the_doctor_only_where_something_imported_needs_it(project):
+    root, env = project
+    data = native_module()
+    _, _, result = run(root, env, runner=FakeRunner(native=data, loads=False))
+    doctor = stage(result, "doctor")
+    assert doctor.status is Status.PASSED, doctor.detail
+    assert "every library found but 1 only optional plugins need" in doctor.detail
+    assert any(
+        note.startswith("libq.so.6 missing, needed only by vendored/_native.so, which nothing")
+        for note in result.notes
+    ), result.notes
+    # Run again: the smoke's record stands (same install, same libraries) and still decides.
+    _, again, result = run(root, env, runner=FakeRunner(native=data, loads=True))
+    assert not any(smoke(c) for c in again.commands), "the smoke's last result stands"
+    assert stage(result, "doctor").status is Status.PASSED
+    _, _, result = run(root, env, "3.11-cpu-lean", runner=FakeRunner(native=data, loads=True))
+    assert stage(result, "doctor").status is Status.FAILED
+    line = first_line(result.first_error or "")
+    assert line == (
+        "doctor: libq.so.6 missing (no Debian package known), needed by vendored/_native.so "
+        "(an installed package); fix: find the package of libq.so.6: apt-file search libq.so.6"
+    ), line
+    # No record of what the smoke loaded: today's rule (it fails), saying why.
+    _, _, result = run(root, env, "3.9-cpu-lean", runner=FakeRunner(native=data))
+    line = first_line(result.first_error or "")
+    assert "the import smoke recorded no loaded files" in line and not line.endswith(":")

@@ -25,6 +25,7 @@ from noxgrid.model.doctor import (
 from noxgrid.model.elf import ElfFile, HostTree, TarTree, ld_so_conf_dirs, read_elf
 from noxgrid.model.lockfile import parse_lock
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reach import classify
 from noxgrid.model.sonames import (
     debian_package,
     is_cuda,
@@ -211,14 +212,19 @@ def test_host_tree_reads_this_machines_files(tmp_path):
     assert tree.exists("/etc/ld.so.conf") and not tree.exists("/etc/nothing")
 
 
-def test_soname_table_patterns_and_errors():
+def test_soname_table_from_debians_index_and_errors():
     assert debian_package("libGL.so.1") == "libgl1"
     assert debian_package("libgthread-2.0.so.0") == "libglib2.0-0"
     assert debian_package("libSM.so.6") == "libsm6"
     assert debian_package("libXext.so.6") == "libxext6"
     assert debian_package("libgomp.so.1") == "libgomp1"
-    assert debian_package("libavcodec.so.59") == "ffmpeg"
-    assert debian_package("libswscale.so.6") == "ffmpeg"
+    assert debian_package("libavcodec.so.59") == "libavcodec59", "not -extra59: the policy name"
+    assert debian_package("libswscale.so.6") == "libswscale6"
+    assert debian_package("libvips.so.42") == "libvips42"
+    assert debian_package("libbz2.so.1.0") == "libbz2-1.0"
+    assert debian_package("libgeos_c.so.1") == "libgeos-c1v5"
+    assert debian_package("ld-linux-x86-64.so.2") == "libc6", "a hand entry the index cannot give"
+    assert debian_package("libavcodec.so.58") is None, "bullseye's FFmpeg is not in bookworm"
     assert debian_package("libunheard-of.so.1") is None
     assert provided_by_driver("libcuda.so.1") and not provided_by_driver("libcudart.so.12")
     assert is_cuda("libcudnn.so.9") and is_cuda("libcublasLt.so.12") and not is_cuda("libc.so.6")
@@ -247,10 +253,11 @@ def test_missing_report_names_library_package_and_the_apt_line(gui_config):
     )
     problems, notes = missing_report(diagnosis, gui_config, cell, host=False)
     assert problems[0] == (
-        "libGL.so.1 -> Debian package libgl1: needed by cv2/qt/plugins/libqxcb.so, "
-        "opencv_python.libs/libQt5Gui-afbd4980.so.5 (opencv-python)"
+        "libGL.so.1 missing (Debian package libgl1), needed by cv2/qt/plugins/libqxcb.so, "
+        "opencv_python.libs/libQt5Gui-afbd4980.so.5 (opencv-python); the import smoke "
+        "recorded no loaded files, so it counts whoever needs it"
     )
-    assert problems[2].startswith("libxcb.so.1 -> no Debian package known")
+    assert problems[2].startswith("libxcb.so.1 missing (no Debian package known)")
     fixes = [line for line in problems if line.startswith("fix: ")]
     assert fixes[0].endswith('apt = ["curl", "libgl1", "libglib2.0-0"]'), fixes
     assert "[tool.noxgrid.profile.full]" in fixes[0]
@@ -263,6 +270,14 @@ def test_missing_report_names_library_package_and_the_apt_line(gui_config):
     )
     text = render(diagnosis, problems, notes)
     assert "3 libraries missing" in text and text.startswith("image x:")
+    # cv2 loaded: Qt's xcb platform plugin (dlopen'ed, never imported) alone needs libxcb.
+    diagnosis.audit = classify(diagnosis.audit, [f"{SP}/cv2/cv2.abi3.so"])
+    problems, notes = missing_report(diagnosis, gui_config, cell, host=False)
+    assert [line.split()[0] for line in problems if not line.startswith("fix:")] == [
+        "libGL.so.1",
+        "libgthread-2.0.so.0",
+    ]
+    assert notes[0].startswith("libxcb.so.1 missing, needed only by cv2/qt/plugins/libqxcb.so")
 
 
 def test_apt_line_keeps_the_existing_order_and_adds_once():
@@ -303,3 +318,29 @@ def test_direct_dependencies_are_the_ones_a_requirement_file_asked_for():
         "tinyproj-dep==1.0 \\\n    --hash=sha256:dd\n    # via tinyproj (pyproject.toml)\n"
     )
     assert direct_dependencies(lock) == ["fastapi", "numpy", "tinyproj-dep"]
+
+
+def test_owners_of_files_in_a_shared_namespace_folder_come_from_their_record():
+    owners: dict[str, str] = {}
+    # Both wheels install under nvidia/; the first RECORD read claims the folder itself.
+    owners_from_record(
+        f"{SP}/nvidia_cublas_cu12-12.4.5.8.dist-info",
+        "nvidia/__init__.py,,\nnvidia/cublas/lib/libcublas.so.12,sha256=a,1\n",
+        owners,
+    )
+    owners_from_record(
+        f"{SP}/nvidia_cudnn_cu12-9.1.0.70.dist-info",
+        'nvidia/__init__.py,,\n"nvidia/cudnn/lib/libcudnn,graph.so.9",sha256=b,2\n',
+        owners,
+    )
+    files = (
+        ElfFile(path=f"{SP}/nvidia/cudnn/lib/libcudnn,graph.so.9", needed=("libnope.so.1",)),
+        ElfFile(path=f"{SP}/nvidia/cublas/lib/libcublas.so.12", needed=("libnope.so.1",)),
+        ElfFile(path=f"{SP}/nvidia/unlisted/libx.so", needed=()),
+    )
+    scan = Scan(site_packages=(SP,), files=files, owners=owners)
+    assert scan.owner(files[0].path) == "nvidia-cudnn-cu12", "a quoted RECORD path is read"
+    assert scan.owner(files[1].path) == "nvidia-cublas-cu12"
+    assert scan.owner(files[2].path) == "nvidia-cublas-cu12", "no line: the folder's owner"
+    missing = audit(scan, debian_image()).missing
+    assert missing[0].distributions == ("nvidia-cublas-cu12", "nvidia-cudnn-cu12")

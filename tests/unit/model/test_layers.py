@@ -59,6 +59,22 @@ def test_merge_applies_whiteouts_and_opaque_folders_bottom_first():
     assert [item.soname for item in audit(scan, tree).missing] == ["libfoo.so.2"]
 
 
+def test_an_image_names_the_owner_of_each_file_of_a_shared_namespace_folder():
+    cublas, cudnn = (f"{SITE}/nvidia/{name}/lib/lib{name}.so.12" for name in ("cublas", "cudnn"))
+    wheels = layer(
+        "l1",
+        {cublas: "f", cudnn: "f"},
+        elf=[ElfFile(path=path, needed=("libgone.so.1",)) for path in (cublas, cudnn)],
+    )
+    for dist, path in (("nvidia_cublas_cu12-12.4", cublas), ("nvidia_cudnn_cu12-9.1", cudnn)):
+        wheels.add_record(
+            f"{SITE}/{dist}.dist-info/RECORD",
+            f"nvidia/__init__.py,,\n{path.removeprefix(SITE + '/')},,\n",
+        )
+    _tree, scan = merge([wheels])
+    assert scan.owner(cudnn) == "nvidia-cudnn-cu12" and scan.owner(cublas) == "nvidia-cublas-cu12"
+
+
 def test_a_scan_survives_its_json_form_and_another_format_is_refused():
     scan = layer("l1", {"/a": "f"}, elf=[ElfFile(path="/a", needed=("x",), runpath=("$ORIGIN",))])
     data = scan.as_dict()
