@@ -187,6 +187,7 @@ def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
         size_estimate=state.lock.header_bytes("installed-bytes") if state.lock else None,
         image_size=state.image_size,
         notes=tuple(state.notes),
+        allowed=tuple(state.allowed),
     )
     write_cell_report(cell_result, config.reports_dir)
     state.progress.cell_end(cell_result)

@@ -31,6 +31,7 @@ from noxgrid.lock.steps import (
     indexed_pylock,
     uv_failed,
 )
+from noxgrid.model.allowances import for_cell
 from noxgrid.model.config import Config
 from noxgrid.model.inputs import (
     dynamic_dependencies,
@@ -48,7 +49,7 @@ from noxgrid.model.lockfile import (
     seal,
 )
 from noxgrid.model.matrix import Cell
-from noxgrid.model.policy import evaluate
+from noxgrid.model.policy import evaluate, refusing
 from noxgrid.model.pylock import render_pylock
 from noxgrid.model.resolution import (
     cell_indexes,
@@ -295,7 +296,8 @@ def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimat
 def _judge(
     context: LockContext, outcome: LockOutcome, lock: Lock, estimate: SizeEstimate
 ) -> list[tuple[str, str]]:
-    """Policy findings (refusing the lock) and notes; the source-only packages."""
+    """Policy findings (refusing the lock, unless allowed on purpose) and notes; the
+    source-only packages."""
     config, cell = context.config, context.cell
     source_only = [
         (
@@ -317,6 +319,8 @@ def _judge(
         source_only=source_only,
         indexes=cell_indexes(config, cell, context.default_index),
         previous=context.previous.largest() if context.previous is not None else None,
+        allowances=for_cell(config.allowances, cell),
+        pure=estimate.pure_python(),
     )
     for pin, needs in source_only:
         outcome.notes.append(f"{pin} has no wheel for {cell.id}: built from source ({needs})")
@@ -329,7 +333,7 @@ def _judge(
                 else "the disk preflight cannot check them"
             )
         )
-    if outcome.findings:
+    if refusing(outcome.findings):
         raise LockRefused(outcome.error or "refused")
     return source_only
 

@@ -65,6 +65,8 @@ class CellResult:
     size_estimate: int | None = None
     image_size: int | None = None
     notes: tuple[str, ...] = field(default=())
+    # Findings allowed on purpose ([[tool.noxgrid.allow]]), one line each.
+    allowed: tuple[str, ...] = field(default=())
 
     @property
     def status(self) -> Status:
@@ -93,6 +95,7 @@ class CellResult:
             "size_estimate": self.size_estimate,
             "image_size": self.image_size,
             "notes": list(self.notes),
+            "allowed": list(self.allowed),
             "stages": [stage.as_dict() for stage in self.stages],
         }
 
@@ -112,6 +115,7 @@ class CellResult:
             size_estimate=data.get("size_estimate"),
             image_size=data.get("image_size"),
             notes=tuple(data.get("notes", ())),
+            allowed=tuple(data.get("allowed", ())),
         )
 
 
