@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from noxgrid.model.allowances import RULES, Allowance, for_cell
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import is_generated, version_drift
 from noxgrid.model.freshness import check_locks, read_lock, refresh_command
@@ -27,7 +28,8 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
 
 
 def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
-    """Locks that are not fresh, and the policy findings of those that are."""
+    """Locks that are not fresh, the policy findings of those that are (those allowed on
+    purpose aside), and the policy allowances that allow nothing in any of them."""
     states = check_locks(config, list(matrix))
     bad = [s for s in states if s.state != "fresh"]
     findings = [
@@ -39,10 +41,14 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
         }
         for state in bad
     ]
+    judged: set[Allowance] = set()
+    used: set[Allowance] = set()
     for state in states:
         if state.state != "fresh":
             continue
         lock = read_lock(state.path)
+        allowances = for_cell(config.allowances, state.cell)
+        judged.update(allowances)
         for finding in evaluate(
             lock,
             accelerator=config.accelerators[state.cell.accelerator],
@@ -50,7 +56,11 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
             profile=config.profiles[state.cell.profile],
             installed_estimate=lock.header_bytes("installed-bytes"),
             largest=lock.largest(),
+            allowances=allowances,
         ):
+            if finding.allowance is not None:
+                used.add(finding.allowance)
+                continue
             findings.append(
                 {
                     "kind": "policy",
@@ -59,7 +69,20 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
                     "fix": finding.fix,
                 }
             )
-    return findings
+    policy_rules = {rule for rule, key in RULES.items() if key != "libraries" and key != "modules"}
+    unused = [a for a in config.allowances if a.rule in policy_rules and a in judged - used]
+    return findings + [unused_allowance(config, allowance) for allowance in unused]
+
+
+def unused_allowance(config: Config, allowance: Allowance) -> Finding:
+    """The finding for an allowance that allowed nothing in any cell it applies to."""
+    return {
+        "kind": "allowance",
+        "where": allowance.where or relative_path(config.pyproject, config.root),
+        "message": f"the {allowance.describe()} matches nothing: no finding of the cells it "
+        "applies to needs it",
+        "fix": "remove it or correct its packages/cells",
+    }
 
 
 def workflow_findings(config: Config) -> list[Finding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +221,17 @@ class Release:
         if self.findings:
             parts.append(f"{len(self.findings)} drift finding(s)")
         return "FAILED: " + ", ".join(parts)
+
+
+def allowed_lines(results: Iterable[CellResult]) -> list[str]:
+    """Every finding allowed on purpose in ``results``, once each with the cells it was
+    allowed in: ``[exclusive] ...: allowed on purpose: <reason> (3.11-cpu-lean, ...)``. The
+    one rendering every report (text, Markdown, the release page) shows."""
+    cells: dict[str, list[str]] = {}
+    for result in results:
+        for line in result.allowed:
+            cells.setdefault(line, []).append(result.cell.id)
+    return [f"{line} ({', '.join(ids)})" for line, ids in cells.items()]
 
 
 def reason_summary(text: str, limit: int = 600) -> str:
