@@ -12,6 +12,7 @@ from noxgrid.cell.install import install_stamp
 from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage
 from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write, read_json
+from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import AppTarget
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
@@ -24,8 +25,10 @@ from noxgrid.model.doctor import (
     parse_imports,
     render,
 )
+from noxgrid.model.doctor_allowed import allow_doctor
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.gpu import detect_gpu
+from noxgrid.model.installed import not_kept, read_installed
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sonames import debian_package
@@ -37,8 +40,10 @@ def doctor_path(config: Config, cell: Cell) -> Path:
     return config.reports_dir / "doctor" / f"{cell.id}.json"
 
 
-def _save_doctor(state: CellRun, key: str, diagnosis: Diagnosis, text: str) -> None:
-    state.doctor[key] = {**diagnosis.as_dict(), "text": text}
+def _save_doctor(
+    state: CellRun, key: str, diagnosis: Diagnosis, text: str, allowed: Sequence[str] = ()
+) -> None:
+    state.doctor[key] = {**diagnosis.as_dict(), "text": text, "allowed": list(allowed)}
     document = {"cell": state.cell.id, **state.doctor}
     atomic_write(doctor_path(state.config, state.cell), json.dumps(document, indent=2) + "\n")
 
@@ -50,18 +55,22 @@ def _cuda_needed(state: CellRun) -> bool:
 
 
 def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
-    """Record and judge one diagnosis: its text, or StageFailure with it."""
+    """Record and judge one diagnosis: its text, or StageFailure with it. What the cell's
+    allowances allow (missing libraries, failed imports) is shown, and fails nothing."""
+    diagnosis, allowed = allow_doctor(diagnosis, for_cell(state.config.allowances, state.cell))
     problems, notes = missing_report(diagnosis, state.config, state.cell, host=host)
     if _cuda_needed(state):
         cuda = [item.soname for item in diagnosis.audit.missing if item.cuda]
         if cuda:
             problems.append(f"this machine has a GPU and the CUDA libraries are missing: {cuda}")
-    text = render(diagnosis, problems, notes)
-    _save_doctor(state, key, diagnosis, text)
+    text = render(diagnosis, problems, notes) + "".join(f"\n{line}" for line in allowed)
+    _save_doctor(state, key, diagnosis, text, allowed)
     with state.log(f"doctor-{key}") as sink:
         sink(text + "\n")
     for note in notes:
         state.note(note)
+    for line in allowed:
+        state.allow(line)
     failures = diagnosis.imports.failures if diagnosis.imports else ()
     if problems or failures:
         raise StageFailure(text)
@@ -69,7 +78,7 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
     return (
         f"{diagnosis.audit.files} ELF files, every library found "
         f"({diagnosis.audit.seconds:.2f}s); imported {imported} "
-        f"module{'' if imported == 1 else 's'}"
+        f"module{'' if imported == 1 else 's'}" + "".join(f"; {line}" for line in allowed)
     )
 
 
@@ -95,6 +104,7 @@ def stage_doctor(state: CellRun) -> str:
     """
     config, cell = state.config, state.cell
     lock = state.lock or read_lock(lock_path(config, cell))
+    kept = prove_kept(state, lock)
     result = audit_venv(state.venv)
     install = state.install_stamp or install_stamp(state)
     key = {"install": install, "system": dict(sorted(result.from_system.items()))}
@@ -112,13 +122,32 @@ def stage_doctor(state: CellRun) -> str:
         where=f"venv {relative_path(state.venv, config.root)}", audit=result, imports=imports
     )
     packages_for(state, diagnosis, host=True)
-    detail = diagnose(state, diagnosis, host=True, key="venv")
+    detail = diagnose(state, diagnosis, host=True, key="venv") + kept
     if cached:
         return (
             detail + " (as when last run: same install, same libraries)" + load_app(state, target)
         )
     atomic_write(stamp, json.dumps({"key": key, "imported": list(imports.imported)}) + "\n")
     return detail + load_app(state, target, loaded)
+
+
+def prove_kept(state: CellRun, lock: Lock) -> str:
+    """Each exclusive allowance's shared files are its keep's (their RECORD hashes), or
+    StageFailure naming the distribution whose copy is on disk."""
+    found = []
+    installed = read_installed(state.venv)
+    for keep, others in kept_in(for_cell(state.config.allowances, state.cell), lock.packages):
+        wrong = not_kept(installed, keep, others)
+        if wrong:
+            path, owner = wrong[0]
+            raise StageFailure(
+                f"{len(wrong)} file(s) that {keep} shares with {', '.join(others)} are not "
+                f"{keep}'s, though the exclusive allowance keeps it: {path} is {owner}'s copy; "
+                f"fix: delete the venv ({relative_path(state.venv, state.config.root)}) and "
+                f"run the cell again (the install puts {keep} last)"
+            )
+        found.append(keep)
+    return "".join(f"; {keep}'s files are the ones on disk (installed last)" for keep in found)
 
 
 def _smoke(

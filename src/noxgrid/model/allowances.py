@@ -223,3 +223,19 @@ def _keep(table: Table, rule: str, subjects: tuple[str, ...]) -> str | None:
             f"name one of packages, or add {keep} to packages",
         )
     return keep
+
+
+def kept_in(
+    allowances: Sequence[Allowance], packages: Iterable[str]
+) -> list[tuple[str, list[str]]]:
+    """(keep, the other members present) of each exclusive allowance whose ``keep`` and at
+    least one other member are among ``packages`` (canonical names): the groups whose keep
+    is installed last and whose shared files the doctor proves are keep's."""
+    names = list(packages)
+    found: list[tuple[str, list[str]]] = []
+    for allowance in kept_groups(allowances):
+        keep = canonicalize_name(allowance.keep or "")
+        others = [name for name in names if name != keep and allowance.covers(name)]
+        if keep in names and others:
+            found.append((keep, others))
+    return found
