@@ -29,6 +29,7 @@ from noxgrid.lock.steps import (
     export_pylock,
     header_fields,
     indexed_pylock,
+    one_version,
     uv_failed,
 )
 from noxgrid.model.allowances import for_cell
@@ -107,7 +108,8 @@ def lock_cell(
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
         digest, names, body = _resolve(context, outcome)
-        lock = parse_lock(body)
+        again = lambda pins: _resolve(context, outcome, constraints=pins)[2]  # noqa: E731
+        body, lock = one_version(context, outcome, body, again)
         outcome.packages = len(lock.packages)
         estimate = _size(context, outcome, lock)
         body, lock, estimate = _prefer_wheels(context, outcome, body, lock, estimate)
@@ -232,9 +234,13 @@ def _interpreter(config: Config, cell: Cell) -> str | None:
 
 
 def _resolve(
-    context: LockContext, outcome: LockOutcome, only_binary: Sequence[str] = ()
+    context: LockContext,
+    outcome: LockOutcome,
+    only_binary: Sequence[str] = (),
+    constraints: Sequence[str] = (),
 ) -> tuple[str, list[str], str]:
-    """uv's resolution of the cell: (inputs digest, input names, lock body)."""
+    """uv's resolution of the cell: (inputs digest, input names, lock body);
+    ``constraints``: pins uv must keep (``-c``)."""
     config, cell = context.config, context.cell
     try:
         check_forms(config, cell)
@@ -247,6 +253,9 @@ def _resolve(
             if context.previous is not None and not context.upgrade:
                 output.write_text(preferences(context.previous), encoding="utf-8")
             args = compile_args(config, cell, inputs, str(output), only_binary, context.python)
+            if constraints:
+                (workdir / "constraints.txt").write_text("\n".join(constraints), encoding="utf-8")
+                args += ["-c", str(workdir / "constraints.txt")]
             cached = _unchanged(context, digest)
             run_uv = _uv_run(context, outcome, args, output, cache_first=cached)
             if context.shared is None:

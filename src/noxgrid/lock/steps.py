@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,9 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
+from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import Config
-from noxgrid.model.lockfile import Lock
+from noxgrid.model.lockfile import Lock, parse_lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
 from noxgrid.model.resolution import (
@@ -118,6 +119,54 @@ def indexed_pylock(
             entry["wheels"] = [_file(f) for f in wheels]
         packages.append(entry)
     return {"packages": packages}
+
+
+def aligned_pins(context: LockContext, outcome: LockOutcome, lock: Lock) -> list[str]:
+    """``name==version`` for each member of an allowed exclusive group that the
+    resolution put on another version than the group's ``keep``, where that member
+    publishes keep's version: resolved again under these constraints, the group is on
+    one version (its copies of the shared files from one release)."""
+    pins = []
+    allowances = for_cell(context.config.allowances, context.cell)
+    for keep, others in kept_in(allowances, lock.packages):
+        version = lock.packages[keep].version
+        for other in others:
+            package = lock.packages[other]
+            if not version or package.version == version:
+                continue
+            try:
+                published = bool(
+                    context.index.for_url(package.index).release_files(package.name, version)
+                )
+            except NoxgridError:
+                published = False
+            if published:
+                pins.append(f"{package.name}=={version}")
+            else:
+                outcome.notes.append(
+                    f"{package.name} publishes no {version} ({keep}'s version): the exclusive "
+                    f"group stays on {package.version} and {version}"
+                )
+    return pins
+
+
+def one_version(
+    context: LockContext, outcome: LockOutcome, body: str, resolve: Callable[[list[str]], str]
+) -> tuple[str, Lock]:
+    """The resolution ``body`` again (``resolve``) under the pins of ``aligned_pins``: each
+    allowed exclusive group on its keep's version; where uv cannot, ``body`` stands."""
+    lock = parse_lock(body)
+    pins = aligned_pins(context, outcome, lock)
+    if not pins:
+        return body, lock
+    try:
+        again = resolve(pins)
+    except LockRefused:
+        outcome.error, outcome.exit_code = None, 1
+        outcome.notes.append(f"could not resolve with {', '.join(pins)}: versions left apart")
+        return body, lock
+    outcome.notes.append(f"{', '.join(pins)}: the exclusive group on its keep's version")
+    return again, parse_lock(again)
 
 
 def _fits(found: DistFile, tags: set[Tag]) -> bool:
