@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,7 @@ from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
     Diagnosis,
+    ImportFailure,
     ImportReport,
     audit_venv,
     direct_dependencies,
@@ -41,9 +43,20 @@ def doctor_path(config: Config, cell: Cell) -> Path:
 
 
 def _save_doctor(
-    state: CellRun, key: str, diagnosis: Diagnosis, text: str, allowed: Sequence[str] = ()
+    state: CellRun,
+    key: str,
+    diagnosis: Diagnosis,
+    text: str,
+    allowed: Sequence[str] = (),
+    allowed_by: Sequence[str] = (),
 ) -> None:
-    state.doctor[key] = {**diagnosis.as_dict(), "text": text, "allowed": list(allowed)}
+    # allowed_by: where each allowance that allowed a finding is declared (for check).
+    state.doctor[key] = {
+        **diagnosis.as_dict(),
+        "text": text,
+        "allowed": list(allowed),
+        "allowed_by": list(allowed_by),
+    }
     document = {"cell": state.cell.id, **state.doctor}
     atomic_write(doctor_path(state.config, state.cell), json.dumps(document, indent=2) + "\n")
 
@@ -57,14 +70,15 @@ def _cuda_needed(state: CellRun) -> bool:
 def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
     """Record and judge one diagnosis: its text, or StageFailure with it. What the cell's
     allowances allow (missing libraries, failed imports) is shown, and fails nothing."""
-    diagnosis, allowed = allow_doctor(diagnosis, for_cell(state.config.allowances, state.cell))
+    allowances = for_cell(state.config.allowances, state.cell)
+    diagnosis, allowed, used = allow_doctor(diagnosis, allowances)
     problems, notes = missing_report(diagnosis, state.config, state.cell, host=host)
     if _cuda_needed(state):
         cuda = [item.soname for item in diagnosis.audit.missing if item.cuda]
         if cuda:
             problems.append(f"this machine has a GPU and the CUDA libraries are missing: {cuda}")
     text = render(diagnosis, problems, notes) + "".join(f"\n{line}" for line in allowed)
-    _save_doctor(state, key, diagnosis, text, allowed)
+    _save_doctor(state, key, diagnosis, text, allowed, [a.where for a in used])
     with state.log(f"doctor-{key}") as sink:
         sink(text + "\n")
     for note in notes:
@@ -114,7 +128,9 @@ def stage_doctor(state: CellRun) -> str:
     target = app_of(state)
     loaded: Outcome | None = None
     if cached and previous is not None:
-        imports = ImportReport(imported=tuple(previous.get("imported", ())), failures=())
+        # Failures kept are those allowed on purpose: judged again against the allowances.
+        failures = tuple(ImportFailure(**item) for item in previous.get("failures", ()))
+        imports = ImportReport(imported=tuple(previous.get("imported", ())), failures=failures)
     else:
         stamp.unlink(missing_ok=True)
         imports, loaded = _smoke(state, lock, target)
@@ -127,7 +143,9 @@ def stage_doctor(state: CellRun) -> str:
         return (
             detail + " (as when last run: same install, same libraries)" + load_app(state, target)
         )
-    atomic_write(stamp, json.dumps({"key": key, "imported": list(imports.imported)}) + "\n")
+    failed = [dataclasses.asdict(item) for item in imports.failures]  # each one allowed
+    document = {"key": key, "imported": list(imports.imported), "failures": failed}
+    atomic_write(stamp, json.dumps(document) + "\n")
     return detail + load_app(state, target, loaded)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from noxgrid.files import read_json
 from noxgrid.model.allowances import RULES, Allowance, for_cell
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import is_generated, version_drift
@@ -14,6 +15,9 @@ from noxgrid.tools.git import project_files
 
 Finding = dict[str, str]
 
+# The keys that hold the doctor's allowances' subjects.
+DOCTOR = ("libraries", "modules")
+
 
 def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     """Every finding of ``noxgrid check`` as {kind, where, message, fix}."""
@@ -23,6 +27,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
         for drift in version_drift(config, files)
     ]
     findings += lock_findings(config, matrix)
+    findings += doctor_allowance_findings(config, matrix)
     findings += workflow_findings(config)
     return findings
 
@@ -69,9 +74,28 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
                     "fix": finding.fix,
                 }
             )
-    policy_rules = {rule for rule, key in RULES.items() if key != "libraries" and key != "modules"}
-    unused = [a for a in config.allowances if a.rule in policy_rules and a in judged - used]
+    unused = [a for a in config.allowances if RULES[a.rule] not in DOCTOR and a in judged - used]
     return findings + [unused_allowance(config, allowance) for allowance in unused]
+
+
+def doctor_allowance_findings(config: Config, matrix: Matrix) -> list[Finding]:
+    """The doctor's allowances (missing-library, import) that allowed nothing in the last
+    doctor report of any cell they apply to; cells without a report are not judged."""
+    from noxgrid.cell.doctor import doctor_path
+
+    judged: set[Allowance] = set()
+    used: set[str] = set()
+    for cell in matrix:
+        report = read_json(doctor_path(config, cell))
+        if report is None:
+            continue
+        judged.update(a for a in for_cell(config.allowances, cell) if RULES[a.rule] in DOCTOR)
+        for key in ("venv", "image"):
+            entry = report.get(key)
+            if isinstance(entry, dict):
+                used.update(str(where) for where in entry.get("allowed_by", ()))
+    unused = [a for a in config.allowances if a in judged and a.where not in used]
+    return [unused_allowance(config, allowance) for allowance in unused]
 
 
 def unused_allowance(config: Config, allowance: Allowance) -> Finding:

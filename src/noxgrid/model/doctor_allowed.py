@@ -17,15 +17,18 @@ from noxgrid.model.doctor import Diagnosis
 
 def allow_doctor(
     diagnosis: Diagnosis, allowances: Sequence[Allowance]
-) -> tuple[Diagnosis, list[str]]:
-    """(the diagnosis less what ``allowances`` allow, a line for each finding allowed)."""
+) -> tuple[Diagnosis, list[str], list[Allowance]]:
+    """(the diagnosis less what ``allowances`` allow, a line for each finding allowed, the
+    allowances that allowed one)."""
     lines: list[str] = []
+    used: list[Allowance] = []
     kept = []
     for item in diagnosis.audit.missing:
         allowance = None if item.cuda else allowing(allowances, "missing-library", [item.soname])
         if allowance is None:
             kept.append(item)
             continue
+        used.append(allowance)
         needed = ", ".join(item.needed_by[:3]) + (" ..." if len(item.needed_by) > 3 else "")
         lines.append(
             f"[missing-library] {item.soname} (needed by {needed}): "
@@ -41,10 +44,11 @@ def allow_doctor(
             if allowance is None:
                 failing.append(failure)
                 continue
+            used.append(allowance)
             lines.append(
                 f"[import] {names[0]} ({failure.distribution}) failed to import: "
                 f"{failure.error}: {allowed_text(allowance.reason)}"
             )
         imports = dataclasses.replace(imports, failures=tuple(failing))
     allowed = dataclasses.replace(diagnosis, audit=audit, imports=imports)
-    return allowed, lines
+    return allowed, lines, list(dict.fromkeys(used))

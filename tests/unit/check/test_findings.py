@@ -86,3 +86,21 @@ def test_an_allowance_for_cells_whose_locks_are_not_fresh_is_not_judged(project,
     )
     config = dataclasses.replace(project, allowances=(allow(subjects=("a", "b"), keep="a"),))
     assert [f["kind"] for f in check.lock_findings(config, expand(config))] == ["lock"]
+
+
+def test_a_doctor_allowance_is_judged_by_the_cells_last_doctor_report(project):
+    import json
+
+    libraries = allow(
+        rule="missing-library", subjects=("libibverbs.so.*",), keep=None, where="w: allow[2]"
+    )
+    config = dataclasses.replace(project, allowances=(libraries,))
+    matrix = expand(config)
+    assert check.doctor_allowance_findings(config, matrix) == [], "no report: not judged"
+    report = config.reports_dir / "doctor" / "3.11-cpu-lean.json"
+    report.parent.mkdir(parents=True)
+    report.write_text(json.dumps({"cell": "3.11-cpu-lean", "venv": {"allowed_by": []}}))
+    (finding,) = check.doctor_allowance_findings(config, matrix)
+    assert finding["where"] == "w: allow[2]" and "missing-library allowance" in finding["message"]
+    report.write_text(json.dumps({"venv": {"allowed_by": ["w: allow[2]"]}}))
+    assert check.doctor_allowance_findings(config, matrix) == []

@@ -38,8 +38,8 @@ def diagnosis() -> Diagnosis:
 
 def test_nothing_allowed_leaves_the_diagnosis_as_it_is():
     before = diagnosis()
-    after, lines = allow_doctor(before, [])
-    assert after == before and lines == []
+    after, lines, used = allow_doctor(before, [])
+    assert after == before and lines == [] and used == []
 
 
 def test_allowed_libraries_and_modules_are_lines_not_failures():
@@ -49,7 +49,8 @@ def test_allowed_libraries_and_modules_are_lines_not_failures():
         ),
         Allowance(rule="import", subjects=("easyocr",), reason="downloads its model"),
     ]
-    after, lines = allow_doctor(diagnosis(), allowances)
+    after, lines, used = allow_doctor(diagnosis(), allowances)
+    assert used == allowances
     assert [item.soname for item in after.audit.blocking] == ["libGL.so.1"]
     assert after.imports is not None and [f.module for f in after.imports.failures] == ["cv2x"]
     assert lines == [
@@ -62,5 +63,5 @@ def test_allowed_libraries_and_modules_are_lines_not_failures():
 
 def test_a_package_allowance_does_not_allow_a_library():
     allowances = [Allowance(rule="forbidden", subjects=("libGL*",), reason="r")]
-    after, lines = allow_doctor(diagnosis(), allowances)
-    assert len(after.audit.blocking) == 2 and lines == []
+    after, lines, used = allow_doctor(diagnosis(), allowances)
+    assert len(after.audit.blocking) == 2 and lines == [] and used == []
