@@ -244,7 +244,9 @@ def _forbidden_findings(
     for name in sorted(lock.packages):
         if forbidden(name):
             pulled_by = lock.chain(name)[1:]
-            while len(pulled_by) > 1 and forbidden(pulled_by[0]):
+            # Up to the first package the patterns do not name (a pure-Python wheel they
+            # name, such as cuda-toolkit's, is no reason to split the group).
+            while len(pulled_by) > 1 and forbidden_by(pulled_by[0], accelerator.forbid, ()):
                 pulled_by = pulled_by[1:]
             allowance = allowing(allowances, "forbidden", [name])
             groups.setdefault((tuple(pulled_by), allowance), []).append(lock.packages[name].name)

@@ -147,3 +147,19 @@ def test_what_the_resolution_sized_says_which_wheels_are_pure():
     )
     assert finding.packages == ("nvidia-nccl-cu12",)
     assert len(evaluate(lock, accelerator=CPU, policy=Policy(), profile=FULL)[0].packages) == 2
+
+
+def test_a_pure_metapackage_between_torch_and_cuda_does_not_split_the_finding():
+    lock = parse_lock(
+        lock_of(
+            ("torch", "-r requirements/full.in"),
+            ("cuda-toolkit", "torch"),
+            ("nvidia-cublas", "cuda-toolkit"),
+            ("nvidia-cudnn-cu12", "torch"),
+        )
+    )
+    (finding,) = evaluate(
+        lock, accelerator=CPU, policy=Policy(), profile=FULL, pure=["cuda-toolkit"]
+    )
+    assert finding.packages == ("nvidia-cublas", "nvidia-cudnn-cu12")
+    assert finding.chains[0].endswith("<- torch <- requirements/full.in")
