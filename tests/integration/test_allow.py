@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.conftest import locked, noxgrid
+from tests.integration.conftest import locked, noxgrid, pylock_document
 
 PROJECT = """
 [project]
@@ -70,6 +70,8 @@ def test_an_allowed_group_locks_installs_keep_last_and_the_doctor_proves_it(tmp_
     assert f"{OTHER}==4.10.0.84: the exclusive group on its keep's version" in out
     lock = locked(root, "3.11-cpu-lean")
     assert lock.packages[OTHER].version == lock.packages[KEEP].version == "4.10.0.84"
+    recorded = pylock_document(root, "3.11-cpu-lean")["tool"]["noxgrid"]["allowed"]
+    assert recorded.startswith("exclusive ") and "allowed on purpose: the detectors" in recorded
 
     run = noxgrid("run", "--no-docker", cwd=root)
     assert run.returncode == 0, run.stdout + run.stderr

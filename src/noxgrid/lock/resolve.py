@@ -123,7 +123,7 @@ def lock_cell(
         exported=exported,
         indexes={key: p.index for key, p in lock.packages.items() if p.index},
         via={key: p.via for key, p in lock.packages.items()},
-        header=header_fields(context, digest, names, body, estimate, source_only),
+        header=header_fields(context, digest, names, body, estimate, source_only, outcome),
     )
     _write(context, outcome, lock, text)
     return outcome

@@ -20,7 +20,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
-from noxgrid.model.allowances import for_cell, kept_in
+from noxgrid.model.allowances import allowed_text, for_cell, kept_in
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import Lock, parse_lock
 from noxgrid.model.matrix import Cell
@@ -234,9 +234,10 @@ def header_fields(
     body: str,
     estimate: SizeEstimate,
     source_only: list[tuple[str, str]],
+    outcome: LockOutcome | None = None,
 ) -> list[tuple[str, str]]:
     """The lock's ``[tool.noxgrid]`` fields: what made it, from what, its sizes, what it
-    builds from source."""
+    builds from source, and (where any) what it holds allowed on purpose."""
     config, cell = context.config, context.cell
     accelerator = config.accelerators[cell.accelerator]
     budgeted = config.profiles[cell.profile].size_budget is not None
@@ -263,4 +264,21 @@ def header_fields(
         ("unsized", ", ".join(estimate.unknown) or "none"),
         ("budget", budget),
         ("source-builds", ", ".join(pin for pin, _ in source_only) or "none"),
+        *_allowed_fields(outcome),
+    ]
+
+
+def _allowed_fields(outcome: LockOutcome | None) -> list[tuple[str, str]]:
+    """``allowed``: each finding allowed on purpose (rule, packages, reason); none when
+    nothing is allowed, so that other locks' text does not change."""
+    allowed = [f for f in (outcome.findings if outcome else ()) if f.allowance is not None]
+    if not allowed:
+        return []
+    return [
+        (
+            "allowed",
+            "; ".join(
+                f"{f.kind} {' '.join(f.packages)}: {allowed_text(f.allowed or '')}" for f in allowed
+            ),
+        )
     ]
