@@ -208,6 +208,12 @@ def _keep(table: Table, rule: str, subjects: tuple[str, ...]) -> str | None:
         if keep is not None:
             table.fail("keep", f"keep is for rule 'exclusive' only, not '{rule}'", "remove keep")
         return None
+    if len(subjects) == 1:
+        table.fail(
+            "packages",
+            "an exclusive group has at least two packages",
+            "list every distribution of the group that is locked on purpose, keep included",
+        )
     if keep is None:
         table.fail(
             "keep",

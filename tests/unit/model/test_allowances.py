@@ -104,6 +104,10 @@ reason = "downloads its model at import"
             'rule = "forbidden"\npackages = ["a"]\ncells = "*-tpu-*"\nreason = "x"',
             "the pattern '*-tpu-*' selects no cell of the matrix",
         ),
+        (
+            'rule = "exclusive"\npackages = ["a"]\nkeep = "a"\nreason = "x"',
+            "an exclusive group has at least two packages",
+        ),
         ('rule = "exclusiv"\npackages = ["a"]\nreason = "x"', "did you mean 'exclusive'?"),
         ('rule = "budget"\nreasons = "x"\nreason = "y"', "allow[0].reasons: unknown key"),
     ],
