@@ -68,6 +68,8 @@ def test_an_allowed_group_locks_installs_keep_last_and_the_doctor_proves_it(tmp_
     assert result.returncode == 0, out
     assert "allowed on purpose: the detectors need contrib's modules" in out
     assert f"{OTHER}==4.10.0.84: the exclusive group on its keep's version" in out
+    assert f"{OTHER} <- requirements/lean.in" in out, "noxgrid's constraints are no input"
+    assert "constraints.txt" not in out
     lock = locked(root, "3.11-cpu-lean")
     assert lock.packages[OTHER].version == lock.packages[KEEP].version == "4.10.0.84"
     recorded = pylock_document(root, "3.11-cpu-lean")["tool"]["noxgrid"]["allowed"]

@@ -97,7 +97,7 @@ def print_allowed(results: Sequence[CellResult], *, markdown: bool) -> None:
 
     lines = allowed_lines(results)
     if lines:
-        print("\n### Allowed on purpose\n" if markdown else "\nallowed on purpose:")
+        print("\n### Allowed on purpose\n" if markdown else "\nfindings allowed on purpose:")
         for line in lines:
             print(f"- {markdown_text(line)}" if markdown else f"  {line}")
 

@@ -6,6 +6,7 @@ exit 5).
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -150,6 +151,9 @@ def aligned_pins(context: LockContext, outcome: LockOutcome, lock: Lock) -> list
     return pins
 
 
+_CONSTRAINT_VIA = re.compile(r"^\s*#\s*(?:via\s+)?-c \S*constraints\.txt\s*\n", re.MULTILINE)
+
+
 def one_version(
     context: LockContext, outcome: LockOutcome, body: str, resolve: Callable[[list[str]], str]
 ) -> tuple[str, Lock]:
@@ -160,7 +164,8 @@ def one_version(
     if not pins:
         return body, lock
     try:
-        again = resolve(pins)
+        # The constraints file is noxgrid's, not an input: no package was asked for by it.
+        again = _CONSTRAINT_VIA.sub("", resolve(pins))
     except LockRefused:
         outcome.error, outcome.exit_code = None, 1
         outcome.notes.append(f"could not resolve with {', '.join(pins)}: versions left apart")

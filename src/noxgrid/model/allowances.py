@@ -70,7 +70,7 @@ class Allowance:
         return all(self.covers(s) for s in subjects) if RULES[self.rule] else True
 
     def describe(self) -> str:
-        """``exclusive allowance for opencv-python, opencv-contrib-python (cells *-cpu-*)``."""
+        """``exclusive allowance for opencv-python, opencv-contrib-python in cells *-cpu-*``."""
         parts = [f"{self.rule} allowance"]
         if self.subjects:
             parts.append(f"for {', '.join(self.subjects)}")
@@ -78,8 +78,7 @@ class Allowance:
             parts.append(f"(keep {self.keep})")
         if self.cells:
             parts.append(f"in cells {' '.join(self.cells)}")
-        text = " ".join(parts)
-        return f"{text} declared at {self.where}" if self.where else text
+        return " ".join(parts)
 
 
 def allowed_text(reason: str) -> str:
