@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,6 +13,7 @@ from noxgrid.cell.install import install_stamp
 from noxgrid.cell.state import DOCTOR_STAMP, CellRun, Stage
 from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write, read_json
+from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import AppTarget
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.doctor import (
@@ -25,8 +27,10 @@ from noxgrid.model.doctor import (
     parse_imports,
     render,
 )
+from noxgrid.model.doctor_allowed import allow_doctor
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.gpu import detect_gpu
+from noxgrid.model.installed import not_kept, read_installed
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.reach import classify
@@ -39,8 +43,21 @@ def doctor_path(config: Config, cell: Cell) -> Path:
     return config.reports_dir / "doctor" / f"{cell.id}.json"
 
 
-def _save_doctor(state: CellRun, key: str, diagnosis: Diagnosis, text: str) -> None:
-    state.doctor[key] = {**diagnosis.as_dict(), "text": text}
+def _save_doctor(
+    state: CellRun,
+    key: str,
+    diagnosis: Diagnosis,
+    text: str,
+    allowed: Sequence[str] = (),
+    allowed_by: Sequence[str] = (),
+) -> None:
+    # allowed_by: where each allowance that allowed a finding is declared (for check).
+    state.doctor[key] = {
+        **diagnosis.as_dict(),
+        "text": text,
+        "allowed": list(allowed),
+        "allowed_by": list(allowed_by),
+    }
     document = {"cell": state.cell.id, **state.doctor}
     atomic_write(doctor_path(state.config, state.cell), json.dumps(document, indent=2) + "\n")
 
@@ -53,7 +70,8 @@ def _cuda_needed(state: CellRun) -> bool:
 
 def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> str:
     """Record and judge one diagnosis: its text, or StageFailure with it (its first line
-    the first cause and its fix)."""
+    the first cause and its fix). What the cell's allowances allow (missing libraries,
+    failed imports) is shown, and fails nothing."""
     apt = state.config.profiles[state.cell.profile].apt
     diagnosis.audit = classify(
         diagnosis.audit,
@@ -61,6 +79,8 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
         project=state.config.project_name,
         named=[soname for soname, package in diagnosis.packages.items() if package in apt],
     )
+    allowances = for_cell(state.config.allowances, state.cell)
+    diagnosis, allowed, used = allow_doctor(diagnosis, allowances)
     problems, notes = missing_report(diagnosis, state.config, state.cell, host=host)
     if _cuda_needed(state):
         cuda = [
@@ -70,12 +90,14 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
         ]
         if cuda:
             problems.append(f"this machine has a GPU and the CUDA libraries are missing: {cuda}")
-    text = render(diagnosis, problems, notes)
-    _save_doctor(state, key, diagnosis, text)
+    text = render(diagnosis, problems, notes) + "".join(f"\n{line}" for line in allowed)
+    _save_doctor(state, key, diagnosis, text, allowed, [a.where for a in used])
     with state.log(f"doctor-{key}") as sink:
         sink(text + "\n")
     for note in notes:
         state.note(note)
+    for line in allowed:
+        state.allow(line)
     failures = diagnosis.imports.failures if diagnosis.imports else ()
     if problems or failures:
         raise StageFailure(cause_line(problems, failures) + "\n" + text)
@@ -89,6 +111,7 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
     return (
         f"{diagnosis.audit.files} ELF files, {found} ({diagnosis.audit.seconds:.2f}s); "
         f"imported {imported} module{'' if imported == 1 else 's'}"
+        + "".join(f"; {line}" for line in allowed)
     )
 
 
@@ -137,6 +160,7 @@ def stage_doctor(state: CellRun) -> str:
     """
     config, cell = state.config, state.cell
     lock = state.lock or read_lock(lock_path(config, cell))
+    kept = prove_kept(state, lock)
     result = audit_venv(state.venv)
     install = state.install_stamp or install_stamp(state)
     key = {"install": install, "system": dict(sorted(result.from_system.items()))}
@@ -151,9 +175,11 @@ def stage_doctor(state: CellRun) -> str:
     target = app_of(state)
     loaded: Outcome | None = None
     if cached and previous is not None:
+        # Failures kept are those allowed on purpose: judged again against the allowances.
+        failures = tuple(ImportFailure(**item) for item in previous.get("failures", ()))
         imports = ImportReport(
             imported=tuple(previous.get("imported", ())),
-            failures=(),
+            failures=failures,
             loaded=tuple(previous["loaded"]) if previous.get("loaded") is not None else None,
         )
     else:
@@ -163,15 +189,40 @@ def stage_doctor(state: CellRun) -> str:
         where=f"venv {relative_path(state.venv, config.root)}", audit=result, imports=imports
     )
     packages_for(state, diagnosis, host=True)
-    detail = diagnose(state, diagnosis, host=True, key="venv")
+    detail = diagnose(state, diagnosis, host=True, key="venv") + kept
     if cached:
         return (
             detail + " (as when last run: same install, same libraries)" + load_app(state, target)
         )
     files = None if imports.loaded is None else list(imports.loaded)
-    stamp_data = {"key": key, "imported": list(imports.imported), "loaded": files}
-    atomic_write(stamp, json.dumps(stamp_data) + "\n")
+    failed = [dataclasses.asdict(item) for item in imports.failures]  # each one allowed
+    document = {
+        "key": key,
+        "imported": list(imports.imported),
+        "loaded": files,
+        "failures": failed,
+    }
+    atomic_write(stamp, json.dumps(document) + "\n")
     return detail + load_app(state, target, loaded)
+
+
+def prove_kept(state: CellRun, lock: Lock) -> str:
+    """Each exclusive allowance's shared files are its keep's (their RECORD hashes), or
+    StageFailure naming the distribution whose copy is on disk."""
+    found = []
+    installed = read_installed(state.venv)
+    for keep, others in kept_in(for_cell(state.config.allowances, state.cell), lock.packages):
+        wrong = not_kept(installed, keep, others)
+        if wrong:
+            path, owner = wrong[0]
+            raise StageFailure(
+                f"{len(wrong)} file(s) that {keep} shares with {', '.join(others)} are not "
+                f"{keep}'s, though the exclusive allowance keeps it: {path} is {owner}'s copy; "
+                f"fix: delete the venv ({relative_path(state.venv, state.config.root)}) and "
+                f"run the cell again (the install puts {keep} last)"
+            )
+        found.append(keep)
+    return "".join(f"; {keep}'s files are the ones on disk (installed last)" for keep in found)
 
 
 def _smoke(

@@ -16,6 +16,7 @@ from noxgrid.cell.local import install_local, local_digests
 from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, Stage, requirements_shown
 from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import StageFailure
+from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
 from noxgrid.model.freshness import read_lock
@@ -218,7 +219,8 @@ def stage_install(state: CellRun) -> str:
     present = editable_name(installed, config.root) if installs else None
     local = find_local(installed, config.root, profile.local_packages)
     own = [n for n in (config.project_name, present) if n] + [d.name for d in local.values()]
-    proof = prove(lock, installed, read_manifest(state.venv), ignore=own)
+    keep = [name for name, _ in kept_in(for_cell(config.allowances, cell), lock.packages)]
+    proof = prove(lock, installed, read_manifest(state.venv), ignore=own, keep=keep)
     project_ok = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
@@ -273,8 +275,33 @@ def _sync(state: CellRun, lock: Lock, proof: Proof, sink: Callable[[str], None])
     )
     if not outcome.ok:
         raise StageFailure(_install_failure(state, outcome))
+    _install_kept_last(state, lock, sink)
     write_manifest(state.venv, lock)
     return space
+
+
+def _install_kept_last(state: CellRun, lock: Lock, sink: Callable[[str], None]) -> None:
+    """Each exclusive allowance's ``keep`` installed again after the sync, from its locked
+    line (hashes required): uv installs in parallel, so which of the distributions that
+    write the same files wins varies; installed last, keep's copy is on disk every time."""
+    allowances = for_cell(state.config.allowances, state.cell)
+    for keep, others in kept_in(allowances, lock.packages):
+        package = lock.packages[keep]
+        head = (
+            f"{package.name} @ {package.url}"
+            if package.url
+            else f"{package.name}=={package.version}"
+        )
+        line = " ".join([head, *(f"--hash={h}" for h in package.hashes)])
+        requirements = state.venv / f"noxgrid-keep-{keep}.txt"
+        requirements.write_text(line + "\n", encoding="utf-8")
+        sink(f"{package.name} installed last, over {', '.join(others)} (exclusive allowance)\n")
+        outcome = state.get_uv().reinstall_last(
+            state.venv_python, requirements, package.name, cwd=state.config.root, sink=sink
+        )
+        requirements.unlink(missing_ok=True)
+        if not outcome.ok:
+            raise StageFailure(_install_failure(state, outcome))
 
 
 def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from noxgrid.cell.state import CellRun, Stage
 from noxgrid.errors import StageFailure
+from noxgrid.model.allowances import for_cell
 from noxgrid.model.config import relative_path
 from noxgrid.model.freshness import STATE_DETAILS, read_lock
 from noxgrid.model.inputs import inputs_digest
-from noxgrid.model.lockfile import legacy_lock_path, lock_path
-from noxgrid.model.policy import evaluate
+from noxgrid.model.lockfile import Lock, legacy_lock_path, lock_path
+from noxgrid.model.policy import allowed, evaluate, refusing
 from noxgrid.model.results import format_size
 
 
@@ -51,19 +52,7 @@ def stage_lock(state: CellRun) -> str:
             f"sizes ({lock.header.get('budget', 'locked without sizes')}); "
             f"fix: noxgrid lock {cell.id} where the index answers"
         )
-    findings = evaluate(
-        lock,
-        accelerator=config.accelerators[cell.accelerator],
-        policy=config.policy,
-        profile=config.profiles[cell.profile],
-        installed_estimate=installed,
-        largest=lock.largest(),
-    )
-    if findings:
-        raise StageFailure(
-            f"the lock {shown} is refused before anything is installed:\n"
-            + "\n".join(finding.render() for finding in findings)
-        )
+    clean = _judge(state, lock, shown, installed)
     state.lock = lock
     download = lock.header_bytes("download-bytes")
     sizes = (
@@ -71,7 +60,31 @@ def stage_lock(state: CellRun) -> str:
         if download is not None and installed is not None
         else "sizes unknown (locked with --allow-unsized)"
     )
-    return f"{shown}: fresh, {len(lock.packages)} packages, policy clean, {sizes}"
+    return f"{shown}: fresh, {len(lock.packages)} packages, {clean}, {sizes}"
+
+
+def _judge(state: CellRun, lock: Lock, shown: str, installed: int | None) -> str:
+    """The lock's policy findings: any not allowed on purpose fails the stage; the allowed
+    ones are recorded. "policy clean", with each allowed finding and its reason."""
+    config, cell = state.config, state.cell
+    findings = evaluate(
+        lock,
+        accelerator=config.accelerators[cell.accelerator],
+        policy=config.policy,
+        profile=config.profiles[cell.profile],
+        installed_estimate=installed,
+        largest=lock.largest(),
+        allowances=for_cell(config.allowances, cell),
+    )
+    if refusing(findings):
+        raise StageFailure(
+            f"the lock {shown} is refused before anything is installed:\n"
+            + "\n".join(finding.render() for finding in findings)
+        )
+    kept = allowed(findings)
+    for finding in kept:
+        state.allow(finding.summary())
+    return "policy clean" + ("; " + "; ".join(f.summary() for f in kept) if kept else "")
 
 
 def describe(state: CellRun) -> str:

@@ -189,6 +189,7 @@ def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
         notes=tuple(state.notes),
         local_packages=tuple(state.local_packages),
         setup_steps=tuple(state.setup_steps),
+        allowed=tuple(state.allowed),
     )
     write_cell_report(cell_result, config.reports_dir)
     state.progress.cell_end(cell_result)

@@ -42,6 +42,8 @@ class CellRun:
     uv: Uv | None = None
     interpreter: Interpreter | None = None
     notes: list[str] = field(default_factory=list)
+    # Findings allowed on purpose, one line each ("... : allowed on purpose: <reason>").
+    allowed: list[str] = field(default_factory=list)
     logs: dict[str, Path] = field(default_factory=dict)
     lock: Lock | None = None
     docker_enabled: bool = True
@@ -78,6 +80,11 @@ class CellRun:
         """Record a remark in the report and show it."""
         self.notes.append(text)
         self.progress.note(self.cell, text)
+
+    def allow(self, line: str) -> None:
+        """Record a finding allowed on purpose in the report, and show it."""
+        self.allowed.append(line)
+        self.progress.note(self.cell, line)
 
     def get_uv(self) -> Uv:
         """The uv wrapper, created on first use."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from noxgrid.files import read_json
+from noxgrid.model.allowances import RULES, Allowance, for_cell
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import is_generated, version_drift
 from noxgrid.model.freshness import check_locks, read_lock, refresh_command
@@ -13,6 +15,9 @@ from noxgrid.tools.git import project_files
 
 Finding = dict[str, str]
 
+# The keys that hold the doctor's allowances' subjects.
+DOCTOR = ("libraries", "modules")
+
 
 def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     """Every finding of ``noxgrid check`` as {kind, where, message, fix}."""
@@ -22,12 +27,14 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
         for drift in version_drift(config, files)
     ]
     findings += lock_findings(config, matrix)
+    findings += doctor_allowance_findings(config, matrix)
     findings += workflow_findings(config)
     return findings
 
 
 def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
-    """Locks that are not fresh, and the policy findings of those that are."""
+    """Locks that are not fresh, the policy findings of those that are (those allowed on
+    purpose aside), and the policy allowances that allow nothing in any of them."""
     states = check_locks(config, list(matrix))
     bad = [s for s in states if s.state != "fresh"]
     findings = [
@@ -39,10 +46,14 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
         }
         for state in bad
     ]
+    judged: set[Allowance] = set()
+    used: set[Allowance] = set()
     for state in states:
         if state.state != "fresh":
             continue
         lock = read_lock(state.path)
+        allowances = for_cell(config.allowances, state.cell)
+        judged.update(allowances)
         for finding in evaluate(
             lock,
             accelerator=config.accelerators[state.cell.accelerator],
@@ -50,7 +61,11 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
             profile=config.profiles[state.cell.profile],
             installed_estimate=lock.header_bytes("installed-bytes"),
             largest=lock.largest(),
+            allowances=allowances,
         ):
+            if finding.allowance is not None:
+                used.add(finding.allowance)
+                continue
             findings.append(
                 {
                     "kind": "policy",
@@ -59,7 +74,39 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
                     "fix": finding.fix,
                 }
             )
-    return findings
+    unused = [a for a in config.allowances if RULES[a.rule] not in DOCTOR and a in judged - used]
+    return findings + [unused_allowance(config, allowance) for allowance in unused]
+
+
+def doctor_allowance_findings(config: Config, matrix: Matrix) -> list[Finding]:
+    """The doctor's allowances (missing-library, import) that allowed nothing in the last
+    doctor report of any cell they apply to; cells without a report are not judged."""
+    from noxgrid.cell.doctor import doctor_path
+
+    judged: set[Allowance] = set()
+    used: set[str] = set()
+    for cell in matrix:
+        report = read_json(doctor_path(config, cell))
+        if report is None:
+            continue
+        judged.update(a for a in for_cell(config.allowances, cell) if RULES[a.rule] in DOCTOR)
+        for key in ("venv", "image"):
+            entry = report.get(key)
+            if isinstance(entry, dict):
+                used.update(str(where) for where in entry.get("allowed_by", ()))
+    unused = [a for a in config.allowances if a in judged and a.where not in used]
+    return [unused_allowance(config, allowance) for allowance in unused]
+
+
+def unused_allowance(config: Config, allowance: Allowance) -> Finding:
+    """The finding for an allowance that allowed nothing in any cell it applies to."""
+    return {
+        "kind": "allowance",
+        "where": allowance.where or relative_path(config.pyproject, config.root),
+        "message": f"the {allowance.describe()} matches nothing: no finding of the cells it "
+        "applies to needs it",
+        "fix": "remove it or correct its packages/cells",
+    }
 
 
 def workflow_findings(config: Config) -> list[Finding]:

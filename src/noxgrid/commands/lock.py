@@ -144,7 +144,7 @@ def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:
     could not be reached) and a fix that points above only where fixes were printed."""
     from noxgrid.model.freshness import refresh_command
 
-    printed_fixes = any(o.findings for o in failed) or any(
+    printed_fixes = any(f.allowance is None for o in failed for f in o.findings) or any(
         "fix:" in (o.error or "") for o in failed
     )
     retry = refresh_command([o.cell for o in failed])
@@ -181,12 +181,13 @@ def describe(outcome: LockOutcome) -> str:
     if outcome.error:
         return f"{outcome.cell.id}: FAILED\n{outcome.error}"
     sizes = _sizes(outcome.estimate)
-    if outcome.findings:
-        body = "\n".join(finding.render() for finding in outcome.findings)
+    body = "".join(f"\n{finding.render()}" for finding in outcome.findings)
+    if any(finding.allowance is None for finding in outcome.findings):
         return (
             f"{outcome.cell.id}: REFUSED ({outcome.packages} packages{sizes}); "
-            f"lock not written\n{body}{notes}"
+            f"lock not written{body}{notes}"
         )
     return (
-        f"{outcome.cell.id}: wrote {outcome.path.name} ({outcome.packages} packages{sizes}){notes}"
+        f"{outcome.cell.id}: wrote {outcome.path.name} ({outcome.packages} packages{sizes})"
+        f"{body}{notes}"
     )

@@ -54,6 +54,7 @@ def drift_lines(findings: Sequence[Mapping[str, str]]) -> list[str]:
 def markdown_report(release: Release, *, title: str) -> str:
     """The report for GitHub's step summary."""
     from noxgrid.model.matrix import cell_key
+    from noxgrid.model.results import allowed_lines
     from noxgrid.render.table import markdown_table, markdown_text
 
     lines = [f"## {title}", "", f"**{release.verdict()}**", ""]
@@ -64,6 +65,11 @@ def markdown_report(release: Release, *, title: str) -> str:
         lines.append("### Cells not verified for release")
         for cell_id, what, why in problems:
             lines.append(f"- `{cell_id}`: **{what}**: {markdown_text(why)}")
+        lines.append("")
+    allowed = allowed_lines(release.results)
+    if allowed:
+        lines.append("### Allowed on purpose")
+        lines += [f"- {markdown_text(line)}" for line in allowed]
         lines.append("")
     if release.findings:
         lines.append("### Drift (`noxgrid check`)")

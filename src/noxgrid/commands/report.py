@@ -15,8 +15,11 @@ from noxgrid.errors import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from noxgrid.model.config import Config
     from noxgrid.model.matrix import Matrix
+    from noxgrid.model.results import CellResult
 
 
 def register_report(commands: Subparsers) -> None:
@@ -80,9 +83,23 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(markdown_table(results))
     else:
         print(timings_table(results))
+    if results and not args.json:
+        print_allowed(results, markdown=args.markdown)
     if not results:
         return 1
     return 1 if any(result.status is Status.FAILED for result in results) else 0
+
+
+def print_allowed(results: Sequence[CellResult], *, markdown: bool) -> None:
+    """The findings allowed on purpose, under the table (nothing when there are none)."""
+    from noxgrid.model.results import allowed_lines
+    from noxgrid.render.table import markdown_text
+
+    lines = allowed_lines(results)
+    if lines:
+        print("\n### Allowed on purpose\n" if markdown else "\nfindings allowed on purpose:")
+        for line in lines:
+            print(f"- {markdown_text(line)}" if markdown else f"  {line}")
 
 
 def merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> int:
@@ -121,6 +138,8 @@ def merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> i
         print(markdown_table(results) if results else "_no cell results_")
     elif results:
         print(timings_table(results))
+    if not args.json:
+        print_allowed(results, markdown=args.markdown)
     with contextlib.redirect_stdout(out):
         print_release(release)
     if not release.passed:

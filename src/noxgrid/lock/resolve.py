@@ -29,8 +29,10 @@ from noxgrid.lock.steps import (
     export_pylock,
     header_fields,
     indexed_pylock,
+    one_version,
     uv_failed,
 )
+from noxgrid.model.allowances import for_cell
 from noxgrid.model.config import Config
 from noxgrid.model.inputs import (
     dynamic_dependencies,
@@ -48,7 +50,7 @@ from noxgrid.model.lockfile import (
     seal,
 )
 from noxgrid.model.matrix import Cell
-from noxgrid.model.policy import evaluate
+from noxgrid.model.policy import evaluate, refusing
 from noxgrid.model.pylock import render_pylock
 from noxgrid.model.resolution import (
     cell_indexes,
@@ -106,7 +108,8 @@ def lock_cell(
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
         digest, names, body = _resolve(context, outcome)
-        lock = parse_lock(body)
+        again = lambda pins: _resolve(context, outcome, constraints=pins)[2]  # noqa: E731
+        body, lock = one_version(context, outcome, body, again)
         outcome.packages = len(lock.packages)
         estimate = _size(context, outcome, lock)
         body, lock, estimate = _prefer_wheels(context, outcome, body, lock, estimate)
@@ -120,7 +123,7 @@ def lock_cell(
         exported=exported,
         indexes={key: p.index for key, p in lock.packages.items() if p.index},
         via={key: p.via for key, p in lock.packages.items()},
-        header=header_fields(context, digest, names, body, estimate, source_only),
+        header=header_fields(context, digest, names, body, estimate, source_only, outcome),
     )
     _write(context, outcome, lock, text)
     return outcome
@@ -231,9 +234,13 @@ def _interpreter(config: Config, cell: Cell) -> str | None:
 
 
 def _resolve(
-    context: LockContext, outcome: LockOutcome, only_binary: Sequence[str] = ()
+    context: LockContext,
+    outcome: LockOutcome,
+    only_binary: Sequence[str] = (),
+    constraints: Sequence[str] = (),
 ) -> tuple[str, list[str], str]:
-    """uv's resolution of the cell: (inputs digest, input names, lock body)."""
+    """uv's resolution of the cell: (inputs digest, input names, lock body);
+    ``constraints``: pins uv must keep (``-c``)."""
     config, cell = context.config, context.cell
     try:
         check_forms(config, cell)
@@ -246,6 +253,9 @@ def _resolve(
             if context.previous is not None and not context.upgrade:
                 output.write_text(preferences(context.previous), encoding="utf-8")
             args = compile_args(config, cell, inputs, str(output), only_binary, context.python)
+            if constraints:
+                (workdir / "constraints.txt").write_text("\n".join(constraints), encoding="utf-8")
+                args += ["-c", str(workdir / "constraints.txt")]
             cached = _unchanged(context, digest)
             run_uv = _uv_run(context, outcome, args, output, cache_first=cached)
             if context.shared is None:
@@ -295,7 +305,8 @@ def _size(context: LockContext, outcome: LockOutcome, lock: Lock) -> SizeEstimat
 def _judge(
     context: LockContext, outcome: LockOutcome, lock: Lock, estimate: SizeEstimate
 ) -> list[tuple[str, str]]:
-    """Policy findings (refusing the lock) and notes; the source-only packages."""
+    """Policy findings (refusing the lock, unless allowed on purpose) and notes; the
+    source-only packages."""
     config, cell = context.config, context.cell
     source_only = [
         (
@@ -317,6 +328,8 @@ def _judge(
         source_only=source_only,
         indexes=cell_indexes(config, cell, context.default_index),
         previous=context.previous.largest() if context.previous is not None else None,
+        allowances=for_cell(config.allowances, cell),
+        pure=estimate.pure_python(),
     )
     for pin, needs in source_only:
         outcome.notes.append(f"{pin} has no wheel for {cell.id}: built from source ({needs})")
@@ -329,7 +342,7 @@ def _judge(
                 else "the disk preflight cannot check them"
             )
         )
-    if outcome.findings:
+    if refusing(outcome.findings):
         raise LockRefused(outcome.error or "refused")
     return source_only
 

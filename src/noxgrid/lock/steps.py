@@ -6,10 +6,11 @@ exit 5).
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
+from noxgrid.model.allowances import allowed_text, for_cell, kept_in
 from noxgrid.model.config import Config
 from noxgrid.model.inputs import local_package_names
-from noxgrid.model.lockfile import Lock
+from noxgrid.model.lockfile import Lock, parse_lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
 from noxgrid.model.resolution import (
@@ -121,6 +123,58 @@ def indexed_pylock(
     return {"packages": packages}
 
 
+def aligned_pins(context: LockContext, outcome: LockOutcome, lock: Lock) -> list[str]:
+    """``name==version`` for each member of an allowed exclusive group that the
+    resolution put on another version than the group's ``keep``, where that member
+    publishes keep's version: resolved again under these constraints, the group is on
+    one version (its copies of the shared files from one release)."""
+    pins = []
+    allowances = for_cell(context.config.allowances, context.cell)
+    for keep, others in kept_in(allowances, lock.packages):
+        version = lock.packages[keep].version
+        for other in others:
+            package = lock.packages[other]
+            if not version or package.version == version:
+                continue
+            try:
+                published = bool(
+                    context.index.for_url(package.index).release_files(package.name, version)
+                )
+            except NoxgridError:
+                published = False
+            if published:
+                pins.append(f"{package.name}=={version}")
+            else:
+                outcome.notes.append(
+                    f"{package.name} publishes no {version} ({keep}'s version): the exclusive "
+                    f"group stays on {package.version} and {version}"
+                )
+    return pins
+
+
+_CONSTRAINT_VIA = re.compile(r"^\s*#\s*(?:via\s+)?-c \S*constraints\.txt\s*\n", re.MULTILINE)
+
+
+def one_version(
+    context: LockContext, outcome: LockOutcome, body: str, resolve: Callable[[list[str]], str]
+) -> tuple[str, Lock]:
+    """The resolution ``body`` again (``resolve``) under the pins of ``aligned_pins``: each
+    allowed exclusive group on its keep's version; where uv cannot, ``body`` stands."""
+    lock = parse_lock(body)
+    pins = aligned_pins(context, outcome, lock)
+    if not pins:
+        return body, lock
+    try:
+        # The constraints file is noxgrid's, not an input: no package was asked for by it.
+        again = _CONSTRAINT_VIA.sub("", resolve(pins))
+    except LockRefused:
+        outcome.error, outcome.exit_code = None, 1
+        outcome.notes.append(f"could not resolve with {', '.join(pins)}: versions left apart")
+        return body, lock
+    outcome.notes.append(f"{', '.join(pins)}: the exclusive group on its keep's version")
+    return again, parse_lock(again)
+
+
 def _fits(found: DistFile, tags: set[Tag]) -> bool:
     try:
         return bool(parse_wheel_filename(found.filename)[3] & tags)
@@ -186,9 +240,10 @@ def header_fields(
     body: str,
     estimate: SizeEstimate,
     source_only: list[tuple[str, str]],
+    outcome: LockOutcome | None = None,
 ) -> list[tuple[str, str]]:
     """The lock's ``[tool.noxgrid]`` fields: what made it, from what, its sizes, what it
-    builds from source."""
+    builds from source, and (where any) what it holds allowed on purpose."""
     config, cell = context.config, context.cell
     accelerator = config.accelerators[cell.accelerator]
     budgeted = config.profiles[cell.profile].size_budget is not None
@@ -220,4 +275,21 @@ def header_fields(
             if config.profiles[cell.profile].local_packages
             else []
         ),
+        *_allowed_fields(outcome),
+    ]
+
+
+def _allowed_fields(outcome: LockOutcome | None) -> list[tuple[str, str]]:
+    """``allowed``: each finding allowed on purpose (rule, packages, reason); none when
+    nothing is allowed, so that other locks' text does not change."""
+    allowed = [f for f in (outcome.findings if outcome else ()) if f.allowance is not None]
+    if not allowed:
+        return []
+    return [
+        (
+            "allowed",
+            "; ".join(
+                f"{f.kind} {' '.join(f.packages)}: {allowed_text(f.allowed or '')}" for f in allowed
+            ),
+        )
     ]

@@ -13,9 +13,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noxgrid._version import __version__
+
+if TYPE_CHECKING:
+    from noxgrid.model.allowances import Allowance
 
 if sys.version_info >= (3, 11):
     pass
@@ -201,6 +204,8 @@ class Config:
     workflow: Workflow = field(default_factory=Workflow)
     suite: Suite = field(default_factory=Suite)
     docker: DockerConfig = field(default_factory=DockerConfig)
+    # [[tool.noxgrid.allow]]: rules relaxed on purpose (model.allowances).
+    allowances: tuple[Allowance, ...] = ()
 
     @property
     def cache_dir(self) -> Path:

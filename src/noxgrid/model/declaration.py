@@ -19,6 +19,7 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
+from noxgrid.model.allowances import read_allowances
 from noxgrid.model.config import (
     _VERSION,
     AXES,
@@ -28,6 +29,7 @@ from noxgrid.model.config import (
     Profile,
     default,
 )
+from noxgrid.model.matrix import Cell
 from noxgrid.model.sections import (
     read_accelerators,
     read_docker,
@@ -96,6 +98,7 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
     exclude = read_cell_filters(reader, "exclude", names, require_known=True)
     include = read_cell_filters(reader, "include", names, require_known=False)
     interpreters = _interpreters(reader, root)
+    allowances = read_allowances(reader, _cells(names, exclude, include))
 
     config = Config(
         root=root,
@@ -121,11 +124,28 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
         workflow=read_workflow(reader),
         suite=read_suite(reader),
         docker=read_docker(reader),
+        allowances=allowances,
     )
     reader.done()
     if problems:
         raise config_problems(pyproject, problems)
     return config
+
+
+def _cells(
+    names: Mapping[str, tuple[str, ...]],
+    exclude: tuple[Mapping[str, str], ...],
+    include: tuple[Mapping[str, str], ...],
+) -> list[Cell]:
+    """The matrix's cells from the axes read so far (what allowances' patterns select)."""
+    product = [
+        Cell(python=python, accelerator=accelerator, profile=profile)
+        for profile in names["profile"]
+        for python in names["python"]
+        for accelerator in names["accelerator"]
+    ]
+    kept = [cell for cell in product if not any(cell.matches(e) for e in exclude)]
+    return kept + [Cell(**dict(values)) for values in include]
 
 
 def _url(value: str | None) -> str | None:

@@ -11,10 +11,11 @@ with its recorded size. Only what differs is installed again.
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +36,18 @@ class Installed:
     dist_info: Path
     record_sha256: str
 
-    def missing_files(self) -> list[str]:
-        """Files its RECORD lists that are gone or have another size."""
+    def record(self) -> dict[str, str]:
+        """Its RECORD: each file's path (relative to site-packages) and hash (``sha256=...``)."""
+        try:
+            text = (self.dist_info / "RECORD").read_text(encoding="utf-8")
+        except OSError:
+            return {}
+        return {row[0]: row[1] for row in csv.reader(text.splitlines()) if len(row) >= 2}
+
+    def missing_files(self, others: Collection[str] = ()) -> list[str]:
+        """Files its RECORD lists that are gone or have another size. ``others``: paths
+        another distribution's files hold on purpose (an exclusive allowance's keep,
+        installed last over them), not judged against this RECORD."""
         record = self.dist_info / "RECORD"
         site = self.dist_info.parent
         problems = []
@@ -45,8 +56,8 @@ class Installed:
         except OSError:
             return [str(record)]
         for row in rows:
-            if len(row) < 3 or not row[2].isdigit():
-                continue  # RECORD itself, and files listed without a size
+            if len(row) < 3 or not row[2].isdigit() or row[0] in others:
+                continue  # RECORD itself, files listed without a size, keep's files
             path = (site / row[0]).resolve()
             try:
                 if path.stat().st_size != int(row[2]):
@@ -201,12 +212,17 @@ def prove(
     *,
     ignore: Iterable[str] = (),
     check_files: bool = True,
+    keep: Iterable[str] = (),
 ) -> Proof:
     """Compare a venv (``installed`` plus the ``manifest`` of its last install) with ``lock``.
 
     ``ignore``: canonical names that are not the lock's (the project itself).
+    ``keep``: distributions installed last on purpose (exclusive allowances): the files
+    their RECORDs list are theirs, whatever the other distributions' RECORDs say.
     """
     skip = {canonicalize_name(name) for name in ignore}
+    kept = {canonicalize_name(name) for name in keep}
+    theirs = {path for name in kept if name in installed for path in installed[name].record()}
     missing, changed, reasons = [], [], []
     for key, package in lock.packages.items():
         dist = installed.get(key)
@@ -231,7 +247,7 @@ def prove(
             reasons.append(f"{package.name}: its RECORD changed since it was installed")
             continue
         if check_files:
-            gone = dist.missing_files()
+            gone = dist.missing_files(set() if key in kept else theirs)
             if gone:
                 changed.append(key)
                 reasons.append(f"{package.name}: {len(gone)} file(s) changed or gone ({gone[0]})")
@@ -244,6 +260,43 @@ def prove(
         changed=tuple(changed),
         reasons=tuple(reasons),
     )
+
+
+def file_hash(path: Path) -> str:
+    """A file's hash as RECORD writes it: ``sha256=<urlsafe base64, no padding>``."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256=" + base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def not_kept(
+    installed: Mapping[str, Installed], keep: str, others: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(path, whose copy it is) of each file ``keep`` shares with ``others`` whose content
+    on disk is not ``keep``'s (its RECORD's hash): empty when keep's files won."""
+    if keep not in installed:
+        return []
+    ours = installed[keep].record()
+    site = installed[keep].dist_info.parent
+    found = []
+    for other in others:
+        if other not in installed:
+            continue
+        rivals = installed[other].record()
+        for path in sorted(set(ours) & set(rivals)):
+            if not ours[path] or path.endswith(".pyc"):
+                continue
+            try:
+                on_disk = file_hash(site / path)
+            except OSError:
+                found.append((path, "nobody's (the file is gone)"))
+                continue
+            if on_disk != ours[path]:
+                owner = installed[other].name if on_disk == rivals[path] else "another copy"
+                found.append((path, owner))
+    return found
 
 
 def pyvenv_cfg(venv: Path) -> dict[str, str]:

@@ -38,6 +38,7 @@ from noxgrid.errors import LockUnreadable
 from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
 from noxgrid.model.pylock import is_pylock, read_pylock
+from noxgrid.model.sizes import is_pure_wheel
 
 LOCK_FORMAT = 1
 
@@ -99,6 +100,13 @@ class LockedPackage:
     via: tuple[str, ...]
     url: str | None = None
     index: str | None = None
+    # The wheels the lock lists for the cell (file names): the cell installs one of them.
+    wheels: tuple[str, ...] = ()
+
+    @property
+    def pure(self) -> bool:
+        """True when every file the cell can install is a pure-Python wheel."""
+        return bool(self.wheels) and all(map(is_pure_wheel, self.wheels))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +150,10 @@ class Lock:
             if name and size.isdigit():
                 result.append((name, int(size)))
         return result
+
+    def pure_python(self) -> set[str]:
+        """The packages (canonical names) the cell installs from pure-Python wheels only."""
+        return {key for key, package in self.packages.items() if package.pure}
 
     def chain(self, name: str) -> list[str]:
         """The shortest path from ``name`` up to a requirement file that asked for it.
@@ -230,6 +242,7 @@ def parse_lock(text: str) -> Lock:
                 via=tuple(entry["via"]),
                 url=entry["url"],
                 index=entry["index"],
+                wheels=tuple(entry["wheels"]),
             )
             for entry in entries
         }

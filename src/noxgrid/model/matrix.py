@@ -82,7 +82,7 @@ class Matrix:
         """
         if not patterns:
             return self
-        chosen = [cell for cell in self.cells if any(_matches(cell, p) for p in patterns)]
+        chosen = [cell for cell in self.cells if any(cell_matches(cell, p) for p in patterns)]
         if not chosen:
             raise SelectionError(
                 f"no cell matches {' '.join(repr(p) for p in patterns)}",
@@ -99,7 +99,9 @@ class Matrix:
         return sorted({cell.python for cell in self.cells}, key=version_key)
 
 
-def _matches(cell: Cell, pattern: str) -> bool:
+def cell_matches(cell: Cell, pattern: str) -> bool:
+    """True when ``pattern`` (a glob over the id, or an id, session or axis value)
+    selects ``cell``: the matcher of the command line and of allowances' ``cells``."""
     if any(char in pattern for char in "*?["):
         return fnmatch.fnmatchcase(cell.id, pattern)
     return pattern in (cell.id, cell.session, cell.python, cell.accelerator, cell.profile)

@@ -14,17 +14,22 @@ source-build       a package has no wheel for the cell and the profile does not
 index              a package came from an index the configuration does not name
 =================  ===========================================================
 
-Each finding names the package, the chain that pulled it in and the fix.
+Each finding names the package, the chain that pulled it in and the fix. A finding an
+allowance (``[[tool.noxgrid.allow]]``) covers stays a finding, marked with it, and does not
+refuse the lock (:func:`refusing`). A glob of ``forbid`` judges what a wheel is: a package
+it matches whose wheel for the cell is pure Python (``nvidia-ml-py``) is not forbidden; a
+name written out exactly always is.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
 
+from noxgrid.model.allowances import Allowance, allowed_text, allowing
 from noxgrid.model.config import Accelerator, Policy, Profile
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.results import format_size
@@ -34,20 +39,44 @@ GUI_OPENCV = ("opencv-python", "opencv-contrib-python")
 
 @dataclass(frozen=True, kw_only=True)
 class Finding:
-    """One reason to refuse a lock."""
+    """One reason to refuse a lock (none where ``allowance`` allows it on purpose)."""
 
     kind: str
     packages: tuple[str, ...]
     chains: tuple[str, ...]
     message: str
     fix: str
+    allowance: Allowance | None = None
+
+    @property
+    def allowed(self) -> str | None:
+        """The reason it is allowed on purpose, or None when it refuses the lock."""
+        return self.allowance.reason if self.allowance is not None else None
 
     def render(self) -> str:
-        """A paragraph: what, the chains, the fix."""
+        """A paragraph: what, the chains, the fix (or why it is allowed)."""
         lines = [f"[{self.kind}] {self.message}"]
         lines += [f"    {chain}" for chain in self.chains]
-        lines.append(f"  fix: {self.fix}")
+        if self.allowance is not None:
+            lines.append(f"  {allowed_text(self.allowance.reason)} ({self.allowance.where})")
+        else:
+            lines.append(f"  fix: {self.fix}")
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: ``[exclusive] ...: allowed on purpose: <reason>`` (for reports)."""
+        text = f"[{self.kind}] {self.message}"
+        return f"{text}: {allowed_text(self.allowed)}" if self.allowed else text
+
+
+def refusing(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings that refuse the lock: those no allowance covers."""
+    return [finding for finding in findings if finding.allowance is None]
+
+
+def allowed(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings allowed on purpose."""
+    return [finding for finding in findings if finding.allowance is not None]
 
 
 def _chain_text(lock: Lock, name: str) -> str:
@@ -78,34 +107,41 @@ def _forbidden_fix(accelerator: Accelerator, names: Sequence[str], chain: Sequen
 
 
 def _source_findings(
-    lock: Lock, profile: Profile, source_only: Sequence[tuple[str, str]] | None
+    lock: Lock,
+    profile: Profile,
+    source_only: Sequence[tuple[str, str]] | None,
+    allowances: Sequence[Allowance] = (),
 ) -> list[Finding]:
     if source_only is None:
         source_only = [(pin, "") for pin in lock.source_builds()]
-    refused = [
-        (pin, needs)
-        for pin, needs in source_only
-        if not profile.allows_source_build(pin.split("==")[0].split(" @ ")[0])
+    groups: dict[Allowance | None, list[tuple[str, str]]] = {}
+    for pin, needs in source_only:
+        name = pin.split("==")[0].split(" @ ")[0]
+        if not profile.allows_source_build(name):
+            allowance = allowing(allowances, "source-build", [name])
+            groups.setdefault(allowance, []).append((pin, needs))
+    return [
+        replace(_source_finding(lock, profile, refused), allowance=allowance)
+        for allowance, refused in groups.items()
     ]
-    if not refused:
-        return []
+
+
+def _source_finding(lock: Lock, profile: Profile, refused: Sequence[tuple[str, str]]) -> Finding:
     names = [pin.split("==")[0].split(" @ ")[0] for pin, _ in refused]
     quoted = ", ".join(f'"{name}"' for name in names)
-    return [
-        Finding(
-            kind="source-build",
-            packages=tuple(names),
-            chains=tuple(
-                f"{_chain_text(lock, name)}" + (f"  (needs {needs})" if needs else "")
-                for name, (_, needs) in zip(names, refused, strict=True)
-            ),
-            message=f"{len(refused)} package(s) have no wheel for this cell and would be "
-            f"built from source during the install: {', '.join(pin for pin, _ in refused)}",
-            fix="pin a version that ships a wheel for this Python and platform, or allow the "
-            f"build: source-builds = [{quoted}] in [tool.noxgrid.profile.{profile.name}] "
-            "(and add what it needs to apt = [...])",
-        )
-    ]
+    return Finding(
+        kind="source-build",
+        packages=tuple(names),
+        chains=tuple(
+            f"{_chain_text(lock, name)}" + (f"  (needs {needs})" if needs else "")
+            for name, (_, needs) in zip(names, refused, strict=True)
+        ),
+        message=f"{len(refused)} package(s) have no wheel for this cell and would be "
+        f"built from source during the install: {', '.join(pin for pin, _ in refused)}",
+        fix="pin a version that ships a wheel for this Python and platform, or allow the "
+        f"build: source-builds = [{quoted}] in [tool.noxgrid.profile.{profile.name}] "
+        "(and add what it needs to apt = [...])",
+    )
 
 
 def _index_findings(lock: Lock, indexes: Sequence[str]) -> list[Finding]:
@@ -141,46 +177,81 @@ def evaluate(
     source_only: Sequence[tuple[str, str]] | None = None,
     indexes: Sequence[str] | None = None,
     previous: Sequence[tuple[str, int]] | None = None,
+    allowances: Sequence[Allowance] = (),
+    pure: Collection[str] | None = None,
 ) -> list[Finding]:
-    """Every finding for ``lock`` in a cell of ``accelerator`` and ``profile``.
+    """Every finding for ``lock`` in a cell of ``accelerator`` and ``profile``, each
+    marked with the allowance (of ``allowances``, those of the cell) that covers it.
 
     ``previous``: the largest packages of the lock this one replaces (the committed
     one), so that a budget finding says which packages grew.
     ``source_only``: (name==version, what building it needs) of each package
     without a wheel for the cell (default: what the lock's header records).
     ``indexes``: the indexes the configuration names (None: not checked).
+    ``pure``: the packages whose wheel for the cell is pure Python (default: what the
+    lock's wheels say).
     """
-    findings = _source_findings(lock, profile, source_only)
+    pure = lock.pure_python() if pure is None else {canonicalize_name(n) for n in pure}
+    findings = _source_findings(lock, profile, source_only, allowances)
     if indexes is not None:
         findings += _index_findings(lock, indexes)
-    findings += _forbidden_findings(lock, accelerator)
-    findings += _exclusive_findings(lock, policy)
+    findings += _forbidden_findings(lock, accelerator, allowances, pure)
+    findings += _exclusive_findings(lock, policy, allowances)
     if policy.forbid_gui_opencv:
         findings += _gui_findings(lock)
     findings += _budget_findings(profile, installed_estimate, largest, previous)
-    return findings
+    return [_marked(finding, allowances) for finding in findings]
 
 
-def _forbidden_findings(lock: Lock, accelerator: Accelerator) -> list[Finding]:
-    """Forbidden packages, grouped by the allowed package that pulled them in: torch's
-    twenty CUDA wheels (some pulled through each other) are one finding."""
+def _marked(finding: Finding, allowances: Sequence[Allowance]) -> Finding:
+    """``finding`` with the allowance that covers every one of its packages, if any."""
+    if finding.allowance is not None:
+        return finding
+    subjects = () if finding.kind == "budget" else finding.packages
+    allowance = allowing(allowances, finding.kind, subjects)
+    if finding.kind == "exclusive" and allowance is not None:
+        return finding  # judged with its keep, in _exclusive_findings
+    return replace(finding, allowance=allowance) if allowance is not None else finding
+
+
+def forbidden_by(name: str, forbid: Sequence[str], pure: Collection[str]) -> bool:
+    """True when ``forbid`` forbids package ``name``: by its exact name always; by a glob
+    only when its wheel for the cell is not pure Python (a glob judges what a wheel is:
+    ``nvidia-*`` means CUDA's libraries, not ``nvidia-ml-py``'s Python bindings)."""
+    key = canonicalize_name(name)
+    for pattern in forbid:
+        if not any(char in pattern for char in "*?["):
+            if key == canonicalize_name(pattern):
+                return True
+        elif key not in pure and (
+            fnmatch.fnmatchcase(key, canonicalize_name(pattern))
+            or fnmatch.fnmatchcase(key, pattern)
+        ):
+            return True
+    return False
+
+
+def _forbidden_findings(
+    lock: Lock, accelerator: Accelerator, allowances: Sequence[Allowance], pure: Collection[str]
+) -> list[Finding]:
+    """Forbidden packages, grouped by the allowed package that pulled them in (and by the
+    allowance that covers them): torch's twenty CUDA wheels are one finding."""
 
     def forbidden(name: str) -> bool:
-        key = canonicalize_name(name)
-        return any(
-            fnmatch.fnmatchcase(key, canonicalize_name(p)) or fnmatch.fnmatchcase(key, p)
-            for p in accelerator.forbid
-        )
+        return forbidden_by(name, accelerator.forbid, pure)
 
-    groups: dict[tuple[str, ...], list[str]] = {}
+    groups: dict[tuple[tuple[str, ...], Allowance | None], list[str]] = {}
     for name in sorted(lock.packages):
         if forbidden(name):
             pulled_by = lock.chain(name)[1:]
-            while len(pulled_by) > 1 and forbidden(pulled_by[0]):
+            # Up to the first package the patterns do not name (a pure-Python wheel they
+            # name, such as cuda-toolkit's, is no reason to split the group).
+            while len(pulled_by) > 1 and forbidden_by(pulled_by[0], accelerator.forbid, ()):
                 pulled_by = pulled_by[1:]
-            groups.setdefault(tuple(pulled_by), []).append(lock.packages[name].name)
+            allowance = allowing(allowances, "forbidden", [name])
+            groups.setdefault((tuple(pulled_by), allowance), []).append(lock.packages[name].name)
     findings = []
-    for above, members in groups.items():
+    for (above, allowance), members in groups.items():
         shown = ", ".join(members[:6]) + (
             f" and {len(members) - 6} more" if len(members) > 6 else ""
         )
@@ -192,18 +263,28 @@ def _forbidden_findings(lock: Lock, accelerator: Accelerator) -> list[Finding]:
                 chains=(" <- ".join([shown, *above]),),
                 message=f"{len(members)} package(s) forbidden in {accelerator.name} cells: {shown}",
                 fix=_forbidden_fix(accelerator, [canonicalize_name(m) for m in members], chain),
+                allowance=allowance,
             )
         )
     return findings
 
 
-def _exclusive_findings(lock: Lock, policy: Policy) -> list[Finding]:
-    """Two packages of one exclusive group, both in the lock."""
+def _exclusive_findings(
+    lock: Lock, policy: Policy, allowances: Sequence[Allowance] = ()
+) -> list[Finding]:
+    """Two packages of one exclusive group, both in the lock; allowed where an exclusive
+    allowance names all of them and its ``keep`` is one of them (installed last)."""
     findings = []
-    for group in policy.exclusive:
+    groups = [*policy.exclusive, *(a.subjects for a in allowances if a.rule == "exclusive")]
+    reported: set[frozenset[str]] = set()
+    for group in groups:
         present = [canonicalize_name(n) for n in group if canonicalize_name(n) in lock.packages]
-        if len(present) < 2:
+        if len(present) < 2 or any(frozenset(present) <= seen for seen in reported):
             continue
+        reported.add(frozenset(present))
+        allowance = allowing(allowances, "exclusive", present)
+        if allowance is not None and canonicalize_name(allowance.keep or "") not in present:
+            allowance = None  # keep is not in the lock: nothing can win on purpose
         variants = [lock.packages[n].name for n in present]
         headless = "opencv-python-headless" if any("opencv" in n for n in present) else None
         fix = (
@@ -219,8 +300,10 @@ def _exclusive_findings(lock: Lock, policy: Policy) -> list[Finding]:
                 kind="exclusive",
                 packages=tuple(variants),
                 chains=tuple(_chain_text(lock, n) for n in present),
-                message=f"{' and '.join(variants)} are both in the lock, and only one can work",
+                message=f"{' and '.join(variants)} are both in the lock, and only one can work"
+                + (f"; {allowance.keep} is installed last, so its files win" if allowance else ""),
                 fix=fix,
+                allowance=allowance,
             )
         )
     return findings

@@ -139,9 +139,16 @@ def read_pylock(text: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
                 "via": [str(v) for v in via],
                 "url": str(archive["url"]) if archive and "url" in archive else None,
                 "index": str(package["index"]).rstrip("/") if package.get("index") else None,
+                "wheels": [_file_name(w) for w in package.get("wheels", []) if isinstance(w, dict)],
             }
         )
     return header, packages
+
+
+def _file_name(entry: dict[str, Any]) -> str:
+    """A PEP 751 file entry's name: its ``name`` key, else its URL's last part."""
+    name = entry.get("name") or str(entry.get("url", "")).split("#")[0].rsplit("/", 1)[-1]
+    return str(name)
 
 
 def _text(value: Any) -> str:

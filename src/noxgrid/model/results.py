@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,8 @@ class CellResult:
     # setup steps as they ran (argv, exit, time).
     local_packages: tuple[LocalPackage, ...] = ()
     setup_steps: tuple[SetupStep, ...] = ()
+    # Findings allowed on purpose ([[tool.noxgrid.allow]]), one line each.
+    allowed: tuple[str, ...] = field(default=())
 
     @property
     def status(self) -> Status:
@@ -135,6 +138,7 @@ class CellResult:
             "notes": list(self.notes),
             "local_packages": [package.as_dict() for package in self.local_packages],
             "setup_steps": [step.as_dict() for step in self.setup_steps],
+            "allowed": list(self.allowed),
             "stages": [stage.as_dict() for stage in self.stages],
         }
 
@@ -158,6 +162,7 @@ class CellResult:
                 LocalPackage.from_dict(item) for item in data.get("local_packages", ())
             ),
             setup_steps=tuple(SetupStep.from_dict(item) for item in data.get("setup_steps", ())),
+            allowed=tuple(data.get("allowed", ())),
         )
 
     def setup_lines(self) -> list[str]:
@@ -269,6 +274,17 @@ class Release:
         if self.findings:
             parts.append(f"{len(self.findings)} drift finding(s)")
         return "FAILED: " + ", ".join(parts)
+
+
+def allowed_lines(results: Iterable[CellResult]) -> list[str]:
+    """Every finding allowed on purpose in ``results``, once each with the cells it was
+    allowed in: ``[exclusive] ...: allowed on purpose: <reason> (3.11-cpu-lean, ...)``. The
+    one rendering every report (text, Markdown, the release page) shows."""
+    cells: dict[str, list[str]] = {}
+    for result in results:
+        for line in result.allowed:
+            cells.setdefault(line, []).append(result.cell.id)
+    return [f"{line} ({', '.join(ids)})" for line, ids in cells.items()]
 
 
 def reason_summary(text: str, limit: int = 600) -> str:

@@ -76,6 +76,15 @@ def platform_tags(python: str, platform: str) -> list[Tag]:
     ]
 
 
+def is_pure_wheel(filename: str) -> bool:
+    """True for a wheel of pure Python (every tag ``*-none-any``): no compiled library."""
+    try:
+        tags = parse_wheel_filename(filename)[3]
+    except InvalidWheelFilename:
+        return False
+    return bool(tags) and all(t.abi == "none" and t.platform == "any" for t in tags)
+
+
 @dataclass(frozen=True, kw_only=True)
 class DistFile:
     """One file of a release on the index."""
@@ -168,6 +177,10 @@ class SizeEstimate:
     def source_only(self) -> list[PackageSize]:
         """Packages that have no wheel for the cell: uv would build them from source."""
         return [p for p in self.packages if p.filename and not p.filename.endswith(".whl")]
+
+    def pure_python(self) -> set[str]:
+        """The packages whose chosen file is a pure-Python wheel (their names as given)."""
+        return {p.name for p in self.packages if p.filename and is_pure_wheel(p.filename)}
 
     def largest(self, count: int = 10) -> list[tuple[str, int]]:
         """(name==version, installed bytes), largest first."""

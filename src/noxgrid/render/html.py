@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 
 from noxgrid.model.matrix import Cell, cell_key, version_key
-from noxgrid.model.results import CellResult, Release, Status, format_size
+from noxgrid.model.results import CellResult, Release, Status, allowed_lines, format_size
 from noxgrid.model.text import clean_text
 
 COLOURS = {
@@ -239,6 +239,9 @@ def render_html(
             f'<section><h2>Cells not verified for release</h2><ul class="failures">{problems}</ul>'
         )
         sections.append("</section>")
+    allowed = "".join(f"<li>{_esc(line)}</li>" for line in allowed_lines(results))
+    if allowed:
+        sections.append(f"<section><h2>Allowed on purpose</h2><ul>{allowed}</ul></section>")
     if check:
         sections.append(f"<section><h2>Drift (noxgrid check)</h2><ul>{drift}</ul></section>")
     sections.append(f"<section><h2>Time per stage</h2>{stage_plot(results)}</section>")

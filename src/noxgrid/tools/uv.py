@@ -167,6 +167,24 @@ class Uv:
         args += list(packages)
         return self._run(args, cwd=cwd, sink=sink, timeout=timeout)
 
+    def reinstall_last(
+        self,
+        python: Path,
+        requirements: Path,
+        name: str,
+        *,
+        cwd: Path | None = None,
+        sink: LineSink | None = None,
+        timeout: float = 3600,
+    ) -> Outcome:
+        """Install ``name`` again from ``requirements`` (its locked line, hashes required),
+        without its dependencies, over what the venv holds: its files are then the ones on
+        disk where another distribution wrote the same paths."""
+        args = ["pip", "install", "--python", str(python), "--no-deps", "--require-hashes"]
+        args += ["--only-binary", ":all:", "--compile-bytecode", "--reinstall-package", name]
+        args += ["-r", str(requirements)]
+        return self._run(args, cwd=cwd, sink=sink, timeout=timeout)
+
     def sync(
         self,
         python: Path,
