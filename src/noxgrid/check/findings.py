@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import is_generated, version_drift
-from noxgrid.model.freshness import check_locks, read_lock, refresh_command
+from noxgrid.model.freshness import check_locks, orphaned_locks, read_lock, refresh_command
 from noxgrid.model.matrix import Matrix
 from noxgrid.model.policy import evaluate
 from noxgrid.render.actions import load_pins, outdated
@@ -34,10 +34,21 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
         {
             "kind": "lock",
             "where": relative_path(state.path, config.root),
-            "message": f"the lock of {state.cell.id} is {state.state}",
+            "message": f"the lock of {state.cell.id} is {state.state}"
+            + (f": {state.detail}" if state.detail else ""),
             "fix": refresh_command([s.cell for s in bad]),
         }
         for state in bad
+    ]
+    findings += [
+        {
+            "kind": "lock",
+            "where": relative_path(orphan.path, config.root),
+            "message": f"the lock of {orphan.cell} belongs to no cell of the matrix "
+            f"({orphan.reason})",
+            "fix": orphan.fix(config.root),
+        }
+        for orphan in orphaned_locks(config)
     ]
     for state in states:
         if state.state != "fresh":

@@ -21,6 +21,8 @@ from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.config import Config
+from noxgrid.model.freshness import DIGESTS_KEY, format_input_digests
+from noxgrid.model.inputs import input_digests
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
@@ -208,6 +210,7 @@ def header_fields(
         ("indexes", ", ".join(cell_indexes(config, cell, context.default_index))),
         ("inputs", ", ".join(names + project)),
         ("inputs-sha256", digest),
+        (DIGESTS_KEY, format_input_digests(input_digests(config, cell))),
         ("download-bytes", unknown or str(estimate.download)),
         ("installed-bytes", unknown or str(estimate.installed)),
         ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),
