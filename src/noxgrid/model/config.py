@@ -172,6 +172,14 @@ class Workflow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CheckConfig:
+    """What ``noxgrid check`` leaves out: files that are not CI (publish workflows,
+    installers), as globs relative to the project (or the repository, for workflows)."""
+
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The validated declaration of one project."""
 
@@ -195,6 +203,7 @@ class Config:
     workflow: Workflow = field(default_factory=Workflow)
     suite: Suite = field(default_factory=Suite)
     docker: DockerConfig = field(default_factory=DockerConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
 
     @property
     def cache_dir(self) -> Path:

@@ -30,6 +30,7 @@ from noxgrid.model.config import (
 )
 from noxgrid.model.sections import (
     read_accelerators,
+    read_check,
     read_docker,
     read_policy,
     read_profiles,
@@ -121,6 +122,7 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
         workflow=read_workflow(reader),
         suite=read_suite(reader),
         docker=read_docker(reader),
+        check=read_check(reader),
     )
     reader.done()
     if problems:
