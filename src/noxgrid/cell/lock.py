@@ -7,7 +7,7 @@ from __future__ import annotations
 from noxgrid.cell.state import CellRun, Stage
 from noxgrid.errors import StageFailure
 from noxgrid.model.config import relative_path
-from noxgrid.model.freshness import STATE_DETAILS, read_lock
+from noxgrid.model.freshness import STATE_DETAILS, read_lock, stale_detail
 from noxgrid.model.inputs import inputs_digest
 from noxgrid.model.lockfile import legacy_lock_path, lock_path
 from noxgrid.model.policy import evaluate
@@ -39,8 +39,7 @@ def stage_lock(state: CellRun) -> str:
     digest, _ = inputs_digest(config, cell)
     if lock.digest != digest:
         raise StageFailure(
-            f"the lock {shown} is stale: its inputs (requirement files, project dependencies, "
-            f"python, platform or accelerator rules) changed since it was written; "
+            f"the lock {shown} is stale: {stale_detail(config, cell, lock)}; "
             f"fix: noxgrid lock {cell.id}"
         )
     installed = lock.header_bytes("installed-bytes")
