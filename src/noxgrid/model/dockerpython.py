@@ -122,6 +122,7 @@ class _Stage:
     line: int
     image: str
     inherits: bool  # a python image, or an earlier stage: its Python is stated elsewhere
+    alias: str = ""
     versions: set[str] = field(default_factory=set)
     runs_python: bool = False
 
@@ -147,12 +148,26 @@ def read_dockerfile(text: str) -> DockerPython:
                 stage.versions.add(version)
                 if version in _installed(rest, stage.image):  # written out, not an ARG's
                     result.statements.append((number, version))
+        elif stages and keyword == "COPY":
+            source = re.search(r"--from=(\S+)", rest)
+            if source and _python_stage(source.group(1), stages):
+                stages[-1].inherits = True  # the interpreter copied from a Python stage
         elif stages and keyword in ("CMD", "ENTRYPOINT"):
             stages[-1].runs_python = stages[-1].runs_python or bool(_RUNS_PYTHON.search(rest))
     for stage in stages:
         if stage.runs_python and not stage.inherits and not stage.versions:
             result.unreadable.append((stage.line, stage.image))
     return result
+
+
+def _python_stage(name: str, stages: list[_Stage]) -> bool:
+    """True when ``name`` (an alias or an index) is an earlier stage with a known Python."""
+    earlier = stages[:-1]
+    if name.isdigit():
+        found = earlier[int(name)] if int(name) < len(earlier) else None
+    else:
+        found = next((s for s in earlier if s.alias == name.lower()), None)
+    return found is not None and (found.inherits or bool(found.versions))
 
 
 def _read_arg(
@@ -173,11 +188,12 @@ def _from(
 ) -> _Stage:
     words = [w for w in rest.split() if not w.startswith("--")]
     image = substitute(words[0], values) if words else ""
-    if len(words) >= 3 and words[1].lower() == "as":
-        names.add(words[2].lower())
+    alias = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else ""
     python = _PYTHON_IMAGE.search(image)
     written = _PYTHON_IMAGE.search(words[0]) if words else None
     if written:  # written out, not an ARG's (the ARG line is the statement then)
         result.statements.append((number, written.group(1) or written.group(2)))
     inherits = python is not None or image.lower() in names or image.lower() == "scratch"
-    return _Stage(line=number, image=image, inherits=inherits)
+    if alias:
+        names.add(alias)
+    return _Stage(line=number, image=image, inherits=inherits, alias=alias)

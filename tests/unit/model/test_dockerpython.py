@@ -88,3 +88,13 @@ def test_instructions_join_continuations_and_skip_comments():
     assert instructions("# c\nRUN a \\\n  # note\n  b\nCMD x\n") == [(2, "RUN a b"), (5, "CMD x")]
     assert distro_python("nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu18.04") == "3.6"
     assert distro_python("nvcr.io/nvidia/l4t-base:r32.7.1") is None
+
+
+def test_a_stage_that_copies_its_interpreter_from_a_python_stage_is_fine():
+    text = (
+        "FROM python:3.11-slim AS build\nRUN pip install --prefix=/install x\n"
+        'FROM ubuntu:22.04\nCOPY --from=build /usr/local /usr/local\nCMD ["python3", "app.py"]\n'
+    )
+    assert read_dockerfile(text).unreadable == []
+    alone = 'FROM ubuntu:22.04\nCOPY --from=assets /x /x\nCMD ["python3", "app.py"]\n'
+    assert read_dockerfile(alone).unreadable == [(1, "ubuntu:22.04")]
