@@ -14,7 +14,8 @@ Per file:
   ``python_requires`` / ``setup_requires`` and ``[options.extras_require]``, each
   requirement list without its comments (a flake8 or pytest section never counts).
 * ``setup.py``: its tokens without comments (code can compute anything).
-* ``requirements*.txt`` at the root (a setup.py may read them): the file.
+* ``requirements*.txt`` at the root (a setup.py may read them), and the files
+  ``[tool.setuptools.dynamic]`` names: the file.
 
 A file that cannot be parsed counts as its bytes. Pure: reads files only.
 """
@@ -153,7 +154,37 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def backend_inputs(root: Path) -> list[list[str]]:
-    """[name, digest] of each file a build backend reads a project's dependencies from."""
+def dynamic_files(text: str) -> list[str]:
+    """The files ``[tool.setuptools.dynamic]`` reads dependencies or extras from."""
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return []
+    dynamic = tool.get("setuptools", {}).get("dynamic", {}) if isinstance(tool, dict) else {}
+    if not isinstance(dynamic, dict):
+        return []
+    entries = [dynamic.get("dependencies")]
+    optional = dynamic.get("optional-dependencies")
+    entries += list(optional.values()) if isinstance(optional, dict) else []
+    files: list[str] = []
+    for entry in entries:
+        named = entry.get("file") if isinstance(entry, dict) else None
+        files += [named] if isinstance(named, str) else [str(f) for f in named or []]
+    return files
+
+
+def backend_inputs(root: Path, *, whole: bool = False) -> list[list[str]]:
+    """[name, digest] of each file a build backend reads a project's dependencies from
+    (``whole``: of their bytes, as older locks recorded them)."""
     names = [*METADATA_FILES, *sorted(p.name for p in root.glob("requirements*.txt"))]
+    if whole:
+        return [
+            [name, hashlib.sha256((root / name).read_bytes()).hexdigest()]
+            for name in names
+            if (root / name).is_file()
+        ]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        extra = dynamic_files(pyproject.read_text(encoding="utf-8", errors="replace"))
+        names += [name for name in extra if name not in names]
     return [[name, file_digest(root / name)] for name in names if (root / name).is_file()]

@@ -61,12 +61,22 @@ def lock_state(config: Config, cell: Cell) -> LockState:
         return LockState(
             cell=cell, path=path, state=lock.body_state, detail=STATE_DETAILS[lock.body_state]
         )
-    digest, _ = inputs_digest(config, cell)
-    if lock.digest != digest:
+    if not made_from_current_inputs(config, cell, lock):
         return LockState(
             cell=cell, path=path, state="stale", detail=stale_detail(config, cell, lock)
         )
     return LockState(cell=cell, path=path, state="fresh")
+
+
+def made_from_current_inputs(config: Config, cell: Cell, lock: Lock) -> bool:
+    """True when the lock's inputs digest is that of the inputs as they are now (for a lock
+    written before ``input-digests``, as it counted them: a build backend's files whole)."""
+    if lock.digest == inputs_digest(config, cell)[0]:
+        return True
+    return (
+        DIGESTS_KEY not in lock.header
+        and lock.digest == inputs_digest(config, cell, legacy=True)[0]
+    )
 
 
 def format_input_digests(parts: Mapping[str, str]) -> str:

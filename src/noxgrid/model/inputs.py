@@ -149,11 +149,12 @@ def dynamic_dependencies(config: Config, cell: Cell) -> bool:
     return not project or "dependencies" in dynamic or "optional-dependencies" in dynamic
 
 
-def metadata_inputs(config: Config) -> list[list[str]]:
+def metadata_inputs(config: Config, *, whole: bool = False) -> list[list[str]]:
     """[name, sha256] of what the files a build backend reads the metadata from say about
-    the dependencies (and the requirement files at the root it may read them through):
-    see ``model.buildinputs``; an edit elsewhere in them leaves the lock fresh."""
-    return backend_inputs(config.root)
+    the dependencies (and the requirement files it may read them through): see
+    ``model.buildinputs``; an edit elsewhere in them leaves the lock fresh. ``whole``:
+    of the files' bytes, as older locks recorded them (they are still read)."""
+    return backend_inputs(config.root, whole=whole)
 
 
 def group_requirements(config: Config, cell: Cell) -> list[str]:
@@ -213,8 +214,11 @@ def self_extras(text: str) -> tuple[str, ...]:
     return ()
 
 
-def _document(config: Config, cell: Cell) -> tuple[dict[str, Any], list[str]]:
-    """What the lock depends on, as one document, and the input files relative to the root."""
+def _document(
+    config: Config, cell: Cell, *, legacy: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """What the lock depends on, as one document, and the input files relative to the root
+    (``legacy``: the backend's files by their bytes, as older locks recorded them)."""
     profile = config.profiles[cell.profile]
     accelerator = config.accelerators[cell.accelerator]
     files = requirement_files(profile.requirements)  # resolved paths
@@ -241,13 +245,15 @@ def _document(config: Config, cell: Cell) -> tuple[dict[str, Any], list[str]]:
         document["groups"] = group_requirements(config, cell)
     if dynamic_dependencies(config, cell):
         # What the build backend reads the dependencies from (a static [project] is above).
-        document["metadata"] = metadata_inputs(config)
+        document["metadata"] = metadata_inputs(config, whole=legacy)
     return document, names
 
 
-def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
-    """(sha256 of everything the lock depends on, the input files relative to the root)."""
-    document, names = _document(config, cell)
+def inputs_digest(config: Config, cell: Cell, *, legacy: bool = False) -> tuple[str, list[str]]:
+    """(sha256 of everything the lock depends on, the input files relative to the root).
+    ``legacy``: the digest a lock without ``input-digests`` was made with (a build
+    backend's files counted whole); the same as the current one for other projects."""
+    document, names = _document(config, cell, legacy=legacy)
     blob = json.dumps(document, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest(), names
 

@@ -164,3 +164,36 @@ def test_an_excluded_cell_or_a_removed_profile_is_said_so(make_project):
         "3.10-cpu-lean": "the cell is excluded ([tool.noxgrid] exclude)",
         "3.11-cpu-full": "profile 'full' is no longer declared",
     }
+
+
+def test_a_backend_lock_from_before_input_digests_stays_fresh_until_its_files_change(
+    make_project,
+):
+    root = make_project(BACKEND, {"requirements/lean.in": "pytest\n", "setup.cfg": SETUP_CFG})
+    config = load_config(root)
+    cell = _cell(config)
+    path = lock_path(config, cell)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = [("inputs-sha256", inputs_digest(config, cell, legacy=True)[0])]
+    path.write_text(seal(pylock_text(cell, "pytest==8.0.0\n", header)))
+    assert inputs_digest(config, cell, legacy=True) != inputs_digest(config, cell)
+    assert lock_state(config, cell).state == "fresh"
+    _edit(root / "setup.cfg", "[options]", "# what it needs\n[options]")
+    state = lock_state(load_config(root), cell)
+    assert (state.state, state.detail) == ("stale", STATE_DETAILS["stale"])
+
+
+def test_files_setuptools_reads_dependencies_from_are_inputs(make_project):
+    dynamic = BACKEND.replace(
+        "[tool.noxgrid]",
+        '[project]\nname = "svc"\nversion = "0.1"\ndynamic = ["dependencies"]\n\n'
+        '[tool.setuptools.dynamic]\ndependencies = { file = ["deps/base.txt"] }\n\n'
+        "[tool.noxgrid]",
+    )
+    root = make_project(dynamic, {"requirements/lean.in": "pytest\n", "deps/base.txt": "six\n"})
+    config = load_config(root)
+    cell = _cell(config)
+    _write_lock(config, cell)
+    (root / "deps/base.txt").write_text("six>=1.16\n")
+    state = lock_state(load_config(root), cell)
+    assert state.detail.endswith(": deps/base.txt (build metadata)")
