@@ -165,7 +165,11 @@ def _prefer_wheels(
     try:
         _, _, again = _resolve(context, outcome, only_binary=[p.name for p in wanted])
     except LockRefused:
-        outcome.error, outcome.exit_code = None, 1  # no version has a wheel: judged below
+        # No version has a wheel: judged below; uv's reason, where it is the Python, said.
+        fix = (outcome.error or "").partition("\n  fix: ")[2]
+        outcome.error, outcome.exit_code = None, 1
+        if fix:
+            outcome.notes.append(f"no allowed version has a wheel for {context.cell.id}: {fix}")
         return body, lock, estimate
     relocked = parse_lock(again)
     for package in wanted:
