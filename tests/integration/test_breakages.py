@@ -79,14 +79,14 @@ def test_python_versions_anywhere_in_the_repository_are_drift(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     for expected in [
-        "services/api/Dockerfile:1: [python] the Dockerfile says Python 3.8",
-        "workers/worker.Dockerfile:1: [python] the Dockerfile says Python 3.12",
-        "docker-compose.yml:6: [python] the compose file says Python 3.8",
-        "runtime.txt:1: [python] the runtime.txt says Python 3.12",
+        # One finding per fact, naming every place it is written.
+        "docker-compose.yml:6: [python] Python 3.8 in 3 places (compose file, Dockerfile, "
+        "workflow): docker-compose.yml:6, services/api/Dockerfile:1, .github/workflows/ci.yml:9;",
+        "runtime.txt:1: [python] Python 3.12 in 2 places (runtime.txt, Dockerfile): "
+        "runtime.txt:1, workers/worker.Dockerfile:1;",
         ".python-version:1: [python] the .python-version says Python 3.13",
         "tox.ini:2: [python] the tox.ini says Python 3.7",
         "setup.cfg:2: [python] setup.cfg's python_requires '>=3.10' excludes Python 3.9",
-        ".github/workflows/ci.yml:9: [python] the workflow says Python 3.8",
         ".github/workflows/ci.yml: [workflow] a hand-written workflow is where noxgrid writes its own",
     ]:
         assert expected in output, (expected, output)

@@ -8,8 +8,12 @@ from noxgrid.cell.state import CellRun, Stage
 from noxgrid.errors import StageFailure
 from noxgrid.model.allowances import for_cell
 from noxgrid.model.config import relative_path
-from noxgrid.model.freshness import STATE_DETAILS, read_lock
-from noxgrid.model.inputs import inputs_digest
+from noxgrid.model.freshness import (
+    STATE_DETAILS,
+    made_from_current_inputs,
+    read_lock,
+    stale_detail,
+)
 from noxgrid.model.lockfile import Lock, legacy_lock_path, lock_path
 from noxgrid.model.policy import allowed, evaluate, refusing
 from noxgrid.model.results import format_size
@@ -37,11 +41,9 @@ def stage_lock(state: CellRun) -> str:
             f"the lock {shown} is refused: {STATE_DETAILS[lock.body_state]}; "
             f"fix: noxgrid lock {cell.id} (it is made again from its inputs), then commit it"
         )
-    digest, _ = inputs_digest(config, cell)
-    if lock.digest != digest:
+    if not made_from_current_inputs(config, cell, lock):
         raise StageFailure(
-            f"the lock {shown} is stale: its inputs (requirement files, project dependencies, "
-            f"python, platform or accelerator rules) changed since it was written; "
+            f"the lock {shown} is stale: {stale_detail(config, cell, lock)}; "
             f"fix: noxgrid lock {cell.id}"
         )
     installed = lock.header_bytes("installed-bytes")

@@ -6,7 +6,13 @@ from noxgrid.files import read_json
 from noxgrid.model.allowances import RULES, Allowance, for_cell
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import is_generated, version_drift
-from noxgrid.model.freshness import check_locks, read_lock, refresh_command
+from noxgrid.model.freshness import (
+    LockState,
+    check_locks,
+    orphaned_locks,
+    read_lock,
+    refresh_command,
+)
 from noxgrid.model.matrix import Matrix
 from noxgrid.model.policy import evaluate
 from noxgrid.render.actions import load_pins, outdated
@@ -24,6 +30,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     files = project_files(config.root)  # git's list of the project's files (None: walk)
     findings = [
         {"kind": "python", "where": drift.where, "message": drift.message, "fix": drift.fix}
+        | ({"places": ", ".join(drift.places)} if drift.places else {})
         for drift in version_drift(config, files)
     ]
     findings += lock_findings(config, matrix)
@@ -37,14 +44,16 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
     purpose aside), and the policy allowances that allow nothing in any of them."""
     states = check_locks(config, list(matrix))
     bad = [s for s in states if s.state != "fresh"]
-    findings = [
+    findings = _not_fresh(config, bad)
+    findings += [
         {
             "kind": "lock",
-            "where": relative_path(state.path, config.root),
-            "message": f"the lock of {state.cell.id} is {state.state}",
-            "fix": refresh_command([s.cell for s in bad]),
+            "where": relative_path(orphan.path, config.root),
+            "message": f"the lock of {orphan.cell} belongs to no cell of the matrix "
+            f"({orphan.reason})",
+            "fix": orphan.fix(config.root),
         }
-        for state in bad
+        for orphan in orphaned_locks(config)
     ]
     judged: set[Allowance] = set()
     used: set[Allowance] = set()
@@ -107,6 +116,31 @@ def unused_allowance(config: Config, allowance: Allowance) -> Finding:
         "applies to needs it",
         "fix": "remove it or correct its packages/cells",
     }
+
+
+def _not_fresh(config: Config, bad: list[LockState]) -> list[Finding]:
+    """One finding per fact: the locks in the same state for the same reason together."""
+    facts: dict[tuple[str, str], list[LockState]] = {}
+    for state in bad:
+        facts.setdefault((state.state, state.detail), []).append(state)
+    findings = []
+    for (kind, detail), group in facts.items():
+        places = [relative_path(s.path, config.root) for s in group]
+        cells = ", ".join(s.cell.id for s in group[:3])
+        cells += f" (+{len(group) - 3} more)" if len(group) > 3 else ""
+        what = f"the lock of {cells} is" if len(group) == 1 else f"{len(group)} locks are"
+        finding = {
+            "kind": "lock",
+            "where": places[0],
+            "message": f"{what} {kind}"
+            + (f" ({cells})" if len(group) > 1 else "")
+            + (f": {detail}" if detail else ""),
+            "fix": refresh_command([s.cell for s in bad]),
+        }
+        if len(group) > 1:
+            finding["places"] = ", ".join(places)
+        findings.append(finding)
+    return findings
 
 
 def workflow_findings(config: Config) -> list[Finding]:

@@ -14,9 +14,12 @@ def register_check(commands: Subparsers) -> None:
         "check",
         help="every kind of drift: Python versions, locks, workflow, policy",
         description="Check every Python version written anywhere (requires-python, "
-        "classifiers, the Dockerfile, workflows, .python-version, tox.ini, noxfiles) against "
-        "the matrix, the locks' freshness and policy, and the workflow's freshness. Exits 1 "
-        "on any finding, each with file:line and the fix.",
+        "classifiers of pyproject.toml, setup.cfg and setup.py, Dockerfiles (on an OS base, "
+        "what they install), workflows, .python-version, tox.ini, noxfiles) against "
+        "the matrix, the locks' freshness and policy (and locks whose cell left the "
+        "matrix), and the workflow's freshness. Files matching [tool.noxgrid.check] ignore "
+        "are left out. One finding per fact (a version written in 33 places is one, naming "
+        "them). Exits 1 on any finding, each with file:line and the fix.",
     )
     add_project(check)
     check.add_argument("--json", action="store_true", help="print JSON for machines")

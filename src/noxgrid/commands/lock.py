@@ -20,7 +20,7 @@ from noxgrid.errors import (
 if TYPE_CHECKING:
     from noxgrid.lock.steps import LockOutcome
     from noxgrid.model.config import Config
-    from noxgrid.model.freshness import LockState
+    from noxgrid.model.freshness import LockState, Orphan
     from noxgrid.model.sizes import SizeEstimate
 
 
@@ -35,7 +35,9 @@ def register_lock(commands: Subparsers) -> None:
         "budget, and write <locks>/pylock.py<cell>.toml (PEP 751) only when it passes; an "
         "older noxgrid's <locks>/<cell>.txt is migrated (its pins preferred) and removed. "
         "With --check, offline: "
-        "list missing and stale locks and print the command that refreshes exactly those.",
+        "list missing and stale locks (naming the inputs that changed) and locks whose cell "
+        "left the matrix, and print the command that refreshes exactly those; --prune "
+        "removes the locks whose cell left the matrix.",
     )
     add_project(lock)
     lock.add_argument("patterns", nargs="*", metavar="PATTERN", help="cells to lock")
@@ -43,6 +45,12 @@ def register_lock(commands: Subparsers) -> None:
         "--check",
         action="store_true",
         help="only check freshness (offline, fast); exit 1 if any is stale",
+    )
+    lock.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove the locks whose cell is no longer in the matrix (a python value dropped "
+        "from the axis, a profile removed, a cell excluded), and lock nothing",
     )
     lock.add_argument(
         "-j", "--jobs", type=int, default=4, metavar="N", help="cells resolved at once (default 4)"
@@ -71,18 +79,25 @@ def register_lock(commands: Subparsers) -> None:
 def cmd_lock(args: argparse.Namespace) -> int:
     """``noxgrid lock``."""
     from noxgrid.model.config import relative_path
-    from noxgrid.model.freshness import check_locks
+    from noxgrid.model.freshness import check_locks, orphaned_locks
     from noxgrid.render.table import text_table
 
     config, matrix = load_project(args)
     selected = list(matrix.select(args.patterns))
+    if args.prune:
+        return _prune(config)
     if args.check:
         states = check_locks(config, selected)
+        orphans = orphaned_locks(config)
         rows = [[s.cell.id, s.state, relative_path(s.path, config.root)] for s in states]
+        rows += [[o.cell, "orphaned", relative_path(o.path, config.root)] for o in orphans]
         print(text_table(["cell", "lock", "file"], rows))
         bad = [s for s in states if s.state != "fresh"]
         if bad:
+            _print_orphans(config, orphans)
             raise _not_fresh(config, states, bad, args.patterns)
+        if orphans:
+            raise _orphaned(config, orphans)
         print(f"\nall {len(states)} locks are fresh")
         return 0
     from noxgrid.lock.resolve import lock_cells  # only to lock: --check stays offline and light
@@ -109,6 +124,39 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 _SHOWN = 10
+
+
+def _prune(config: Config) -> int:
+    """``noxgrid lock --prune``: remove the locks whose cell left the matrix."""
+    from noxgrid.model.config import relative_path
+    from noxgrid.model.freshness import orphaned_locks
+
+    orphans = orphaned_locks(config)
+    for orphan in orphans:
+        orphan.path.unlink()
+        print(f"removed {relative_path(orphan.path, config.root)}: {orphan.reason}")
+    print(f"{len(orphans)} lock(s) removed" if orphans else "no lock outside the matrix")
+    return 0
+
+
+def _print_orphans(config: Config, orphans: Sequence[Orphan]) -> None:
+    from noxgrid.model.config import relative_path
+
+    for orphan in orphans:
+        print(
+            f"{relative_path(orphan.path, config.root)}: the lock of {orphan.cell}, a cell no "
+            f"longer in the matrix ({orphan.reason}); fix: {orphan.fix(config.root)}"
+        )
+
+
+def _orphaned(config: Config, orphans: Sequence[Orphan]) -> NoxgridError:
+    """The error for locks whose cell left the matrix: each named, its removal the fix."""
+    _print_orphans(config, orphans)
+    cells = ", ".join(f"{o.cell} ({o.reason})" for o in orphans)
+    return LockOutdated(
+        f"{len(orphans)} lock(s) belong to no cell of the matrix: {cells}",
+        fix="noxgrid lock --prune (removes exactly those files; commit the removal)",
+    )
 
 
 def _not_fresh(

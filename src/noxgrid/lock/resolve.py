@@ -10,7 +10,6 @@ compares each lock's recorded inputs digest with the inputs as they are now.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -63,11 +62,6 @@ from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.interpreters import find_interpreter
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 
 def lock_cell(
@@ -168,7 +162,11 @@ def _prefer_wheels(
     try:
         _, _, again = _resolve(context, outcome, only_binary=[p.name for p in wanted])
     except LockRefused:
-        outcome.error, outcome.exit_code = None, 1  # no version has a wheel: judged below
+        # No version has a wheel: judged below; uv's reason, where it is the Python, said.
+        fix = (outcome.error or "").partition("\n  fix: ")[2]
+        outcome.error, outcome.exit_code = None, 1
+        if fix:
+            outcome.notes.append(f"no allowed version has a wheel for {context.cell.id}: {fix}")
         return body, lock, estimate
     relocked = parse_lock(again)
     for package in wanted:

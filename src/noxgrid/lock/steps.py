@@ -23,7 +23,8 @@ from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.allowances import allowed_text, for_cell, kept_in
 from noxgrid.model.config import Config
-from noxgrid.model.inputs import local_package_names
+from noxgrid.model.freshness import DIGESTS_KEY, format_input_digests
+from noxgrid.model.inputs import input_digests, local_package_names
 from noxgrid.model.lockfile import Lock, parse_lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
@@ -33,6 +34,7 @@ from noxgrid.model.resolution import (
     network_failure,
 )
 from noxgrid.model.sizes import DistFile, SizeEstimate, platform_tags
+from noxgrid.model.uvfailures import host, python_excluded, python_fix, unreachable_url
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.runner import Command, Outcome
 from noxgrid.tools.uv import Uv, uv_environment
@@ -219,17 +221,32 @@ def export_pylock(context: LockContext, outcome: LockOutcome, body: str) -> dict
 
 
 def uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str) -> None:
-    cell = context.cell
+    """Record why uv failed (the index it could not reach, exit 5; a Python no version of a
+    package allows, with noxgrid's fix; else uv's words) and refuse the lock."""
+    config, cell = context.config, context.cell
     if network_failure(output):
         outcome.exit_code = IndexUnavailable.exit_code
+        url = unreachable_url(output)
+        where = (
+            f"{host(url)} ({url})" if url else cell_indexes(config, cell, context.default_index)[0]
+        )
+        backend = config.accelerators[cell.accelerator].torch_backend
+        why = (
+            f' (torch-backend = "{backend}" takes torch from PyTorch\'s index there)'
+            if url and backend and host(url) == "download.pytorch.org"
+            else ""
+        )
         outcome.error = (
-            f"uv could not reach the index for {cell.id} "
-            f"({cell_indexes(context.config, cell, context.default_index)[0]}); "
-            f"uv said:\n{tail}\n  fix: check the network or the index-url, "
-            "then run noxgrid lock again"
+            f"uv could not reach {where} for {cell.id}{why}; uv said:\n{tail}\n"
+            f"  fix: check the network (or proxy) for {host(url) if url else 'the index'}, or "
+            "the index-url / torch-backend that sends uv there, then run noxgrid lock again"
         )
     else:
-        outcome.error = f"uv could not resolve {cell.id}:\n{tail}"
+        excluded = python_excluded(output)
+        fix = (
+            f"\n  fix: {python_fix(excluded, cell.python, config.project_name)}" if excluded else ""
+        )
+        outcome.error = f"uv could not resolve {cell.id}:\n{tail}{fix}"
     raise LockRefused(outcome.error or "refused")
 
 
@@ -264,6 +281,7 @@ def header_fields(
         ("indexes", ", ".join(cell_indexes(config, cell, context.default_index))),
         ("inputs", ", ".join(names + project)),
         ("inputs-sha256", digest),
+        (DIGESTS_KEY, format_input_digests(input_digests(config, cell))),
         ("download-bytes", unknown or str(estimate.download)),
         ("installed-bytes", unknown or str(estimate.installed)),
         ("largest", ", ".join(f"{name}={size}" for name, size in estimate.largest(10))),

@@ -9,7 +9,6 @@ starts no process.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
@@ -19,11 +18,6 @@ from noxgrid._version import __version__
 
 if TYPE_CHECKING:
     from noxgrid.model.allowances import Allowance
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on 3.10 only
-    pass
 
 
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11")
@@ -181,6 +175,14 @@ class Workflow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CheckConfig:
+    """What ``noxgrid check`` leaves out: files that are not CI (publish workflows,
+    installers), as globs relative to the project (or the repository, for workflows)."""
+
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The validated declaration of one project."""
 
@@ -206,6 +208,7 @@ class Config:
     docker: DockerConfig = field(default_factory=DockerConfig)
     # [[tool.noxgrid.allow]]: rules relaxed on purpose (model.allowances).
     allowances: tuple[Allowance, ...] = ()
+    check: CheckConfig = field(default_factory=CheckConfig)
 
     @property
     def cache_dir(self) -> Path:

@@ -32,6 +32,7 @@ from noxgrid.model.config import (
 from noxgrid.model.matrix import Cell
 from noxgrid.model.sections import (
     read_accelerators,
+    read_check,
     read_docker,
     read_policy,
     read_profiles,
@@ -125,6 +126,7 @@ def parse_config(document: Mapping[str, Any], pyproject: Path) -> Config:
         suite=read_suite(reader),
         docker=read_docker(reader),
         allowances=allowances,
+        check=read_check(reader),
     )
     reader.done()
     if problems:

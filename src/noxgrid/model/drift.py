@@ -15,29 +15,24 @@ classifiers. Each disagreement is a :class:`Drift` with file:line and the fix.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-from noxgrid.model.config import Config
+from noxgrid.model.config import Config, relative_path
+from noxgrid.model.declared import declared_drift
+from noxgrid.model.dockerpython import read_dockerfile
 from noxgrid.model.matrix import version_key
 
 _VERSION = r"3\.\d{1,2}"
-_DOCKER = re.compile(
-    rf"^\s*(?:FROM\s+(?:--\S+\s+)*\S*python:|ARG\s+PY(?:THON)?(?:_VERSION)?=[\"']?)"
-    rf"({_VERSION})\b",
-    re.IGNORECASE,
-)
 _COMPOSE = re.compile(
     rf"(?:image:\s*[\"']?\S*python:|PY(?:THON)?(?:_VERSION)?[\"']?\s*[:=]\s*[\"']?)({_VERSION})\b",
     re.IGNORECASE,
 )
 _WORKFLOW = re.compile(r"python-version\s*:\s*(.*)$")
-_CLASSIFIER = re.compile(rf"Programming Language :: Python :: ({_VERSION})\"")
 _TOX = re.compile(r"\bpy3(\d{1,2})\b")
 _NOX = re.compile(r"python\s*=\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*')")
 _LINE_FORMS = {
@@ -94,6 +89,8 @@ class Drift:
     where: str
     message: str
     fix: str
+    # Every file:line of a fact stated in several places (``where`` is the first).
+    places: tuple[str, ...] = ()
 
     def render(self) -> str:
         """``file:line: message`` and the fix."""
@@ -157,9 +154,6 @@ def _kind(path: Path) -> str | None:
 
 def _versions(kind: str, line: str) -> list[str]:
     """The Python versions one line of a file of ``kind`` states."""
-    if kind == "Dockerfile":
-        match = _DOCKER.match(line)
-        return [match.group(1)] if match else []
     if kind == "compose file":
         return [m.group(1) for m in _COMPOSE.finditer(line)]
     if kind == "tox.ini":
@@ -175,6 +169,15 @@ def _versions(kind: str, line: str) -> list[str]:
 
 def _statements_in(path: Path, kind: str) -> list[Statement]:
     """The Python versions one file states."""
+    if kind == "Dockerfile":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return []
+        return [
+            Statement(version=version, path=path, line=number, kind=kind)
+            for number, version in read_dockerfile(text).statements
+        ]
     return [
         Statement(version=version, path=path, line=number, kind=kind)
         for number, line in _lines(path)
@@ -182,17 +185,42 @@ def _statements_in(path: Path, kind: str) -> list[Statement]:
     ]
 
 
+def ignored(config: Config, path: Path) -> bool:
+    """True for a file ``[tool.noxgrid.check] ignore`` scopes out: a glob matched against
+    its path from the project (and, for a file above it such as a workflow, from the
+    repository); a glob without a slash matches a file name anywhere; a folder, all in it."""
+    if not config.check.ignore:
+        return False
+    full = path if path.is_absolute() else config.root / path
+    names = {relative_path(full, config.root), relative_path(full, config.repo_root)}
+    for pattern in config.check.ignore:
+        folder = pattern.rstrip("/")
+        for name in names:
+            if (
+                fnmatch.fnmatchcase(name, folder)
+                or name.startswith(folder + "/")
+                or ("/" not in folder and fnmatch.fnmatchcase(full.name, folder))
+            ):
+                return True
+    return False
+
+
+def checked_files(config: Config, files: Iterable[Path] | None = None) -> list[Path]:
+    """The project's own files that ``noxgrid check`` reads (``files``: git's list; None
+    walks the folder), those ``[tool.noxgrid.check] ignore`` names left out."""
+    listed = walk_files(config.root) if files is None else list(files)
+    return [p for p in own_files(config.root, listed) if not ignored(config, p)]
+
+
 def find_statements(config: Config, files: Iterable[Path] | None = None) -> list[Statement]:
     """Every Python version stated in the project's files (``files``: git's list of them;
     None walks the folder), and in the hand-written workflows."""
-    root = config.root
-    listed = walk_files(root) if files is None else list(files)
     found: list[Statement] = []
-    for path in sorted(own_files(root, listed)):
+    for path in sorted(checked_files(config, files)):
         kind = _kind(path)
         if kind is not None and kind != "setup.cfg":
             found += _statements_in(path, kind)
-    found += _workflow_statements(config)
+    found += [s for s in _workflow_statements(config) if not ignored(config, s.path)]
     return found
 
 
@@ -221,115 +249,110 @@ def _workflow_statements(config: Config) -> list[Statement]:
     return found
 
 
+_SHOWN = 3
+
+
+def places_text(places: Sequence[str]) -> str:
+    """``a:1, b:2, c:3 (+30 more)``."""
+    more = f" (+{len(places) - _SHOWN} more)" if len(places) > _SHOWN else ""
+    return ", ".join(places[:_SHOWN]) + more
+
+
+def _off_axis(statements: Sequence[Statement], root: Path, axis_text: str) -> Drift:
+    """One drift for a version stated off the axis, in one place or in many."""
+    first, version = statements[0], statements[0].version
+    fix = f'use one of {axis_text} there, or add "{version}" to python in [tool.noxgrid]'
+    if len(statements) == 1:
+        return Drift(
+            where=first.where(root),
+            message=f"the {first.kind} says Python {version}, which is not on the matrix's "
+            f"python axis ({axis_text})",
+            fix=fix,
+        )
+    places = tuple(s.where(root) for s in statements)
+    kinds = ", ".join(dict.fromkeys(s.kind for s in statements))
+    return Drift(
+        where=places[0],
+        message=f"Python {version} in {len(places)} places ({kinds}): {places_text(places)}; "
+        f"it is not on the matrix's python axis ({axis_text})",
+        fix=fix.replace(" there,", " in each,"),
+        places=places,
+    )
+
+
+def _by_version(statements: Iterable[Statement]) -> dict[str, list[Statement]]:
+    grouped: dict[str, list[Statement]] = {}
+    for statement in statements:
+        grouped.setdefault(statement.version, []).append(statement)
+    return grouped
+
+
 def version_drift(config: Config, files: Iterable[Path] | None = None) -> list[Drift]:
     """Disagreements between the matrix and every stated Python version (``files``: the
-    project's files as git lists them; None walks the folder)."""
+    project's files as git lists them; None walks the folder), one per fact: a version
+    stated in 33 places is one drift naming them."""
     root = config.root
     axis = set(config.pythons) | {i["python"] for i in config.include}
     axis_text = ", ".join(sorted(axis, key=version_key))
-    drifts: list[Drift] = []
-    listed = walk_files(root) if files is None else list(files)
-    statements = find_statements(config, listed)
-    for statement in statements:
-        if statement.version not in axis:
-            drifts.append(
-                Drift(
-                    where=statement.where(root),
-                    message=f"the {statement.kind} says Python {statement.version}, which is not "
-                    f"on the matrix's python axis ({axis_text})",
-                    fix=f'use one of {axis_text} there, or add "{statement.version}" to '
-                    "python in [tool.noxgrid]",
-                )
-            )
-    # What ships (the Dockerfile) must be what CI tests (the hand-written workflows).
-    shipped = [s for s in statements if s.kind == "Dockerfile"]
-    tested = [s for s in statements if s.kind == "workflow"]
-    tested_versions = {s.version for s in tested}
-    for ship in shipped:
-        if tested and ship.version not in tested_versions:
-            places = ", ".join(f"{s.where(root)} ({s.version})" for s in tested)
-            drifts.append(
-                Drift(
-                    where=ship.where(root),
-                    message=f"the Dockerfile builds Python {ship.version}, but the workflow "
-                    f"tests {', '.join(sorted(tested_versions, key=version_key))}: {places}",
-                    fix="let the workflow run the matrix's cells (`noxgrid workflow` writes it) so "
-                    "CI tests the Python the image ships",
-                )
-            )
-    drifts += _pyproject_drift(config, axis)
-    for path in own_files(root, listed):
-        if path.name == "setup.cfg":
-            drifts += _setup_cfg_drift(config, path, axis)
+    own = checked_files(config, files)
+    statements = find_statements(config, own)
+    off = _by_version(s for s in statements if s.version not in axis)
+    drifts = [_off_axis(group, root, axis_text) for group in off.values()]
+    drifts += _shipped_untested(statements, root)
+    drifts += _unreadable_images(config, own)
+    drifts += [
+        Drift(where=where, message=message, fix=fix)
+        for where, message, fix in declared_drift(config, own, axis)
+    ]
     return drifts
 
 
-def _excluded_by(spec_text: str, axis: set[str], where: str, what: str, fix: str) -> list[Drift]:
-    """A drift for each axis version the specifier ``spec_text`` excludes."""
-    try:
-        spec = SpecifierSet(spec_text)
-    except InvalidSpecifier:
+def _shipped_untested(statements: Sequence[Statement], root: Path) -> list[Drift]:
+    """What ships (the Dockerfiles) must be what CI tests (the hand-written workflows)."""
+    tested = [s for s in statements if s.kind == "workflow"]
+    tested_versions = {s.version for s in tested}
+    if not tested:
         return []
-    return [
-        Drift(
-            where=where,
-            message=f"{what} {spec_text!r} excludes Python {version}, which is on the matrix",
-            fix=fix.format(version=version),
-        )
-        for version in sorted(axis, key=version_key)
-        if not spec.contains(f"{version}.0", prereleases=True)
-    ]
-
-
-def _setup_cfg_drift(config: Config, path: Path, axis: set[str]) -> list[Drift]:
-    for number, line in _lines(path):
-        match = re.match(r"^\s*python_requires\s*=\s*(.+?)\s*$", line)
-        if match:
-            where = f"{path.relative_to(config.root).as_posix()}:{number}"
-            return _excluded_by(
-                match.group(1),
-                axis,
-                where,
-                "setup.cfg's python_requires",
-                "widen python_requires, or drop {version} from python in [tool.noxgrid]",
-            )
-    return []
-
-
-def _pyproject_drift(config: Config, axis: set[str]) -> list[Drift]:
+    shipped = _by_version(
+        s for s in statements if s.kind == "Dockerfile" and s.version not in tested_versions
+    )
     drifts = []
-    lines = list(_lines(config.pyproject))
-    if config.requires_python:
-        number = next((n for n, text in lines if text.strip().startswith("requires-python")), 1)
-        drifts += _excluded_by(
-            config.requires_python,
-            axis,
-            f"{config.pyproject.name}:{number}",
-            "requires-python",
-            "widen requires-python, or drop {version} from python in [tool.noxgrid]",
+    for version, ships in shipped.items():
+        places = tuple(s.where(root) for s in ships)
+        drifts.append(
+            Drift(
+                where=places[0],
+                message=f"the Dockerfile builds Python {version}"
+                + (f" ({len(places)} places: {places_text(places)})" if len(places) > 1 else "")
+                + f", but the workflow tests {', '.join(sorted(tested_versions, key=version_key))}"
+                f": {places_text([f'{s.where(root)} ({s.version})' for s in tested])}",
+                fix="let the workflow run the matrix's cells (`noxgrid workflow` writes it) so "
+                "CI tests the Python the image ships",
+                places=places if len(places) > 1 else (),
+            )
         )
-    classified = {}
-    for number, text in lines:
-        for version in _CLASSIFIER.findall(text):
-            classified[version] = number
-    if classified:
-        for version, number in classified.items():
-            if version not in axis:
-                drifts.append(
-                    Drift(
-                        where=f"{config.pyproject.name}:{number}",
-                        message=f"the classifier says Python {version}, which the matrix does "
-                        "not test",
-                        fix=f'remove that classifier, or add "{version}" to python in '
-                        "[tool.noxgrid]",
-                    )
-                )
-        for version in sorted(axis - set(classified), key=version_key):
+    return drifts
+
+
+def _unreadable_images(config: Config, own: Iterable[Path]) -> list[Drift]:
+    """Dockerfiles whose Python comes from their base image and could not be read."""
+    drifts = []
+    for path in sorted(own):
+        if _kind(path) != "Dockerfile":
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line, image in read_dockerfile(text).unreadable:
             drifts.append(
                 Drift(
-                    where=f"{config.pyproject.name}:{min(classified.values())}",
-                    message=f"the matrix tests Python {version}, but no classifier says so",
-                    fix=f'add "Programming Language :: Python :: {version}" to classifiers',
+                    where=f"{relative_path(path, config.root)}:{line}",
+                    message=f"the Python version of this image comes from its base ({image}) "
+                    "and could not be read",
+                    fix="install it by version (apt-get install python3.X) or state it "
+                    "(ARG PYTHON_VERSION=3.X), or add the file to ignore in "
+                    "[tool.noxgrid.check]",
                 )
             )
     return drifts

@@ -5,17 +5,10 @@ hash-pinned). A direct URL to an archive is fine: uv locks it with its hash.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from noxgrid.model.config import Config, relative_path
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
-
 
 # Options a requirement file may not set: the index a cell resolves from is the
 # configuration's, recorded in its lock, never one a file sets on the side.

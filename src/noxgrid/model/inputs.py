@@ -23,6 +23,7 @@ from packaging.utils import (
 )
 
 from noxgrid.errors import ConfigError
+from noxgrid.model.buildinputs import backend_inputs
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.matrix import Cell
 
@@ -138,11 +139,6 @@ def _with_marker(text: str, marker: str | None) -> str:
     return str(requirement)
 
 
-# What a build backend reads a project's metadata from: a change may change its
-# dependencies, where they are not declared statically in [project].
-METADATA_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
-
-
 def dynamic_dependencies(config: Config, cell: Cell) -> bool:
     """True when the project's dependencies are not in ``[project]`` as written (no such
     table, or ``dynamic`` names them): only its build backend knows them (PEP 517)."""
@@ -153,15 +149,12 @@ def dynamic_dependencies(config: Config, cell: Cell) -> bool:
     return not project or "dependencies" in dynamic or "optional-dependencies" in dynamic
 
 
-def metadata_inputs(config: Config) -> list[list[str]]:
-    """[name, sha256] of the files a build backend reads the metadata from (and the
-    requirement files at the root it may read them through)."""
-    names = [*METADATA_FILES, *sorted(p.name for p in config.root.glob("requirements*.txt"))]
-    return [
-        [name, hashlib.sha256((config.root / name).read_bytes()).hexdigest()]
-        for name in names
-        if (config.root / name).is_file()
-    ]
+def metadata_inputs(config: Config, *, whole: bool = False) -> list[list[str]]:
+    """[name, sha256] of what the files a build backend reads the metadata from say about
+    the dependencies (and the requirement files it may read them through): see
+    ``model.buildinputs``; an edit elsewhere in them leaves the lock fresh. ``whole``:
+    of the files' bytes, as older locks recorded them (they are still read)."""
+    return backend_inputs(config.root, whole=whole)
 
 
 def group_requirements(config: Config, cell: Cell) -> list[str]:
@@ -221,8 +214,11 @@ def self_extras(text: str) -> tuple[str, ...]:
     return ()
 
 
-def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
-    """(sha256 of everything the lock depends on, the input files relative to the root)."""
+def _document(
+    config: Config, cell: Cell, *, legacy: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """What the lock depends on, as one document, and the input files relative to the root
+    (``legacy``: the backend's files by their bytes, as older locks recorded them)."""
     profile = config.profiles[cell.profile]
     accelerator = config.accelerators[cell.accelerator]
     files = requirement_files(profile.requirements)  # resolved paths
@@ -253,7 +249,15 @@ def inputs_digest(config: Config, cell: Cell) -> tuple[str, list[str]]:
         document["local-packages"] = local_package_names(config, cell)
     if dynamic_dependencies(config, cell):
         # What the build backend reads the dependencies from (a static [project] is above).
-        document["metadata"] = metadata_inputs(config)
+        document["metadata"] = metadata_inputs(config, whole=legacy)
+    return document, names
+
+
+def inputs_digest(config: Config, cell: Cell, *, legacy: bool = False) -> tuple[str, list[str]]:
+    """(sha256 of everything the lock depends on, the input files relative to the root).
+    ``legacy``: the digest a lock without ``input-digests`` was made with (a build
+    backend's files counted whole); the same as the current one for other projects."""
+    document, names = _document(config, cell, legacy=legacy)
     blob = json.dumps(document, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest(), names
 
@@ -262,6 +266,33 @@ def local_package_names(config: Config, cell: Cell) -> list[str]:
     """The profile's local packages, relative to the project root (POSIX)."""
     root = config.root.resolve()
     return [relative_path(path, root) for path in config.profiles[cell.profile].local_packages]
+
+
+# How each part of the document is named to a user when it changes.
+_PART_NAMES = {
+    "format": "the lock format",
+    "cell": "the cell",
+    "project": "[project] dependencies and extras",
+    "self": "the project's extras asked for by requirement files",
+    "groups": "[dependency-groups]",
+}
+
+
+def input_digests(config: Config, cell: Cell) -> dict[str, str]:
+    """Each input of the lock by the name a user knows it by (a requirement file, a key of
+    the configuration, a file the build backend reads), with a short digest of it: a
+    stale lock names the inputs whose digests moved."""
+    document, _ = _document(config, cell)
+    parts: dict[str, str] = {}
+    for key, value in document.items():
+        if key == "requirements":
+            parts.update({name: digest[:16] for name, digest in value})
+        elif key == "metadata":
+            parts.update({f"{name} (build metadata)": digest[:16] for name, digest in value})
+        else:
+            blob = json.dumps(value, sort_keys=True).encode()
+            parts[_PART_NAMES.get(key, key)] = hashlib.sha256(blob).hexdigest()[:16]
+    return parts
 
 
 _SELF: dict[tuple[object, ...], list[str]] = {}

@@ -158,7 +158,9 @@ class Lock:
     def chain(self, name: str) -> list[str]:
         """The shortest path from ``name`` up to a requirement file that asked for it.
 
-        ``["triton", "torch", "sentence-transformers", "requirements/full.in"]``
+        ``["triton", "torch", "sentence-transformers", "requirements/full.in"]``. A
+        requester the lock does not pin is the project itself (uv read its metadata from
+        its folder, and the lock leaves it out): the chain ends there, ``[..., "mysvc"]``.
         """
         start = canonicalize_name(name)
         if start not in self.packages:
@@ -171,7 +173,7 @@ class Lock:
             if package is None:
                 continue
             for parent in package.via:
-                if is_source(parent):
+                if is_source(parent) or canonicalize_name(parent) not in self.packages:
                     return [self.packages[p].name if p in self.packages else p for p in path] + [
                         _source_name(parent)
                     ]

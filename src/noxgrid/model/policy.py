@@ -100,10 +100,25 @@ def _forbidden_fix(accelerator: Accelerator, names: Sequence[str], chain: Sequen
     if any(n.startswith("faiss-gpu") for n in names):
         return "require faiss-cpu for this accelerator (faiss-gpu needs CUDA)"
     top = chain[-2] if len(chain) >= 2 else names[0]
+    if len(chain) >= 2 and _is_project(chain[-1]):
+        # The project itself asks for it: there is no requirement line to move.
+        return (
+            f"{top} is a dependency of the project itself ({chain[-1]}): move it to an "
+            f"extra that {accelerator.name} cells do not install (a profile of its own with "
+            f"extras = [...]), or remove the pattern from forbid in {table}"
+        )
     return (
         f"drop {top} from {chain[-1]} for {accelerator.name} cells (move it to a "
         f"profile or file they do not use), or remove the pattern from forbid in {table}"
     )
+
+
+def _is_project(source: str) -> bool:
+    """True where a chain ends at the project itself: its static dependencies
+    (``pyproject.toml``) or its name (read from its build backend), not a requirement file."""
+    if source == "pyproject.toml" or source.endswith("(pyproject.toml)"):
+        return True
+    return "/" not in source and not source.endswith((".in", ".txt"))
 
 
 def _source_findings(

@@ -12,6 +12,7 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
+from noxgrid.model.uvfailures import uv_error
 from noxgrid.model.uvsettings import PYPI
 
 
@@ -129,8 +130,10 @@ _NETWORK = (
 
 
 def network_failure(output: str) -> bool:
-    """True when uv's output says the index could not be reached."""
-    return any(marker in output for marker in _NETWORK)
+    """True when uv's error says the index could not be reached (a warning before it, such
+    as a managed Python that could not be downloaded, is not the failure)."""
+    error = uv_error(output)
+    return any(marker in error for marker in _NETWORK)
 
 
 def drop_package(body: str, name: str, root: Path | None = None) -> str:

@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 from pathlib import Path
 
 from noxgrid._version import __version__
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on 3.10 only
-    pass
 from noxgrid.model.config import (
     _NAME,
     CPU_FORBID_DEFAULT,
@@ -23,6 +17,7 @@ from noxgrid.model.config import (
     DEFAULT_EXCLUSIVE,
     GPU_RUN_ARGS,
     Accelerator,
+    CheckConfig,
     DockerConfig,
     Health,
     Policy,
@@ -361,3 +356,21 @@ def _duration(table: Table, key: str, seconds: float) -> float:
     except ValueError:
         table.fail(key, f"'{text}' is not a duration", 'write a number and a unit: "90s", "5m"')
         return seconds
+
+
+def read_check(reader: Table) -> CheckConfig:
+    """``[tool.noxgrid.check]``: ``ignore``, globs of files that are not CI."""
+    table = reader.table("check")
+    patterns = []
+    for index, pattern in enumerate(table.str_list("ignore", default(CheckConfig, "ignore"))):
+        if not pattern.strip() or pattern.startswith("/") or ".." in Path(pattern).parts:
+            table.fail(
+                f"ignore[{index}]",
+                f"{pattern!r} is not a glob inside the project",
+                'write a path or glob relative to the project, such as ".github/workflows/'
+                'publish.yml" or "scripts/*"',
+            )
+            continue
+        patterns.append(pattern)
+    table.done()
+    return CheckConfig(ignore=tuple(patterns))

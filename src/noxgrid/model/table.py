@@ -8,15 +8,10 @@ every problem is reported at once.
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on 3.10 only
-    pass
 from noxgrid.model.config import _VERSION
 
 T = TypeVar("T")

@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import os
-import sys
 import tarfile
 import threading
 import urllib.error
@@ -34,11 +33,6 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from noxgrid.errors import IndexUnavailable
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - Python 3.10
-    pass
 from noxgrid.files import atomic_write
 from noxgrid.model.lockfile import Lock, LockedPackage
 from noxgrid.model.sizes import (

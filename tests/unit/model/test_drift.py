@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from noxgrid.model.declaration import load_config
@@ -37,7 +38,14 @@ def write(root: Path) -> None:
 def test_versions_are_found_in_every_kind_of_file_wherever_it_is(make_project):
     root = make_project()
     write(root)
-    text = "\n".join(d.render() for d in version_drift(load_config(root)))
+    drifts = version_drift(load_config(root))
+    text = "\n".join(d.render() for d in drifts)
+    stated = {
+        (where, version)
+        for d in drifts
+        for version in re.findall(r"Python (3\.\d+)", d.message)[:1]
+        for where in d.places or [d.where]
+    }
     for where, version in [
         ("services/api/Dockerfile:1", "3.8"),
         ("workers/Dockerfile.ci:1", "3.12"),
@@ -49,7 +57,16 @@ def test_versions_are_found_in_every_kind_of_file_wherever_it_is(make_project):
         (".tool-versions:2", "3.13"),
         ("environment.yml:2", "3.8"),
     ]:
-        assert f"{where}: the " in text and f"says Python {version}" in text, (where, text)
+        assert (where, version) in stated, (where, text)
+    # One drift per fact: 3.8 is written in four places, named in one.
+    [eight] = [d for d in drifts if d.message.startswith("Python 3.8 in ")]
+    assert eight.message.startswith(
+        "Python 3.8 in 4 places (compose file, environment.yml, runtime.txt, Dockerfile): "
+        "docker-compose.yml:6, environment.yml:2, runtime.txt:1 (+1 more)"
+    )
+    assert eight.places[-1] == "services/api/Dockerfile:1" and eight.where == eight.places[0]
+    assert "(+1 more); it is not on the matrix's python axis (3.9, 3.10, 3.11)" in eight.message
+    assert "Python 3.12 in 3 places" in text and "Python 3.13 in 2 places" in text
     assert "deploy/gpu.Dockerfile" not in text, "3.11 is on the axis"
     assert "setup.cfg:2: setup.cfg's python_requires '>=3.11' excludes Python 3.9" in text
     assert "setup.cfg:2: setup.cfg's python_requires '>=3.11' excludes Python 3.10" in text
@@ -84,3 +101,71 @@ def test_a_hand_written_workflow_at_the_generated_path_is_checked(make_project):
     text = "\n".join(d.render() for d in version_drift(load_config(root)))
     assert ".github/workflows/ci.yml:4: the workflow says Python 3.8" in text
     assert "3.7" not in text, "a generated workflow is checked for freshness instead"
+
+
+IGNORING = """
+[project]
+name = "svc"
+version = "0.1.0"
+
+[tool.noxgrid]
+python = ["3.11"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+
+[tool.noxgrid.check]
+ignore = [".github/workflows/publish.yml", "installers", "Dockerfile.jetson"]
+"""
+
+
+def test_ignored_files_are_not_ci(make_project):
+    root = make_project(
+        IGNORING,
+        {
+            "requirements/lean.in": "x\n",
+            ".github/workflows/publish.yml": "with:\n  python-version: '3.8'\n",
+            ".github/workflows/tests.yml": "with:\n  python-version: '3.9'\n",
+            "installers/linux/Dockerfile": "FROM python:3.7\n",
+            "deploy/Dockerfile.jetson": "FROM nvcr.io/nvidia/l4t-base:r32.7.1\nRUN pip3 install x\n",
+            "Dockerfile": "FROM python:3.11-slim\n",
+        },
+    )
+    text = "\n".join(d.render() for d in version_drift(load_config(root)))
+    assert ".github/workflows/tests.yml:2: the workflow says Python 3.9" in text
+    for left_out in ("publish.yml", "installers", "3.7", "jetson"):
+        assert left_out not in text, (left_out, text)
+
+
+def test_an_image_whose_python_comes_from_its_base_is_read_or_named(make_project):
+    root = make_project(
+        IGNORING.replace('"installers", ', ""),
+        {
+            "requirements/lean.in": "x\n",
+            "gpu/Dockerfile": "FROM nvidia/cuda:12.1.0-runtime-ubuntu22.04\n"
+            "RUN apt-get update && apt-get install -y python3.10 python3-pip\n",
+            "installers/Dockerfile": "FROM nvcr.io/nvidia/l4t-ml:r35.2.1-py3\n"
+            'CMD ["python3", "serve.py"]\n',
+        },
+    )
+    text = "\n".join(d.render() for d in version_drift(load_config(root)))
+    assert "gpu/Dockerfile:2: the Dockerfile says Python 3.10, which is not on" in text
+    assert "12.1" not in text.replace("nvidia/cuda:12.1.0", "")
+    assert (
+        "installers/Dockerfile:1: the Python version of this image comes from its base "
+        "(nvcr.io/nvidia/l4t-ml:r35.2.1-py3) and could not be read" in text
+    )
+    assert "add the file to ignore in [tool.noxgrid.check]" in text
+
+
+def test_dockerfiles_shipping_an_untested_python_are_one_drift(make_project):
+    files = {"requirements/lean.in": "x\n", ".github/workflows/ci.yml": "python-version: '3.11'\n"}
+    files.update({f"svc{n}/Dockerfile": "FROM python:3.12-slim\n" for n in range(5)})
+    root = make_project(IGNORING.replace('["3.11"]', '["3.11", "3.12"]'), files)
+    drifts = version_drift(load_config(root))
+    [shipped] = [d for d in drifts if "builds Python 3.12" in d.message]
+    assert shipped.message.startswith(
+        "the Dockerfile builds Python 3.12 (5 places: svc0/Dockerfile:1, svc1/Dockerfile:1, "
+        "svc2/Dockerfile:1 (+2 more)), but the workflow tests 3.11"
+    )
+    assert len(shipped.places) == 5
