@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from noxgrid.cell.install import project_modules
@@ -57,6 +58,15 @@ def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str],
     return argv, reason
 
 
+def code_path(state: CellRun, root: str, env: Mapping[str, str]) -> dict[str, str]:
+    """``PYTHONPATH`` with the project's folder (``root``) first where the cell's profile
+    does not install the project (a service whose code is its tree); else nothing."""
+    if state.config.profiles[state.cell.profile].install_project:
+        return {}
+    rest = dict(state.config.suite.env).get("PYTHONPATH", env.get("PYTHONPATH", ""))
+    return {"PYTHONPATH": root + (os.pathsep + rest if rest else "")}
+
+
 def junit_path(state: CellRun) -> Path:
     """Where pytest writes this cell's JUnit XML."""
     return state.config.reports_dir / f"{state.cell.id}.pytest.xml"
@@ -84,6 +94,7 @@ def stage_suite(state: CellRun) -> str:
         "NOXGRID_ACCELERATOR": state.cell.accelerator,
         "NOXGRID_PROFILE": state.cell.profile,
         **dict(state.config.suite.env),
+        **code_path(state, str(state.config.root), state.env),
     }
     command = Command(
         argv=tuple(argv), cwd=state.config.root, env=env, timeout=state.config.suite.timeout

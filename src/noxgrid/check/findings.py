@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from noxgrid.model.ci_variants import ci_variant_drift
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import is_generated, version_drift
 from noxgrid.model.freshness import check_locks, read_lock, refresh_command
@@ -20,6 +21,11 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     findings = [
         {"kind": "python", "where": drift.where, "message": drift.message, "fix": drift.fix}
         for drift in version_drift(config, files)
+    ]
+    # A CI-only Dockerfile or requirement file that tests something production does not ship.
+    findings += [
+        {"kind": "ci-drift", "where": drift.where, "message": drift.message, "fix": drift.fix}
+        for drift in ci_variant_drift(config.root)
     ]
     findings += lock_findings(config, matrix)
     findings += workflow_findings(config)

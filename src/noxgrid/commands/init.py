@@ -65,6 +65,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     root = Path(args.project or ".").resolve()
     if root.is_file():
         root = root.parent
+    if not (root / "pyproject.toml").is_file() and not (root / "setup.py").is_file():
+        # Requirement files and Dockerfiles only: every service folder of the repository.
+        from noxgrid.commands.init_services import adopt_services
+
+        return adopt_services(
+            root, force=args.force, no_lock=args.no_lock, available=has_interpreter
+        )
     _, text, document, project = read_project(root)
     plan = plan_init(
         project,

@@ -182,6 +182,12 @@ def _statements_in(path: Path, kind: str) -> list[Statement]:
     ]
 
 
+def file_statements(path: Path) -> list[Statement]:
+    """The Python versions one file states, by what its name says it is (none: [])."""
+    kind = _kind(path)
+    return _statements_in(path, kind) if kind is not None else []
+
+
 def find_statements(config: Config, files: Iterable[Path] | None = None) -> list[Statement]:
     """Every Python version stated in the project's files (``files``: git's list of them;
     None walks the folder), and in the hand-written workflows."""

@@ -269,6 +269,8 @@ def build_args(
     }
     if config.docker.command:
         args["APP_COMMAND"] = config.docker.command
+    if not profile.install_project:
+        args["INSTALL_PROJECT"] = "0"  # a service: its code is /app, nothing to install
     return args
 
 
