@@ -86,7 +86,7 @@ def find_services(root: Path, depth: int = 2) -> list[Path]:
     return found
 
 
-def test_requirement_files(folder: Path) -> list[str]:
+def dev_requirement_files(folder: Path) -> list[str]:
     """The test/dev requirement files of a service, relative to it (``.txt`` before ``.in``)."""
     found: list[str] = []
     for where in (folder, folder / "requirements"):
@@ -139,7 +139,7 @@ def _profiles(
 ) -> tuple[list[str], list[str]]:
     """(lean, full) requirement files; full is empty without a CI-only file."""
     found = variants(folder)
-    tests = test_requirement_files(folder)
+    tests = dev_requirement_files(folder)
     ci_files = _ci_installs(jobs, folder, repo_root, notes)
     production = found.requirements.relative_to(folder).as_posix() if found.requirements else None
     ci = found.ci_requirements.relative_to(folder).as_posix() if found.ci_requirements else None

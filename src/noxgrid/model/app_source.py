@@ -205,7 +205,7 @@ def _routes(tree: ast.Module) -> Iterable[tuple[str, str, int, bool]]:
     for node in ast.walk(tree):
         calls: list[tuple[ast.expr, str, int]] = []
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            calls = [(d, node.name, node.lineno) for d in node.decorator_list]
+            calls = [(d, node.name, d.lineno) for d in node.decorator_list]
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
             handler = call.args[1] if len(call.args) > 1 else None

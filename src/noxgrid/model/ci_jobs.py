@@ -24,7 +24,7 @@ _VERSION = re.compile(r"\b(3\.\d{1,2})\b")
 _KEY = re.compile(r"^(\s*)(?:-\s+)?([\w.-]+)\s*:\s*(.*?)\s*$")
 _PYTHON_KEYS = {"python-version", "python-versions", "python", "python_version"}
 _INSTALL = re.compile(r"\b(?:pip|pip3)\s+install\b|\buv\s+pip\s+(?:install|sync)\b")
-_CD = re.compile(r"(?:^|[;&|]\s*)cd\s+([^\s;&|]+)")
+_CD = re.compile(r"(?:^|[;&|]|run:)\s*cd\s+([^\s;&|]+)")
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,14 @@ def parse_jobs(text: str, path: Path) -> list[Job]:
         return []
     jobs: list[Job] = []
     indent: int | None = None
+    stop = len(lines)
     for index in range(start + 1, len(lines)):
         line = lines[index]
         if line.strip() == "" or line.lstrip().startswith("#"):
             continue
         if not line.startswith((" ", "\t")):
-            break  # the next top-level key: the jobs are over
+            stop = index  # the next top-level key: the jobs are over
+            break
         match = _KEY.match(line)
         width = len(line) - len(line.lstrip())
         if indent is None:
@@ -106,7 +108,7 @@ def parse_jobs(text: str, path: Path) -> list[Job]:
         elif jobs:
             _read_line(jobs[-1], lines, index)
     for job in jobs:
-        end = next((j.line - 1 for j in jobs if j.line > job.line), len(lines))
+        end = next((j.line - 1 for j in jobs if j.line > job.line), stop)
         job.text = "\n".join(lines[job.line : end])
     return jobs
 
