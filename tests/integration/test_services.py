@@ -222,9 +222,7 @@ def test_a_change_under_one_service_selects_only_its_cells(tmp_path):
     main = root / "backend" / "api" / "main.py"
     main.write_text(main.read_text() + "\nVERSION = 2\n")
     for service, count in (("backend", 1), ("workers", 0)):
-        planned = noxgrid(
-            "matrix", "--github", "--changed-since", "HEAD", "-C", service, cwd=root
-        )
+        planned = noxgrid("matrix", "--github", "--changed-since", "HEAD", "-C", service, cwd=root)
         assert planned.returncode == 0, planned.stdout + planned.stderr
         include = json.loads(planned.stdout.strip().splitlines()[-1])["include"]
         assert len(include) == count, (service, planned.stdout)
