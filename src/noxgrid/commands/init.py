@@ -65,7 +65,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     root = Path(args.project or ".").resolve()
     if root.is_file():
         root = root.parent
-    if not (root / "pyproject.toml").is_file() and not (root / "setup.py").is_file():
+    from noxgrid.init.services import services_repository
+
+    if services_repository(root):
         # Requirement files and Dockerfiles only: every service folder of the repository.
         from noxgrid.commands.init_services import adopt_services
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,11 @@ from noxgrid.model.ci_jobs import Job, Stated
 from noxgrid.model.ci_variants import CI_REQUIREMENTS, read_pins, variants
 from noxgrid.model.drift import Statement, file_statements, walk_files
 from noxgrid.model.matrix import version_key
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 PROJECT_FILES = ("pyproject.toml", "setup.py")
 SERVICE_FILES = ("requirements.txt", *CI_REQUIREMENTS)
@@ -61,6 +67,26 @@ def is_service(folder: Path) -> bool:
     return any((folder / n).is_file() for n in SERVICE_FILES) and not any(
         (folder / n).is_file() for n in PROJECT_FILES
     )
+
+
+def services_repository(root: Path) -> bool:
+    """True where ``init`` adopts services rather than a project: no ``setup.py``, and no
+    ``pyproject.toml`` or one that declares no project (only other tools' settings, as at
+    the root of a repository of services), with a service at or below ``root``."""
+    if (root / "setup.py").is_file():
+        return False
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return False  # the project path reports what is wrong with it
+        tools = document.get("tool", {})
+        declared = {"project", "build-system"} & set(document)
+        if declared or "noxgrid" in tools or "poetry" in tools:
+            return False
+        return bool(find_services(root))
+    return True
 
 
 def find_services(root: Path, depth: int = 2) -> list[Path]:

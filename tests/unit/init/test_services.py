@@ -176,3 +176,17 @@ def test_the_server_follows_the_requirements(tmp_path):
     b = plan("b")
     assert b.command == "uvicorn main:app --host 0.0.0.0 --port 8000"
     assert any("uvicorn is not in the service's requirements" in n for n in b.notes)
+
+
+def test_a_repository_of_services_may_keep_a_pyproject_of_tool_settings(tmp_path):
+    from noxgrid.init.services import services_repository
+
+    assert services_repository(tmp_path), "nothing at all: the services path says what is missing"
+    write(tmp_path, {"api/requirements.txt": "six\n", "pyproject.toml": "[tool.ruff]\n"})
+    assert services_repository(tmp_path)
+    for text in ("[project]\nname = 'x'\n", "[build-system]\n", "[tool.poetry]\n", "x = [\n"):
+        (tmp_path / "pyproject.toml").write_text(text)
+        assert not services_repository(tmp_path), text
+    (tmp_path / "pyproject.toml").unlink()
+    (tmp_path / "setup.py").write_text("")
+    assert not services_repository(tmp_path)
