@@ -177,6 +177,11 @@ def _profiles(
         notes.append(f"lean profile: {', '.join(lean)} (the CI requirements)")
         if full:
             notes.append(f"full profile: {', '.join(full)} (what production installs)")
+        if full and not tests:
+            notes.append(
+                "no test requirement file beside them: the full cells' suite has no test runner "
+                "unless the production file brings one (add a requirements-dev.txt to both)"
+            )
         return lean, full
     lean = _unique([production, *tests])
     notes.append(

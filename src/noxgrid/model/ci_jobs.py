@@ -164,3 +164,22 @@ def requirement_arguments(line: str) -> list[str]:
         elif word.startswith("-r") and len(word) > 2 and not word.startswith("-r="):
             found.append(word[2:])
     return [name for name in found if "$" not in name]
+
+
+def foreign_lines(text: str, path: Path, directory: str) -> set[int]:
+    """The lines of a workflow's jobs that belong to another project of the repository
+    than the one at ``directory``: jobs that work in, or install from, other folders and
+    never name this one. A job that names no folder belongs to every project."""
+    if directory in (".", ""):
+        return set()
+    lines: set[int] = set()
+    jobs = parse_jobs(text, path)
+    for job in jobs:
+        named = [f.value for f in job.folders] + [
+            Path(r.value).parent.as_posix() for r in job.requirements
+        ]
+        if job.mentions(directory) or not [n for n in named if n not in (".", "")]:
+            continue
+        end = job.line + len(job.text.splitlines())
+        lines.update(range(job.line, end + 1))
+    return lines

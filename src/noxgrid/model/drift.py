@@ -217,9 +217,15 @@ def _workflow_statements(config: Config) -> list[Statement]:
     for path in sorted([*workflows.glob("*.yml"), *workflows.glob("*.yaml")]):
         if is_generated(path):
             continue  # generated workflows are checked for freshness instead
-        for number, line in _lines(path):
+        from noxgrid.model.ci_jobs import foreign_lines  # it reads is_generated from here
+
+        lines = list(_lines(path))
+        text = "\n".join(line for _, line in lines)
+        # A service in a folder answers for its own jobs, not another service's.
+        theirs = foreign_lines(text, path, config.workflow.directory)
+        for number, line in lines:
             match = _WORKFLOW.search(line)
-            if match and "${{" not in match.group(1):
+            if match and "${{" not in match.group(1) and number not in theirs:
                 for version in re.findall(_VERSION, match.group(1)):
                     found.append(
                         Statement(version=version, path=path, line=number, kind="workflow")

@@ -74,3 +74,30 @@ def test_generated_workflows_are_not_read(tmp_path):
 
 def test_a_workflow_without_jobs_has_none():
     assert parse_jobs("name: x\non: push\n", Path("x.yml")) == []
+
+
+def test_the_lines_of_jobs_that_belong_to_another_service():
+    from noxgrid.model.ci_jobs import foreign_lines
+
+    text = """\
+jobs:
+  lint:
+    steps:
+      - run: ruff check .
+  backend:
+    defaults:
+      run:
+        working-directory: backend
+    steps:
+      - run: pytest
+  workers:
+    steps:
+      - run: pip install -r workers/requirements.txt
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.10"
+"""
+    path = Path("ci.yml")
+    assert foreign_lines(text, path, ".") == set(), "the root project answers for every job"
+    assert foreign_lines(text, path, "backend") == set(range(11, 17)), "the workers job only"
+    assert foreign_lines(text, path, "workers") == set(range(5, 11)), "the backend job only"

@@ -84,3 +84,24 @@ def test_a_hand_written_workflow_at_the_generated_path_is_checked(make_project):
     text = "\n".join(d.render() for d in version_drift(load_config(root)))
     assert ".github/workflows/ci.yml:4: the workflow says Python 3.8" in text
     assert "3.7" not in text, "a generated workflow is checked for freshness instead"
+
+
+def test_a_service_in_a_folder_answers_for_its_own_workflow_jobs_only(make_project):
+    root = make_project(
+        '[tool.noxgrid]\npython = ["3.11"]\n[tool.noxgrid.profile.lean]\n'
+        'requirements = ["requirements/lean.in"]\ninstall-project = false\n'
+        '[tool.noxgrid.workflow]\ndirectory = "project"\npath = ".github/workflows/p.yml"\n'
+    )
+    workflows = root.parent / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "jobs:\n"
+        "  project:\n    steps:\n      - run: cd project && pytest\n"
+        "      - with:\n          python-version: '3.12'\n"
+        "  other:\n    steps:\n      - run: pip install -r other/requirements.txt\n"
+        "      - with:\n          python-version: '3.10'\n"
+    )
+    drifts = version_drift(load_config(root), files=[])
+    assert [d.message.split(",")[0] for d in drifts] == ["the workflow says Python 3.12"], (
+        "the other service's 3.10 is not this one's"
+    )
