@@ -11,24 +11,17 @@ service's folder (docs/ci.md says why one workflow per service).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from noxgrid.init.application import docker_lines
 from noxgrid.init.plan import NOXFILE, Written
 from noxgrid.init.services import ServicePlan
-from noxgrid.model.config import DockerConfig, Health, default
 from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
 
 
 def _list(items: Iterable[str]) -> str:
     return "[" + ", ".join(json.dumps(item) for item in items) + "]"
-
-
-def image_name(plan: ServicePlan) -> str:
-    """A Docker repository name for the service: lower case, ``[a-z0-9._-]``."""
-    name = re.sub(r"[^a-z0-9._-]+", "-", plan.name.lower()).strip("-._")
-    return name or "service"
 
 
 def workflow_path(plan: ServicePlan, *, single_root: str | None) -> str:
@@ -47,27 +40,6 @@ def _profile(name: str, requirements: list[str]) -> list[str]:
         "# A service, not a package: its code is taken from the tree, nothing is installed.",
         "install-project = false",
     ]
-
-
-def _docker(plan: ServicePlan) -> list[str]:
-    health: Health = default(DockerConfig, "health")
-    lines = ["", "[tool.noxgrid.docker]", 'dockerfile = "docker/Dockerfile"']
-    path = plan.health.path if plan.health else health.path
-    health_line = f'health = {{ path = "{path}", port = 8000, timeout = "60s" }}'
-    command = plan.command or "uvicorn app:app --host 0.0.0.0 --port 8000"
-    command_line = f"command = {json.dumps(command)}"
-    if plan.app is not None and plan.health is not None:
-        # Both come from the code (model.app_source): the image is built and smoke-tested.
-        lines += [f'image = "{image_name(plan)}"', health_line, command_line]
-    else:
-        lines += [
-            "# Declare the image (and, for a service, its health endpoint and command) to build,",
-            "# check and start it in every cell:",
-            f'# image = "{image_name(plan)}"',
-            f"# {health_line}",
-            f"# {command_line}",
-        ]
-    return lines
 
 
 def render_service_table(plan: ServicePlan, *, workflow: str) -> str:
@@ -91,7 +63,7 @@ def render_service_table(plan: ServicePlan, *, workflow: str) -> str:
         "",
         "[tool.noxgrid.suite]",
         'command = ["pytest"]',
-        *_docker(plan),
+        *docker_lines(plan.name, plan.application),
         "",
         "[tool.noxgrid.workflow]",
         f'path = "{workflow}"',

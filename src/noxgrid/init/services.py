@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from noxgrid.model.app_source import FoundApp, FoundRoute, find_app, find_health
+from noxgrid.init.application import Application, read_application
 from noxgrid.model.ci_jobs import Job, Stated
 from noxgrid.model.ci_variants import CI_REQUIREMENTS, read_pins, variants
 from noxgrid.model.drift import Statement, file_statements, walk_files
@@ -56,9 +56,7 @@ class ServicePlan:
     pythons: list[str]
     lean: list[str]
     full: list[str] = field(default_factory=list)
-    app: FoundApp | None = None
-    health: FoundRoute | None = None
-    command: str | None = None
+    application: Application = field(default_factory=Application)
     notes: list[str] = field(default_factory=list)
 
 
@@ -234,23 +232,6 @@ def _python_axis(
     return pythons
 
 
-def _command(app: FoundApp, requirements: set[str], notes: list[str]) -> str:
-    """How the image starts the application, by the servers the requirements hold."""
-    spec = app.spec()
-    if app.kind == "asgi" and "hypercorn" in requirements and "uvicorn" not in requirements:
-        return f"hypercorn {spec} --bind 0.0.0.0:8000"
-    if app.kind == "wsgi" and "gunicorn" in requirements:
-        return f"gunicorn --bind 0.0.0.0:8000 {spec}"
-    if app.kind == "wsgi":
-        return f"flask --app {spec} run --host 0.0.0.0 --port 8000"
-    if "uvicorn" not in requirements:
-        notes.append(
-            "uvicorn is not in the service's requirements: add it, or change "
-            "[tool.noxgrid.docker] command to the server the image has"
-        )
-    return f"uvicorn {spec} --host 0.0.0.0 --port 8000"
-
-
 def plan_service(
     folder: Path,
     repo_root: Path,
@@ -269,21 +250,9 @@ def plan_service(
     pythons = _python_axis(folder, repo_root, mine, available, notes)
     lean, full = _profiles(folder, mine, repo_root, notes)
     files = [p for p in walk_files(folder) if not _inside_any(p, folder, others, repo_root)]
-    app, health = find_app(folder, files), find_health(folder, files)
-    command = None
-    if app is None:
-        notes.append("no application object found (FastAPI/Starlette/Flask): no image declared")
-    else:
-        names = {n for name in {*lean, *full} for n in read_pins(folder / name)}
-        command = _command(app, names, notes)
-        notes.append(f"application: {app.spec()} ({app.where}), started as `{command}`")
-    if health is None:
-        notes.append(
-            "no health route found (health, ready, live, heartbeat...): the health "
-            "path stays /ready and no image is declared; declare both by hand"
-        )
-    else:
-        notes.append(f"health route: GET {health.path} ({health.function}, {health.where})")
+    names = {n for name in {*lean, *full} for n in read_pins(folder / name)}
+    application = read_application(folder, files, names)
+    notes += application.notes
     name = folder.name if directory != "." else repo_root.name
     return ServicePlan(
         folder=folder,
@@ -292,9 +261,7 @@ def plan_service(
         pythons=pythons,
         lean=lean,
         full=full,
-        app=app,
-        health=health,
-        command=command,
+        application=application,
         notes=notes,
     )
 

@@ -74,6 +74,15 @@ def module_name(relative: Path) -> str | None:
     return ".".join(parts)
 
 
+def import_path(root: Path, path: Path) -> Path:
+    """``path`` as imported: relative to ``root``, or to ``root/src`` in a src layout."""
+    relative = path.relative_to(root)
+    layout = len(relative.parts) > 1 and relative.parts[0] == "src"
+    if layout and not (root / "src" / "__init__.py").is_file():
+        return Path(*relative.parts[1:])
+    return relative
+
+
 def source_files(root: Path, files: Iterable[Path]) -> list[Path]:
     """The service's Python sources among ``files``: tests, docs and tooling left out."""
     chosen = []
@@ -128,7 +137,7 @@ def find_app(root: Path, files: Iterable[Path]) -> FoundApp | None:
     """The first application object in the service's sources (shallowest file first)."""
     for path in source_files(root, files):
         tree = _parse(path)
-        module = module_name(path.relative_to(root))
+        module = module_name(import_path(root, path))
         if tree is None or module is None:
             continue
         for name, value, line in _assigned(tree):

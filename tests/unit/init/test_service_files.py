@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from noxgrid.init.service_files import image_name, render_service_table, service_files
+from noxgrid.init.application import Application, image_name
+from noxgrid.init.service_files import render_service_table, service_files
 from noxgrid.init.services import ServicePlan
 from noxgrid.model.app_source import FoundApp, FoundRoute
 from noxgrid.model.declaration import load_config
@@ -27,9 +28,11 @@ def plan(folder: Path, *, app: bool = True) -> ServicePlan:
         pythons=["3.11"],
         lean=["requirements-ci.txt", "requirements-dev.txt"],
         full=["requirements.txt", "requirements-dev.txt"],
-        app=FoundApp("app.main", "app", "asgi", "app/main.py:3") if app else None,
-        health=FoundRoute("/healthz", "healthz", "app/main.py:6", True),
-        command="uvicorn app.main:app --host 0.0.0.0 --port 8000",
+        application=Application(
+            app=FoundApp("app.main", "app", "asgi", "app/main.py:3") if app else None,
+            health=FoundRoute("/healthz", "healthz", "app/main.py:6", True),
+            command="uvicorn app.main:app --host 0.0.0.0 --port 8000",
+        ),
     )
 
 
@@ -80,7 +83,7 @@ def test_service_files_keep_what_exists_and_load_as_a_config(tmp_path):
     assert not any(p.install_project for p in config.profiles.values())
     assert config.repo_root == tmp_path
     assert config.workflow_file == tmp_path / "w.yml"
-    assert image_name(plan(folder)) == "back-end"
+    assert image_name("Back End") == "back-end"
 
 
 def test_init_adopts_every_service_of_a_repository_without_pyproject(tmp_path, capsys, monkeypatch):

@@ -138,9 +138,11 @@ def test_a_service_with_a_ci_requirement_file_and_dockerfile(tmp_path):
         "(left out: no interpreter on this machine)"
     ) in notes
     assert "installed by the CI job 'api' (.github/workflows/ci.yml:10)" in notes
-    assert plan.app is not None and plan.app.spec() == "app.main:app"
-    assert plan.health is not None and plan.health.path == "/health"
-    assert plan.command == "uvicorn app.main:app --host 0.0.0.0 --port 8000"
+    found = plan.application
+    assert found.app is not None and found.app.spec() == "app.main:app"
+    assert found.health is not None and found.health.path == "/health"
+    assert found.command == "uvicorn app.main:app --host 0.0.0.0 --port 8000"
+    assert found.declared
 
 
 def test_a_service_without_statements_app_or_health_keeps_the_defaults(tmp_path):
@@ -150,7 +152,8 @@ def test_a_service_without_statements_app_or_health_keeps_the_defaults(tmp_path)
     )
     assert plan.pythons == ["3.10"]
     assert plan.lean == ["requirements.txt"] and plan.full == []
-    assert plan.app is None and plan.health is None and plan.command is None
+    found = plan.application
+    assert found.app is None and found.health is None and found.command is None
     notes = "\n".join(plan.notes)
     assert "no Dockerfile or workflow states a version" in notes
     assert "no test requirement file found: add pytest to one" in notes
@@ -172,10 +175,10 @@ def test_the_server_follows_the_requirements(tmp_path):
     def plan(name: str):
         return plan_service(root / name, root, jobs=[], others=["a", "b"], available=bool)
 
-    assert plan("a").command == "gunicorn --bind 0.0.0.0:8000 web:web"
+    assert plan("a").application.command == "gunicorn --bind 0.0.0.0:8000 web:web"
     b = plan("b")
-    assert b.command == "uvicorn main:app --host 0.0.0.0 --port 8000"
-    assert any("uvicorn is not in the service's requirements" in n for n in b.notes)
+    assert b.application.command == "uvicorn main:app --host 0.0.0.0 --port 8000"
+    assert any("uvicorn is not in the requirements" in n for n in b.notes)
 
 
 def test_a_repository_of_services_may_keep_a_pyproject_of_tool_settings(tmp_path):
@@ -190,3 +193,33 @@ def test_a_repository_of_services_may_keep_a_pyproject_of_tool_settings(tmp_path
     (tmp_path / "pyproject.toml").unlink()
     (tmp_path / "setup.py").write_text("")
     assert not services_repository(tmp_path)
+
+
+def test_a_project_with_a_src_layout_app_gets_its_image_declared(tmp_path):
+    from noxgrid.init.application import project_application
+    from noxgrid.init.plan import Plan, render_table
+
+    write(
+        tmp_path,
+        {
+            "src/svc/__init__.py": "",
+            "src/svc/app.py": (
+                "from starlette.applications import Starlette\n"
+                "from starlette.routing import Route\napp = Starlette()\n"
+                "@app.route('/livez')\ndef live(request):\n    return None\n"
+                "@app.route('/readiness')\ndef ready(request):\n    return None\n"
+            ),
+            "requirements/lean.in": "hypercorn\n",
+        },
+    )
+    project = {"dependencies": ["starlette>=0.30"], "optional-dependencies": {"x": ["numpy"]}}
+    found = project_application(tmp_path, project, ["requirements/lean.in"])
+    assert found.app is not None and found.app.spec() == "svc.app:app", "src/ is no package"
+    assert found.health is not None and found.health.path == "/readiness"
+    assert found.command == "hypercorn svc.app:app --bind 0.0.0.0:8000"
+    plan = Plan(name="My Svc", pythons=["3.11"], lean_requirements="x.in", lean_text=None)
+    assert '# image = "my-svc"' in render_table(plan), "unread: today's commented defaults"
+    plan.application = found
+    text = render_table(plan)
+    assert 'image = "my-svc"\nhealth = { path = "/readiness", port = 8000' in text
+    assert 'command = "hypercorn svc.app:app --bind 0.0.0.0:8000"' in text
