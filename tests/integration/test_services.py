@@ -170,6 +170,7 @@ def test_one_init_adopts_two_requirement_file_services_and_their_cells_go_green(
         assert noxgrid_table["workflow"]["directory"] == service
         assert (root / "requirements" / "locks").exists() is False, "nothing at the root"
         assert (root / service / "requirements" / "locks" / "pylock.py311-cpu-lean.toml").is_file()
+        assert (root / service / ".gitignore").read_text() == ".noxgrid/\n"
     assert "gunicorn" not in (root / "workers" / "pyproject.toml").read_text()
 
     # Each service's lean cell: through noxgrid run, and through the nox session.

@@ -93,4 +93,15 @@ def service_files(
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
     offer(".dockerignore", default_dockerignore())
+    _ignore_state(plan.folder, prefix, files, fates)
     return fates, files
+
+
+def _ignore_state(folder: Path, prefix: str, files: dict[Path, str], fates: list[Written]) -> None:
+    """``.noxgrid/`` (venvs, reports, caches) git-ignored in the service's folder."""
+    path = folder / ".gitignore"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if any(line.strip().strip("/") == ".noxgrid" for line in text.splitlines()):
+        return
+    files[path] = text + ("" if text.endswith("\n") or not text else "\n") + ".noxgrid/\n"
+    fates.append(Written(prefix + ".gitignore", ".noxgrid/ added" if text else "written"))

@@ -68,16 +68,24 @@ def test_service_files_keep_what_exists_and_load_as_a_config(tmp_path):
     for name in ("requirements-ci.txt", "requirements-dev.txt", "requirements.txt"):
         (folder / name).write_text("six\n")
     (folder / ".dockerignore").write_text("x\n")
+    (folder / ".gitignore").write_text("*.pyc")
     fates, files = service_files(plan(folder), force=False, workflow="w.yml")
     assert [(f.path, f.action) for f in fates] == [
         ("services/Back End/pyproject.toml", "written"),
         ("services/Back End/noxfile.py", "written"),
         ("services/Back End/docker/Dockerfile", "written"),
         ("services/Back End/.dockerignore", "kept (exists; --force replaces it)"),
+        ("services/Back End/.gitignore", ".noxgrid/ added"),
     ]
+    assert files[folder / ".gitignore"] == "*.pyc\n.noxgrid/\n"
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    assert (
+        service_files(plan(folder), force=False, workflow="w.yml")[1]
+        .keys()
+        .isdisjoint({folder / ".gitignore"})
+    ), "ignored once"
     config = load_config(folder)
     assert config.project_name is None
     assert not any(p.install_project for p in config.profiles.values())
