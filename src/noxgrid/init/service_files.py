@@ -11,6 +11,7 @@ service's folder (docs/ci.md says why one workflow per service).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def workflow_path(plan: ServicePlan, *, single_root: str | None) -> str:
     root keeps the single-project choice (``single_root``: None for ci.yml)."""
     if plan.directory == ".":
         return single_root or ".github/workflows/ci.yml"
-    return f".github/workflows/noxgrid-{plan.directory.replace('/', '-')}.yml"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", plan.directory).strip("-")
+    return f".github/workflows/noxgrid-{name}.yml"
 
 
 def _profile(name: str, requirements: list[str]) -> list[str]:

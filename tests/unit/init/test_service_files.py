@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from noxgrid.init.application import Application, image_name
-from noxgrid.init.service_files import render_service_table, service_files
+from noxgrid.init.service_files import render_service_table, service_files, workflow_path
 from noxgrid.init.services import ServicePlan
 from noxgrid.model.app_source import FoundApp, FoundRoute
 from noxgrid.model.declaration import load_config
@@ -121,3 +121,13 @@ def test_init_in_a_folder_with_nothing_python_says_so(tmp_path):
     args = argparse.Namespace(project=str(tmp_path), force=False, no_lock=True)
     with pytest.raises(ConfigError, match="no service folder with a requirements.txt"):
         init.cmd_init(args)
+
+
+def test_each_service_has_a_workflow_of_its_own_name(tmp_path):
+    assert workflow_path(plan(tmp_path), single_root=None) == (
+        ".github/workflows/noxgrid-services-Back-End.yml"
+    )
+    root = plan(tmp_path)
+    root.directory = "."
+    assert workflow_path(root, single_root=None) == ".github/workflows/ci.yml"
+    assert workflow_path(root, single_root="x.yml") == "x.yml"
