@@ -33,8 +33,9 @@ def adopt_services(
     if not folders:
         raise ConfigError(
             f"{root}: neither pyproject.toml nor setup.py, and no service folder with a "
-            "requirements.txt: not a Python project",
-            fix="run init in the project's folder (or pass it with -C)",
+            "requirements.txt (and no pyproject.toml of its own): not a Python project",
+            fix="run init in the project's folder (or pass it with -C); a service adopted "
+            "before has its pyproject.toml: edit its [tool.noxgrid], or remove it and rerun",
         )
     directories = [relative_path(folder, root) if folder != root else "." for folder in folders]
     print(f"init: {len(folders)} requirement-file service(s): {', '.join(directories)}")
