@@ -8,7 +8,7 @@ import time
 from noxgrid.cell.image import docker_for
 from noxgrid.cell.report import log_path
 from noxgrid.cell.state import CellRun, Stage
-from noxgrid.cell.suite import suite_command
+from noxgrid.cell.suite import code_path, suite_command
 from noxgrid.errors import NoxgridError, StageFailure
 from noxgrid.model.app import container_failure
 from noxgrid.model.diagnose import last_line
@@ -91,6 +91,7 @@ def _suite_in_image(state: CellRun, docker: Docker, tag: str) -> str:
     env = {
         **dict(state.config.docker.env),
         **dict(state.config.suite.env),
+        **code_path(state, "/app", {}),
         "NOXGRID_CELL": state.cell.id,
     }
     with state.log("suite-in-image") as sink:

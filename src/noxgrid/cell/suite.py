@@ -61,6 +61,15 @@ def suite_command(state: CellRun, *, in_image: bool = False) -> tuple[list[str],
     return argv, reason
 
 
+def code_path(state: CellRun, root: str, env: Mapping[str, str]) -> dict[str, str]:
+    """``PYTHONPATH`` with the project's folder (``root``) first where the cell's profile
+    does not install the project (a service whose code is its tree); else nothing."""
+    if state.config.profiles[state.cell.profile].install_project:
+        return {}
+    rest = dict(state.config.suite.env).get("PYTHONPATH", env.get("PYTHONPATH", ""))
+    return {"PYTHONPATH": root + (os.pathsep + rest if rest else "")}
+
+
 def junit_path(state: CellRun) -> Path:
     """Where pytest writes this cell's JUnit XML."""
     return state.config.reports_dir / f"{state.cell.id}.pytest.xml"
@@ -146,6 +155,7 @@ def stage_suite(state: CellRun) -> str:
         "NOXGRID_ACCELERATOR": state.cell.accelerator,
         "NOXGRID_PROFILE": state.cell.profile,
         **dict(state.config.suite.env),
+        **code_path(state, str(state.config.root), state.env),
     }
     with state.log("suite") as sink:
         spent = _run_setup(state, env, sink)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from noxgrid.files import read_json
 from noxgrid.model.allowances import RULES, Allowance, for_cell
+from noxgrid.model.ci_variants import ci_variant_drift
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.drift import is_generated, version_drift
 from noxgrid.model.freshness import (
@@ -32,6 +33,11 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
         {"kind": "python", "where": drift.where, "message": drift.message, "fix": drift.fix}
         | ({"places": ", ".join(drift.places)} if drift.places else {})
         for drift in version_drift(config, files)
+    ]
+    # A CI-only Dockerfile or requirement file that tests something production does not ship.
+    findings += [
+        {"kind": "ci-drift", "where": drift.where, "message": drift.message, "fix": drift.fix}
+        for drift in ci_variant_drift(config.root)
     ]
     findings += lock_findings(config, matrix)
     findings += doctor_allowance_findings(config, matrix)

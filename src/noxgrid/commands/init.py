@@ -19,6 +19,7 @@ from noxgrid.errors import (
 )
 
 if TYPE_CHECKING:
+    from noxgrid.init.plan import Plan
     from noxgrid.model.config import Config
 
 
@@ -65,6 +66,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     root = Path(args.project or ".").resolve()
     if root.is_file():
         root = root.parent
+    from noxgrid.init.services import services_repository
+
+    if services_repository(root):
+        # Requirement files and Dockerfiles only: every service folder of the repository.
+        from noxgrid.commands.init_services import adopt_services
+
+        return adopt_services(
+            root, force=args.force, no_lock=args.no_lock, available=has_interpreter
+        )
     _, text, document, project = read_project(root)
     plan = plan_init(
         project,
@@ -72,6 +82,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         available=has_interpreter,
         dependency_groups=document.get("dependency-groups"),
     )
+    _read_application(plan, root, project)
     workflow_path = workflow_choice(root, args.force)
     fates, files = scaffold_files(
         root, plan, force=args.force, pyproject_text=text, workflow_path=workflow_path
@@ -91,6 +102,17 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("\nnext: noxgrid lock, noxgrid workflow, noxgrid check, then nox -s ci-lean")
         return 0
     return _lock_and_check(config, write_workflows=not workflow.exists() or args.force)
+
+
+def _read_application(plan: Plan, root: Path, project: dict[str, Any]) -> None:
+    """The application and its health route from the code, into the plan (said only
+    where there is an application: a library has none)."""
+    from noxgrid.init.application import project_application
+
+    files = [plan.lean_requirements] if plan.lean_text is None else []
+    plan.application = project_application(root, project, files)
+    if plan.application.app is not None:
+        plan.notes += list(plan.application.notes)
 
 
 def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]:

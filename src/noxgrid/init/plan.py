@@ -25,6 +25,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from noxgrid.errors import ConfigError
+from noxgrid.init.application import Application, docker_lines
 from noxgrid.model.devtools import runs_tests, tools_only
 from noxgrid.model.testoptions import project_test_options
 from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
@@ -95,6 +96,8 @@ class Plan:
     full_extras: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     suite_args: list[str] = field(default_factory=list)
+    # The application and health route read from the code (init.application); None: unread.
+    application: Application | None = None
 
 
 def _versions_allowed(requires: str | None, where: str) -> list[str]:
@@ -274,14 +277,8 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         "[tool.noxgrid.suite]",
         f"command = {_toml_list(['pytest', *plan.suite_args])}",
         "",
-        "[tool.noxgrid.docker]",
-        'dockerfile = "docker/Dockerfile"',
-        "# Declare the image (and, for a service, its health endpoint and command) to build,",
-        "# check and start it in every cell:",
-        f'# image = "{plan.name}"',
-        '# health = { path = "/ready", port = 8000, timeout = "60s" }',
-        '# command = "uvicorn app:app --host 0.0.0.0 --port 8000"',
     ]
+    lines += docker_lines(plan.name, plan.application)[1:]
     if workflow_path:
         lines += ["", "[tool.noxgrid.workflow]", f'path = "{workflow_path}"']
     return "\n".join(lines) + "\n"

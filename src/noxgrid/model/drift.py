@@ -212,6 +212,12 @@ def checked_files(config: Config, files: Iterable[Path] | None = None) -> list[P
     return [p for p in own_files(config.root, listed) if not ignored(config, p)]
 
 
+def file_statements(path: Path) -> list[Statement]:
+    """The Python versions one file states, by what its name says it is (none: [])."""
+    kind = _kind(path)
+    return _statements_in(path, kind) if kind is not None else []
+
+
 def find_statements(config: Config, files: Iterable[Path] | None = None) -> list[Statement]:
     """Every Python version stated in the project's files (``files``: git's list of them;
     None walks the folder), and in the hand-written workflows."""
@@ -239,9 +245,15 @@ def _workflow_statements(config: Config) -> list[Statement]:
     for path in sorted([*workflows.glob("*.yml"), *workflows.glob("*.yaml")]):
         if is_generated(path):
             continue  # generated workflows are checked for freshness instead
-        for number, line in _lines(path):
+        from noxgrid.model.ci_jobs import foreign_lines  # it reads is_generated from here
+
+        lines = list(_lines(path))
+        text = "\n".join(line for _, line in lines)
+        # A service in a folder answers for its own jobs, not another service's.
+        theirs = foreign_lines(text, path, config.workflow.directory)
+        for number, line in lines:
             match = _WORKFLOW.search(line)
-            if match and "${{" not in match.group(1):
+            if match and "${{" not in match.group(1) and number not in theirs:
                 for version in re.findall(_VERSION, match.group(1)):
                     found.append(
                         Statement(version=version, path=path, line=number, kind="workflow")

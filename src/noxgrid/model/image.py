@@ -272,6 +272,8 @@ def build_args(
         args["APP_COMMAND"] = config.docker.command
     if profile.local_packages:
         args["LOCAL_PACKAGES"] = local_package_args(config, cell)
+    if not profile.install_project:
+        args["INSTALL_PROJECT"] = "0"  # a service: its code is /app, nothing to install
     return args
 
 

@@ -169,3 +169,24 @@ def test_dockerfiles_shipping_an_untested_python_are_one_drift(make_project):
         "svc2/Dockerfile:1 (+2 more)), but the workflow tests 3.11"
     )
     assert len(shipped.places) == 5
+
+
+def test_a_service_in_a_folder_answers_for_its_own_workflow_jobs_only(make_project):
+    root = make_project(
+        '[tool.noxgrid]\npython = ["3.11"]\n[tool.noxgrid.profile.lean]\n'
+        'requirements = ["requirements/lean.in"]\ninstall-project = false\n'
+        '[tool.noxgrid.workflow]\ndirectory = "project"\npath = ".github/workflows/p.yml"\n'
+    )
+    workflows = root.parent / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "jobs:\n"
+        "  project:\n    steps:\n      - run: cd project && pytest\n"
+        "      - with:\n          python-version: '3.12'\n"
+        "  other:\n    steps:\n      - run: pip install -r other/requirements.txt\n"
+        "      - with:\n          python-version: '3.10'\n"
+    )
+    drifts = version_drift(load_config(root), files=[])
+    assert [d.message.split(",")[0] for d in drifts] == ["the workflow says Python 3.12"], (
+        "the other service's 3.10 is not this one's"
+    )

@@ -55,6 +55,19 @@ def test_build_args(make_project):
     assert args["APT_PACKAGES"] == "curl libgomp1"
     assert args["CELL"] == "3.10-cpu-lean" and args["REVISION"] == "abc"
     assert args["PORT"] == "8080" and args["APP_COMMAND"] == "uvicorn svc:app"
+    assert "INSTALL_PROJECT" not in args, "the template's default installs the project"
+
+
+def test_a_profile_that_does_not_install_the_project_tells_the_template(make_project):
+    from noxgrid.render.dockerfile import TEMPLATE
+
+    text = DOCKER.replace("[tool.noxgrid.docker]", "install-project = false\n[tool.noxgrid.docker]")
+    config = load_config(make_project(text))
+    args = build_args(config, CELL, base="b", lock_sha256="", revision="")
+    assert args["INSTALL_PROJECT"] == "0"
+    template = TEMPLATE.read_text()
+    assert "ARG INSTALL_PROJECT=1" in template
+    assert 'if [ "$INSTALL_PROJECT" = 1 ]; then' in template
 
 
 GOOD = {

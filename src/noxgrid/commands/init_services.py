@@ -1,0 +1,83 @@
+"""``noxgrid init`` where there is no pyproject.toml: every requirement-file service.
+
+Each service found (``init.services``) gets its own declaration, files,
+locks and workflow; one service's failure does not stop the others, and the
+exit status says whether every one is clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from noxgrid.errors import CellFailed, ConfigError
+
+if TYPE_CHECKING:
+    from noxgrid.model.config import Config
+
+
+def adopt_services(
+    root: Path, *, force: bool, no_lock: bool, available: Callable[[str], bool]
+) -> int:
+    """Adopt every requirement-file service of the repository at ``root``."""
+    from noxgrid.files import atomic_write
+    from noxgrid.init.plan import Written, summary, workflow_choice
+    from noxgrid.init.service_files import service_files, workflow_path
+    from noxgrid.init.services import find_services, plan_service
+    from noxgrid.model.ci_jobs import read_jobs
+    from noxgrid.model.config import relative_path
+    from noxgrid.model.declaration import load_config
+
+    folders = find_services(root)
+    if not folders:
+        raise ConfigError(
+            f"{root}: neither pyproject.toml nor setup.py, and no service folder with a "
+            "requirements.txt (and no pyproject.toml of its own): not a Python project",
+            fix="run init in the project's folder (or pass it with -C); a service adopted "
+            "before has its pyproject.toml: edit its [tool.noxgrid], or remove it and rerun",
+        )
+    directories = [relative_path(folder, root) if folder != root else "." for folder in folders]
+    print(f"init: {len(folders)} requirement-file service(s): {', '.join(directories)}")
+    jobs = read_jobs(root)
+    configs: list[tuple[str, Config, bool]] = []
+    for folder in folders:
+        plan = plan_service(folder, root, jobs=jobs, others=directories, available=available)
+        workflow = workflow_path(plan, single_root=workflow_choice(root, force))
+        fates, files = service_files(plan, force=force, workflow=workflow)
+        for path, text in files.items():
+            atomic_write(path, text)
+        print(f"\n[{plan.directory}]")
+        for note in plan.notes:
+            print(f"init: {note}")
+        config = load_config(folder)
+        exists = config.workflow_file.exists() and not force
+        fate = "kept (exists; --force replaces it)" if exists else "written"
+        fates.append(Written(workflow, fate))
+        print(summary(fates))
+        configs.append((plan.directory, config, not exists))
+    if no_lock:
+        print("\nnext, in each service's folder: noxgrid lock, noxgrid workflow, noxgrid check")
+        return 0
+    return _lock_each(configs)
+
+
+def _lock_each(configs: list[tuple[str, Config, bool]]) -> int:
+    """Each service's locks, workflows and check; every service is tried."""
+    from noxgrid.commands.init import _lock_and_check
+
+    failed: list[str] = []
+    for directory, config, write in configs:
+        print(f"\n[{directory}] locks and check")
+        try:
+            _lock_and_check(config, write_workflows=write)
+        except CellFailed as exc:
+            print(f"[{directory}] {exc}")
+            failed.append(directory)
+    if failed:
+        raise CellFailed(
+            f"init wrote every service's files, but {', '.join(failed)} "
+            f"{'is' if len(failed) == 1 else 'are'} not clean",
+            fix="apply the fixes above, then run noxgrid check in that folder",
+        )
+    return 0
