@@ -27,11 +27,13 @@ from noxgrid.lock.steps import (
     call_uv,
     copy_uv_settings,
     export_pylock,
+    foreign_note,
     header_fields,
     indexed_pylock,
     uv_failed,
 )
 from noxgrid.model.config import Config
+from noxgrid.model.foreign_locks import ForeignLock, preferred_pins, read_foreign_lock
 from noxgrid.model.inputs import (
     dynamic_dependencies,
     inputs_digest,
@@ -80,6 +82,7 @@ def lock_cell(
     refresh: bool = False,
     default_index: str | None = None,
     shared: SharedResolutions | None = None,
+    foreign: ForeignLock | None = None,
 ) -> LockOutcome:
     """Resolve, size, check and (when clean) write one cell's lock.
 
@@ -87,7 +90,8 @@ def lock_cell(
     relock changes only what its inputs require; a cell whose inputs did not change
     is resolved from uv's cache first (unless ``refresh``). Packages that cannot be sized
     (the index did not answer) refuse the lock unless ``allow_unsized``: then
-    the lock says its sizes are unknown and its budget unchecked.
+    the lock says its sizes are unknown and its budget unchecked. A cell without a lock
+    prefers the pins of ``foreign`` (the project's poetry.lock, uv.lock, ...).
     """
     context = LockContext(
         config=config,
@@ -100,8 +104,9 @@ def lock_cell(
         refresh=refresh,
         default_index=default_index,
         shared=shared,
-        previous=current_lock(config, cell),
+        previous=(previous := current_lock(config, cell)),
         python=_interpreter(config, cell),
+        foreign=foreign if previous is None else None,
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
@@ -110,6 +115,7 @@ def lock_cell(
         outcome.packages = len(lock.packages)
         estimate = _size(context, outcome, lock)
         body, lock, estimate = _prefer_wheels(context, outcome, body, lock, estimate)
+        foreign_note(context, outcome, lock)
         source_only = _judge(context, outcome, lock, estimate)
         exported = indexed_pylock(context, lock, estimate) or export_pylock(context, outcome, body)
     except LockRefused:
@@ -245,6 +251,9 @@ def _resolve(
             output = workdir / "lock.txt"
             if context.previous is not None and not context.upgrade:
                 output.write_text(preferences(context.previous), encoding="utf-8")
+            elif context.foreign is not None and not context.upgrade:
+                preferred = preferred_pins(context.foreign, cell.python, config.platform)
+                output.write_text(preferred, encoding="utf-8")
             args = compile_args(config, cell, inputs, str(output), only_binary, context.python)
             cached = _unchanged(context, digest)
             run_uv = _uv_run(context, outcome, args, output, cache_first=cached)
@@ -354,6 +363,8 @@ def lock_cells(
     default_index = uv_settings(config.root, os.environ).index
     index = index or PackageIndex(config.index_url or default_index or PYPI)
     shared = SharedResolutions()  # cells of the same inputs resolve once
+    # The project's lock for another tool: first locks prefer what it pins.
+    foreign = read_foreign_lock(config.root, config.project_name)
 
     def one(cell: Cell) -> LockOutcome:
         try:
@@ -368,6 +379,7 @@ def lock_cells(
                 refresh=refresh,
                 default_index=default_index,
                 shared=shared,
+                foreign=foreign,
             )
         except Exception as exc:  # a bug: this cell's lock fails, the others go on
             outcome = LockOutcome(

@@ -21,6 +21,7 @@ from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.config import Config
+from noxgrid.model.foreign_locks import ForeignLock, kept_pins, preferred_pins
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
@@ -75,6 +76,26 @@ class LockContext:
     previous: Lock | None = None
     # The cell's interpreter, where one is found (uv builds sdists' metadata with it).
     python: str | None = None
+    # Another tool's lock in the project (poetry.lock, uv.lock, ...): its pins are
+    # preferred where the cell has no lock of its own yet.
+    foreign: ForeignLock | None = None
+
+
+def foreign_note(context: LockContext, outcome: LockOutcome, lock: Lock) -> None:
+    """Say which file's pins the first lock preferred, and which of them it moved."""
+    foreign = context.foreign
+    if foreign is None or context.upgrade:
+        return
+    preferred = preferred_pins(foreign, context.cell.python, context.config.platform)
+    resolved = {key: package.version for key, package in lock.packages.items() if package.version}
+    kept, moved = kept_pins(preferred, resolved)
+    text = (
+        f"no lock yet: preferred the pins of {foreign.file} (the versions the project "
+        f"tests with): {kept} kept"
+    )
+    if moved:
+        text += f", {len(moved)} moved: {', '.join(moved[:5])}" + (" ..." if len(moved) > 5 else "")
+    outcome.notes.append(text)
 
 
 def indexed_pylock(
