@@ -195,7 +195,7 @@ def carried(args: Sequence[str]) -> tuple[list[str], list[str]] | None:
     return kept, dropped
 
 
-def _tox_sources(root: Path) -> Iterator[tuple[str, str]]:
+def tox_sources(root: Path) -> Iterator[tuple[str, str]]:
     """(file, text) of each place tox's configuration can be."""
     for name in ("tox.ini", "setup.cfg"):
         path = root / name
@@ -233,7 +233,7 @@ def _setenv(section: configparser.SectionProxy) -> dict[str, str]:
 
 def _tox_commands(root: Path) -> Iterator[tuple[str, int, str, dict[str, str]]]:
     """(file, line, command, setenv) of each command of tox's test environments."""
-    for name, text in _tox_sources(root):
+    for name, text in tox_sources(root):
         section = tox_testenv(text)
         if section is None or "commands" not in section:
             continue
