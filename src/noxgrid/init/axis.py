@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from noxgrid.lock.steps import LockOutcome
+    from noxgrid.model.matrix import Cell
 
 # uv's box-drawing and the arrow it starts its explanation with.
 _DECORATION = re.compile("[\u00d7\u2570\u2500\u25b6\u2502\u251c\u2514\u252c\u2534\u253c]+")
@@ -52,6 +53,17 @@ class Cut:
         """The python values dropped from the axis."""
         return [item.python for item in self.left_out if item.accelerator is None]
 
+    def leaves_out(self, cell: Cell) -> bool:
+        """True when ``cell`` is one of those left out (or of a python value dropped)."""
+        return any(
+            item.python == cell.python
+            and (
+                item.accelerator is None
+                or (item.accelerator, item.profile) == (cell.accelerator, cell.profile)
+            )
+            for item in self.left_out
+        )
+
     @property
     def cells(self) -> list[LeftOut]:
         """The single cells excluded."""
@@ -83,7 +95,7 @@ def python_reason(outcome: LockOutcome) -> str | None:
     return None
 
 
-def cut(pythons: Sequence[str], outcomes: Sequence[LockOutcome]) -> Cut:
+def cut_matrix(pythons: Sequence[str], outcomes: Sequence[LockOutcome]) -> Cut:
     """The python values whose every cell fails for that python, dropped; the single
     cells that do, excluded; every other failure kept as one. A failure is the
     python's doing when :func:`python_reason` says so and the same accelerator and

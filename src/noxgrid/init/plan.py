@@ -271,24 +271,47 @@ def scaffold_files(
         files[path] = text
         fates.append(Written(relative, "replaced" if path.exists() else "written"))
 
-    files[root / "pyproject.toml"] = (
-        pyproject_text.rstrip("\n") + "\n" + render_table(plan, workflow_path=workflow_path)
-    )
+    files[root / "pyproject.toml"] = declaration_text(plan, pyproject_text, workflow_path)
     fates.append(Written("pyproject.toml", "[tool.noxgrid] added"))
     if plan.lean_text is not None:
         offer(plan.lean_requirements, plan.lean_text)
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
     offer(".dockerignore", default_dockerignore())
+    ignore = gitignore_text(root / ".gitignore")
+    if ignore is not None:
+        files[root / ".gitignore"] = ignore
+        fates.append(
+            Written(
+                ".gitignore", ".noxgrid/ added" if (root / ".gitignore").exists() else "written"
+            )
+        )
     return fates, files
 
 
-def workflow_choice(root: Path, force: bool) -> str | None:
-    """None for the default .github/workflows/ci.yml, or another path when that one exists."""
-    default = root / ".github" / "workflows" / "ci.yml"
-    if not default.exists() or force:
+def declaration_text(plan: Plan, pyproject_text: str, workflow_path: str | None) -> str:
+    """pyproject.toml as init leaves it: the project's text and ``[tool.noxgrid]``."""
+    return pyproject_text.rstrip("\n") + "\n" + render_table(plan, workflow_path=workflow_path)
+
+
+def gitignore_text(path: Path) -> str | None:
+    """The .gitignore with ``.noxgrid/`` (venvs, reports, caches: all of it is noxgrid's
+    work, none of it is committed), or None when it already ignores it."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    wanted = {".noxgrid", ".noxgrid/", "/.noxgrid", "/.noxgrid/", ".noxgrid/*", "/.noxgrid/*"}
+    if any(line.strip() in wanted for line in text.splitlines()):
         return None
-    return ".github/workflows/noxgrid.yml"
+    separator = "" if not text or text.endswith("\n") else "\n"
+    return f"{text}{separator}# noxgrid's venvs, reports and caches (noxgrid init)\n.noxgrid/\n"
+
+
+def workflow_choice(root: Path, force: bool) -> str | None:
+    """None for the default .github/workflows/ci.yml, or another path when the project
+    has its own CI workflow there (``ci.yml`` or ``ci.yaml``)."""
+    folder = root / ".github" / "workflows"
+    if (folder / "ci.yaml").exists() or ((folder / "ci.yml").exists() and not force):
+        return ".github/workflows/noxgrid.yml"
+    return None
 
 
 def summary(fates: Sequence[Written]) -> str:

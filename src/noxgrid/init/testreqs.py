@@ -66,7 +66,7 @@ def _compiled(root: Path, relative: str) -> str:
     return relative
 
 
-def test_file(root: Path) -> str | None:
+def own_test_file(root: Path) -> str | None:
     """The project's own test requirement file, relative to ``root``, or None."""
     named = next((path for path in TEST_FILES if (root / path).is_file()), None)
     if named is not None:
@@ -139,7 +139,7 @@ def choose_lean(
     not_runtime: set[str],
 ) -> Lean:
     """The lean profile from what the project declares (see the module's docstring)."""
-    existing = test_file(root)
+    existing = own_test_file(root)
     if existing:
         return Lean(existing, None, note=f"lean profile: the project's own {existing}")
     from_tox = _from_tox(root, extras)
