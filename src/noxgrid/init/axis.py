@@ -71,13 +71,17 @@ class Cut:
 
 
 def uv_reason(text: str) -> str:
-    """uv's explanation of a failed resolution, on one line ("Because ... unsatisfiable")."""
+    """uv's explanation of a failed resolution, on one line ("Because ... unsatisfiable"),
+    without its hints (noxgrid says what to do)."""
     lines = [_DECORATION.sub(" ", line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
-    start = next((i for i, line in enumerate(lines) if line.startswith("Because")), None)
+    start = next((i for i, line in enumerate(lines) if "Because" in line), None)
     if start is None:
         start = next((i + 1 for i, line in enumerate(lines) if "No solution found" in line), 0)
-    reason = " ".join(" ".join(lines[start:]).split())
+    else:
+        lines[start] = lines[start][lines[start].index("Because") :]
+    end = next((i for i, line in enumerate(lines) if line.startswith("hint:")), len(lines))
+    reason = " ".join(" ".join(lines[start:end]).split())
     return reason[:400] + (" ..." if len(reason) > 400 else "") if reason else text.strip()
 
 

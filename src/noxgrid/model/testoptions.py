@@ -381,6 +381,6 @@ def project_test_options(root: Path) -> TestOptions | None:
             continue
         kept, dropped = result
         if sources:
-            where += f" (with {', '.join(sources)})"
+            where += f", with {', '.join(sources)}"
         return TestOptions(args=tuple(kept), where=where, dropped=tuple(dropped))
     return None

@@ -44,6 +44,19 @@ def test_uvs_explanation_on_one_line():
     assert "\n" not in reason and "╰" not in reason
 
 
+def test_uvs_plain_output_too():
+    text = (
+        "Error: No solution found when resolving dependencies\n"
+        "  cause: Because zipp==3.21.0 depends on Python>=3.9, we can conclude that your\n"
+        "         requirements are unsatisfiable.\n\n"
+        "hint: The `--python-version` value (>=3.8) includes Python versions ...\n"
+    )
+    assert uv_reason(text) == (
+        "Because zipp==3.21.0 depends on Python>=3.9, we can conclude that your "
+        "requirements are unsatisfiable."
+    )
+
+
 def test_what_a_python_causes_and_what_it_does_not():
     assert python_reason(outcome("3.11-cpu-lean")) is None
     assert python_reason(failed("3.8-cpu-lean")).startswith("uv found no solution: Because")

@@ -205,8 +205,8 @@ def test_a_variable_from_the_workflows_job_or_steps_env(tmp_path):
     assert options is not None
     assert options.args == ("--benchmark-skip", "-m", "not slow")
     assert options.where == (
-        ".github/workflows/ci.yml:22 (with TEST_OPTS from .github/workflows/ci.yml:4, "
-        "MARKS from .github/workflows/ci.yml:5)"
+        ".github/workflows/ci.yml:22, with TEST_OPTS from .github/workflows/ci.yml:4, "
+        "MARKS from .github/workflows/ci.yml:5"
     )
 
 
