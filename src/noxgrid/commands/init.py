@@ -111,6 +111,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     def redeclare(cut: Cut) -> Config:
         """[tool.noxgrid] again, without what locking showed cannot work."""
         plan.left_out += cut.left_out
+        plan.torch = plan.torch or cut.torch
         plan.pythons = [python for python in plan.pythons if python not in cut.pythons]
         atomic_write(root / "pyproject.toml", declaration_text(plan, text, workflow_path))
         return load_config(root)
@@ -161,7 +162,6 @@ def _lock_and_check(
     from noxgrid.check.findings import check_findings
     from noxgrid.commands.lock import describe
     from noxgrid.files import atomic_write
-    from noxgrid.init.axis import cut_matrix
     from noxgrid.lock.resolve import lock_cells
     from noxgrid.model.matrix import expand
     from noxgrid.render.workflow import render_workflows
@@ -173,12 +173,8 @@ def _lock_and_check(
     )
     failed = [outcome.cell.id for outcome in outcomes if not outcome.written]
     if redeclare is not None:
-        cut = cut_matrix(config.pythons, outcomes)
-        if cut.left_out:
-            _leave_out(config, cut, outcomes)
-            config = redeclare(cut)
-            matrix = expand(config)
-        failed = cut.failed
+        config, failed = _adjust(config, outcomes, redeclare)
+        matrix = expand(config)
     if write_workflows:
         for path, text in render_workflows(config).items():
             atomic_write(path, text)
@@ -208,6 +204,38 @@ def _lock_and_check(
         "Next: nox -s ci-lean (and commit the files above)"
     )
     return 0
+
+
+def _adjust(
+    config: Config, outcomes: list[LockOutcome], redeclare: Callable[[Cut], Config]
+) -> tuple[Config, list[str]]:
+    """The declaration again where locking showed what init could not know: torch that
+    arrives through another package needs uv's torch backend (those cells are locked
+    again); the python values or cells that cannot be locked for their Python are left
+    out. (the declaration, the cells that still failed)."""
+    from noxgrid.commands.lock import describe
+    from noxgrid.init.axis import Cut, cut_matrix, torch_refused
+    from noxgrid.lock.resolve import lock_cells
+
+    refused = torch_refused(outcomes)
+    if refused and config.accelerators["cpu"].torch_backend is None:
+        print(
+            "\ninit: torch arrives through the project's requirements and PyPI's build is "
+            'the CUDA one: torch-backend = "cpu" written; locking those cells again'
+        )
+        config = redeclare(Cut(torch=True))
+        again = {
+            outcome.cell.id: outcome
+            for outcome in lock_cells(
+                config, refused, on_done=lambda outcome: print(describe(outcome), flush=True)
+            )
+        }
+        outcomes = [again.get(outcome.cell.id, outcome) for outcome in outcomes]
+    cut = cut_matrix(config.pythons, outcomes)
+    if cut.left_out:
+        _leave_out(config, cut, outcomes)
+        config = redeclare(cut)
+    return config, cut.failed
 
 
 def _leave_out(config: Config, cut: Cut, outcomes: Sequence[LockOutcome]) -> None:

@@ -47,6 +47,8 @@ class Cut:
 
     left_out: list[LeftOut] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # torch arrives through another package: the accelerators need uv's torch backend.
+    torch: bool = False
 
     @property
     def pythons(self) -> list[str]:
@@ -83,6 +85,21 @@ def uv_reason(text: str) -> str:
     end = next((i for i, line in enumerate(lines) if line.startswith("hint:")), len(lines))
     reason = " ".join(" ".join(lines[start:end]).split())
     return reason[:400] + (" ..." if len(reason) > 400 else "") if reason else text.strip()
+
+
+def torch_refused(outcomes: Sequence[LockOutcome]) -> list[Cell]:
+    """The cpu cells refused for CUDA packages that torch pulled in (PyPI's torch is the
+    CUDA build): uv's torch backend takes its CPU build instead."""
+    cells = []
+    for outcome in outcomes:
+        if outcome.cell.accelerator != "cpu":
+            continue
+        for finding in outcome.findings:
+            pullers = [chain.split(" <- ")[1:] for chain in finding.chains]
+            if finding.kind == "forbidden" and any("torch" in names for names in pullers):
+                cells.append(outcome.cell)
+                break
+    return cells
 
 
 def python_reason(outcome: LockOutcome) -> str | None:

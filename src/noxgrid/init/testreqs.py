@@ -88,6 +88,14 @@ def _from_tox(root: Path, extras: Mapping[str, Any]) -> Lean | None:
         return None
     files = [f for f in env.files if (root / f).is_file()]
     wanted = [e for e in env.extras if e in extras]
+    if not files and not env.requirements:
+        if not wanted:
+            return None  # tox installs nothing this project declares
+        lean = _extra_lean(wanted[0], True)
+        names = ", ".join(f"'{e}'" for e in wanted)
+        lean.extras, lean.note = wanted, f"lean profile: the project with its {names} extra"
+        lean.note += f"{'s' if len(wanted) > 1 else ''}, as {env.where} installs"
+        return lean
     if len(files) == 1 and not env.requirements:
         return Lean(
             files[0], None, wanted, note=f"lean profile: {files[0]}, as {env.where} installs"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from noxgrid.init.axis import cut_matrix, python_reason, uv_reason
+from noxgrid.init.axis import cut_matrix, python_reason, torch_refused, uv_reason
 from noxgrid.lock.steps import LockOutcome
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
@@ -94,3 +94,26 @@ def test_a_profile_that_locks_nowhere_is_a_failure_not_an_old_python():
     assert cut.left_out == [] and cut.failed == ["3.11-cpu-full", "3.12-cpu-full"]
     every = cut_matrix(["3.11"], [failed("3.11-cpu-lean")])
     assert every.left_out == [] and every.failed == ["3.11-cpu-lean"]
+
+
+def test_cpu_cells_refused_for_what_torch_pulls_in():
+    torch_chain = Finding(
+        kind="forbidden",
+        packages=("nvidia-cublas-cu12",),
+        chains=("nvidia-cublas-cu12 <- torch <- sentence-transformers <- requirements/full.in",),
+        message="m",
+        fix="f",
+    )
+    direct = Finding(
+        kind="forbidden",
+        packages=("onnxruntime-gpu",),
+        chains=("onnxruntime-gpu <- requirements/full.in",),
+        message="m",
+        fix="f",
+    )
+    outcomes = [
+        outcome("3.11-cpu-full", written=False, findings=[torch_chain]),
+        outcome("3.11-cpu-lean", written=False, findings=[direct]),
+        outcome("3.11-gpu-full", written=False, findings=[torch_chain]),
+    ]
+    assert [cell.id for cell in torch_refused(outcomes)] == ["3.11-cpu-full"]

@@ -84,3 +84,14 @@ def test_a_poetry_group_is_copied_and_a_pep735_group_named(tmp_path):
 def test_nothing_declared_is_pytest(tmp_path):
     lean = choose_lean(tmp_path, {"ml": ["numpy"]}, [], "x", NOT_RUNTIME)
     assert lean.text is not None and lean.text.endswith("pytest\n") and lean.extras == []
+
+
+def test_tox_installing_only_an_extra(tmp_path):
+    root = write(tmp_path, {"tox.ini": "[testenv]\nextras = dev\ncommands = pytest\n"})
+    lean = choose_lean(root, {"dev": ["pytest"], "ml": ["numpy"]}, [], "x", NOT_RUNTIME)
+    assert lean.extras == ["dev"]
+    assert (
+        lean.note == "lean profile: the project with its 'dev' extra, as tox.ini [testenv] installs"
+    )
+    unknown = write(tmp_path / "b", {"tox.ini": "[testenv]\nextras = nope\n"})
+    assert choose_lean(unknown, {"tests": ["pytest"]}, [], "x", NOT_RUNTIME).extras == ["tests"]
