@@ -139,7 +139,7 @@ def plan_init(
         lean_requirements=lean.requirements,
         lean_text=lean.text,
         lean_extras=lean.extras,
-        full_extras=[*lean.extras, *full_extras] if full_extras else [],
+        full_extras=list(dict.fromkeys([*lean.extras, *full_extras])) if full_extras else [],
         notes=notes,
         lean_groups=lean.groups,
         left_out=left_out,
