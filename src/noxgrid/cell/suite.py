@@ -14,7 +14,7 @@ from noxgrid.model.diagnose import last_line, suite_failure
 from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
 from noxgrid.model.installed import read_installed
 from noxgrid.model.results import SetupStep
-from noxgrid.model.testoptions import shell_suite_note
+from noxgrid.model.shellsuite import shell_suite_note
 from noxgrid.model.text import clean_text
 from noxgrid.render.annotations import failed_test_annotations
 from noxgrid.tools.runner import Command

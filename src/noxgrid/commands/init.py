@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,12 @@ from noxgrid.errors import (
     ConfigError,
     NoxgridError,
 )
+from noxgrid.model.config import relative_path
 
 if TYPE_CHECKING:
-    from noxgrid.init.plan import Plan
+    from noxgrid.init.axis import Cut
+    from noxgrid.init.plan import Plan, Written
+    from noxgrid.lock.steps import LockOutcome
     from noxgrid.model.config import Config
 
 
@@ -59,8 +63,13 @@ def has_interpreter(version: str) -> bool:
 def cmd_init(args: argparse.Namespace) -> int:
     """``noxgrid init``: the declaration and files, then every lock and the drift check."""
     from noxgrid.files import atomic_write
-    from noxgrid.init.plan import Written, plan_init, scaffold_files, summary, workflow_choice
-    from noxgrid.model.config import relative_path
+    from noxgrid.init.plan import (
+        declaration_text,
+        plan_init,
+        scaffold_files,
+        summary,
+        workflow_choice,
+    )
     from noxgrid.model.declaration import load_config
 
     root = Path(args.project or ".").resolve()
@@ -81,6 +90,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         root,
         available=has_interpreter,
         dependency_groups=document.get("dependency-groups"),
+        document=document,
     )
     _read_application(plan, root, project)
     workflow_path = workflow_choice(root, args.force)
@@ -92,16 +102,39 @@ def cmd_init(args: argparse.Namespace) -> int:
     for note in plan.notes:
         print(f"init: {note}")
     config = load_config(root)
-    workflow = config.workflow_file
-    if workflow.exists() and not args.force:
-        fates.append(Written(relative_path(workflow, root), "kept (exists; --force replaces it)"))
-    else:
-        fates.append(Written(relative_path(workflow, root), "written"))
+    write_workflows = not config.workflow_file.exists() or args.force
+    fates += _workflow_fates(config, write=write_workflows, no_lock=args.no_lock)
     print(summary(fates))
     if args.no_lock:
         print("\nnext: noxgrid lock, noxgrid workflow, noxgrid check, then nox -s ci-lean")
         return 0
-    return _lock_and_check(config, write_workflows=not workflow.exists() or args.force)
+
+    def redeclare(cut: Cut) -> Config:
+        """[tool.noxgrid] again, without what locking showed cannot work."""
+        plan.left_out += cut.left_out
+        plan.torch = plan.torch or cut.torch
+        plan.pythons = [python for python in plan.pythons if python not in cut.pythons]
+        atomic_write(root / "pyproject.toml", declaration_text(plan, text, workflow_path))
+        return load_config(root)
+
+    return _lock_and_check(config, write_workflows=write_workflows, redeclare=redeclare)
+
+
+def _workflow_fates(config: Config, *, write: bool, no_lock: bool) -> list[Written]:
+    """What becomes of the CI workflow and the release one, each a line of init's list."""
+    from noxgrid.init.plan import Written
+    from noxgrid.render.workflow import render_workflows
+
+    fates = []
+    for path in render_workflows(config):
+        if not write:
+            action = "kept (exists; --force replaces it)"
+        elif no_lock:
+            action = "not written (--no-lock; noxgrid workflow writes it)"
+        else:
+            action = "written after the locks" if not path.exists() else "replaced"
+        fates.append(Written(relative_path(path, config.root), action))
+    return fates
 
 
 def _read_application(plan: Plan, root: Path, project: dict[str, Any]) -> None:
@@ -146,8 +179,15 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
     return pyproject, text, document, project
 
 
-def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
-    """Every cell's lock, the workflows, then ``noxgrid check``: exit 1 if any is not clean."""
+def _lock_and_check(
+    config: Config,
+    *,
+    write_workflows: bool,
+    redeclare: Callable[[Cut], Config] | None = None,
+) -> int:
+    """Every cell's lock, the workflows, then ``noxgrid check``: exit 1 if any is not clean.
+    With ``redeclare``, the python values (or cells) that cannot be locked for their
+    Python are left out of the declaration first, each with its reason."""
     from noxgrid.check.findings import check_findings
     from noxgrid.commands.lock import describe
     from noxgrid.files import atomic_write
@@ -160,6 +200,10 @@ def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
     outcomes = lock_cells(
         config, list(matrix), on_done=lambda outcome: print(describe(outcome), flush=True)
     )
+    failed = [outcome.cell.id for outcome in outcomes if not outcome.written]
+    if redeclare is not None:
+        config, failed = _adjust(config, outcomes, redeclare)
+        matrix = expand(config)
     if write_workflows:
         for path, text in render_workflows(config).items():
             atomic_write(path, text)
@@ -174,7 +218,6 @@ def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
     findings = [f for f in findings if f["kind"] != "python"]
     for finding in findings:
         print(f"check: {finding['where']}: {finding['message']}\n  fix: {finding['fix']}")
-    failed = [outcome.cell.id for outcome in outcomes if not outcome.written]
     parts = []
     if failed:
         parts.append(f"no lock for {', '.join(failed)}")
@@ -190,3 +233,48 @@ def _lock_and_check(config: Config, *, write_workflows: bool) -> int:
         "Next: nox -s ci-lean (and commit the files above)"
     )
     return 0
+
+
+def _adjust(
+    config: Config, outcomes: list[LockOutcome], redeclare: Callable[[Cut], Config]
+) -> tuple[Config, list[str]]:
+    """The declaration again where locking showed what init could not know: torch that
+    arrives through another package needs uv's torch backend (those cells are locked
+    again); the python values or cells that cannot be locked for their Python are left
+    out. (the declaration, the cells that still failed)."""
+    from noxgrid.commands.lock import describe
+    from noxgrid.init.axis import Cut, cut_matrix, torch_refused
+    from noxgrid.lock.resolve import lock_cells
+
+    refused = torch_refused(outcomes)
+    if refused and config.accelerators["cpu"].torch_backend is None:
+        print(
+            "\ninit: torch arrives through the project's requirements and PyPI's build is "
+            'the CUDA one: torch-backend = "cpu" written; locking those cells again'
+        )
+        config = redeclare(Cut(torch=True))
+        again = {
+            outcome.cell.id: outcome
+            for outcome in lock_cells(
+                config, refused, on_done=lambda outcome: print(describe(outcome), flush=True)
+            )
+        }
+        outcomes = [again.get(outcome.cell.id, outcome) for outcome in outcomes]
+    cut = cut_matrix(config.pythons, outcomes)
+    if cut.left_out:
+        _leave_out(config, cut, outcomes)
+        config = redeclare(cut)
+    return config, cut.failed
+
+
+def _leave_out(config: Config, cut: Cut, outcomes: Sequence[LockOutcome]) -> None:
+    """Say what is left out and why; remove the locks init wrote for those cells."""
+    print()
+    for item in cut.left_out:
+        print(f"init: left out {item.what}: {item.reason}")
+    for outcome in outcomes:
+        if outcome.written and cut.leaves_out(outcome.cell) and outcome.path.is_file():
+            outcome.path.unlink()
+            print(
+                f"init: removed {relative_path(outcome.path, config.root)} (its cell is left out)"
+            )

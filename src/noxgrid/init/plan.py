@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,15 +25,19 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.errors import ConfigError
 from noxgrid.init.application import Application, docker_lines
-from noxgrid.model.devtools import runs_tests, tools_only
-from noxgrid.model.testoptions import project_test_options
+from noxgrid.init.axis import LeftOut
+from noxgrid.init.declare import axis_lines, cpu_lines, gpu_lines
+from noxgrid.init.repository import read_repository
+from noxgrid.init.testreqs import TEST_NAMES, choose_lean
+from noxgrid.model.devgroups import dev_groups
+from noxgrid.model.devtools import tools_only
+from noxgrid.model.gpufiles import GpuEvidence
 from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
 from noxgrid.tools.metadata import Metadata
 
 # The versions an axis can hold: 3.8 and later (uv and today's wheels go no further back).
 CANDIDATES = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11")
-TEST_NAMES = ("test", "tests", "testing")
 NOT_RUNTIME = {
     *TEST_NAMES,
     "dev",
@@ -52,23 +55,6 @@ NOT_RUNTIME = {
     "style",
     "all",
 }
-TEST_FILES = (
-    "requirements/tests.in",
-    "requirements/test.in",
-    "requirements/testing.in",
-    "requirements-tests.in",
-    "requirements-test.in",
-    "test-requirements.in",
-    "requirements/tests.txt",
-    "requirements/test.txt",
-    "requirements-tests.txt",
-    "requirements-test.txt",
-    "test-requirements.txt",
-    "requirements-dev.txt",
-    "dev-requirements.txt",
-    "requirements/dev.txt",
-    "requirements/dev.in",
-)
 _CLASSIFIER = re.compile(r"Programming Language :: Python :: (3\.\d+)$")
 NOXFILE = '''"""nox sessions from [tool.noxgrid] (written by `noxgrid init`).
 
@@ -98,6 +84,13 @@ class Plan:
     suite_args: list[str] = field(default_factory=list)
     # The application and health route read from the code (init.application); None: unread.
     application: Application | None = None
+    lean_groups: list[str] = field(default_factory=list)
+    # Python values (or cells) left out of what the project declares, each with why.
+    left_out: list[LeftOut] = field(default_factory=list)
+    # The signs of a GPU build in the repository: a gpu accelerator is proposed with them.
+    gpu: list[GpuEvidence] = field(default_factory=list)
+    # The project asks for torch: the accelerators name uv's torch backend.
+    torch: bool = False
 
 
 def _versions_allowed(requires: str | None, where: str) -> list[str]:
@@ -120,18 +113,21 @@ def plan_init(
     available: Callable[[str], bool],
     dependency_groups: Mapping[str, Any] | None = None,
     pyproject_name: str = "pyproject.toml",
+    document: Mapping[str, Any] | None = None,
 ) -> Plan:
-    """Decide the axes and profiles from ``[project]`` and the files under ``root``."""
+    """Decide the axes and profiles from ``[project]``, the rest of the pyproject
+    ``document`` (its development groups) and the files under ``root``."""
     notes: list[str] = []
-    pythons = _python_axis(project, available, notes, pyproject_name)
+    left_out: list[LeftOut] = []
+    pythons = _python_axis(project, available, notes, pyproject_name, left_out)
     extras = dict(project.get("optional-dependencies", {}) or {})
     own = str(project.get("name") or root.name)
     tools = [
         extra for extra in extras if extra not in NOT_RUNTIME and tools_only(extras[extra], own)
     ]
-    lean_requirements, lean_text, lean_extras = _lean_profile(
-        root, extras, dict(dependency_groups or {}), notes, own
-    )
+    groups = dev_groups(document or {"dependency-groups": dependency_groups or {}})
+    lean = choose_lean(root, extras, groups, own, NOT_RUNTIME)
+    notes.append(lean.note)
     full_extras = [extra for extra in extras if extra not in NOT_RUNTIME and extra not in tools]
     if tools:
         notes.append(
@@ -140,24 +136,19 @@ def plan_init(
         )
     if full_extras:
         notes.append(f"full profile: the lean one plus the extras {', '.join(full_extras)}")
-    options = project_test_options(root)
-    suite_args: list[str] = []
-    if options is not None and options.args:
-        suite_args = list(options.args)
-        notes.append(
-            f"suite command: pytest {shlex.join(suite_args)}, the options the project's own CI "
-            f"passes ({options.where})"
-        )
-    return Plan(
-        name=str(project.get("name") or root.name),
+    plan = Plan(
+        name=own,
         pythons=pythons,
-        lean_requirements=lean_requirements,
-        lean_text=lean_text,
-        lean_extras=lean_extras,
-        full_extras=[*lean_extras, *full_extras] if full_extras else [],
+        lean_requirements=lean.requirements,
+        lean_text=lean.text,
+        lean_extras=lean.extras,
+        full_extras=list(dict.fromkeys([*lean.extras, *full_extras])) if full_extras else [],
         notes=notes,
-        suite_args=suite_args,
+        lean_groups=lean.groups,
+        left_out=left_out,
     )
+    read_repository(plan, project, root, extras)
+    return plan
 
 
 def _python_axis(
@@ -165,30 +156,39 @@ def _python_axis(
     available: Callable[[str], bool],
     notes: list[str],
     pyproject_name: str,
+    left_out: list[LeftOut],
 ) -> list[str]:
-    """The classifiers' versions (within requires-python), else those with an interpreter."""
+    """The classifiers' versions (within requires-python), else the versions it allows;
+    those without an interpreter here left out (unless none has one)."""
     allowed = _versions_allowed(project.get("requires-python"), pyproject_name)
     classified = [
         match.group(1)
         for classifier in project.get("classifiers", []) or []
         if (match := _CLASSIFIER.search(str(classifier)))
     ]
+    declared = [v for v in allowed if v in classified] if classified else allowed
+    found = [v for v in declared if available(v)]
     if classified:
-        pythons = [v for v in allowed if v in classified]
+        pythons = found or declared
         notes.append(f"python axis from the classifiers: {', '.join(pythons)}")
-        missing = [v for v in pythons if not available(v)]
-        if missing:
-            notes.append(
-                f"no interpreter for {', '.join(missing)} on this machine: those cells will "
-                "fail until one is installed (the classifiers say the project supports them)"
-            )
     else:
-        found = [v for v in allowed if available(v)]
         pythons = found or [v for v in DEFAULT_PYTHONS if v in allowed]
         notes.append(
             f"python axis: {', '.join(pythons)} (allowed by requires-python "
             f"{project.get('requires-python') or '(none)'!r}"
             + (", with an interpreter on this machine)" if found else ")")
+        )
+    if found:
+        for version in (v for v in declared if v not in found):
+            left_out.append(LeftOut(version, "no interpreter for it on this machine"))
+            notes.append(
+                f"left out python {version}: no interpreter for it on this machine "
+                f"(install one, e.g. `uv python install {version}`, and add it to python = [...])"
+            )
+    elif classified:
+        notes.append(
+            f"no interpreter for {', '.join(pythons)} on this machine: those cells will "
+            "fail until one is installed (the classifiers say the project supports them)"
         )
     if not pythons:
         raise ConfigError(
@@ -197,47 +197,6 @@ def _python_axis(
             fix="widen requires-python, or write [tool.noxgrid] by hand",
         )
     return pythons
-
-
-def _lean_profile(
-    root: Path, extras: Mapping[str, Any], groups: Mapping[str, Any], notes: list[str], own: str
-) -> tuple[str, str | None, list[str]]:
-    """(requirement file, its text to write or None, extras) of the lean profile: the
-    project's own test requirements, its test extra (by name, else a developers' extra
-    with a test runner), its test dependency group, or pytest."""
-    existing = next((path for path in TEST_FILES if (root / path).is_file()), None)
-    if existing:
-        notes.append(f"lean profile: the project's own {existing}")
-        return existing, None, []
-    test_extra = next((extra for extra in TEST_NAMES if extra in extras), None) or next(
-        (
-            extra
-            for extra, items in extras.items()
-            if (extra in NOT_RUNTIME or tools_only(items, own)) and runs_tests(items, own)
-        ),
-        None,
-    )
-    if test_extra:
-        notes.append(f"lean profile: the project with its '{test_extra}' extra")
-        text = (
-            f"# The tests' tools come with the project's '{test_extra}' extra "
-            "(profile extras);\n# add here what else the lean cells need.\n"
-        )
-        return "requirements/lean.in", text, [test_extra]
-    test_group = next((group for group in (*TEST_NAMES, "dev") if group in groups), None)
-    if test_group:
-        wanted = [str(item) for item in groups[test_group] or [] if isinstance(item, str)]
-        notes.append(f"lean profile: [dependency-groups] {test_group}")
-        text = f"# From [dependency-groups] {test_group} (noxgrid init).\n" + "".join(
-            f"{line}\n" for line in wanted or ["pytest"]
-        )
-        return "requirements/lean.in", text, []
-    notes.append("lean profile: pytest (no test requirements declared)")
-    return (
-        "requirements/lean.in",
-        "# What the test suite needs (noxgrid init found nothing declared).\npytest\n",
-        [],
-    )
 
 
 def _toml_list(items: Iterable[str]) -> str:
@@ -252,27 +211,29 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         "# ---------------------------------------------------------------- noxgrid",
         "# Written by `noxgrid init`; the reference is noxgrid's docs/reference.md.",
         "[tool.noxgrid]",
-        f"python = {_toml_list(plan.pythons)}",
-        'accelerators = ["cpu"]',
+        *axis_lines(plan),
         f"profiles = {_toml_list(profiles)}",
         "",
         "[tool.noxgrid.profile.lean]",
         f"requirements = {_toml_list([plan.lean_requirements])}",
     ]
+    groups = [f"groups = {_toml_list(plan.lean_groups)}"] if plan.lean_groups else []
     if plan.lean_extras:
         lines.append(f"extras = {_toml_list(plan.lean_extras)}")
+    lines += groups
     if plan.full_extras:
         lines += [
             "",
             "[tool.noxgrid.profile.full]",
             f"requirements = {_toml_list([plan.lean_requirements])}",
             f"extras = {_toml_list(plan.full_extras)}",
+            *groups,
             "# apt = []  # Debian packages the image needs (`noxgrid doctor` names them)",
         ]
     lines += [
         "",
-        "[tool.noxgrid.accelerator.cpu]",
-        'base-image = "python:{python}-slim-bookworm"',
+        *cpu_lines(plan),
+        *gpu_lines(plan),
         "",
         "[tool.noxgrid.suite]",
         f"command = {_toml_list(['pytest', *plan.suite_args])}",
@@ -307,24 +268,47 @@ def scaffold_files(
         files[path] = text
         fates.append(Written(relative, "replaced" if path.exists() else "written"))
 
-    files[root / "pyproject.toml"] = (
-        pyproject_text.rstrip("\n") + "\n" + render_table(plan, workflow_path=workflow_path)
-    )
+    files[root / "pyproject.toml"] = declaration_text(plan, pyproject_text, workflow_path)
     fates.append(Written("pyproject.toml", "[tool.noxgrid] added"))
     if plan.lean_text is not None:
         offer(plan.lean_requirements, plan.lean_text)
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
     offer(".dockerignore", default_dockerignore())
+    ignore = gitignore_text(root / ".gitignore")
+    if ignore is not None:
+        files[root / ".gitignore"] = ignore
+        fates.append(
+            Written(
+                ".gitignore", ".noxgrid/ added" if (root / ".gitignore").exists() else "written"
+            )
+        )
     return fates, files
 
 
-def workflow_choice(root: Path, force: bool) -> str | None:
-    """None for the default .github/workflows/ci.yml, or another path when that one exists."""
-    default = root / ".github" / "workflows" / "ci.yml"
-    if not default.exists() or force:
+def declaration_text(plan: Plan, pyproject_text: str, workflow_path: str | None) -> str:
+    """pyproject.toml as init leaves it: the project's text and ``[tool.noxgrid]``."""
+    return pyproject_text.rstrip("\n") + "\n" + render_table(plan, workflow_path=workflow_path)
+
+
+def gitignore_text(path: Path) -> str | None:
+    """The .gitignore with ``.noxgrid/`` (venvs, reports, caches: all of it is noxgrid's
+    work, none of it is committed), or None when it already ignores it."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    wanted = {".noxgrid", ".noxgrid/", "/.noxgrid", "/.noxgrid/", ".noxgrid/*", "/.noxgrid/*"}
+    if any(line.strip() in wanted for line in text.splitlines()):
         return None
-    return ".github/workflows/noxgrid.yml"
+    separator = "" if not text or text.endswith("\n") else "\n"
+    return f"{text}{separator}# noxgrid's venvs, reports and caches (noxgrid init)\n.noxgrid/\n"
+
+
+def workflow_choice(root: Path, force: bool) -> str | None:
+    """None for the default .github/workflows/ci.yml, or another path when the project
+    has its own CI workflow there (``ci.yml`` or ``ci.yaml``)."""
+    folder = root / ".github" / "workflows"
+    if (folder / "ci.yaml").exists() or ((folder / "ci.yml").exists() and not force):
+        return ".github/workflows/noxgrid.yml"
+    return None
 
 
 def summary(fates: Sequence[Written]) -> str:

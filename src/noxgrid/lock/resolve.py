@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.errors import IndexUnavailable, InterpreterNotFound, LockRefused, NoxgridError
+from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.lock.inputs import PROJECT_INPUT, check_forms, derive_inputs
 from noxgrid.lock.shared import SharedResolutions, resolution_key
@@ -24,15 +24,19 @@ from noxgrid.lock.steps import (
     LockContext,
     LockOutcome,
     call_uv,
+    cell_interpreter,
     copy_uv_settings,
     export_pylock,
+    foreign_note,
     header_fields,
     indexed_pylock,
     one_version,
+    unchanged_inputs,
     uv_failed,
 )
 from noxgrid.model.allowances import for_cell
 from noxgrid.model.config import Config
+from noxgrid.model.foreign_locks import ForeignLock, preferred_pins, read_foreign_lock
 from noxgrid.model.inputs import (
     dynamic_dependencies,
     inputs_digest,
@@ -59,7 +63,6 @@ from noxgrid.model.resolution import (
 from noxgrid.model.sizes import SizeEstimate
 from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
-from noxgrid.tools.interpreters import find_interpreter
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
 
@@ -76,6 +79,7 @@ def lock_cell(
     refresh: bool = False,
     default_index: str | None = None,
     shared: SharedResolutions | None = None,
+    foreign: ForeignLock | None = None,
 ) -> LockOutcome:
     """Resolve, size, check and (when clean) write one cell's lock.
 
@@ -83,8 +87,8 @@ def lock_cell(
     relock changes only what its inputs require; a cell whose inputs did not change
     is resolved from uv's cache first (unless ``refresh``). Packages that cannot be sized
     (the index did not answer) refuse the lock unless ``allow_unsized``: then
-    the lock says its sizes are unknown and its budget unchecked.
-    """
+    the lock says its sizes are unknown and its budget unchecked. A cell without a lock
+    prefers the pins of ``foreign`` (the project's poetry.lock, uv.lock, ...)."""
     context = LockContext(
         config=config,
         cell=cell,
@@ -96,8 +100,9 @@ def lock_cell(
         refresh=refresh,
         default_index=default_index,
         shared=shared,
-        previous=current_lock(config, cell),
-        python=_interpreter(config, cell),
+        previous=(previous := current_lock(config, cell)),
+        python=cell_interpreter(config, cell),
+        foreign=foreign if previous is None else None,
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
     try:
@@ -107,6 +112,7 @@ def lock_cell(
         outcome.packages = len(lock.packages)
         estimate = _size(context, outcome, lock)
         body, lock, estimate = _prefer_wheels(context, outcome, body, lock, estimate)
+        foreign_note(context, outcome, lock)
         source_only = _judge(context, outcome, lock, estimate)
         exported = indexed_pylock(context, lock, estimate) or export_pylock(context, outcome, body)
     except LockRefused:
@@ -179,18 +185,6 @@ def _prefer_wheels(
     return again, relocked, _size(context, outcome, relocked)
 
 
-def _unchanged(context: LockContext, digest: str) -> bool:
-    """The cell's current lock was made from these very inputs and no upgrade is asked."""
-    previous = context.previous
-    return (
-        previous is not None
-        and not context.upgrade
-        and not context.refresh
-        and previous.header.get("inputs-sha256") == digest
-        and previous.body_state == "sealed"
-    )
-
-
 def _uv_run(
     context: LockContext,
     outcome: LockOutcome,
@@ -223,14 +217,6 @@ def _uv_run(
     return run_uv
 
 
-def _interpreter(config: Config, cell: Cell) -> str | None:
-    """The cell's interpreter for uv, or None (uv then looks for one itself)."""
-    try:
-        return str(find_interpreter(cell.python, overrides=config.interpreters).path)
-    except InterpreterNotFound:
-        return None
-
-
 def _resolve(
     context: LockContext,
     outcome: LockOutcome,
@@ -250,11 +236,14 @@ def _resolve(
             output = workdir / "lock.txt"
             if context.previous is not None and not context.upgrade:
                 output.write_text(preferences(context.previous), encoding="utf-8")
+            elif context.foreign is not None and not context.upgrade:
+                preferred = preferred_pins(context.foreign, cell.python, config.platform)
+                output.write_text(preferred, encoding="utf-8")
             args = compile_args(config, cell, inputs, str(output), only_binary, context.python)
             if constraints:
                 (workdir / "constraints.txt").write_text("\n".join(constraints), encoding="utf-8")
                 args += ["-c", str(workdir / "constraints.txt")]
-            cached = _unchanged(context, digest)
+            cached = unchanged_inputs(context, digest)
             run_uv = _uv_run(context, outcome, args, output, cache_first=cached)
             if context.shared is None:
                 raw = run_uv()
@@ -365,6 +354,8 @@ def lock_cells(
     default_index = uv_settings(config.root, os.environ).index
     index = index or PackageIndex(config.index_url or default_index or PYPI)
     shared = SharedResolutions()  # cells of the same inputs resolve once
+    # The project's lock for another tool: first locks prefer what it pins.
+    foreign = read_foreign_lock(config.root, config.project_name)
 
     def one(cell: Cell) -> LockOutcome:
         try:
@@ -379,6 +370,7 @@ def lock_cells(
                 refresh=refresh,
                 default_index=default_index,
                 shared=shared,
+                foreign=foreign,
             )
         except Exception as exc:  # a bug: this cell's lock fails, the others go on
             outcome = LockOutcome(

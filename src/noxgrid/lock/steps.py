@@ -19,10 +19,11 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from noxgrid._version import __version__
-from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
+from noxgrid.errors import IndexUnavailable, InterpreterNotFound, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.allowances import allowed_text, for_cell, kept_in
 from noxgrid.model.config import Config
+from noxgrid.model.foreign_locks import ForeignLock, kept_pins, preferred_pins
 from noxgrid.model.freshness import DIGESTS_KEY, format_input_digests
 from noxgrid.model.inputs import input_digests, local_package_names
 from noxgrid.model.lockfile import Lock, parse_lock
@@ -36,6 +37,7 @@ from noxgrid.model.resolution import (
 from noxgrid.model.sizes import DistFile, SizeEstimate, platform_tags
 from noxgrid.model.uvfailures import host, python_excluded, python_fix, unreachable_url
 from noxgrid.tools.index import PackageIndex
+from noxgrid.tools.interpreters import find_interpreter
 from noxgrid.tools.runner import Command, Outcome
 from noxgrid.tools.uv import Uv, uv_environment
 
@@ -80,6 +82,26 @@ class LockContext:
     previous: Lock | None = None
     # The cell's interpreter, where one is found (uv builds sdists' metadata with it).
     python: str | None = None
+    # Another tool's lock in the project (poetry.lock, uv.lock, ...): its pins are
+    # preferred where the cell has no lock of its own yet.
+    foreign: ForeignLock | None = None
+
+
+def foreign_note(context: LockContext, outcome: LockOutcome, lock: Lock) -> None:
+    """Say which file's pins the first lock preferred, and which of them it moved."""
+    foreign = context.foreign
+    if foreign is None or context.upgrade:
+        return
+    preferred = preferred_pins(foreign, context.cell.python, context.config.platform)
+    resolved = {key: package.version for key, package in lock.packages.items() if package.version}
+    kept, moved = kept_pins(preferred, resolved)
+    text = (
+        f"no lock yet: preferred the pins of {foreign.file} (the versions the project "
+        f"tests with): {kept} kept"
+    )
+    if moved:
+        text += f", {len(moved)} moved: {', '.join(moved[:5])}" + (" ..." if len(moved) > 5 else "")
+    outcome.notes.append(text)
 
 
 def indexed_pylock(
@@ -311,3 +333,23 @@ def _allowed_fields(outcome: LockOutcome | None) -> list[tuple[str, str]]:
             ),
         )
     ]
+
+
+def unchanged_inputs(context: LockContext, digest: str) -> bool:
+    """The cell's current lock was made from these very inputs and no upgrade is asked."""
+    previous = context.previous
+    return (
+        previous is not None
+        and not context.upgrade
+        and not context.refresh
+        and previous.header.get("inputs-sha256") == digest
+        and previous.body_state == "sealed"
+    )
+
+
+def cell_interpreter(config: Config, cell: Cell) -> str | None:
+    """The cell's interpreter for uv, or None (uv then looks for one itself)."""
+    try:
+        return str(find_interpreter(cell.python, overrides=config.interpreters).path)
+    except InterpreterNotFound:
+        return None

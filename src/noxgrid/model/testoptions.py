@@ -6,7 +6,10 @@ tox's configuration (``tox.ini``, ``setup.cfg``'s ``[tox:tox]``, ``pyproject.tom
 workflows (``run:`` lines). What selects or skips tests (``-m``, ``-k``, ``-p no:x``,
 ``--ignore``, a plugin's ``--benchmark-skip``) is carried; what noxgrid sets itself
 or what only changes the output (coverage, xdist, verbosity, JUnit, paths, tox's
-substitutions) is not.
+substitutions) is not. The forms CI files use are followed: a wrapper (``coverage run
+--source=x -m pytest``, ``poetry run pytest``), a variable (``pytest $TEST_OPTS`` with
+``TEST_OPTS`` in the workflow's, job's or step's ``env:``; ``PYTEST_ADDOPTS``), tox's
+``{env:X}`` and ``setenv``, and the posargs a workflow passes to tox or nox after ``--``.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import ast
 import configparser
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from noxgrid.model.pylock import toml_value
+from noxgrid.model.workflow_env import environment, expand
 
 # Options dropped with the value that follows them (when not written as --opt=value).
 _DROP_WITH_VALUE = {
@@ -86,6 +89,8 @@ _KEEP_WITH_VALUE = {
     "--pythonwarnings",
     "--doctest-glob",
 }
+# Where a command's variables and posargs came from ("TEST_OPTS from ci.yml:8").
+Sources = list[str]
 _PYTEST = re.compile(r"^(?:py\.test|pytest)(?:-3)?$")
 
 
@@ -98,17 +103,58 @@ class TestOptions:
     dropped: tuple[str, ...] = ()
 
 
+# What may stand before pytest in a command that runs it: interpreters, coverage, the
+# project managers' ``run``, and wrappers that only set up the process.
+_WRAPPERS = {
+    "coverage",
+    "run",
+    "uv",
+    "poetry",
+    "pdm",
+    "hatch",
+    "pipenv",
+    "rye",
+    "xvfb-run",
+    "timeout",
+    "env",
+    "time",
+    "exec",
+    "nice",
+}
+_PYTHON = re.compile(r"^python(?:\d(?:\.\d+)?)?$")
+
+
+def _wrapper(token: str) -> bool:
+    name = token.rsplit("/", 1)[-1]
+    return bool(
+        _PYTHON.match(name)
+        or name in _WRAPPERS
+        or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", token)  # VAR=value
+        or re.fullmatch(r"\d+[smh]?", token)  # timeout's duration
+    )
+
+
 def pytest_argv(tokens: Sequence[str]) -> list[str] | None:
     """The arguments after pytest in a command (``pytest``, ``python -m pytest``,
-    ``coverage run -m pytest``), or None when the command does not run pytest."""
+    ``coverage run --source=x -m pytest``, ``poetry run pytest``), or None when the
+    command does not run pytest (``pip install pytest``, ``make test``)."""
+    after_option = False
     for index, token in enumerate(tokens):
-        name = token.rsplit("/", 1)[-1]
-        if _PYTEST.match(name):
+        if _PYTEST.match(token.rsplit("/", 1)[-1]):
             return list(tokens[index + 1 :])
-        if token == "-m" and index + 1 < len(tokens) and _PYTEST.match(tokens[index + 1]):
-            return list(tokens[index + 2 :])
-        if index > 3:
-            return None
+        if token == "-m" and index + 1 < len(tokens):
+            if _PYTEST.match(tokens[index + 1]):
+                return list(tokens[index + 2 :])
+            if tokens[index + 1] != "coverage":  # python -m coverage run -m pytest
+                return None
+            continue
+        if token.startswith("-"):
+            after_option = token.startswith("--") and "=" not in token
+            continue
+        if _wrapper(token) or after_option:  # an option's value: --source src
+            after_option = False
+            continue
+        return None
     return None
 
 
@@ -149,31 +195,53 @@ def carried(args: Sequence[str]) -> tuple[list[str], list[str]] | None:
     return kept, dropped
 
 
-def _tox_commands(root: Path) -> Iterator[tuple[str, int, str]]:
-    """(file, line, command) of each command of tox's test environments."""
-    sources: list[tuple[str, str, str]] = []
-    for name, section in (("tox.ini", "testenv"), ("setup.cfg", "testenv")):
+def tox_sources(root: Path) -> Iterator[tuple[str, str]]:
+    """(file, text) of each place tox's configuration can be."""
+    for name in ("tox.ini", "setup.cfg"):
         path = root / name
         if path.is_file():
-            sources.append((name, path.read_text(encoding="utf-8", errors="replace"), section))
+            yield name, path.read_text(encoding="utf-8", errors="replace")
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         text = pyproject.read_text(encoding="utf-8", errors="replace")
         match = re.search(r"legacy_tox_ini\s*=\s*(?:\"\"\"|''')(.*?)(?:\"\"\"|''')", text, re.S)
         if match:
-            sources.append(("pyproject.toml", match.group(1), "testenv"))
-    for name, text, section in sources:
-        parser = configparser.RawConfigParser(strict=False)
-        try:
-            parser.read_string(text)
-        except configparser.Error:
-            continue
-        if section not in parser or "commands" not in parser[section]:
+            yield "pyproject.toml", match.group(1)
+
+
+def tox_testenv(text: str) -> configparser.SectionProxy | None:
+    """The ``[testenv]`` section of a tox configuration, or None."""
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    if "testenv" not in parser:
+        return None
+    return parser["testenv"]
+
+
+def _setenv(section: configparser.SectionProxy) -> dict[str, str]:
+    """tox's ``setenv``: KEY = value per line (factor prefixes removed)."""
+    found: dict[str, str] = {}
+    for line in _joined(section.get("setenv", "").splitlines()):
+        key, sep, value = line.partition("=")
+        if sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key.strip()):
+            found[key.strip()] = value.strip()
+    return found
+
+
+def _tox_commands(root: Path) -> Iterator[tuple[str, int, str, dict[str, str]]]:
+    """(file, line, command, setenv) of each command of tox's test environments."""
+    for name, text in tox_sources(root):
+        section = tox_testenv(text)
+        if section is None or "commands" not in section:
             continue
         lines = text.splitlines()
-        for command in _joined(parser[section]["commands"].splitlines()):
+        setenv = _setenv(section)
+        for command in _joined(section["commands"].splitlines()):
             number = next((i + 1 for i, line in enumerate(lines) if command[:40] in line), 0)
-            yield name, number, command
+            yield name, number, command, setenv
 
 
 def _joined(lines: Sequence[str]) -> Iterator[str]:
@@ -185,13 +253,26 @@ def _joined(lines: Sequence[str]) -> Iterator[str]:
             continue
         current = f"{current} {line[:-1]}" if line.endswith("\\") else f"{current} {line}"
         if not line.endswith("\\"):
-            yield re.sub(r"^[\w.,!-]+:\s+", "", current.strip())
+            yield re.sub(r"^[\w.,!{}-]+:\s+", "", current.strip())
             current = ""
 
 
-def _tox_tokens(command: str) -> list[str]:
-    """A tox command's words, with ``{posargs:default}`` replaced by its default."""
-    command = re.sub(r"\{posargs:((?:[^{}]|\{[^{}]*\})*)\}", r"\1", command)
+def _tox_tokens(
+    command: str, setenv: Mapping[str, str], posargs: Sequence[str] | None
+) -> list[str]:
+    """A tox command's words: ``{posargs}`` is what the workflow passes after ``--``
+    (else its default), ``{env:KEY:default}`` what ``setenv`` sets."""
+    given = shlex.join(posargs) if posargs is not None else None
+    command = re.sub(
+        r"\{posargs(?::((?:[^{}]|\{[^{}]*\})*))?\}",
+        lambda m: given if given is not None else (m.group(1) or ""),
+        command,
+    )
+    command = re.sub(
+        r"\{env:([A-Za-z_][A-Za-z0-9_]*)(?::([^{}]*))?\}",
+        lambda m: setenv.get(m.group(1), m.group(2) or ""),
+        command,
+    )
     command = command.replace("{toxinidir}/", "").replace("{toxinidir}", ".")
     try:
         return shlex.split(command)
@@ -199,8 +280,9 @@ def _tox_tokens(command: str) -> list[str]:
         return []
 
 
-def _nox_commands(root: Path) -> Iterator[tuple[str, int, list[str]]]:
-    """(file, line, words) of each ``session.run("pytest", ...)`` with literal words."""
+def _nox_commands(root: Path) -> Iterator[tuple[str, int, list[str], bool]]:
+    """(file, line, words, passes posargs) of each ``session.run("pytest", ...)`` with
+    literal words."""
     path = root / "noxfile.py"
     if not path.is_file():
         return
@@ -216,36 +298,81 @@ def _nox_commands(root: Path) -> Iterator[tuple[str, int, list[str]]]:
         words = [
             a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
         ]
-        yield "noxfile.py", node.lineno, words
+        posargs = any(
+            isinstance(a, ast.Starred) and "posargs" in ast.unparse(a.value) for a in node.args
+        )
+        yield "noxfile.py", node.lineno, words, posargs
 
 
-def _workflow_commands(root: Path) -> Iterator[tuple[str, int, list[str]]]:
-    """(file, line, words) of each pytest command on a workflow's ``run:`` lines."""
+def _run_lines(root: Path) -> Iterator[tuple[str, list[str], int, str]]:
+    """(file, its lines, line index, the command part of a ``run:`` line) of each workflow
+    line that runs something."""
     folder = root / ".github" / "workflows"
     if not folder.is_dir():
         return
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for number, line in enumerate(text.splitlines(), start=1):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        for index, line in enumerate(lines):
             stripped = re.sub(r"^\s*(?:-\s*)?(?:run:\s*[|>]?-?\s*)?", "", line)
-            if "pytest" not in stripped or "${{" in stripped:
-                continue
-            for part in re.split(r"&&|\|\||;|\|", stripped):
-                try:
-                    words = shlex.split(part)
-                except ValueError:
-                    continue
-                yield f".github/workflows/{path.name}", number, words
+            if "${{" not in stripped:
+                yield f".github/workflows/{path.name}", lines, index, stripped
+
+
+def _commands(text: str) -> Iterator[list[str]]:
+    for part in re.split(r"&&|\|\||;|\|", text):
+        try:
+            yield shlex.split(part)
+        except ValueError:
+            continue
+
+
+def _workflow_commands(root: Path) -> Iterator[tuple[str, list[str], Sources]]:
+    """(file:line, words, where the variables came from) of each pytest command on a
+    workflow's ``run:`` lines, its ``$VARIABLES`` and ``PYTEST_ADDOPTS`` taken from the
+    workflow's, job's or step's ``env:``."""
+    for name, lines, index, text in _run_lines(root):
+        if "pytest" not in text:
+            continue
+        settings = environment(lines, index)
+        expanded, used = expand(text, {key: s.value for key, s in settings.items()})
+        addopts = settings.get("PYTEST_ADDOPTS")
+        if addopts is not None:
+            used.append("PYTEST_ADDOPTS")
+        sources = [f"{key} from {name}:{settings[key].line}" for key in dict.fromkeys(used)]
+        for words in _commands(expanded):
+            if addopts is not None and pytest_argv(words) is not None:
+                words = [*words, *shlex.split(addopts.value)]
+            yield f"{name}:{index + 1}", words, sources
+
+
+def _workflow_posargs(root: Path, tool: str) -> tuple[list[str], str] | None:
+    """What a workflow passes after ``--`` to ``tox`` or ``nox`` (their posargs), and where."""
+    for name, _lines, index, text in _run_lines(root):
+        for words in _commands(text):
+            names = [word.rsplit("/", 1)[-1] for word in words[:3]]
+            if tool in names and "--" in words:
+                return words[words.index("--") + 1 :], f"{name}:{index + 1}"
+    return None
 
 
 def project_test_options(root: Path) -> TestOptions | None:
     """The pytest options the project's own CI runs its suite with, where it states any."""
-    candidates: list[tuple[str, int, list[str]]] = [
-        (name, number, _tox_tokens(command)) for name, number, command in _tox_commands(root)
-    ]
-    candidates += list(_nox_commands(root))
+    candidates: list[tuple[str, list[str], Sources]] = []
+    tox = _workflow_posargs(root, "tox")
+    for name, number, command, setenv in _tox_commands(root):
+        sources = [f"posargs from {tox[1]}"] if tox and "{posargs" in command else []
+        words = _tox_tokens(command, setenv, tox[0] if tox else None)
+        if "PYTEST_ADDOPTS" in setenv and pytest_argv(words) is not None:
+            words += shlex.split(setenv["PYTEST_ADDOPTS"])
+            sources.append(f"PYTEST_ADDOPTS from {name}'s setenv")
+        candidates.append((f"{name}:{number}", words, sources))
+    nox = _workflow_posargs(root, "nox")
+    for name, number, words, posargs in _nox_commands(root):
+        given = nox[0] if nox and posargs else []
+        sources = [f"posargs from {nox[1]}"] if given and nox else []
+        candidates.append((f"{name}:{number}", [*words, *given], sources))
     candidates += list(_workflow_commands(root))
-    for name, number, words in candidates:
+    for where, words, sources in candidates:
         args = pytest_argv(words)
         if args is None:
             continue
@@ -253,50 +380,7 @@ def project_test_options(root: Path) -> TestOptions | None:
         if result is None:
             continue
         kept, dropped = result
-        return TestOptions(args=tuple(kept), where=f"{name}:{number}", dropped=tuple(dropped))
+        if sources:
+            where += f", with {', '.join(sources)}"
+        return TestOptions(args=tuple(kept), where=where, dropped=tuple(dropped))
     return None
-
-
-_SHELL = re.compile(r"^(?:ba|da|z|k)?sh$")
-
-
-def shell_script(argv: Sequence[str]) -> str | None:
-    """The script of a command that runs a shell (``sh -c "cp a b && pytest"``), else None."""
-    if not argv or not _SHELL.match(argv[0].rsplit("/", 1)[-1]):
-        return None
-    for index, word in enumerate(argv[1:], start=1):
-        if word == "-c" or re.fullmatch(r"-[a-z]*c[a-z]*", word):
-            return argv[index + 1] if index + 1 < len(argv) else ""
-    return None
-
-
-def shell_suite_note(argv: Sequence[str]) -> str | None:
-    """What a suite command run through a shell loses, and the declaration that keeps it:
-    the script's commands before pytest as ``setup`` steps, pytest as the command. None
-    when ``argv`` runs no shell."""
-    script = shell_script(argv)
-    if script is None:
-        return None
-    setup: list[list[str]] = []
-    command: list[str] | None = None
-    for part in re.split(r"&&|;|\n", script):
-        try:
-            words = shlex.split(part)
-        except ValueError:
-            words = []
-        if not words:
-            continue
-        if command is None and pytest_argv(words) is not None:
-            command = words
-        elif command is None:
-            setup.append(words)
-    lost = (
-        f"the suite command runs a shell ({' '.join(argv[:2])} ...), so noxgrid does not see "
-        "pytest in it: no JUnit report, no deselection of GPU tests, no failure diagnosis"
-    )
-    if command is None:
-        return f"{lost}; fix: run the tests as the command and what comes before as setup"
-    fix = f"command = {toml_value(command)}"
-    if setup:
-        fix = f"setup = {toml_value(setup)} and {fix}"
-    return f"{lost}; fix: write {fix} in [tool.noxgrid.suite] (setup steps run without a shell)"

@@ -9,9 +9,13 @@ Requires-Python, Requires-Dist, Provides-Extra, classifiers.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
@@ -101,10 +105,51 @@ def prepare_metadata(root: Path, runner: Runner | None = None) -> Metadata:
     runner = runner or Runner()
     uv = Uv(runner)
     backend, requires, paths = build_system(root)
-    extra = _hook(uv, root, "requires", backend, requires, paths, "")
-    with tempfile.TemporaryDirectory(prefix="noxgrid-metadata-") as out:
+    with egg_info_kept(root), tempfile.TemporaryDirectory(prefix="noxgrid-metadata-") as out:
+        extra = _hook(uv, root, "requires", backend, requires, paths, "")
         path = _hook(uv, root, "metadata", backend, (*requires, *extra), paths, out)
         return parse_metadata(Path(str(path)).read_text(encoding="utf-8"))
+
+
+def _egg_infos(root: Path) -> list[Path]:
+    """The ``*.egg-info`` folders setuptools keeps in a source tree (at the root, or one
+    folder down: ``src/``, a package_dir)."""
+    return sorted(p for p in [*root.glob("*.egg-info"), *root.glob("*/*.egg-info")] if p.is_dir())
+
+
+@contextlib.contextmanager
+def egg_info_kept(root: Path) -> Iterator[None]:
+    """Leave the source tree's ``*.egg-info`` folders as they were: setuptools' backend
+    writes them into the tree while it prepares metadata, and a project may track them
+    (init changes no file it does not list). New ones are removed; existing ones get
+    their files' bytes and times back."""
+    before: dict[Path, dict[Path, tuple[bytes, int]]] = {}
+    for folder in _egg_infos(root):
+        before[folder] = {
+            path: (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in folder.rglob("*")
+            if path.is_file()
+        }
+    try:
+        yield
+    finally:
+        for folder in _egg_infos(root):
+            if folder not in before:
+                shutil.rmtree(folder, ignore_errors=True)
+        for folder, files in before.items():
+            _restore(folder, files)
+
+
+def _restore(folder: Path, files: dict[Path, tuple[bytes, int]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.rglob("*"):
+        if path.is_file() and path not in files:
+            path.unlink()
+    for path, (content, mtime) in files.items():
+        if not path.is_file() or path.read_bytes() != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            os.utime(path, ns=(mtime, mtime))
 
 
 def _hook(

@@ -271,8 +271,12 @@ def test_init_plan_from_classifiers_extras_and_test_files(tmp_path):
         "optional-dependencies": {"unidecode": ["Unidecode"], "tests": ["pytest"], "docs": []},
     }
     plan = plan_init(project, tmp_path, available=has("3.10", "3.11"))
-    assert plan.pythons == ["3.10", "3.11", "3.13"]
-    assert any("no interpreter for 3.13" in note for note in plan.notes)
+    assert plan.pythons == ["3.10", "3.11"], "3.13 has no interpreter here: left out"
+    assert any("left out python 3.13: no interpreter" in note for note in plan.notes)
+    assert [(item.python, item.reason) for item in plan.left_out] == [
+        ("3.13", "no interpreter for it on this machine")
+    ]
+    assert "# left out python 3.13: no interpreter" in render_table(plan)
     assert plan.lean_requirements == "requirements/lean.in" and plan.lean_extras == ["tests"]
     assert plan.full_extras == ["tests", "unidecode"]
     (tmp_path / "requirements").mkdir()
@@ -284,7 +288,8 @@ def test_init_plan_from_classifiers_extras_and_test_files(tmp_path):
     assert plan.pythons == ["3.9", "3.10", "3.11"], "nothing found: the default axis"
     groups = {"dev": ["pytest>=8", {"include-group": "lint"}]}
     plan = plan_init({"name": "x"}, tmp_path / "g", available=has("3.11"), dependency_groups=groups)
-    assert plan.lean_text.endswith("pytest>=8\n")
+    assert plan.lean_groups == ["dev"], "a PEP 735 group is named, include-group and all"
+    assert 'groups = ["dev"]' in render_table(plan)
     with pytest.raises(ConfigError, match="requires-python"):
         plan_init({"requires-python": "~=2.7"}, tmp_path, available=has())
 

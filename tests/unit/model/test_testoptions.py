@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from noxgrid.model.devtools import runs_tests, tools_only
+from noxgrid.model.shellsuite import shell_script, shell_suite_note
 from noxgrid.model.testoptions import (
     carried,
     project_test_options,
     pytest_argv,
-    shell_script,
-    shell_suite_note,
 )
 
 
@@ -187,3 +186,123 @@ def test_a_shell_suite_command_is_told_what_it_loses_and_the_declaration_that_ke
     bare = shell_suite_note(["sh", "-c", "make test"])
     assert "fix: run the tests as the command" in bare
     assert shell_suite_note(["pytest", "-q"]) is None
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["coverage", "run", "--source=pkg", "-m", "pytest", "-x"], ["-x"]),
+        (["coverage", "run", "--source", "pkg", "--branch", "-m", "pytest"], []),
+        (["python3.11", "-m", "coverage", "run", "-m", "pytest", "-k", "a"], ["-k", "a"]),
+        (["poetry", "run", "pytest", "-m", "unit"], ["-m", "unit"]),
+        (["CI=1", "timeout", "600", "pytest"], []),
+        (["pip", "install", "pytest", "pytest-cov"], None),
+        (["python", "-m", "pip", "install", "pytest"], None),
+    ],
+)
+def test_wrappers_before_pytest(command, expected):
+    assert pytest_argv(command) == expected
+
+
+def test_a_variable_from_the_workflows_job_or_steps_env(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": """
+                on: push
+                env:
+                  TEST_OPTS: --benchmark-skip
+                  MARKS: "not slow"
+                jobs:
+                  lint:
+                    env:
+                      TEST_OPTS: --lint-only
+                    steps:
+                      - run: ruff check
+                  test:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - name: other
+                        env:
+                          IGNORED: --not-this
+                        run: echo
+                      - name: tests
+                        run: |
+                          pip install -e .[test]
+                          coverage run -m pytest $TEST_OPTS -m "${MARKS}" $IGNORED
+            """,
+        },
+    )
+    options = project_test_options(root)
+    assert options is not None
+    assert options.args == ("--benchmark-skip", "-m", "not slow")
+    assert options.where == (
+        ".github/workflows/ci.yml:22, with TEST_OPTS from .github/workflows/ci.yml:4, "
+        "MARKS from .github/workflows/ci.yml:5"
+    )
+
+
+def test_a_steps_own_env_wins_and_pytest_addopts_counts(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            ".github/workflows/t.yaml": """
+                env:
+                  OPTS: --outer
+                jobs:
+                  t:
+                    steps:
+                      - run: python -m pytest ${OPTS} --ignore=tests/integration
+                        env:
+                          OPTS: --inner
+                          PYTEST_ADDOPTS: -p no:cacheprovider
+            """,
+        },
+    )
+    options = project_test_options(root)
+    assert options is not None
+    assert options.args == ("--inner", "--ignore=tests/integration", "-p", "no:cacheprovider")
+
+
+def test_tox_posargs_from_the_workflow_and_setenv(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            "tox.ini": """
+                [testenv]
+                setenv =
+                    MARKS = not network
+                    PYTEST_ADDOPTS = --benchmark-skip
+                commands = pytest -m "{env:MARKS:all}" {posargs}
+            """,
+            ".github/workflows/ci.yml": """
+                jobs:
+                  t:
+                    steps:
+                      - run: tox -e py -- --ignore=tests/integration
+            """,
+        },
+    )
+    options = project_test_options(root)
+    assert options is not None
+    assert options.args == ("-m", "not network", "--ignore=tests/integration", "--benchmark-skip")
+    assert "posargs from .github/workflows/ci.yml:5" in options.where
+    assert "PYTEST_ADDOPTS from tox.ini's setenv" in options.where
+
+
+def test_nox_posargs_from_the_workflow(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            "noxfile.py": """
+                import nox
+
+                @nox.session
+                def tests(session):
+                    session.run("pytest", *session.posargs)
+            """,
+            ".github/workflows/ci.yml": "jobs:\n  t:\n    steps:\n      - run: nox -s tests -- -k 'not slow'\n",
+        },
+    )
+    options = project_test_options(root)
+    assert options is not None and options.args == ("-k", "not slow")
