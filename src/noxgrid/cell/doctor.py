@@ -31,6 +31,7 @@ from noxgrid.model.doctor_allowed import allow_doctor
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.installed import not_kept, read_installed
+from noxgrid.model.kept import not_kept_failure
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.reach import classify
@@ -214,13 +215,11 @@ def prove_kept(state: CellRun, lock: Lock) -> str:
     for keep, others in kept_in(for_cell(state.config.allowances, state.cell), lock.packages):
         wrong = not_kept(installed, keep, others)
         if wrong:
-            path, owner = wrong[0]
-            raise StageFailure(
-                f"{len(wrong)} file(s) that {keep} shares with {', '.join(others)} are not "
-                f"{keep}'s, though the exclusive allowance keeps it: {path} is {owner}'s copy; "
-                f"fix: delete the venv ({relative_path(state.venv, state.config.root)}) and "
+            fix = (
+                f"delete the venv ({relative_path(state.venv, state.config.root)}) and "
                 f"run the cell again (the install puts {keep} last)"
             )
+            raise StageFailure(not_kept_failure(keep, others, wrong, fix))
         found.append(keep)
     return "".join(f"; {keep}'s files are the ones on disk (installed last)" for keep in found)
 

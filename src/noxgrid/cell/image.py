@@ -9,6 +9,7 @@ from pathlib import Path
 from noxgrid.cell.image_doctor import doctor_image
 from noxgrid.cell.state import CellRun, Stage, failure
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
+from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import pull_failure_hint
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
@@ -20,6 +21,7 @@ from noxgrid.model.image import (
     image_tag,
     revision_label,
 )
+from noxgrid.model.kept import keep_last_problem
 from noxgrid.model.localpkg import local_package_args, local_packages_problem
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.policy import largest_lines
@@ -41,7 +43,7 @@ def docker_for(state: CellRun) -> Docker:
     return state.docker
 
 
-def _prepare(state: CellRun) -> Path:
+def _prepare(state: CellRun, lock: Lock) -> Path:
     """The Dockerfile, checked; a default .dockerignore written where there is none."""
     config = state.config
     dockerfile = config.root / config.docker.dockerfile
@@ -51,8 +53,13 @@ def _prepare(state: CellRun) -> Path:
             " writes noxgrid's template, or set dockerfile in [tool.noxgrid.docker]"
         )
     text = dockerfile.read_text(encoding="utf-8")
-    problem = lock_copy_problem(text, config.docker.dockerfile) or local_packages_problem(
-        text, config.docker.dockerfile, local_package_args(config, state.cell)
+    kept = [keep for keep, _ in kept_in(for_cell(config.allowances, state.cell), lock.packages)]
+    problem = (
+        lock_copy_problem(text, config.docker.dockerfile)
+        or local_packages_problem(
+            text, config.docker.dockerfile, local_package_args(config, state.cell)
+        )
+        or keep_last_problem(text, config.docker.dockerfile, kept)
     )
     if problem:
         raise StageFailure(problem)
@@ -69,13 +76,14 @@ def _prepare(state: CellRun) -> Path:
 def stage_image(state: CellRun) -> str:
     docker = docker_for(state)
     config, cell = state.config, state.cell
-    dockerfile = _prepare(state)
     lock = state.lock or read_lock(lock_path(config, cell))
+    dockerfile = _prepare(state, lock)
     docker_preflight(state, docker, lock)
     base = base_image(config, cell, state.env)
     tag = image_tag(config, cell)
     revision = revision_label(git_revision(config.root), tree_dirty(config.root, state.runner))
-    args = build_args(config, cell, base=base, lock_sha256=lock.digest or "", revision=revision)
+    digest, locked = lock.digest or "", lock.packages
+    args = build_args(config, cell, base=base, lock_sha256=digest, revision=revision, locked=locked)
     with state.log("image") as sink:
         outcome = docker.build(
             config.root,

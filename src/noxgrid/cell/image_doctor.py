@@ -8,6 +8,11 @@ layers are read; the audit itself then runs on the whole file system the
 layers make, exactly as on an export. Elsewhere the file system is exported
 and read whole, as before.
 
+An exclusive group allowed on purpose is proved from the same file system
+(the layers' folders, or the export): each file the group shares holds the
+bytes ``keep``'s RECORD hashes (``noxgrid.model.kept``), or the stage fails
+in the venv doctor's words, naming whose copy is there.
+
 The import smoke records what it looked at (modules asked for, files opened,
 folders listed). After a rebuild it runs again unless the paths that differ
 from the image it last passed on are all outside what it looked at (see
@@ -18,18 +23,21 @@ hash, an exported image) always runs it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import tarfile
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from noxgrid.cell.doctor import diagnose, packages_for
 from noxgrid.cell.state import CellRun
-from noxgrid.errors import LayerUnreadable
+from noxgrid.errors import LayerUnreadable, StageFailure
 from noxgrid.files import atomic_write, read_json
+from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.audit import AuditResult, audit, scan_tar
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
@@ -39,10 +47,12 @@ from noxgrid.model.doctor import (
     parse_imports,
     parse_trace,
 )
+from noxgrid.model.elf import TarTree
+from noxgrid.model.kept import FileSource, TarFiles, image_fix, not_kept_failure, prove_in_image
 from noxgrid.model.layers import LayerScan, SmokeTrace, changed_paths, merge, smoke_concern
 from noxgrid.model.lockfile import Lock
 from noxgrid.tools.docker import Docker
-from noxgrid.tools.layers import LayerStore, layer_folders
+from noxgrid.tools.layers import LayerFiles, LayerStore, layer_folders
 
 WORKDIR = "/app"
 
@@ -54,34 +64,57 @@ def doctor_image(
     timeout = min(state.config.suite.timeout, 600)
     diff_ids = list((inspect.get("RootFS") or {}).get("Layers") or [])
     store = LayerStore(state.config.cache_dir / "layers")
-    scans, read = _layer_scans(store, docker, inspect, diff_ids)
-    if scans is not None:
+    groups = kept_in(for_cell(state.config.allowances, state.cell), lock.packages)
+    scans, read, folders = _layer_scans(store, docker, inspect, diff_ids)
+    if scans is not None and folders is not None:
         start = time.perf_counter()
         tree, scan = merge(scans)
         result = dataclasses.replace(audit(scan, tree), seconds=time.perf_counter() - start)
+        kept = prove_kept_image(groups, tree.entries, LayerFiles(folders, scans))
         how = f"read from its layers ({read} of {len(diff_ids)} read now, the rest kept)"
     else:
-        result = audit_image(docker, tag, timeout=timeout)
+        with exported(docker, tag, timeout=timeout) as archive:
+            result, tree = audit_export(archive)
+            with tarfile.open(archive, "r:") as tar:
+                kept = prove_kept_image(groups, tree.entries, TarFiles(tar)) if groups else ""
         how = "read from an export of the image"
     distributions = direct_dependencies(lock)
     imports, reused = _smoke(state, docker, tag, distributions, inspect, store, scans, timeout)
     diagnosis = Diagnosis(where=f"image {tag}", audit=result, imports=imports)
     packages_for(state, diagnosis, host=False)
     detail = diagnose(state, diagnosis, host=False, key="image")
-    return f"{detail}; audit {how}; import smoke {reused}"
+    return f"{detail}{kept}; audit {how}; import smoke {reused}"
+
+
+def prove_kept_image(
+    groups: Sequence[tuple[str, Sequence[str]]], paths: Iterable[str], source: FileSource
+) -> str:
+    """Each exclusive allowance's shared files in the image are its keep's (their RECORD
+    hashes), or StageFailure in the venv doctor's words, naming whose copy is there."""
+    found = []
+    names = list(paths) if groups else []
+    for keep, others in groups:
+        proved, wrong = prove_in_image(names, source, keep, others)
+        if wrong:
+            raise StageFailure(not_kept_failure(keep, others, wrong, image_fix(keep)))
+        if proved:
+            found.append(keep)
+    return "".join(f"; {keep}'s files are the ones in the image (installed last)" for keep in found)
 
 
 def _layer_scans(
     store: LayerStore, docker: Docker, inspect: dict[str, Any], diff_ids: Sequence[str]
-) -> tuple[list[LayerScan] | None, int]:
-    """Every layer's scan and how many were read now; (None, 0) where they cannot be had."""
+) -> tuple[list[LayerScan] | None, int, list[Path] | None]:
+    """Every layer's scan, how many were read now and the layers' folders; (None, 0, None)
+    where they cannot be had."""
     folders = layer_folders(docker.client.root_dir, inspect)
     if folders is None:
-        return None, 0
+        return None, 0, None
     try:
-        return store.scans(diff_ids, folders)
+        scans, read = store.scans(diff_ids, folders)
     except LayerUnreadable:
-        return None, 0
+        return None, 0, None
+    return scans, read, folders
 
 
 def _smoke_key(inspect: dict[str, Any], distributions: Sequence[str]) -> dict[str, Any]:
@@ -162,15 +195,27 @@ def _rerun_reason(
     return None
 
 
-def audit_image(docker: Docker, tag: str, *, timeout: float) -> AuditResult:
-    """The ELF audit of an image: its file system exported to a temporary tar, read here."""
+@contextlib.contextmanager
+def exported(docker: Docker, tag: str, *, timeout: float) -> Iterator[Path]:
+    """The image's file system exported to a temporary tar, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="noxgrid-audit-") as folder:
         archive = Path(folder) / "image.tar"
         docker.export(tag, archive, timeout=timeout)
-        start = time.perf_counter()
-        tree, scan = scan_tar(archive)
-        result = audit(scan, tree)
-        return dataclasses.replace(result, seconds=time.perf_counter() - start)
+        yield archive
+
+
+def audit_export(archive: Path) -> tuple[AuditResult, TarTree]:
+    """The ELF audit of an exported file system, and its names."""
+    start = time.perf_counter()
+    tree, scan = scan_tar(archive)
+    result = audit(scan, tree)
+    return dataclasses.replace(result, seconds=time.perf_counter() - start), tree
+
+
+def audit_image(docker: Docker, tag: str, *, timeout: float) -> AuditResult:
+    """The ELF audit of an image: its file system exported to a temporary tar, read here."""
+    with exported(docker, tag, timeout=timeout) as archive:
+        return audit_export(archive)[0]
 
 
 def import_smoke_image(

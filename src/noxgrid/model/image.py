@@ -8,12 +8,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import Config
+from noxgrid.model.kept import KEEP_LAST
 from noxgrid.model.localpkg import local_package_args
 from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
@@ -253,9 +255,17 @@ def revision_label(revision: str, dirty: bool) -> str:
 
 
 def build_args(
-    config: Config, cell: Cell, *, base: str, lock_sha256: str, revision: str
+    config: Config,
+    cell: Cell,
+    *,
+    base: str,
+    lock_sha256: str,
+    revision: str,
+    locked: Iterable[str] = (),
 ) -> dict[str, str]:
-    """The build arguments of one cell's image."""
+    """The build arguments of one cell's image. ``locked``: the lock's canonical names, for
+    KEEP_LAST (each exclusive group allowed on purpose whose keep and another member are
+    locked: keep, installed last)."""
     profile = config.profiles[cell.profile]
     args = {
         "BASE_IMAGE": base,
@@ -274,6 +284,9 @@ def build_args(
         args["LOCAL_PACKAGES"] = local_package_args(config, cell)
     if not profile.install_project:
         args["INSTALL_PROJECT"] = "0"  # a service: its code is /app, nothing to install
+    kept = [keep for keep, _ in kept_in(for_cell(config.allowances, cell), locked)]
+    if kept:
+        args[KEEP_LAST] = " ".join(kept)
     return args
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from noxgrid.model.kept import shared_paths, whose
 from noxgrid.model.localpkg import direct_url_path
 from noxgrid.model.lockfile import Lock
 
@@ -275,28 +276,20 @@ def not_kept(
     installed: Mapping[str, Installed], keep: str, others: Iterable[str]
 ) -> list[tuple[str, str]]:
     """(path, whose copy it is) of each file ``keep`` shares with ``others`` whose content
-    on disk is not ``keep``'s (its RECORD's hash): empty when keep's files won."""
+    on disk is not ``keep``'s (its RECORD's hash): empty when keep's files won. The image's
+    doctor judges the same way (``noxgrid.model.kept``)."""
     if keep not in installed:
         return []
     ours = installed[keep].record()
     site = installed[keep].dist_info.parent
-    found = []
-    for other in others:
-        if other not in installed:
-            continue
-        rivals = installed[other].record()
-        for path in sorted(set(ours) & set(rivals)):
-            if not ours[path] or path.endswith(".pyc"):
-                continue
-            try:
-                on_disk = file_hash(site / path)
-            except OSError:
-                found.append((path, "nobody's (the file is gone)"))
-                continue
-            if on_disk != ours[path]:
-                owner = installed[other].name if on_disk == rivals[path] else "another copy"
-                found.append((path, owner))
-    return found
+    rivals = {installed[o].name: installed[o].record() for o in others if o in installed}
+    on_disk: dict[str, str | None] = {}
+    for path in shared_paths(ours, rivals):
+        try:
+            on_disk[path] = file_hash(site / path)
+        except OSError:
+            on_disk[path] = None
+    return whose(ours, rivals, on_disk)
 
 
 def pyvenv_cfg(venv: Path) -> dict[str, str]:

@@ -163,6 +163,20 @@ def merge(layers: Sequence[LayerScan]) -> tuple[TarTree, Scan]:
     )
 
 
+def source_layer(layers: Sequence[LayerScan], path: str) -> int | None:
+    """The index of the layer whose copy of ``path`` the image shows: the topmost that
+    holds it; None where none does or a layer above removed it or hid it (opaque)."""
+    for index in range(len(layers) - 1, -1, -1):
+        layer = layers[index]
+        if path in layer.entries:
+            return index
+        if any(path == gone or _under(path, gone) for gone in layer.removed):
+            return None
+        if any(_under(path, folder) for folder in layer.opaque):
+            return None
+    return None
+
+
 def changed_paths(
     common: Sequence[LayerScan], before: Sequence[LayerScan], after: Sequence[LayerScan]
 ) -> list[str]:

@@ -26,7 +26,8 @@ from typing import Any
 from noxgrid.errors import LayerUnreadable
 from noxgrid.files import atomic_write, read_json
 from noxgrid.model.audit import audited_kind, read_library
-from noxgrid.model.layers import LayerScan, chain_ids
+from noxgrid.model.kept import record_hash
+from noxgrid.model.layers import LayerScan, chain_ids, source_layer
 
 # A layer over this many bytes is not hashed file by file: its paths then count as
 # changed whenever it is not shared (dependency layers, which a source change keeps).
@@ -123,6 +124,44 @@ def _read_file(scan: LayerScan, full: Path, path: str) -> None:
             scan.add_record(path, stream.read().decode("utf-8", "replace"))
         else:
             read_library(stream, path, scan.elf, scan.unreadable)
+
+
+class LayerFiles:
+    """An image's files read from its layer folders: each path from the topmost layer that
+    holds it, as the engine shows it (a ``noxgrid.model.kept.FileSource``)."""
+
+    def __init__(self, folders: Sequence[Path], scans: Sequence[LayerScan]) -> None:
+        self.folders = folders
+        self.scans = scans
+
+    def _file(self, path: str) -> Path | None:
+        index = source_layer(self.scans, path)
+        if index is None:
+            return None
+        full = self.folders[index] / path.lstrip("/")
+        return full if full.is_file() and not full.is_symlink() else None
+
+    def text(self, path: str) -> str | None:
+        """The file's content as text (None: no regular file there)."""
+        full = self._file(path)
+        try:
+            return full.read_text(encoding="utf-8", errors="replace") if full else None
+        except OSError as exc:
+            raise LayerUnreadable(f"{full}: {exc}") from exc
+
+    def record_hash(self, path: str) -> str | None:
+        """The file's sha256 as RECORD writes it (None: no regular file there)."""
+        full = self._file(path)
+        if full is None:
+            return None
+        sha = hashlib.sha256()
+        try:
+            with full.open("rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    sha.update(block)
+        except OSError as exc:
+            raise LayerUnreadable(f"{full}: {exc}") from exc
+        return record_hash(sha.digest())
 
 
 class LayerStore:

@@ -14,6 +14,7 @@ from noxgrid.model.layers import (
     changed_paths,
     merge,
     smoke_concern,
+    source_layer,
 )
 
 SITE = "/opt/venv/lib/python3.11/site-packages"
@@ -131,3 +132,17 @@ def test_every_way_a_change_can_reach_the_smoke_is_a_concern():
     for path, words in cases.items():
         concern = smoke_concern(path, TRACE, "/app")
         assert concern is not None and words in concern, (path, concern)
+
+
+def test_a_path_is_read_from_the_topmost_layer_that_holds_it():
+    so = f"{SITE}/cv2/cv2.abi3.so"
+    synced = layer("l1", {so: "headless", f"{SITE}/cv2/data.xml": "f"})
+    kept = layer("l2", {so: "contrib"})
+    assert source_layer([synced, kept], so) == 1
+    assert source_layer([synced, kept], f"{SITE}/cv2/data.xml") == 0
+    assert source_layer([synced, kept], f"{SITE}/cv2/other.py") is None
+    removed = layer("l3", removed=[f"{SITE}/cv2"])
+    assert source_layer([synced, kept, removed], so) is None
+    hidden = layer("l3", {f"{SITE}/cv2/new.py": "f"}, opaque=[f"{SITE}/cv2"])
+    assert source_layer([synced, kept, hidden], so) is None
+    assert source_layer([synced, kept, hidden], f"{SITE}/cv2/new.py") == 2

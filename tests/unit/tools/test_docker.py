@@ -70,6 +70,42 @@ def test_a_profile_that_does_not_install_the_project_tells_the_template(make_pro
     assert 'if [ "$INSTALL_PROJECT" = 1 ]; then' in template
 
 
+KEPT = """
+[[tool.noxgrid.allow]]
+rule = "exclusive"
+packages = ["opencv-python-headless", "opencv-contrib-python-headless"]
+keep = "opencv-contrib-python-headless"
+cells = "*-cpu-*"
+reason = "the detectors need contrib's modules"
+"""
+
+
+def test_an_exclusive_allowance_tells_the_template_what_to_install_last(make_project):
+    from noxgrid.model.kept import keep_last_problem
+    from noxgrid.render.dockerfile import TEMPLATE
+
+    config = load_config(make_project(DOCKER + KEPT))
+    both = ["numpy", "opencv-contrib-python-headless", "opencv-python-headless"]
+    args = build_args(config, CELL, base="b", lock_sha256="", revision="", locked=both)
+    assert args["KEEP_LAST"] == "opencv-contrib-python-headless"
+    alone = ["numpy", "opencv-contrib-python-headless"]
+    assert "KEEP_LAST" not in build_args(
+        config, CELL, base="b", lock_sha256="", revision="", locked=alone
+    ), "nothing shares its files: nothing to install last"
+    gpu = Cell(python="3.10", accelerator="gpu", profile="lean")
+    assert "KEEP_LAST" not in build_args(
+        config, gpu, base="b", lock_sha256="", revision="", locked=both
+    ), "the allowance is for cpu cells only"
+    plain = load_config(make_project(DOCKER))
+    assert "KEEP_LAST" not in build_args(
+        plain, CELL, base="b", lock_sha256="", revision="", locked=both
+    )
+    template = TEMPLATE.read_text()
+    assert keep_last_problem(template, "docker/Dockerfile", ["opencv-contrib-python"]) is None
+    sync = template.index("/tmp/pylock.toml \\\n    && for keep in $KEEP_LAST")
+    assert '--reinstall-package "$keep" /tmp/pylock.toml' in template[sync:]
+
+
 GOOD = {
     "Size": 200_000_000,
     "Config": {
