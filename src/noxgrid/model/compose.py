@@ -15,12 +15,11 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from noxgrid.model.yamllite import Node, read
 
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-_URL = re.compile(r"https?://[^\s\"'`)]+")
+_URL = re.compile(r"(https?)://[^/:\s\"'`)]+(?::(\d+))?(/[^\s\"'`)|;]*)?")
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,10 @@ def _health(check: Node | None, where: str) -> tuple[Value | None, Value | None]
     match = _URL.search(words)
     if match is None:
         return None, None
-    url = urlsplit(match.group(0))
-    try:
-        port = url.port or (443 if url.scheme == "https" else 80)
-    except ValueError:
-        return None, None
+    scheme, port, path = match.groups()
+    port = port or ("443" if scheme == "https" else "80")
     here = f"{where}:{test.line}"
-    return Value(url.path or "/", here), Value(str(port), here)
+    return Value((path or "/").split("?", 1)[0], here), Value(port, here)
 
 
 def _service(name: str, node: Node, base: str, where: str) -> ComposeService | None:
