@@ -66,12 +66,7 @@ def carry_test_job(plan: ServicePlan, job: SuiteJob, repo_root: Path) -> None:
     for stated in found.left_out:
         plan.notes.append(
             f"not carried: `{stated.value}` installed by the CI job '{job.name}' "
-            f"({stated.where(repo_root)}): "
-            + (
-                "a service's tree is not installed"
-                if not stated.value.endswith((".txt", ".in"))
-                else "a requirement file outside the service's folder (add it to a profile)"
-            )
+            f"({stated.where(repo_root)}): {_why_not(stated.value)}"
         )
     args = suite_args(job, plan.directory, repo_root)
     if args is not None and args.args:
@@ -81,6 +76,14 @@ def carry_test_job(plan: ServicePlan, job: SuiteJob, repo_root: Path) -> None:
             f"suite command: pytest {shlex.join(args.args)}, as the CI job '{job.name}' "
             f"runs it ({args.where}){dropped}"
         )
+
+
+def _why_not(value: str) -> str:
+    if value.endswith((".txt", ".in")):
+        return "a requirement file outside the service's folder (add it to a profile)"
+    if value == "." or value.startswith((".[", "./[")):
+        return "a service's tree is not installed (its code is taken from the tree)"
+    return "a local package: declare it in the profile's local-packages if the tests need it"
 
 
 def carry_compose(plan: ServicePlan, service: ComposeService, requirements: set[str]) -> None:

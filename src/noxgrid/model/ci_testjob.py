@@ -160,11 +160,9 @@ def _commands(job: Node, top: Node, path: Path, lines: Sequence[str]) -> list[Co
         run = step.get("run")
         if run is None or run.text is None:
             continue
-        cwd = (
-            _working_directory(step.get("working-directory"))
-            if step.get("working-directory")
-            else default
-        )
+        own = step.get("working-directory")
+        stated = own is not None and own.text and "${{" not in own.text
+        cwd = _working_directory(own) if stated else default
         for number, text in run.text_lines():
             settings = environment(lines, number - 1)
             expanded, _ = expand(text, {k: s.value for k, s in settings.items()})

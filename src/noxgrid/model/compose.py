@@ -19,7 +19,7 @@ from pathlib import Path
 from noxgrid.model.yamllite import Node, read
 
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-_URL = re.compile(r"(https?)://[^/:\s\"'`)]+(?::(\d+))?(/[^\s\"'`)|;]*)?")
+_URL = re.compile(r"(https?)://[^/:\s\"'`)$]+(?::(\d+))?(?=[/\s\"'`)|;]|$)(/[^\s\"'`)|;]*)?")
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,19 @@ def test_a_service_without_a_test_job_or_healthcheck_keeps_its_own(tmp_path):
     assert found.suite_args == [] and found.extra_files == {} and found.apt == {}
     assert found.application.health is None
     assert found.application.port == 8000
+
+
+def test_local_packages_the_job_installs_are_named_not_carried(tmp_path):
+    root = repository(tmp_path)
+    workflow = root / ".github" / "workflows" / "ci.yml"
+    workflow.write_text(
+        workflow.read_text().replace(
+            "pip install pytest pytest-asyncio httpx -e .",
+            "pip install -e ./libs/shared",
+        )
+    )
+    found = plan(root, "api")
+    assert found.lean == ["requirements.txt", "requirements-dev.txt"]
+    notes = "\n".join(found.notes)
+    assert "`./libs/shared` installed by the CI job 'api-tests'" in notes
+    assert "a local package: declare it in the profile's local-packages" in notes

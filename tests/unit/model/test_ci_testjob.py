@@ -106,3 +106,21 @@ def test_cd_and_paths_from_the_root_are_rebased_onto_the_service():
     args = suite_args(rooted, "workers", ROOT)
     assert args.paths == ("tests/test_more.py",)
     assert args.options == ("--deselect=tests/test_x.py::test_y",)
+
+
+def test_a_step_s_working_directory_wins_over_the_job_s_default():
+    text = """\
+jobs:
+  t:
+    defaults:
+      run:
+        working-directory: services/api
+    steps:
+      - run: pytest tests
+        working-directory: services/api/sub
+      - run: pytest other
+        working-directory: ${{ matrix.dir }}
+"""
+    (job,) = parse_suite_jobs(text, WORKFLOW)
+    assert [c.cwd for c in job.commands] == ["services/api/sub", "services/api"]
+    assert suite_args(job, "services/api", ROOT).paths == ("sub/tests",)

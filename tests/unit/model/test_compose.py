@@ -23,6 +23,11 @@ services:
       test: wget -q --spider http://localhost/ready || exit 1
   queue:
     image: redis:7
+  templated:
+    build: ./templated
+    healthcheck:
+      test: curl -f http://localhost:$${PORT}/health
+    expose: [7002]
   long:
     build: ./long
     ports:
@@ -36,7 +41,7 @@ def test_services_that_build_from_folders_with_their_values(tmp_path):
     (tmp_path / "docker-compose.yml").write_text(COMPOSE)
     assert compose_file(tmp_path) == tmp_path / "docker-compose.yml"
     services = {s.name: s for s in read_compose(tmp_path)}
-    assert sorted(services) == ["api", "long", "web", "worker"], "queue builds nothing"
+    assert sorted(services) == ["api", "long", "templated", "web", "worker"], "queue builds nothing"
     api = services["api"]
     assert api.context == "services/api"
     assert (api.dockerfile.value, api.dockerfile.where) == (
@@ -51,6 +56,8 @@ def test_services_that_build_from_folders_with_their_values(tmp_path):
     web = services["web"]
     assert (web.context, web.health_path.value, web.port.value) == (".", "/ready", "80")
     assert services["long"].port.value == "7000"
+    templated = services["templated"]
+    assert (templated.health_path, templated.port.value) == (None, "7002"), "no URL read"
     assert service_for(list(services.values()), "services/api/") is api
     assert service_for(list(services.values()), "nothing") is None
 
