@@ -35,7 +35,7 @@ FILES = {
         WORKDIR /app
         COPY . .
         RUN pip install --no-cache-dir -r requirements.txt
-        CMD ["uvicorn", "service.main:app", "--host", "0.0.0.0", "--port", "80"]
+        CMD ["uvicorn", "service.main:app", "--host", "0.0.0.0", "--port", "8080"]
     """,
     "backend/service/__init__.py": "",
     "backend/service/main.py": """
@@ -102,9 +102,9 @@ FILES = {
               context: ./backend
               dockerfile: Dockerfile
             ports:
-              - "8080:80"
+              - "9000:8080"
             healthcheck:
-              test: ["CMD", "curl", "-f", "http://localhost:80/status"]
+              test: ["CMD", "curl", "-f", "http://localhost:8080/status"]
           workers:
             build: ./workers
           redis:
@@ -166,7 +166,7 @@ def test_init_carries_the_ci_test_job_compose_and_apt_and_the_lean_cell_passes(t
         "'test-backend' runs it (.github/workflows/tests.yml:22); left out: -x"
     ) in output
     assert "health route: GET /status (the compose service 'backend's healthcheck" in output
-    assert "port: 80 (the compose service 'backend', docker-compose.yml:9)" in output
+    assert "port: 8080 (the compose service 'backend', docker-compose.yml:9)" in output
     assert "lean profile apt: curl (what backend/Dockerfile:2 installs)" in output
     assert "backend/requirements-ci-test.txt" in output, "the file written is listed"
 
@@ -180,8 +180,8 @@ def test_init_carries_the_ci_test_job_compose_and_apt_and_the_lean_cell_passes(t
     assert table["profile"]["lean"]["apt"] == ["curl"]
     assert table["suite"]["command"] == ["pytest", "tests/unit", "--ignore=tests/unit/slow"]
     assert table["docker"]["health"]["path"] == "/status"
-    assert table["docker"]["health"]["port"] == 80
-    assert table["docker"]["command"] == "uvicorn service.main:app --host 0.0.0.0 --port 80"
+    assert table["docker"]["health"]["port"] == 8080
+    assert table["docker"]["command"] == "uvicorn service.main:app --host 0.0.0.0 --port 8080"
     workers = tomllib.loads((root / "workers" / "pyproject.toml").read_text())["tool"]["noxgrid"]
     assert workers["python"] == ["3.11"]
     assert workers["suite"]["command"] == ["pytest"]

@@ -35,6 +35,8 @@ from noxgrid.model.config import relative_path
 from noxgrid.model.dockerapt import dockerfile_apt
 
 CI_TEST_FILE = "requirements-ci-test.txt"
+# The image's server runs as a user, not root: it binds ports from here up.
+UNPRIVILEGED = 1024
 
 
 def carry_test_job(plan: ServicePlan, job: SuiteJob, repo_root: Path) -> None:
@@ -105,6 +107,14 @@ def carry_compose(plan: ServicePlan, service: ComposeService, requirements: set[
         )
     if service.port is not None and service.port.value.isdigit():
         port = int(service.port.value)
+        if port < UNPRIVILEGED:
+            plan.notes.append(
+                f"port: {application.port}, not the compose service '{service.name}''s "
+                f"{port} ({service.port.where}): noxgrid's image runs its server as a "
+                f"user that may not bind a port below {UNPRIVILEGED}"
+            )
+            plan.application = application
+            return
         command = application.command
         if application.app is not None:
             command, _ = server_command(application.app, requirements, port)

@@ -143,3 +143,15 @@ def test_local_packages_the_job_installs_are_named_not_carried(tmp_path):
     notes = "\n".join(found.notes)
     assert "`./libs/shared` installed by the CI job 'api-tests'" in notes
     assert "a local package: declare it in the profile's local-packages" in notes
+
+
+def test_a_privileged_compose_port_is_not_taken(tmp_path):
+    root = repository(tmp_path)
+    compose = root / "docker-compose.yml"
+    compose.write_text(compose.read_text().replace("8080", "80"))
+    found = plan(root, "api")
+    assert found.application.health.path == "/status", "the route is still the compose one"
+    assert found.application.port == 8000
+    assert found.application.command == "uvicorn main:app --host 0.0.0.0 --port 8000"
+    notes = "\n".join(found.notes)
+    assert "port: 8000, not the compose service 'api''s 80 (docker-compose.yml:7)" in notes
