@@ -140,12 +140,18 @@ class _Parser:
         if _KEY.match(first.text.strip()):
             return self.mapping(first.indent)
         self.at += 1
-        return _scalar(self.flow(first.text.strip()), first.number)
+        return _scalar(self.flow(first.text.strip(), first.indent - 1), first.number)
 
-    def flow(self, text: str) -> str:
-        """A flow collection continued on the following lines, joined."""
-        while text[:1] in "[{" and _balance(text) > 0 and self.at < len(self.lines):
-            text += " " + self.lines[self.at].text.strip()
+    def flow(self, text: str, indent: int) -> str:
+        """A flow collection (or a plain scalar) continued on the following lines that
+        are indented more than ``indent``, joined."""
+        while self.at < len(self.lines) and self.lines[self.at].indent > indent:
+            following = self.lines[self.at].text.strip()
+            if text[:1] in "[{" and _balance(text) <= 0:
+                break
+            if text[:1] not in "[{'\"" and following.startswith("- "):
+                break
+            text += " " + following
             self.at += 1
         return text
 
@@ -155,6 +161,9 @@ class _Parser:
         while self.at < len(self.lines):
             current = self.lines[self.at]
             content = current.text.strip()
+            if current.indent > indent:  # a stray line: not this list's structure
+                self.at += 1
+                continue
             if current.indent != indent or not (content.startswith("- ") or content == "-"):
                 break
             rest = content[1:].lstrip()
@@ -173,6 +182,9 @@ class _Parser:
         while self.at < len(self.lines):
             current = self.lines[self.at]
             match = _KEY.match(current.text.strip())
+            if current.indent > indent:  # a stray line: not this mapping's structure
+                self.at += 1
+                continue
             if current.indent != indent or match is None:
                 break
             key, value = unquote(match.group(1)), (match.group(2) or "").strip()
@@ -180,7 +192,7 @@ class _Parser:
             if _BLOCK.match(value):
                 found[key] = self.block_scalar(indent, current.number, value[0] == ">")
             elif value:
-                found[key] = _scalar(self.flow(value), current.number)
+                found[key] = _scalar(self.flow(value, indent), current.number)
             else:
                 child = self.block(indent + 1)
                 if child is None and self._sequence_at(indent):

@@ -69,3 +69,27 @@ def test_a_url_is_a_scalar_not_a_key_and_missing_keys_are_none():
     assert items[1].text == "8080:80"
     assert top.get("nothing", "here") is None
     assert parse("").mapping() == {}
+
+
+def test_continued_plain_scalars_and_stray_lines_do_not_lose_the_rest():
+    text = """\
+jobs:
+  a:
+    steps:
+      - run: pip install -r a.txt
+          -r b.txt
+      - run: pytest
+  b:
+    note:
+      plain text
+      more
+    broken: [1, 2
+    steps:
+      - run: pytest x
+"""
+    jobs = parse(text).get("jobs")
+    assert list(jobs.mapping()) == ["a", "b"]
+    runs = [step.get("run").text for step in jobs.get("a", "steps").items()]
+    assert runs == ["pip install -r a.txt -r b.txt", "pytest"]
+    assert jobs.get("b", "note").text == "plain text more"
+    assert jobs.get("b", "steps").items()[0].get("run").text == "pytest x"
