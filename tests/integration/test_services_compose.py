@@ -95,6 +95,7 @@ FILES = {
         def test_ready():
             assert web.test_client().get("/ready").status_code == 200
     """,
+    "frontend/Dockerfile": "FROM nginx:1.27\n",
     "docker-compose.yml": """
         services:
           backend:
@@ -107,6 +108,8 @@ FILES = {
               test: ["CMD", "curl", "-f", "http://localhost:8080/status"]
           workers:
             build: ./workers
+          frontend:
+            build: ./frontend
           redis:
             image: redis:7
     """,
@@ -169,6 +172,8 @@ def test_init_carries_the_ci_test_job_compose_and_apt_and_the_lean_cell_passes(t
     assert "port: 8080 (the compose service 'backend', docker-compose.yml:9)" in output
     assert "lean profile apt: curl (what backend/Dockerfile:2 installs)" in output
     assert "backend/requirements-ci-test.txt" in output, "the file written is listed"
+    assert "the compose service 'frontend' builds frontend/, which is no requirement-file" in output
+    assert "'redis'" not in output, "an image from a registry is no folder of the repository"
 
     table = tomllib.loads((root / "backend" / "pyproject.toml").read_text())["tool"]["noxgrid"]
     assert table["python"] == ["3.10", "3.11"]

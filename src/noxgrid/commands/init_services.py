@@ -81,8 +81,8 @@ def _unadopted(compose: Sequence[ComposeService], directories: Sequence[str]) ->
         if service.context not in directories:
             print(
                 f"init: the compose service '{service.name}' builds {service.context}/, "
-                "which has no requirements.txt: not adopted (run noxgrid init -C there "
-                "if it is a Python project)"
+                "which is no requirement-file service: not adopted (a Python project "
+                f"there: noxgrid init -C {service.context})"
             )
 
 
