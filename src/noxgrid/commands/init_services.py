@@ -7,13 +7,14 @@ exit status says whether every one is clean.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from noxgrid.errors import CellFailed, ConfigError
 
 if TYPE_CHECKING:
+    from noxgrid.model.compose import ComposeService
     from noxgrid.model.config import Config
 
 
@@ -23,9 +24,12 @@ def adopt_services(
     """Adopt every requirement-file service of the repository at ``root``."""
     from noxgrid.files import atomic_write
     from noxgrid.init.plan import Written, summary, workflow_choice
+    from noxgrid.init.service_ci import plan_declared
     from noxgrid.init.service_files import service_files, workflow_path
-    from noxgrid.init.services import find_services, plan_service
+    from noxgrid.init.services import find_services
     from noxgrid.model.ci_jobs import read_jobs
+    from noxgrid.model.ci_testjob import read_suite_jobs
+    from noxgrid.model.compose import read_compose
     from noxgrid.model.config import relative_path
     from noxgrid.model.declaration import load_config
 
@@ -39,10 +43,19 @@ def adopt_services(
         )
     directories = [relative_path(folder, root) if folder != root else "." for folder in folders]
     print(f"init: {len(folders)} requirement-file service(s): {', '.join(directories)}")
-    jobs = read_jobs(root)
+    jobs, test_jobs, compose = read_jobs(root), read_suite_jobs(root), read_compose(root)
+    _unadopted(compose, directories)
     configs: list[tuple[str, Config, bool]] = []
     for folder in folders:
-        plan = plan_service(folder, root, jobs=jobs, others=directories, available=available)
+        plan = plan_declared(
+            folder,
+            root,
+            jobs=jobs,
+            test_jobs=test_jobs,
+            compose=compose,
+            others=directories,
+            available=available,
+        )
         workflow = workflow_path(plan, single_root=workflow_choice(root, force))
         fates, files = service_files(plan, force=force, workflow=workflow)
         for path, text in files.items():
@@ -60,6 +73,17 @@ def adopt_services(
         print("\nnext, in each service's folder: noxgrid lock, noxgrid workflow, noxgrid check")
         return 0
     return _lock_each(configs)
+
+
+def _unadopted(compose: Sequence[ComposeService], directories: Sequence[str]) -> None:
+    """Say which services of the compose file build a folder that is not a service."""
+    for service in compose:
+        if service.context not in directories:
+            print(
+                f"init: the compose service '{service.name}' builds {service.context}/, "
+                "which is no requirement-file service: not adopted (a Python project "
+                f"there: noxgrid init -C {service.context})"
+            )
 
 
 def _lock_each(configs: list[tuple[str, Config, bool]]) -> int:

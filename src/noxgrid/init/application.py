@@ -37,6 +37,7 @@ class Application:
     health: FoundRoute | None = None
     command: str | None = None
     notes: tuple[str, ...] = ()
+    port: int = PORT  # where the image's server listens (the compose file's, else 8000)
 
     @property
     def declared(self) -> bool:
@@ -44,22 +45,24 @@ class Application:
         return self.app is not None and self.health is not None
 
 
-def server_command(app: FoundApp, requirements: set[str]) -> tuple[str, str | None]:
+def server_command(
+    app: FoundApp, requirements: set[str], port: int = PORT
+) -> tuple[str, str | None]:
     """(how the image starts the application, a note when its server is not required)."""
     spec = app.spec()
     if app.kind == "asgi" and "hypercorn" in requirements and "uvicorn" not in requirements:
-        return f"hypercorn {spec} --bind 0.0.0.0:{PORT}", None
+        return f"hypercorn {spec} --bind 0.0.0.0:{port}", None
     if app.kind == "wsgi" and "gunicorn" in requirements:
-        return f"gunicorn --bind 0.0.0.0:{PORT} {spec}", None
+        return f"gunicorn --bind 0.0.0.0:{port} {spec}", None
     if app.kind == "wsgi":
-        return f"flask --app {spec} run --host 0.0.0.0 --port {PORT}", None
+        return f"flask --app {spec} run --host 0.0.0.0 --port {port}", None
     note = None
     if "uvicorn" not in requirements:
         note = (
             "uvicorn is not in the requirements: add it, or change "
             "[tool.noxgrid.docker] command to the server the image has"
         )
-    return f"uvicorn {spec} --host 0.0.0.0 --port {PORT}", note
+    return f"uvicorn {spec} --host 0.0.0.0 --port {port}", note
 
 
 def read_application(root: Path, files: Iterable[Path], requirements: set[str]) -> Application:
@@ -95,7 +98,7 @@ def docker_lines(name: str, application: Application | None) -> list[str]:
     health: Health = default(DockerConfig, "health")
     found = application or Application()
     path = found.health.path if found.health else health.path
-    health_line = f'health = {{ path = "{path}", port = {PORT}, timeout = "60s" }}'
+    health_line = f'health = {{ path = "{path}", port = {found.port}, timeout = "60s" }}'
     command_line = f"command = {json.dumps(found.command or DEFAULT_COMMAND)}"
     lines = ["", "[tool.noxgrid.docker]", 'dockerfile = "docker/Dockerfile"']
     if found.declared:

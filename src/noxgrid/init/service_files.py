@@ -34,14 +34,20 @@ def workflow_path(plan: ServicePlan, *, single_root: str | None) -> str:
     return f".github/workflows/noxgrid-{name}.yml"
 
 
-def _profile(name: str, requirements: list[str]) -> list[str]:
-    return [
+def _profile(name: str, requirements: list[str], apt: list[str]) -> list[str]:
+    lines = [
         "",
         f"[tool.noxgrid.profile.{name}]",
         f"requirements = {_list(requirements)}",
         "# A service, not a package: its code is taken from the tree, nothing is installed.",
         "install-project = false",
     ]
+    if apt:
+        lines += [
+            "# What the service's own Dockerfile installs with apt-get.",
+            f"apt = {_list(apt)}",
+        ]
+    return lines
 
 
 def render_service_table(plan: ServicePlan, *, workflow: str) -> str:
@@ -54,17 +60,17 @@ def render_service_table(plan: ServicePlan, *, workflow: str) -> str:
         f"python = {_list(plan.pythons)}",
         'accelerators = ["cpu"]',
         f"profiles = {_list(profiles)}",
-        *_profile("lean", plan.lean),
+        *_profile("lean", plan.lean, plan.apt.get("lean", [])),
     ]
     if plan.full:
-        lines += _profile("full", plan.full)
+        lines += _profile("full", plan.full, plan.apt.get("full", []))
     lines += [
         "",
         "[tool.noxgrid.accelerator.cpu]",
         'base-image = "python:{python}-slim-bookworm"',
         "",
         "[tool.noxgrid.suite]",
-        'command = ["pytest"]',
+        f"command = {_list(['pytest', *plan.suite_args])}",
         *docker_lines(plan.name, plan.application),
         "",
         "[tool.noxgrid.workflow]",
@@ -92,6 +98,8 @@ def service_files(
         fates.append(Written(prefix + relative, "replaced" if path.exists() else "written"))
 
     offer("pyproject.toml", render_service_table(plan, workflow=workflow))
+    for relative, text in plan.extra_files.items():
+        offer(relative, text)
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
     offer(".dockerignore", default_dockerignore())

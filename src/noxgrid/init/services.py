@@ -29,6 +29,7 @@ from pathlib import Path
 
 from noxgrid.init.application import Application, read_application
 from noxgrid.model.ci_jobs import Job, Stated
+from noxgrid.model.ci_testjob import SuiteJob
 from noxgrid.model.ci_variants import CI_REQUIREMENTS, read_pins, variants
 from noxgrid.model.drift import Statement, file_statements, walk_files
 from noxgrid.model.matrix import version_key
@@ -58,6 +59,11 @@ class ServicePlan:
     full: list[str] = field(default_factory=list)
     application: Application = field(default_factory=Application)
     notes: list[str] = field(default_factory=list)
+    # What the repository already declares (init.service_ci): the suite's pytest
+    # arguments, each profile's Debian packages, files to write beside the service's own.
+    suite_args: list[str] = field(default_factory=list)
+    apt: dict[str, list[str]] = field(default_factory=dict)
+    extra_files: dict[str, str] = field(default_factory=dict)
 
 
 def is_service(folder: Path) -> bool:
@@ -196,7 +202,7 @@ def _unique(names: Sequence[str | None]) -> list[str]:
 def _python_axis(
     folder: Path,
     repo_root: Path,
-    jobs: Sequence[Job],
+    jobs: Sequence[Job | SuiteJob],
     available: Callable[[str], bool],
     notes: list[str],
 ) -> list[str]:
@@ -239,15 +245,20 @@ def plan_service(
     jobs: Sequence[Job],
     others: Sequence[str],
     available: Callable[[str], bool],
+    test_job: SuiteJob | None = None,
 ) -> ServicePlan:
-    """The plan of one requirement-file service (pure: reads files only)."""
+    """The plan of one requirement-file service (pure: reads files only). The python
+    axis takes the test job's versions where it states any, else every job's."""
     directory = Path(os.path.relpath(folder, repo_root)).as_posix()
     notes: list[str] = [
         "a requirement-file service: its code is taken from the tree "
         "(install-project = false; no [project] is written)"
     ]
     mine = relevant_jobs(jobs, directory, [o for o in others if o != directory])
-    pythons = _python_axis(folder, repo_root, mine, available, notes)
+    axis_jobs: Sequence[Job | SuiteJob] = mine
+    if test_job is not None and test_job.pythons:
+        axis_jobs = [test_job]
+    pythons = _python_axis(folder, repo_root, axis_jobs, available, notes)
     lean, full = _profiles(folder, mine, repo_root, notes)
     files = [p for p in walk_files(folder) if not _inside_any(p, folder, others, repo_root)]
     names = {n for name in {*lean, *full} for n in read_pins(folder / name)}
