@@ -76,7 +76,8 @@ def ignored_finding(items: list[Ignored]) -> dict[str, str] | None:
         "message": f"{shown} {'is' if len(items) == 1 else 'are'} ignored by git "
         f"({'; '.join(lines)}): noxgrid needs {'it' if len(items) == 1 else 'them'} "
         "committed (CI and `noxgrid check` read the locks and their inputs from the commit)",
-        "fix": f"in {items[0].source}, after the line that ignores {'it' if len(items) == 1 else 'them'}, "
+        "fix": f"in {items[0].source}, after the line that ignores "
+        f"{'it' if len(items) == 1 else 'them'}, "
         f"add: {' and '.join(fixes)} (or narrow the pattern); then commit the files",
     }
     if len(items) > 1:

@@ -41,8 +41,9 @@ def test_one_finding_names_the_files_the_line_and_the_fix():
     finding = ignored_finding(parse_check_ignore(OUTPUT)[:2])
     assert finding is not None
     assert finding["kind"] == "gitignored" and finding["where"] == ".gitignore:2"
-    assert "requirements/app.in, requirements/locks/pylock.py311-cpu-lean.toml are ignored" in (
-        finding["message"]
+    assert (
+        "requirements/app.in, requirements/locks/pylock.py311-cpu-lean.toml are ignored"
+        in (finding["message"])
     )
     assert "(.gitignore:2 (`requirements*`))" in finding["message"]
     assert "add: !/requirements/ (or narrow the pattern)" in finding["fix"]
