@@ -45,8 +45,39 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     findings += lock_findings(config, matrix)
     findings += doctor_allowance_findings(config, matrix)
     findings += workflow_findings(config)
+    findings += poetry_app_findings(config)
     ignored = gitignored_finding(config, matrix)
     return findings + ([ignored] if ignored else [])
+
+
+def poetry_app_findings(config: Config) -> list[Finding]:
+    """requirements/app.in out of step with [tool.poetry.dependencies] (model.poetryapp):
+    a dependency added to one and not the other, by name."""
+    from noxgrid.model.ci_variants import read_pins
+    from noxgrid.model.inputs import _pyproject
+    from noxgrid.model.poetryapp import APP_REQUIREMENTS, app_drift, poetry_application
+
+    path = config.root / APP_REQUIREMENTS
+    uses = any(not p.install_project and path in p.requirements for p in config.profiles.values())
+    exists = lambda relative: (config.root / relative).exists()  # noqa: E731
+    app = uses and poetry_application(_pyproject(config), exists)
+    if not app or not path.is_file():
+        return []
+    missing, extra = app_drift(app, set(read_pins(path)))
+    if not missing and not extra:
+        return []
+    parts = [f"{', '.join(missing)} declared there and not in it"] if missing else []
+    parts += [f"{', '.join(extra)} in it and not declared there"] if extra else []
+    return [
+        {
+            "kind": "app-drift",
+            "where": APP_REQUIREMENTS,
+            "message": f"{APP_REQUIREMENTS} is out of step with [tool.poetry.dependencies]: "
+            + "; ".join(parts),
+            "fix": f"add or remove the same dependency in both ({APP_REQUIREMENTS} is what "
+            "noxgrid locks; pyproject.toml is what the team's poetry reads)",
+        }
+    ]
 
 
 def committed_files(config: Config, matrix: Matrix) -> list[Path]:

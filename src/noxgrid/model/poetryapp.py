@@ -9,6 +9,7 @@ Pure: reads a parsed pyproject.toml; whether a path exists is asked of ``exists`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,3 +111,16 @@ def poetry_application(
         requirements=tuple(requirements),
         untranslated=tuple(untranslated),
     )
+
+
+def app_drift(app: PoetryApp, names: set[str]) -> tuple[list[str], list[str]]:
+    """(the dependencies ``[tool.poetry.dependencies]`` declares that the requirements
+    file's canonical ``names`` lack, the names the file has that poetry does not
+    declare). Versions are not compared: a pin in place of a git branch is an edit."""
+    declared: dict[str, str] = {}
+    for line in [*app.requirements, *app.untranslated]:
+        name = re.split(r"[\s\[=<>!~;@]", line, maxsplit=1)[0]
+        declared.setdefault(canonicalize_name(name), name)
+    missing = [shown for name, shown in declared.items() if name not in names]
+    extra = sorted(name for name in names if name not in declared)
+    return missing, extra

@@ -83,3 +83,37 @@ def test_poetry_2_project_table_dependencies_are_kept():
     app = poetry_application(document, nothing)
     assert app is not None
     assert app.requirements == ("fastapi>=0.100",) and app.requires_python == ">=3.10"
+
+
+def test_app_drift_compares_names_not_versions():
+    from noxgrid.model.poetryapp import app_drift
+
+    app = poetry_application(tomllib.loads(SERVICE), nothing)
+    assert app is not None
+    names = {"engine", "fastapi", "uvicorn", "numpy", "local"}
+    assert app_drift(app, names) == ([], [])
+    assert app_drift(app, names - {"fastapi"} | {"redis"}) == (["fastapi"], ["redis"])
+
+
+def test_check_names_an_app_file_out_of_step_with_poetry(make_project):
+    from noxgrid.check.findings import poetry_app_findings
+    from noxgrid.model.declaration import load_config
+
+    root = make_project(
+        SERVICE.replace('local = {path = "../local"}\n', "")
+        + '\n[tool.noxgrid]\npython = ["3.11"]\naccelerators = ["cpu"]\n'
+        '[tool.noxgrid.profile.lean]\nrequirements = ["requirements/app.in"]\n'
+        "install-project = false\n",
+        {
+            "requirements/app.in": "engine==2.0\nfastapi\nuvicorn[standard]\nnumpy\n",
+        },
+    )
+    config = load_config(root)
+    assert poetry_app_findings(config) == []
+    (root / "requirements/app.in").write_text("engine==2.0\nuvicorn\nnumpy\nredis\n")
+    (finding,) = poetry_app_findings(config)
+    assert finding["kind"] == "app-drift" and finding["where"] == "requirements/app.in"
+    assert finding["message"] == (
+        "requirements/app.in is out of step with [tool.poetry.dependencies]: fastapi declared "
+        "there and not in it; redis in it and not declared there"
+    )
