@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from noxgrid.files import read_json
 from noxgrid.model.allowances import RULES, Allowance, for_cell
 from noxgrid.model.ci_variants import ci_variant_drift
@@ -14,11 +16,12 @@ from noxgrid.model.freshness import (
     read_lock,
     refresh_command,
 )
+from noxgrid.model.gitignored import ignored_finding, parse_check_ignore
 from noxgrid.model.matrix import Matrix
 from noxgrid.model.policy import evaluate
 from noxgrid.render.actions import load_pins, outdated
 from noxgrid.render.workflow import render_workflows
-from noxgrid.tools.git import project_files
+from noxgrid.tools.git import check_ignore, project_files
 
 Finding = dict[str, str]
 
@@ -42,7 +45,59 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     findings += lock_findings(config, matrix)
     findings += doctor_allowance_findings(config, matrix)
     findings += workflow_findings(config)
-    return findings
+    findings += poetry_app_findings(config)
+    ignored = gitignored_finding(config, matrix)
+    return findings + ([ignored] if ignored else [])
+
+
+def poetry_app_findings(config: Config) -> list[Finding]:
+    """requirements/app.in out of step with [tool.poetry.dependencies] (model.poetryapp):
+    a dependency added to one and not the other, by name."""
+    from noxgrid.model.ci_variants import read_pins
+    from noxgrid.model.inputs import _pyproject
+    from noxgrid.model.poetryapp import APP_REQUIREMENTS, app_drift, poetry_application
+
+    path = config.root / APP_REQUIREMENTS
+    uses = any(not p.install_project and path in p.requirements for p in config.profiles.values())
+    exists = lambda relative: (config.root / relative).exists()  # noqa: E731
+    app = uses and poetry_application(_pyproject(config), exists)
+    if not app or not path.is_file():
+        return []
+    missing, extra = app_drift(app, set(read_pins(path)))
+    if not missing and not extra:
+        return []
+    parts = [f"{', '.join(missing)} declared there and not in it"] if missing else []
+    parts += [f"{', '.join(extra)} in it and not declared there"] if extra else []
+    return [
+        {
+            "kind": "app-drift",
+            "where": APP_REQUIREMENTS,
+            "message": f"{APP_REQUIREMENTS} is out of step with [tool.poetry.dependencies]: "
+            + "; ".join(parts),
+            "fix": f"add or remove the same dependency in both ({APP_REQUIREMENTS} is what "
+            "noxgrid locks; pyproject.toml is what the team's poetry reads)",
+        }
+    ]
+
+
+def committed_files(config: Config, matrix: Matrix) -> list[Path]:
+    """What noxgrid reads from the commit: the declaration, every cell's lock (written
+    or to be), the profiles' requirement inputs, the Dockerfile and the workflows."""
+    from noxgrid.model.lockfile import lock_path
+
+    paths = [config.pyproject, config.root / config.docker.dockerfile]
+    paths += [lock_path(config, cell) for cell in matrix]
+    paths += [path for profile in config.profiles.values() for path in profile.requirements]
+    paths += list(render_workflows(config))
+    root = config.repo_root
+    return [p for p in dict.fromkeys(paths) if p.resolve().is_relative_to(root.resolve())]
+
+
+def gitignored_finding(config: Config, matrix: Matrix) -> Finding | None:
+    """The files noxgrid needs committed that the project's .gitignore ignores."""
+    root = config.repo_root
+    output = check_ignore(root, [p.resolve() for p in committed_files(config, matrix)])
+    return ignored_finding(parse_check_ignore(output or ""))
 
 
 def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:

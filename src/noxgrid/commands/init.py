@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from noxgrid.init.plan import Plan, Written
     from noxgrid.lock.steps import LockOutcome
     from noxgrid.model.config import Config
+    from noxgrid.model.poetryapp import PoetryApp
 
 
 def register_init(commands: Subparsers) -> None:
@@ -65,7 +66,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     from noxgrid.files import atomic_write
     from noxgrid.init.plan import (
         declaration_text,
-        plan_init,
         scaffold_files,
         summary,
         workflow_choice,
@@ -84,15 +84,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         return adopt_services(
             root, force=args.force, no_lock=args.no_lock, available=has_interpreter
         )
-    _, text, document, project = read_project(root)
-    plan = plan_init(
-        project,
-        root,
-        available=has_interpreter,
-        dependency_groups=document.get("dependency-groups"),
-        document=document,
-    )
-    _read_application(plan, root, project)
+    text, plan = _plan(root)
     workflow_path = workflow_choice(root, args.force)
     fates, files = scaffold_files(
         root, plan, force=args.force, pyproject_text=text, workflow_path=workflow_path
@@ -118,6 +110,26 @@ def cmd_init(args: argparse.Namespace) -> int:
         return load_config(root)
 
     return _lock_and_check(config, write_workflows=write_workflows, redeclare=redeclare)
+
+
+def _plan(root: Path) -> tuple[str, Plan]:
+    """(pyproject.toml's text, init's plan) for the project at ``root``."""
+    from noxgrid.init.declare import declare_application
+    from noxgrid.init.plan import plan_init
+
+    _, text, document, project = read_project(root)
+    plan = plan_init(
+        project,
+        root,
+        available=has_interpreter,
+        dependency_groups=document.get("dependency-groups"),
+        document=document,
+    )
+    app = _poetry_app(root, document)
+    if app is not None:
+        declare_application(plan, app)
+    _read_application(plan, root, project)
+    return text, plan
 
 
 def _workflow_fates(config: Config, *, write: bool, no_lock: bool) -> list[Written]:
@@ -148,6 +160,12 @@ def _read_application(plan: Plan, root: Path, project: dict[str, Any]) -> None:
         plan.notes += list(plan.application.notes)
 
 
+def _poetry_app(root: Path, document: dict[str, Any]) -> PoetryApp | None:
+    from noxgrid.model.poetryapp import poetry_application
+
+    return poetry_application(document, lambda relative: (root / relative).exists())
+
+
 def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]:
     """(pyproject.toml, its text, the document, what init reads of the project), or why
     init cannot. What ``[project]`` does not state (no such table, a setup.cfg or
@@ -173,7 +191,10 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
         )
     project = document.get("project")
     project = dict(project) if isinstance(project, dict) else {}
-    if needs_backend(project):
+    app = _poetry_app(root, document)
+    if app is not None:  # nothing for its backend to build: [tool.poetry] is read
+        project = {**app.project(), **project}
+    elif needs_backend(project):
         print("init: reading the project's metadata from its build backend (PEP 517)...")
         project = merged_project(project, prepare_metadata(root))
     return pyproject, text, document, project

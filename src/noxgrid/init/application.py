@@ -20,7 +20,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from noxgrid.model.app_source import FoundApp, FoundRoute, find_app, find_health
+from noxgrid.model.app_source import FoundApp, FoundRoute, find_app, find_health, schema_route
 from noxgrid.model.ci_variants import read_pins
 from noxgrid.model.config import DockerConfig, Health, default
 from noxgrid.model.drift import own_files, walk_files
@@ -78,7 +78,15 @@ def read_application(root: Path, files: Iterable[Path], requirements: set[str]) 
         command, note = server_command(app, requirements)
         notes += [note] if note else []
         notes.append(f"application: {app.spec()} ({app.where}), started as `{command}`")
-    if health is None:
+    schema = schema_route(app) if app is not None and health is None else None
+    if schema is not None:
+        health = schema
+        notes.append(
+            f"no health route found (health, ready, live, heartbeat...): the health path is "
+            f"GET {schema.path}, the OpenAPI schema FastAPI serves once the app is up "
+            f"({schema.where}); declare a health route to check more and change it"
+        )
+    elif health is None:
         notes.append(
             "no health route found (health, ready, live, heartbeat...): the health path "
             "stays /ready and no image is declared; declare both by hand"

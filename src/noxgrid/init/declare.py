@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from noxgrid.init.plan import Plan
+    from noxgrid.model.poetryapp import PoetryApp
 
 GPU_TORCH_BACKEND = "cu126"
 
@@ -69,3 +70,22 @@ def gpu_lines(plan: Plan) -> list[str]:
         'runs-on = ["self-hosted", "linux", "gpu"]',
     ]
     return lines
+
+
+def declare_application(plan: Plan, app: PoetryApp) -> None:
+    """A poetry application into the plan: no project to install, its dependencies
+    written as the first requirements input of every profile."""
+    from noxgrid.model.poetryapp import APP_REQUIREMENTS
+
+    plan.app_requirements = APP_REQUIREMENTS
+    plan.app_text = app.requirements_text()
+    plan.notes.insert(
+        0,
+        f"not a package ({app.why}): install-project = false, its code is the tree; "
+        f"[tool.poetry.dependencies] copied to {APP_REQUIREMENTS} in PEP 508",
+    )
+    if app.untranslated:
+        plan.notes.append(
+            f"{APP_REQUIREMENTS}: no PEP 508 form for {'; '.join(app.untranslated)}: "
+            "add them by hand"
+        )

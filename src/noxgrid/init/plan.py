@@ -91,6 +91,10 @@ class Plan:
     gpu: list[GpuEvidence] = field(default_factory=list)
     # The project asks for torch: the accelerators name uv's torch backend.
     torch: bool = False
+    # An application, not a package (model.poetryapp): its dependencies' file and text;
+    # every profile takes them first and installs no project.
+    app_requirements: str | None = None
+    app_text: str | None = None
 
 
 def _versions_allowed(requires: str | None, where: str) -> list[str]:
@@ -206,6 +210,15 @@ def _toml_list(items: Iterable[str]) -> str:
 def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
     """The ``[tool.noxgrid]`` text appended to pyproject.toml."""
     profiles = ["lean", "full"] if plan.full_extras else ["lean"]
+    files = [f for f in (plan.app_requirements, plan.lean_requirements) if f]
+    project = (
+        [
+            "# Not a package: its code is the tree, its dependencies the first file.",
+            "install-project = false",
+        ]
+        if plan.app_requirements
+        else []
+    )
     lines = [
         "",
         "# ---------------------------------------------------------------- noxgrid",
@@ -215,7 +228,8 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         f"profiles = {_toml_list(profiles)}",
         "",
         "[tool.noxgrid.profile.lean]",
-        f"requirements = {_toml_list([plan.lean_requirements])}",
+        f"requirements = {_toml_list(files)}",
+        *project,
     ]
     groups = [f"groups = {_toml_list(plan.lean_groups)}"] if plan.lean_groups else []
     if plan.lean_extras:
@@ -225,7 +239,8 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         lines += [
             "",
             "[tool.noxgrid.profile.full]",
-            f"requirements = {_toml_list([plan.lean_requirements])}",
+            f"requirements = {_toml_list(files)}",
+            *project,
             f"extras = {_toml_list(plan.full_extras)}",
             *groups,
             "# apt = []  # Debian packages the image needs (`noxgrid doctor` names them)",
@@ -270,6 +285,8 @@ def scaffold_files(
 
     files[root / "pyproject.toml"] = declaration_text(plan, pyproject_text, workflow_path)
     fates.append(Written("pyproject.toml", "[tool.noxgrid] added"))
+    if plan.app_requirements and plan.app_text is not None:
+        offer(plan.app_requirements, plan.app_text)
     if plan.lean_text is not None:
         offer(plan.lean_requirements, plan.lean_text)
     offer("noxfile.py", NOXFILE)

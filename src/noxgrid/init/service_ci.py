@@ -92,7 +92,8 @@ def carry_compose(plan: ServicePlan, service: ComposeService, requirements: set[
     """The compose service's health route (where the code has none) and port."""
     application = plan.application
     said = list(application.notes)
-    if application.health is None and service.health_path is not None:
+    stand_in = application.health is None or application.health.fallback
+    if stand_in and service.health_path is not None:
         route = FoundRoute(
             path=service.health_path.value,
             function=f"the compose service '{service.name}'s healthcheck",

@@ -35,7 +35,13 @@ from noxgrid.model.resolution import (
     network_failure,
 )
 from noxgrid.model.sizes import DistFile, SizeEstimate, platform_tags
-from noxgrid.model.uvfailures import host, python_excluded, python_fix, unreachable_url
+from noxgrid.model.uvfailures import (
+    git_requirement,
+    host,
+    python_excluded,
+    python_fix,
+    unreachable_url,
+)
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.interpreters import find_interpreter
 from noxgrid.tools.runner import Command, Outcome
@@ -258,10 +264,17 @@ def uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str
             if url and backend and host(url) == "download.pytorch.org"
             else ""
         )
+        git = git_requirement(output)
+        fix = (
+            f"or pin a released version instead of `{git}` (a git requirement is fetched "
+            "with git, from that host)"
+            if git
+            else "or the index-url / torch-backend that sends uv there"
+        )
         outcome.error = (
             f"uv could not reach {where} for {cell.id}{why}; uv said:\n{tail}\n"
-            f"  fix: check the network (or proxy) for {host(url) if url else 'the index'}, or "
-            "the index-url / torch-backend that sends uv there, then run noxgrid lock again"
+            f"  fix: check the network (or proxy) for {host(url) if url else 'the index'}, "
+            f"{fix}, then run noxgrid lock again"
         )
     else:
         excluded = python_excluded(output)

@@ -48,6 +48,9 @@ class FoundApp:
     attribute: str
     kind: str
     where: str
+    # The OpenAPI schema path the app serves (FastAPI: ``/openapi.json`` unless its
+    # ``openapi_url`` says otherwise); None where it serves none or noxgrid cannot tell.
+    schema: str | None = None
 
     def spec(self) -> str:
         """``module:attribute`` as servers take it."""
@@ -62,6 +65,8 @@ class FoundRoute:
     function: str
     where: str
     on_app: bool
+    # True for a stand-in (the OpenAPI schema), which a route stated elsewhere replaces
+    fallback: bool = False
 
 
 def module_name(relative: Path) -> str | None:
@@ -144,8 +149,32 @@ def find_app(root: Path, files: Iterable[Path]) -> FoundApp | None:
             kind = APP_CLASSES.get(_called(value) or "")
             if kind is not None:
                 where = f"{path.relative_to(root).as_posix()}:{line}"
-                return FoundApp(module=module, attribute=name, kind=kind, where=where)
+                schema = openapi_path(value) if _called(value) == "FastAPI" else None
+                return FoundApp(module, name, kind, where, schema)
     return None
+
+
+def openapi_path(call: ast.expr) -> str | None:
+    """The path a ``FastAPI(...)`` call serves its OpenAPI schema at: its ``openapi_url``
+    when that is a string, FastAPI's default without one; None when it is turned off
+    (``openapi_url=None``) or computed (noxgrid cannot tell)."""
+    assert isinstance(call, ast.Call)
+    for keyword in call.keywords:
+        if keyword.arg is None:  # FastAPI(**settings): it may set openapi_url
+            return None
+        if keyword.arg == "openapi_url":
+            value = keyword.value
+            ok = isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value
+            return str(value.value) if ok else None  # type: ignore[attr-defined]
+    return "/openapi.json"
+
+
+def schema_route(app: FoundApp) -> FoundRoute | None:
+    """The OpenAPI schema route as the health path of an app that declares no health
+    route: FastAPI answers it once the application is up. None where there is none."""
+    if app.schema is None:
+        return None
+    return FoundRoute(app.schema, "FastAPI's OpenAPI schema", app.where, on_app=True, fallback=True)
 
 
 def _prefixes(tree: ast.Module) -> dict[str, tuple[str, bool]]:

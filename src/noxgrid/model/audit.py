@@ -225,6 +225,9 @@ class AuditResult:
     unreadable: tuple[str, ...] = ()
     seconds: float = 0.0
     scan: Scan | None = field(default=None, compare=False, repr=False)  # for reachability
+    # Libraries found on the system that only files nothing imports need (model.reach):
+    # an image need not install them.
+    unreached_system: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> tuple[Missing, ...]:

@@ -4,8 +4,9 @@ older ``[tool.poetry.dev-dependencies]``), pdm's ``[tool.pdm.dev-dependencies]``
 uv's ``[tool.uv] dev-dependencies``.
 
 Pure: reads a parsed pyproject.toml. Poetry's constraints (``^1.2``, ``~1.2``, ``1.2.*``,
-tables with ``extras``, ``markers`` and ``python``) are translated to PEP 508; what has
-no PEP 508 form (a path, a git or URL source, ``||``) is listed as untranslated.
+tables with ``extras``, ``markers`` and ``python``) are translated to PEP 508, git and URL
+sources as direct references (``name @ git+https://...@rev``); what has no PEP 508 form
+(a path, ``||``) is listed as untranslated.
 """
 
 from __future__ import annotations
@@ -82,6 +83,25 @@ def _python_marker(constraint: str) -> str | None:
     return " and ".join(parts)
 
 
+def _direct_reference(value: Mapping[str, Any]) -> str:
+    """`` @ git+https://host/repo.git@rev#subdirectory=sub`` for poetry's ``git`` source
+    (its ``rev``, ``tag`` or ``branch``), `` @ url`` for ``url``; "" for an index one."""
+    if value.get("url"):
+        return f" @ {value['url']}"
+    if not value.get("git"):
+        return ""
+    url = str(value["git"])
+    if url.startswith("git@"):  # scp-like: git@github.com:owner/repo.git
+        url = "ssh://" + url.replace(":", "/", 1)
+    if not url.startswith("git+"):
+        url = "git+" + url
+    ref = value.get("rev") or value.get("tag") or value.get("branch")
+    text = f" @ {url}" + (f"@{ref}" if ref else "")
+    if value.get("subdirectory"):
+        text += f"#subdirectory={value['subdirectory']}"
+    return text
+
+
 def poetry_requirement(name: str, value: Any) -> list[str] | None:
     """A poetry dependency entry as PEP 508 lines (several for a list of constraints),
     or None when it has no PEP 508 form."""
@@ -95,9 +115,10 @@ def poetry_requirement(name: str, value: Any) -> list[str] | None:
         return lines
     if isinstance(value, str):
         value = {"version": value}
-    if not isinstance(value, Mapping) or any(k in value for k in ("path", "git", "url", "file")):
+    if not isinstance(value, Mapping) or any(k in value for k in ("path", "file")):
         return None
-    specifier = poetry_specifier(str(value.get("version", "*")))
+    reference = _direct_reference(value)
+    specifier = reference or poetry_specifier(str(value.get("version", "*")))
     if specifier is None:
         return None
     extras = [str(e) for e in value.get("extras", []) or []]
@@ -109,7 +130,8 @@ def poetry_requirement(name: str, value: Any) -> list[str] | None:
         markers.append(python)
     text = name + (f"[{','.join(extras)}]" if extras else "") + specifier
     if markers:
-        text += "; " + " and ".join(f"({m})" if len(markers) > 1 else m for m in markers)
+        joined = " and ".join(f"({m})" if len(markers) > 1 else m for m in markers)
+        text += (" ; " if reference else "; ") + joined
     return [text]
 
 

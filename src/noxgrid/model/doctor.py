@@ -341,6 +341,7 @@ def _slim_image_notes(diagnosis: Diagnosis, config: Config, cell: Cell) -> list[
             package
             for soname, package in diagnosis.packages.items()
             if soname in diagnosis.audit.from_system
+            and soname not in diagnosis.audit.unreached_system
             and package
             and package not in BASE_PACKAGES
             and package not in profile.apt

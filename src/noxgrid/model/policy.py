@@ -32,6 +32,7 @@ from packaging.utils import canonicalize_name
 from noxgrid.model.allowances import Allowance, allowed_text, allowing
 from noxgrid.model.config import Accelerator, Policy, Profile
 from noxgrid.model.lockfile import Lock
+from noxgrid.model.opencvfix import gui_fix
 from noxgrid.model.results import format_size
 
 GUI_OPENCV = ("opencv-python", "opencv-contrib-python")
@@ -213,7 +214,7 @@ def evaluate(
     findings += _forbidden_findings(lock, accelerator, allowances, pure)
     findings += _exclusive_findings(lock, policy, allowances)
     if policy.forbid_gui_opencv:
-        findings += _gui_findings(lock)
+        findings += _gui_findings(lock, profile.name)
     findings += _budget_findings(profile, installed_estimate, largest, previous)
     return [_marked(finding, allowances) for finding in findings]
 
@@ -324,7 +325,7 @@ def _exclusive_findings(
     return findings
 
 
-def _gui_findings(lock: Lock) -> list[Finding]:
+def _gui_findings(lock: Lock, profile: str) -> list[Finding]:
     """OpenCV's GUI build, which needs libGL in a slim server image."""
     return [
         Finding(
@@ -333,8 +334,7 @@ def _gui_findings(lock: Lock) -> list[Finding]:
             chains=(_chain_text(lock, gui),),
             message=f"{gui} is OpenCV's GUI build: in a slim server image it fails "
             "to import without libGL.so.1 (libgl1)",
-            fix=f"use {gui}-headless instead, or set forbid-gui-opencv = false "
-            "in [tool.noxgrid.policy] if the image really has a display stack",
+            fix=gui_fix(gui, profile),
         )
         for gui in GUI_OPENCV
         if gui in lock.packages

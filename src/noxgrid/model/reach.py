@@ -177,7 +177,19 @@ def classify(
         )
         for item in result.missing
     )
-    return dataclasses.replace(result, missing=missing)
+    needers: dict[str, list[str]] = defaultdict(list)
+    for elf in scan.files:
+        for soname in elf.needed:
+            if soname in result.from_system:
+                needers[soname].append(scan.relative(elf.path))
+    unreached = tuple(
+        sorted(
+            soname
+            for soname, paths in needers.items()
+            if soname not in wanted and not any(path in reached for path in paths)
+        )
+    )
+    return dataclasses.replace(result, missing=missing, unreached_system=unreached)
 
 
 def unreached_notes(result: AuditResult) -> list[str]:

@@ -126,6 +126,10 @@ _NETWORK = (
     "Network is unreachable",
     "operation timed out",
     "Could not connect",
+    # git, when uv fetches a git requirement:
+    "Could not resolve host",
+    "Failed to connect to",
+    "Connection timed out",
 )
 
 

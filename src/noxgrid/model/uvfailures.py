@@ -38,9 +38,24 @@ def uv_error(output: str) -> str:
     return output[match.start() :] if match else output
 
 
+# git's words when uv fetches a git requirement: fatal: unable to access 'https://...': ...
+_GIT_URL = re.compile(r"unable to access '([^']+)'")
+_GIT_REQUIREMENT = re.compile(
+    r"Failed to (?:download and build|fetch|build) `([^`]+ @ git\+[^`]+)`"
+)
+
+
 def unreachable_url(output: str) -> str | None:
-    """The address uv's error says it could not reach, or None."""
-    match = _URL.search(uv_error(output))
+    """The address uv's error says it could not reach (an index's, or the repository
+    of a git requirement that git could not fetch), or None."""
+    error = uv_error(output)
+    match = _URL.search(error) or _GIT_URL.search(error)
+    return match.group(1) if match else None
+
+
+def git_requirement(output: str) -> str | None:
+    """The git requirement uv was fetching when it failed (``name @ git+https://...``)."""
+    match = _GIT_REQUIREMENT.search(uv_error(output))
     return match.group(1) if match else None
 
 

@@ -81,3 +81,22 @@ def committed_text(path: Path, runner: Runner | None = None) -> str | None:
     except CommandFailed:
         return None
     return outcome.output if outcome.ok else None
+
+
+def check_ignore(root: Path, paths: list[Path], runner: Runner | None = None) -> str | None:
+    """``git check-ignore --verbose`` of ``paths`` (files that exist or not; tracked ones
+    are never reported): its output, "" when none is ignored, None where git cannot
+    tell (no git, not a repository)."""
+    if not paths:
+        return ""
+    runner = runner or Runner()
+    names = [path.resolve().relative_to(root.resolve()).as_posix() for path in paths]
+    try:
+        outcome = runner.run(
+            Command(argv=("git", "check-ignore", "--verbose", *names), cwd=root, timeout=60)
+        )
+    except CommandFailed:
+        return None
+    if outcome.returncode == 1:  # none of them is ignored
+        return ""
+    return outcome.output if outcome.ok else None

@@ -17,6 +17,7 @@ def test_ci_only_requirements_pinned_apart_from_production_are_a_finding(make_pr
         }
     )
     monkeypatch.setattr(findings, "project_files", lambda root: None)
+    monkeypatch.setattr(findings, "check_ignore", lambda root, paths: None)
     monkeypatch.setattr(findings, "lock_findings", lambda config, matrix: [])
     monkeypatch.setattr(findings, "workflow_findings", lambda config: [])
     found = findings.check_findings(load_config(root), Matrix(()))

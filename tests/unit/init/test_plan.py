@@ -155,3 +155,58 @@ def test_init_lists_every_file_it_writes(tmp_path, monkeypatch, capsys):
     assert (tmp_path / ".gitignore").read_text() == (
         "*.pyc\n# noxgrid's venvs, reports and caches (noxgrid init)\n.noxgrid/\n"
     )
+
+
+POETRY_SERVICE = """[build-system]
+requires = ["poetry>=1.0"]
+build-backend = "poetry.masonry.api"
+
+[tool.poetry]
+name = "ocr-api"
+version = "1.0"
+
+[tool.poetry.dependencies]
+python = ">=3.11,<3.13"
+engine = {git = "https://example.org/o/engine.git", branch = "main"}
+fastapi = ">=0.73.0"
+
+[tool.poetry.group.dev.dependencies]
+pytest = ">=5.3.2"
+tool = {git = "https://example.org/o/tool.git", rev = "abc"}
+"""
+
+
+def test_a_poetry_application_installs_no_project_and_locks_its_dependencies(
+    tmp_path, monkeypatch, capsys
+):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": POETRY_SERVICE,
+            "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        },
+    )
+    monkeypatch.setattr(init_command, "has_interpreter", has("3.11", "3.12"))
+    monkeypatch.setattr(
+        "noxgrid.tools.metadata.prepare_metadata",
+        lambda root: (_ for _ in ()).throw(AssertionError("the backend cannot build it")),
+    )
+    args = argparse.Namespace(project=str(tmp_path), force=False, no_lock=True)
+    assert init_command.cmd_init(args) == 0
+    out = capsys.readouterr().out
+    assert "not a package (no `packages` in [tool.poetry] and no ocr_api/" in out
+    assert "requirements/app.in  " in out
+    assert "the health path is GET /openapi.json" in out
+    app_in = (tmp_path / "requirements/app.in").read_text()
+    assert "engine @ git+https://example.org/o/engine.git@main\nfastapi>=0.73.0\n" in app_in
+    lean_in = (tmp_path / "requirements/lean.in").read_text()
+    assert "tool @ git+https://example.org/o/tool.git@abc" in lean_in
+    config = load_config(tmp_path)
+    assert config.pythons == ("3.11", "3.12")
+    lean = config.profiles["lean"]
+    assert not lean.install_project
+    assert [p.relative_to(tmp_path).as_posix() for p in lean.requirements] == [
+        "requirements/app.in",
+        "requirements/lean.in",
+    ]
+    assert config.docker.health.path == "/openapi.json"

@@ -57,3 +57,19 @@ def test_no_solution_for_the_cells_python_gets_noxgrids_fix(make_project):
         '\n  fix: drop "3.10" from python in [tool.noxgrid] (or exclude its cells), or change '
         "the pin that excludes it: numpy==2.3.0 (numpy needs Python>=3.11)"
     )
+
+
+def test_a_git_requirement_that_cannot_be_fetched_names_the_host_and_exits_5(make_project):
+    from tests.unit.model.test_uvfailures import GIT_FETCH
+
+    outcome = _refused(make_project(TORCH, {"requirements/lean.in": "numpy\n"}), GIT_FETCH)
+    assert outcome.exit_code == IndexUnavailable.exit_code == 5
+    assert outcome.error.startswith(
+        "uv could not reach github.com (https://github.com/mindee/doctr.git/) for 3.10-cpu-lean;"
+    )
+    assert "torch-backend" not in outcome.error.splitlines()[0]
+    assert outcome.error.endswith(
+        "  fix: check the network (or proxy) for github.com, or pin a released version instead "
+        "of `python-doctr @ git+https://github.com/mindee/doctr.git@main` (a git requirement is "
+        "fetched with git, from that host), then run noxgrid lock again"
+    )

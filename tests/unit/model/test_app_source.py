@@ -152,3 +152,61 @@ def test_module_names_and_which_files_are_sources(tmp_path):
         "c.py",
         "a/b.py",
     ]
+
+
+def test_a_fastapi_app_without_a_health_route_answers_its_openapi_schema(tmp_path):
+    from noxgrid.init.application import docker_lines, read_application
+    from noxgrid.model.app_source import schema_route
+
+    files = tree(
+        tmp_path,
+        {
+            "app/main.py": """
+                from fastapi import FastAPI
+
+                app = FastAPI(title="ocr")
+
+                @app.post("/ocr")
+                async def ocr():
+                    return {}
+            """
+        },
+    )
+    app = find_app(tmp_path, files)
+    assert app is not None and app.schema == "/openapi.json"
+    assert find_health(tmp_path, files) is None
+    route = schema_route(app)
+    assert route is not None and route.path == "/openapi.json" and route.where == "app/main.py:4"
+    found = read_application(tmp_path, files, {"fastapi", "uvicorn"})
+    assert found.declared
+    assert any("the health path is GET /openapi.json" in note for note in found.notes)
+    lines = docker_lines("ocr", found)
+    assert 'health = { path = "/openapi.json", port = 8000, timeout = "60s" }' in lines
+    assert 'image = "ocr"' in lines
+
+
+def test_the_schema_path_follows_openapi_url_and_is_none_when_turned_off(tmp_path):
+    def schema(call: str) -> str | None:
+        files = tree(tmp_path, {"main.py": f"from fastapi import FastAPI\napp = {call}\n"})
+        found = find_app(tmp_path, files)
+        assert found is not None
+        return found.schema
+
+    assert schema('FastAPI(openapi_url="/api/schema.json")') == "/api/schema.json"
+    assert schema("FastAPI(openapi_url=None)") is None
+    assert schema("FastAPI(openapi_url=settings.url)") is None
+    assert schema("FastAPI(**settings)") is None
+    assert schema("Starlette()") is None  # Starlette serves no schema of its own
+
+
+def test_a_declared_health_route_wins_over_the_schema(tmp_path):
+    from noxgrid.init.application import read_application
+
+    files = tree(
+        tmp_path,
+        {
+            "main.py": 'from fastapi import FastAPI\napp = FastAPI()\n@app.get("/health")\ndef h(): ...\n'
+        },
+    )
+    found = read_application(tmp_path, files, {"uvicorn"})
+    assert found.health is not None and found.health.path == "/health"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from packaging.requirements import Requirement
 
 from noxgrid.model.devgroups import dev_groups, poetry_requirement, poetry_specifier
 
@@ -93,3 +94,28 @@ def test_every_tools_groups():
         ("[tool.uv] dev-dependencies", "dev", ("pytest-mock",), (), False),
     ]
     assert groups[0].includes == ("lint",)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            {"git": "https://github.com/o/r.git", "branch": "main"},
+            "r @ git+https://github.com/o/r.git@main",
+        ),
+        (
+            {"git": "https://github.com/o/r.git", "rev": "abc123", "subdirectory": "pkg"},
+            "r @ git+https://github.com/o/r.git@abc123#subdirectory=pkg",
+        ),
+        ({"git": "git@github.com:o/r.git", "tag": "v1"}, "r @ git+ssh://git@github.com/o/r.git@v1"),
+        (
+            {"git": "https://h/r.git", "extras": ["torch"], "markers": "sys_platform == 'linux'"},
+            "r[torch] @ git+https://h/r.git ; sys_platform == 'linux'",
+        ),
+        ({"url": "https://h/r-1.0.tar.gz"}, "r @ https://h/r-1.0.tar.gz"),
+    ],
+)
+def test_poetry_git_and_url_sources_as_direct_references(value, expected):
+    (line,) = poetry_requirement("r", value)
+    assert line == expected
+    Requirement(line)  # valid PEP 508

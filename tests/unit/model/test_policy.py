@@ -95,3 +95,23 @@ def test_budget_lists_the_ten_largest():
         )
         == []
     )
+
+
+def test_the_gui_opencv_fix_proposes_headless_or_the_allowance_with_its_apt_packages():
+    from noxgrid.model.opencvfix import GUI_SONAMES, gui_apt
+    from noxgrid.model.sonames import debian_package
+
+    lock = parse_lock(lock_of(("opencv-python", "python-doctr"), ("python-doctr", "-r x.in")))
+    (finding,) = [
+        f
+        for f in evaluate(lock, accelerator=GPU, policy=Policy(), profile=FULL)
+        if f.kind == "gui-opencv"
+    ]
+    assert "use opencv-python-headless instead" in finding.fix
+    assert '[[tool.noxgrid.allow]] rule = "gui-opencv", packages = ["opencv-python"]' in finding.fix
+    assert f"[tool.noxgrid.profile.{FULL.name}]" in finding.fix
+    apt = gui_apt()
+    # From the generated table, not a hand list of packages: each is a soname's package.
+    assert apt[:2] == ["libgl1", "libglib2.0-0"]
+    assert set(apt) == {debian_package(name) for name in GUI_SONAMES}
+    assert 'apt = ["libgl1", "libglib2.0-0", "libsm6"' in finding.fix

@@ -126,3 +126,44 @@ def test_the_smoke_prints_what_it_loaded_and_the_last_record_wins():
     assert parse_imports(output).loaded == ("/a.so", "/b.so")
     assert parse_loaded("NOXGRID-IMPORTS []\n") is None
     assert parse_loaded(f"{LOADED_MARKER}not json\n") is None
+
+
+def test_a_system_library_only_an_unimported_plugin_needs_is_no_apt_advice():
+    """cv2's Qt platform plugin links libSM.so.6: found on this machine, needed by no
+    file the smoke loaded, so the venv doctor does not tell the image to install it."""
+    tree = image()
+    tree.add("/usr/lib/x86_64-linux-gnu/libSM.so.6")
+    tree.add("/usr/lib/x86_64-linux-gnu/libGL.so.1")
+    qt = ElfFile(path=f"{SP}/cv2/qt/plugins/platforms/libqxcb.so", needed=("libSM.so.6",))
+    cv2 = ElfFile(path=f"{SP}/cv2/cv2.abi3.so", needed=("libGL.so.1",))
+    scan = Scan(site_packages=(SP,), files=(cv2, qt), owners={})
+    result = classify(audit(scan, tree), [cv2.path])
+    assert set(result.from_system) >= {"libSM.so.6", "libGL.so.1"}
+    assert result.unreached_system == ("libSM.so.6",)
+    named = classify(audit(scan, tree), [cv2.path], named=["libSM.so.6"])
+    assert named.unreached_system == (), "a library the project names is kept"
+    unknown = classify(audit(scan, tree), None)
+    assert unknown.unreached_system == (), "without a record of what loaded, nothing is left out"
+
+
+def test_the_venv_note_on_a_slim_image_leaves_out_what_only_plugins_need(make_project):
+    from noxgrid.model.declaration import load_config
+
+    tree = image()
+    tree.add("/usr/lib/x86_64-linux-gnu/libSM.so.6")
+    tree.add("/usr/lib/x86_64-linux-gnu/libGL.so.1")
+    qt = ElfFile(path=f"{SP}/cv2/qt/plugins/platforms/libqxcb.so", needed=("libSM.so.6",))
+    cv2 = ElfFile(path=f"{SP}/cv2/cv2.abi3.so", needed=("libGL.so.1",))
+    result = classify(
+        audit(Scan(site_packages=(SP,), files=(cv2, qt), owners={}), tree), [cv2.path]
+    )
+    root = make_project()
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text + '\n[tool.noxgrid.docker]\nimage = "svc"\n')
+    config = load_config(root)
+    cell = Cell(python="3.11", accelerator="cpu", profile="lean")
+    packages = {"libSM.so.6": "libsm6", "libGL.so.1": "libgl1"}
+    diagnosis = Diagnosis(where="venv", audit=result, imports=None, packages=packages)
+    _, notes = missing_report(diagnosis, config, cell, host=True)
+    (note,) = [n for n in notes if "takes from this machine" in n]
+    assert "libgl1" in note and "libsm6" not in note

@@ -132,3 +132,27 @@ def test_the_projects_own_requires_python_says_to_widen_it():
 def test_other_failures_are_left_to_uvs_words():
     assert python_excluded(TORCH_INDEX) is None
     assert python_excluded("error: No solution found\n  cause: Because foo was not found") is None
+
+
+# uv pip compile of a project depending on a git requirement, github.com unreachable (uv 0.13).
+GIT_FETCH = """\
+error: Failed to download and build `python-doctr @ git+https://github.com/mindee/doctr.git@main`
+  cause: Git operation failed
+  cause: failed to clone into: /root/.cache/uv/git-v2/db/b607cc50f3961e1c
+  cause: failed to fetch branch or tag `main`
+  cause: process didn't exit successfully: `/usr/bin/git fetch --force --update-head-ok 'https://github.com/mindee/doctr.git' '+refs/tags/main:refs/remotes/origin/tags/main'` (exit status: 128)
+         --- stderr
+         fatal: unable to access 'https://github.com/mindee/doctr.git/': Could not resolve host: github.com
+"""
+
+
+def test_a_git_requirement_git_cannot_fetch_is_a_network_failure_naming_the_host():
+    from noxgrid.model.uvfailures import git_requirement, host
+
+    assert network_failure(GIT_FETCH)
+    assert unreachable_url(GIT_FETCH) == "https://github.com/mindee/doctr.git/"
+    assert host(unreachable_url(GIT_FETCH) or "") == "github.com"
+    assert (
+        git_requirement(GIT_FETCH) == "python-doctr @ git+https://github.com/mindee/doctr.git@main"
+    )
+    assert git_requirement(TORCH_INDEX) is None
