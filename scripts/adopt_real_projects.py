@@ -114,7 +114,8 @@ EDITS: dict[str, list[Edit]] = {
             "(then `noxgrid lock`)",
             "tests/test_mypy.yml compares mypy's messages verbatim; pyproject.toml asks "
             "mypy>=1.11.1 and says in a comment that the pin is raised as the messages change. "
-            "The lock's newest mypy words them differently (33 cases fail); mypy 1.13.0, the "
+            "A fresh lock's newest mypy (2.4.1 on 2026-12-05) words them differently (33 "
+            "cases fail on 3.12 without this pin); mypy 1.13.0, the "
             "newest on attrs 24.3.0's release day (2024-12-16), passes them. Which mypy a "
             "message table was written against is not declared anywhere.",
             path="requirements/lean.in",
