@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from noxgrid.model.tested_pythons import PythonTested, version_key
+
 if TYPE_CHECKING:
     from noxgrid.lock.steps import LockOutcome
     from noxgrid.model.matrix import Cell
@@ -140,3 +142,26 @@ def cut_matrix(pythons: Sequence[str], outcomes: Sequence[LockOutcome]) -> Cut:
             LeftOut(python, reasons[cell.id], cell.accelerator, cell.profile) for cell in failing
         ]
     return result
+
+
+def cap_at_tested(
+    pythons: Sequence[str], tested: PythonTested | None, notes: list[str], left_out: list[LeftOut]
+) -> list[str]:
+    """The python values no newer than the newest Python the project's own tox envlist or
+    CI matrix runs (for a project with no version classifiers: requires-python allows
+    every later Python, its tests have not run there); each value above it left out,
+    saying where that newest one is written. Unchanged when nothing names one, or
+    when the cap would leave no value."""
+    if tested is None:
+        return list(pythons)
+    kept = [v for v in pythons if version_key(v) <= tested.key]
+    if not kept:
+        return list(pythons)
+    for version in (v for v in pythons if v not in kept):
+        reason = (
+            f"newer than any Python the project's own tests run ({tested.version} at most, "
+            f"{tested.where}); no classifier says it supports {version}"
+        )
+        left_out.append(LeftOut(version, reason))
+        notes.append(f"left out python {version}: {reason} (add it to python = [...] once it does)")
+    return kept

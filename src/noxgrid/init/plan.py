@@ -25,13 +25,14 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.errors import ConfigError
 from noxgrid.init.application import Application, docker_lines
-from noxgrid.init.axis import LeftOut
+from noxgrid.init.axis import LeftOut, cap_at_tested
 from noxgrid.init.declare import axis_lines, cpu_lines, gpu_lines
 from noxgrid.init.repository import read_repository
 from noxgrid.init.testreqs import TEST_NAMES, choose_lean
 from noxgrid.model.devgroups import dev_groups
 from noxgrid.model.devtools import tools_only
 from noxgrid.model.gpufiles import GpuEvidence
+from noxgrid.model.tested_pythons import newest_tested
 from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
 from noxgrid.tools.metadata import Metadata
 
@@ -123,7 +124,7 @@ def plan_init(
     ``document`` (its development groups) and the files under ``root``."""
     notes: list[str] = []
     left_out: list[LeftOut] = []
-    pythons = _python_axis(project, available, notes, pyproject_name, left_out)
+    pythons = _python_axis(project, available, notes, pyproject_name, left_out, root)
     extras = dict(project.get("optional-dependencies", {}) or {})
     own = str(project.get("name") or root.name)
     tools = [
@@ -161,9 +162,11 @@ def _python_axis(
     notes: list[str],
     pyproject_name: str,
     left_out: list[LeftOut],
+    root: Path,
 ) -> list[str]:
-    """The classifiers' versions (within requires-python), else the versions it allows;
-    those without an interpreter here left out (unless none has one)."""
+    """The classifiers' versions (within requires-python), else the versions it allows
+    up to the newest its own tox envlist or CI runs; those without an interpreter here
+    left out (unless none has one)."""
     allowed = _versions_allowed(project.get("requires-python"), pyproject_name)
     classified = [
         match.group(1)
@@ -171,6 +174,9 @@ def _python_axis(
         if (match := _CLASSIFIER.search(str(classifier)))
     ]
     declared = [v for v in allowed if v in classified] if classified else allowed
+    capped: list[str] = []  # said after the axis itself
+    if not classified:
+        declared = cap_at_tested(declared, newest_tested(root), capped, left_out)
     found = [v for v in declared if available(v)]
     if classified:
         pythons = found or declared
@@ -182,6 +188,7 @@ def _python_axis(
             f"{project.get('requires-python') or '(none)'!r}"
             + (", with an interpreter on this machine)" if found else ")")
         )
+    notes += capped
     if found:
         for version in (v for v in declared if v not in found):
             left_out.append(LeftOut(version, "no interpreter for it on this machine"))

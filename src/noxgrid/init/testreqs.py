@@ -2,9 +2,11 @@
 
 In this order: its own test requirement file (the pip-compiled ``.txt`` over its
 ``.in`` where both exist: the pins are what its CI installs); what tox's test
-environment installs; the extra or development group that holds the test runner
-(a ``tests`` extra without pytest loses to a ``dev`` one with it), whichever tool
-declares the group; else pytest.
+environment installs, where that holds the test runner; the extra or development
+group that holds the test runner (a ``tests`` extra without pytest loses to a
+``dev`` one with it), whichever tool declares the group; tox's environment without
+a runner (its runner may come from a section noxgrid does not expand, e.g.
+``{[core]deps}``); a test extra or group without one, and pytest; else pytest.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from noxgrid.model.devgroups import DevGroup
 from noxgrid.model.devtools import runs_tests, tools_only
 from noxgrid.model.inputs import expand_self
-from noxgrid.model.toxenv import tox_env
+from noxgrid.model.toxenv import ToxEnv, tox_env
 
 TEST_NAMES = ("test", "tests", "testing")
 # Checked in this order; a .in file gives way to its compiled .txt beside it.
@@ -82,8 +84,26 @@ def own_test_file(root: Path) -> str | None:
     return None
 
 
-def _from_tox(root: Path, extras: Mapping[str, Any]) -> Lean | None:
-    env = tox_env(root)
+def _file_lines(path: Path) -> list[str]:
+    """A requirement file's requirement lines (no options, no comments)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith(("#", "-"))]
+
+
+def _tox_runs_tests(root: Path, env: ToxEnv, extras: Mapping[str, list[str]], own: str) -> bool:
+    """True when what tox's test environment installs brings a test runner: its deps,
+    the files it reads with ``-r`` or the project's extras it names."""
+    items = list(env.requirements)
+    items += [line for f in env.files for line in _file_lines(root / f)]
+    items += [item for e in env.extras for item in extras.get(e, [])]
+    return runs_tests(items, own)
+
+
+def _from_tox(root: Path, extras: Mapping[str, Any], env: ToxEnv | None) -> Lean | None:
     if env is None:
         return None
     files = [f for f in env.files if (root / f).is_file()]
@@ -150,11 +170,12 @@ def choose_lean(
     existing = own_test_file(root)
     if existing:
         return Lean(existing, None, note=f"lean profile: the project's own {existing}")
-    from_tox = _from_tox(root, extras)
-    if from_tox is not None:
-        return from_tox
     optional = {name: list(items or []) for name, items in extras.items()}
     expanded = {name: expand_self(items, own, optional) for name, items in optional.items()}
+    env = tox_env(root)
+    from_tox = _from_tox(root, extras, env)
+    if from_tox is not None and env is not None and _tox_runs_tests(root, env, expanded, own):
+        return from_tox
     dev_extras = [
         name
         for name, items in optional.items()
@@ -168,6 +189,8 @@ def choose_lean(
         items = list(group.requirements) if group else expanded[name]
         if runs_tests(items, own):
             return _group_lean(group, True) if group else _extra_lean(name, True)
+    if from_tox is not None:  # tox names no runner, and nothing else declared holds one
+        return from_tox
     for rank, _kind, name, group in candidates:
         if rank == 0:  # a test extra or group without a runner: it, and pytest
             return _group_lean(group, False) if group else _extra_lean(name, False)

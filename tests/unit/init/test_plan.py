@@ -210,3 +210,28 @@ def test_a_poetry_application_installs_no_project_and_locks_its_dependencies(
         "requirements/lean.in",
     ]
     assert config.docker.health.path == "/openapi.json"
+
+
+def test_no_classifiers_the_axis_stops_at_the_newest_python_its_tox_runs(tmp_path):
+    root = write(tmp_path, {"tox.ini": "[tox]\nenvlist =\n    py3{12,11,10,9,8}\n    style\n"})
+    every = has("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+    plan = plan_init({"name": "demo", "requires-python": ">=3.8"}, root, available=every)
+    assert plan.pythons == ["3.8", "3.9", "3.10", "3.11", "3.12"]
+    assert [(item.python, item.accelerator) for item in plan.left_out] == [
+        ("3.13", None),
+        ("3.14", None),
+    ]
+    note = next(n for n in plan.notes if n.startswith("left out python 3.13"))
+    assert "3.12 at most, tox.ini:3" in note
+    classified = plan_init(
+        {
+            "name": "demo",
+            "requires-python": ">=3.8",
+            "classifiers": ["Programming Language :: Python :: 3.13"],
+        },
+        root,
+        available=every,
+    )
+    assert classified.pythons == ["3.13"], "classifiers are the project's word: no cap"
+    untested = plan_init({"name": "demo", "requires-python": ">=3.12"}, root / "x", available=every)
+    assert untested.pythons == ["3.12", "3.13"]

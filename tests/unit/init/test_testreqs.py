@@ -95,3 +95,33 @@ def test_tox_installing_only_an_extra(tmp_path):
     )
     unknown = write(tmp_path / "b", {"tox.ini": "[testenv]\nextras = nope\n"})
     assert choose_lean(unknown, {"tests": ["pytest"]}, [], "x", NOT_RUNTIME).extras == ["tests"]
+
+
+def test_tox_deps_without_the_runner_lose_to_the_extra_that_holds_it(tmp_path):
+    # tqdm's shape: [testenv] deps take pytest from {[core]deps}, which noxgrid does not
+    # expand; what it reads holds no runner, and the dev extra has pytest.
+    tox = (
+        "[core]\ndeps =\n    pytest\n    pytest-cov\n"
+        "[testenv]\ndeps =\n    {[core]deps}\n    numpy\n    pandas\n"
+        "commands = pytest -k 'not perf'\n"
+    )
+    root = write(tmp_path, {"tox.ini": tox})
+    extras = {"dev": ["pytest>=6", "pytest-cov"], "slack": ["slack-sdk"]}
+    lean = choose_lean(root, extras, [], "x", NOT_RUNTIME)
+    assert lean.extras == ["dev"] and lean.note == "lean profile: the project with its 'dev' extra"
+    assert lean.text is not None and "numpy" not in lean.text
+    # with no extra or group holding a runner, tox's deps are still what the project installs
+    alone = choose_lean(root, {"slack": ["slack-sdk"]}, [], "x", NOT_RUNTIME)
+    assert alone.requirements == "requirements/lean.in" and alone.text is not None
+    assert "numpy\npandas\n" in alone.text
+
+
+def test_tox_runner_from_a_file_or_an_extra_it_names(tmp_path):
+    extras = {"dev": ["pytest"], "ml": ["numpy"]}
+    by_file = write(
+        tmp_path / "a", {"tox.ini": "[testenv]\ndeps = -r req.txt\n", "req.txt": "pytest==8.1\n"}
+    )
+    assert choose_lean(by_file, extras, [], "x", NOT_RUNTIME).requirements == "req.txt"
+    by_extra = write(tmp_path / "b", {"tox.ini": "[testenv]\ndeps = numpy\nextras = tests\n"})
+    lean = choose_lean(by_extra, {"tests": ["pytest"], "dev": ["pytest"]}, [], "x", NOT_RUNTIME)
+    assert lean.extras == ["tests"] and lean.text is not None and "numpy" in lean.text
