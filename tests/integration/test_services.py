@@ -10,6 +10,7 @@ actionlint and zizmor, and a change under one service selects only its cells.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -157,6 +158,9 @@ def test_one_init_adopts_two_requirement_file_services_and_their_cells_go_green(
     assert "application: api.main:app (api/main.py:3)" in output
     assert "health route: GET /healthz (healthz, api/main.py:6)" in output
     assert "application: worker:web (worker.py:3)" in output
+    for service in ("backend", "workers"):  # every file written is listed, the release one too
+        for name in (f"noxgrid-{service}.yml", f"noxgrid-{service}-release.yml"):
+            assert re.search(rf"\.github/workflows/{name} +written after the locks", output)
     for service, health in (("backend", "/healthz"), ("workers", "/ready")):
         table = tomllib.loads((root / service / "pyproject.toml").read_text())
         assert "project" not in table and "build-system" not in table

@@ -22,8 +22,9 @@ def adopt_services(
     root: Path, *, force: bool, no_lock: bool, available: Callable[[str], bool]
 ) -> int:
     """Adopt every requirement-file service of the repository at ``root``."""
+    from noxgrid.commands.init import _workflow_fates
     from noxgrid.files import atomic_write
-    from noxgrid.init.plan import Written, summary, workflow_choice
+    from noxgrid.init.plan import summary, workflow_choice
     from noxgrid.init.service_ci import plan_declared
     from noxgrid.init.service_files import service_files, workflow_path
     from noxgrid.init.services import find_services
@@ -64,11 +65,10 @@ def adopt_services(
         for note in plan.notes:
             print(f"init: {note}")
         config = load_config(folder)
-        exists = config.workflow_file.exists() and not force
-        fate = "kept (exists; --force replaces it)" if exists else "written"
-        fates.append(Written(workflow, fate))
+        write = force or not config.workflow_file.exists()
+        fates += _workflow_fates(config, write=write, no_lock=no_lock)
         print(summary(fates))
-        configs.append((plan.directory, config, not exists))
+        configs.append((plan.directory, config, write))
     if no_lock:
         print("\nnext, in each service's folder: noxgrid lock, noxgrid workflow, noxgrid check")
         return 0
