@@ -7,10 +7,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from noxgrid.init.plan import Plan
+    from noxgrid.init.axis import LeftOut
+    from noxgrid.model.gpufiles import GpuEvidence
+
+
+class Declared(Protocol):
+    """What these lines read of a plan: a project's (``init.plan.Plan``) or a
+    requirement-file service's (``init.services.ServicePlan``)."""
+
+    pythons: list[str]
+    left_out: list[LeftOut]
+    gpu: list[GpuEvidence]
+    torch: bool
+    notes: list[str]
+
 
 GPU_TORCH_BACKEND = "cu126"
 
@@ -23,7 +36,7 @@ def _comment(text: str) -> str:
     return "# " + " ".join(text.split())
 
 
-def axis_lines(plan: Plan) -> list[str]:
+def axis_lines(plan: Declared) -> list[str]:
     """``python``, ``exclude`` and ``accelerators`` of ``[tool.noxgrid]``."""
     lines = [
         _comment(f"left out python {item.python}: {item.reason}")
@@ -45,7 +58,7 @@ def axis_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def cpu_lines(plan: Plan) -> list[str]:
+def cpu_lines(plan: Declared) -> list[str]:
     """``[tool.noxgrid.accelerator.cpu]``."""
     lines = ["[tool.noxgrid.accelerator.cpu]", 'base-image = "python:{python}-slim-bookworm"']
     if plan.torch:
@@ -53,7 +66,7 @@ def cpu_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def gpu_lines(plan: Plan) -> list[str]:
+def gpu_lines(plan: Declared) -> list[str]:
     """``[tool.noxgrid.accelerator.gpu]`` where the repository builds for GPUs, else none."""
     if not plan.gpu:
         return []
