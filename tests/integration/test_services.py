@@ -231,3 +231,45 @@ def test_a_change_under_one_service_selects_only_its_cells(tmp_path):
         assert planned.returncode == 0, planned.stdout + planned.stderr
         include = json.loads(planned.stdout.strip().splitlines()[-1])["include"]
         assert len(include) == count, (service, planned.stdout)
+
+
+def test_a_python_value_of_a_service_that_cannot_lock_is_left_out_with_its_reason(tmp_path):
+    """The CI matrix says 3.11 and 3.13; numpy 1.26.4 has no wheel for 3.13: init leaves
+    3.13 out of the service's declaration with the reason, and exits 0 on 3.11."""
+    root = tmp_path / "repo"
+    files = {
+        "svc/requirements.txt": "numpy==1.26.4\n",
+        "svc/requirements-dev.txt": "pytest\n",
+        "svc/Dockerfile": "FROM python:3.11-slim-bookworm\n",
+        "svc/test_x.py": "def test_x():\n    import numpy\n",
+        ".github/workflows/ci.yml": """
+            on: [push]
+            jobs:
+              t:
+                runs-on: ubuntu-latest
+                strategy:
+                  matrix:
+                    python-version: ["3.11", "3.13"]
+                steps:
+                  - uses: actions/setup-python@v5
+                    with:
+                      python-version: ${{ matrix.python-version }}
+                  - run: cd svc && pip install -r requirements.txt -r requirements-dev.txt
+                  - run: cd svc && pytest
+        """,
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    output = adopt(root)
+    assert "python 3.13: .github/workflows/ci.yml:7 (kept)" in output
+    assert "init: left out python 3.13: no wheel for Python 3.13: numpy" in output
+    text = (root / "svc" / "pyproject.toml").read_text()
+    assert tomllib.loads(text)["tool"]["noxgrid"]["python"] == ["3.11"]
+    assert "# left out python 3.13: no wheel for Python 3.13: numpy" in text
+    locks = sorted(p.name for p in (root / "svc" / "requirements" / "locks").iterdir())
+    assert locks == ["pylock.py311-cpu-lean.toml"]
+    assert "noxgrid check: locks, policy and workflows clean" in output
+    assert "ci.yml:7: the workflow says Python 3.13" in output, "their 3.13 shown, not fatal"
+    assert (root / ".github" / "workflows" / "noxgrid-svc.yml").is_file()
