@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 from tests.integration.conftest import nox, noxgrid
+from tests.integration.test_adopt_reads import write
 from tests.integration.test_workflow import audit, lint
 
 if sys.version_info >= (3, 11):
@@ -258,12 +259,8 @@ def test_a_python_value_of_a_service_that_cannot_lock_is_left_out_with_its_reaso
                   - run: cd svc && pytest
         """,
     }
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    output = adopt(root)
-    assert "python 3.13: .github/workflows/ci.yml:7 (kept)" in output
+    output = adopt(write(root, files))
+    assert "python 3.13: .github/workflows/ci.yml:8 (kept)" in output
     assert "init: left out python 3.13: no wheel for Python 3.13: numpy" in output
     text = (root / "svc" / "pyproject.toml").read_text()
     assert tomllib.loads(text)["tool"]["noxgrid"]["python"] == ["3.11"]
@@ -271,5 +268,5 @@ def test_a_python_value_of_a_service_that_cannot_lock_is_left_out_with_its_reaso
     locks = sorted(p.name for p in (root / "svc" / "requirements" / "locks").iterdir())
     assert locks == ["pylock.py311-cpu-lean.toml"]
     assert "noxgrid check: locks, policy and workflows clean" in output
-    assert "ci.yml:7: the workflow says Python 3.13" in output, "their 3.13 shown, not fatal"
+    assert "ci.yml:8: the workflow says Python 3.13" in output, "their 3.13 shown, not fatal"
     assert (root / ".github" / "workflows" / "noxgrid-svc.yml").is_file()

@@ -5,7 +5,6 @@ the service's pyproject.toml written again without a python value that cannot lo
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 from noxgrid.commands.init_services import _redeclarer
@@ -13,6 +12,7 @@ from noxgrid.init.axis import Cut, LeftOut
 from noxgrid.init.service_files import render_service_table
 from noxgrid.init.services import plan_service
 from noxgrid.model.declaration import load_config
+from tests.unit.init.test_services import write
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,14 +20,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 WORKFLOW = ".github/workflows/noxgrid-svc.yml"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
 
 
 def plan(root: Path, directory: str = "svc", others: tuple[str, ...] = ("svc",)):
