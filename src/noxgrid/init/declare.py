@@ -6,7 +6,7 @@ accelerators (a gpu one only where the repository builds for GPUs), uv's torch b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -66,8 +66,10 @@ def cpu_lines(plan: Declared) -> list[str]:
     return lines
 
 
-def gpu_lines(plan: Declared) -> list[str]:
-    """``[tool.noxgrid.accelerator.gpu]`` where the repository builds for GPUs, else none."""
+def gpu_lines(plan: Declared, replace: Mapping[str, str] | None = None) -> list[str]:
+    """``[tool.noxgrid.accelerator.gpu]`` where the repository builds for GPUs, else none.
+    ``replace``: the swaps read from a GPU requirement file; None: onnxruntime's where
+    the signs name onnxruntime-gpu."""
     if not plan.gpu:
         return []
     lines = ["", "[tool.noxgrid.accelerator.gpu]", "# Proposed: the repository builds for GPUs:"]
@@ -75,8 +77,11 @@ def gpu_lines(plan: Declared) -> list[str]:
     lines.append('base-image = "python:{python}-slim-bookworm"')
     if plan.torch:
         lines.append(f'torch-backend = "{GPU_TORCH_BACKEND}"')
-    if any("onnxruntime-gpu" in item.what for item in plan.gpu):
-        lines.append('replace = { onnxruntime = "onnxruntime-gpu" }')
+    if replace is None and any("onnxruntime-gpu" in item.what for item in plan.gpu):
+        replace = {"onnxruntime": "onnxruntime-gpu"}
+    if replace:
+        swaps = ", ".join(f"{old} = {json.dumps(new)}" for old, new in replace.items())
+        lines.append(f"replace = {{ {swaps} }}")
     lines += [
         "# The labels of your GPU runners (GitHub's hosted runners have no GPU):",
         'runs-on = ["self-hosted", "linux", "gpu"]',

@@ -72,7 +72,7 @@ def render_service_table(plan: ServicePlan, *, workflow: str) -> str:
     lines += [
         "",
         *cpu_lines(plan),
-        *gpu_lines(plan),
+        *gpu_lines(plan, plan.gpu_replace),
         "",
         "[tool.noxgrid.suite]",
         f"command = {_list(['pytest', *plan.suite_args])}",

@@ -27,8 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from noxgrid.init.application import Application, read_application
 from noxgrid.init.axis import LeftOut
 from noxgrid.init.repository import read_builds
@@ -37,7 +35,7 @@ from noxgrid.model.ci_testjob import SuiteJob
 from noxgrid.model.ci_variants import CI_REQUIREMENTS, read_pins, variants
 from noxgrid.model.config import relative_path
 from noxgrid.model.drift import Statement, file_statements, walk_files
-from noxgrid.model.gpufiles import GpuEvidence, gpu_evidence
+from noxgrid.model.gpufiles import GpuEvidence, gpu_evidence, gpu_swaps, is_requirement_file
 from noxgrid.model.matrix import version_key
 
 if sys.version_info >= (3, 11):
@@ -76,6 +74,8 @@ class ServicePlan:
     gpu: list[GpuEvidence] = field(default_factory=list)
     torch: bool = False
     local_packages: list[str] = field(default_factory=list)
+    # The gpu accelerator's swaps read from the service's GPU requirement file; None: none.
+    gpu_replace: dict[str, str] | None = None
 
 
 def is_service(folder: Path) -> bool:
@@ -287,8 +287,8 @@ def plan_service(
         application=application,
         notes=notes,
     )
-    read_builds(plan, service_gpu(folder, repo_root, others), {canonicalize_name(n) for n in names})
-    plan.notes += gpu_files_note(plan.gpu)
+    read_builds(plan, service_gpu(folder, repo_root, others), names)  # read_pins: canonical
+    carry_gpu_files(plan, repo_root, names)
     return plan
 
 
@@ -301,19 +301,38 @@ def service_gpu(folder: Path, repo_root: Path, others: Sequence[str]) -> list[Gp
     return [item for item in found if not item.where.startswith(tuple(nested))]
 
 
-def gpu_files_note(gpu: Sequence[GpuEvidence]) -> list[str]:
-    """What becomes of the service's GPU requirement files and Dockerfiles: the
-    declaration has one requirement set per profile and one Dockerfile, so gpu cells
-    install the profiles' files (with the gpu accelerator's ``replace`` swaps)."""
-    files = [item.where for item in gpu if item.what == "a GPU build's file"]
+def carry_gpu_files(plan: ServicePlan, repo_root: Path, names: set[str]) -> None:
+    """What becomes of the service's GPU requirement files: a declaration has one
+    requirement set per profile and one Dockerfile, so gpu cells install the profiles'
+    files with the gpu accelerator's ``replace``, read from how the GPU file differs
+    (``onnxruntime-gpu`` for ``onnxruntime``); its names with no CPU counterpart are said."""
+    files = [item.where for item in plan.gpu if item.what == "a GPU build's file"]
+    requirements = [where for where in files if is_requirement_file(Path(where))]
     if not files:
-        return []
-    return [
-        f"gpu accelerator: proposed for {', '.join(files)}; its cells install the profiles' "
-        "requirement files (a declaration has no requirement file or Dockerfile per "
-        "accelerator): check [tool.noxgrid.accelerator.gpu] replace and base-image "
-        "against them"
-    ]
+        return
+    said = f"gpu accelerator: proposed for {', '.join(files)}"
+    if not requirements:
+        plan.notes.append(f"{said}; its cells install the profiles' requirement files")
+        return
+    plan.gpu_replace = {}
+    unmatched: list[str] = []
+    for where in requirements:
+        pins = read_pins(repo_root / where)
+        swaps = gpu_swaps(names, {name: pin.line for name, pin in pins.items()})
+        plan.gpu_replace.update(swaps.replace)
+        unmatched += [f"{name} ({where}:{line})" for name, line in swaps.unmatched]
+    swapped = ", ".join(f"{old} -> {new}" for old, new in plan.gpu_replace.items())
+    plan.notes.append(
+        f"{said}; its cells install the profiles' requirement files (a declaration has "
+        "no requirement file or Dockerfile per accelerator)"
+        + (f" with replace: {swapped}" if swapped else "")
+        + (
+            f"; not in them: {', '.join(unmatched)} (add to a profile, or write a "
+            "[tool.noxgrid.accelerator.gpu] replace)"
+            if unmatched
+            else ""
+        )
+    )
 
 
 def _inside_any(path: Path, folder: Path, others: Sequence[str], repo_root: Path) -> bool:

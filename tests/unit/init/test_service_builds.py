@@ -53,10 +53,11 @@ def test_a_service_shipping_gpu_files_gets_a_gpu_accelerator_said_with_its_files
         n.startswith("accelerators: cpu and gpu (the repository builds for GPUs: svc/")
         for n in found.notes
     )
-    assert any(
-        n.startswith("gpu accelerator: proposed for svc/Dockerfile.gpu, svc/requirements-gpu.txt")
-        for n in found.notes
-    )
+    assert (
+        "gpu accelerator: proposed for svc/Dockerfile.gpu, svc/requirements-gpu.txt; its cells "
+        "install the profiles' requirement files (a declaration has no requirement file or "
+        "Dockerfile per accelerator) with replace: onnxruntime -> onnxruntime-gpu"
+    ) in found.notes
     table = tomllib.loads(render_service_table(found, workflow=WORKFLOW))["tool"]["noxgrid"]
     assert table["accelerators"] == ["cpu", "gpu"]
     gpu = table["accelerator"]["gpu"]
@@ -134,3 +135,35 @@ def test_redeclare_excludes_a_single_cell(tmp_path):
     )
     assert config.pythons == tuple(found.pythons)
     assert config.exclude == ({"python": "3.11", "accelerator": "gpu", "profile": "lean"},)
+
+
+def test_gpu_only_pins_without_a_cpu_build_are_said_with_their_line(tmp_path):
+    gpu_service(tmp_path)
+    (tmp_path / "svc" / "requirements-gpu.txt").write_text(
+        "onnxruntime-gpu==1.19.2\nfastapi\ncupy-cuda12x\n"
+    )
+    found = plan(tmp_path)
+    assert found.gpu_replace == {"onnxruntime": "onnxruntime-gpu"}
+    assert any(
+        n.endswith(
+            "; not in them: cupy-cuda12x (svc/requirements-gpu.txt:3) (add to a profile, "
+            "or write a [tool.noxgrid.accelerator.gpu] replace)"
+        )
+        for n in found.notes
+    )
+
+
+def test_a_cuda_dockerfile_alone_proposes_gpu_without_swaps(tmp_path):
+    write(
+        tmp_path,
+        {
+            "svc/requirements.txt": "fastapi\n",
+            "svc/Dockerfile": "FROM nvidia/cuda:12.2.0-runtime-ubuntu22.04\n",
+        },
+    )
+    found = plan(tmp_path)
+    assert [item.where for item in found.gpu] == ["svc/Dockerfile:1"]
+    assert found.gpu_replace is None
+    table = tomllib.loads(render_service_table(found, workflow=WORKFLOW))["tool"]["noxgrid"]
+    assert table["accelerators"] == ["cpu", "gpu"]
+    assert "replace" not in table["accelerator"]["gpu"]
