@@ -270,3 +270,46 @@ def test_a_python_value_of_a_service_that_cannot_lock_is_left_out_with_its_reaso
     assert "noxgrid check: locks, policy and workflows clean" in output
     assert "ci.yml:8: the workflow says Python 3.13" in output, "their 3.13 shown, not fatal"
     assert (root / ".github" / "workflows" / "noxgrid-svc.yml").is_file()
+
+
+def test_a_local_package_the_ci_job_installs_is_carried_into_the_cells(tmp_path):
+    """`pip install --no-deps ./pkg` in the service's test job: init declares it in
+    local-packages, and the cell installs it and records its digest."""
+    files = {
+        "svc/requirements.txt": "six\n",
+        "svc/requirements-dev.txt": "pytest\n",
+        "svc/Dockerfile": "FROM python:3.11-slim-bookworm\n",
+        "svc/pkg/pyproject.toml": """
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "mypkg"
+            version = "0.1"
+        """,
+        "svc/pkg/mypkg/__init__.py": "X = 1\n",
+        "svc/test_x.py": "def test_x():\n    import mypkg\n    assert mypkg.X == 1\n",
+        ".github/workflows/ci.yml": """
+            on: [push]
+            jobs:
+              t:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/setup-python@v5
+                    with:
+                      python-version: "3.11"
+                  - run: cd svc && pip install -r requirements-dev.txt && pip install --no-deps ./pkg
+                  - run: cd svc && pytest
+        """,
+    }
+    root = write(tmp_path / "repo", files)
+    output = adopt(root)
+    assert "local-packages: ./pkg, installed by the CI job 't' (.github/workflows/ci.yml:10)" in (
+        output
+    )
+    table = tomllib.loads((root / "svc" / "pyproject.toml").read_text())["tool"]["noxgrid"]
+    assert table["profile"]["lean"]["local-packages"] == ["./pkg"]
+    ran = noxgrid("run", "-C", "svc", "--no-docker", cwd=root, env=NO_DOCKER)
+    assert ran.returncode == 0, (ran.stdout + ran.stderr)[-3000:]
+    assert "3.11-cpu-lean: local package pkg (mypkg 0.1, sha256" in ran.stdout
+    assert stages(root / "svc", "3.11-cpu-lean")["suite"]["detail"].startswith("1 passed")
