@@ -10,12 +10,14 @@ actionlint and zizmor, and a change under one service selects only its cells.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 from tests.integration.conftest import nox, noxgrid
+from tests.integration.test_adopt_reads import write
 from tests.integration.test_workflow import audit, lint
 
 if sys.version_info >= (3, 11):
@@ -157,6 +159,9 @@ def test_one_init_adopts_two_requirement_file_services_and_their_cells_go_green(
     assert "application: api.main:app (api/main.py:3)" in output
     assert "health route: GET /healthz (healthz, api/main.py:6)" in output
     assert "application: worker:web (worker.py:3)" in output
+    for service in ("backend", "workers"):  # every file written is listed, the release one too
+        for name in (f"noxgrid-{service}.yml", f"noxgrid-{service}-release.yml"):
+            assert re.search(rf"\.github/workflows/{name} +written after the locks", output)
     for service, health in (("backend", "/healthz"), ("workers", "/ready")):
         table = tomllib.loads((root / service / "pyproject.toml").read_text())
         assert "project" not in table and "build-system" not in table
@@ -227,3 +232,84 @@ def test_a_change_under_one_service_selects_only_its_cells(tmp_path):
         assert planned.returncode == 0, planned.stdout + planned.stderr
         include = json.loads(planned.stdout.strip().splitlines()[-1])["include"]
         assert len(include) == count, (service, planned.stdout)
+
+
+def test_a_python_value_of_a_service_that_cannot_lock_is_left_out_with_its_reason(tmp_path):
+    """The CI matrix says 3.11 and 3.13; numpy 1.26.4 has no wheel for 3.13: init leaves
+    3.13 out of the service's declaration with the reason, and exits 0 on 3.11."""
+    root = tmp_path / "repo"
+    files = {
+        "svc/requirements.txt": "numpy==1.26.4\n",
+        "svc/requirements-dev.txt": "pytest\n",
+        "svc/Dockerfile": "FROM python:3.11-slim-bookworm\n",
+        "svc/test_x.py": "def test_x():\n    import numpy\n",
+        ".github/workflows/ci.yml": """
+            on: [push]
+            jobs:
+              t:
+                runs-on: ubuntu-latest
+                strategy:
+                  matrix:
+                    python-version: ["3.11", "3.13"]
+                steps:
+                  - uses: actions/setup-python@v5
+                    with:
+                      python-version: ${{ matrix.python-version }}
+                  - run: cd svc && pip install -r requirements.txt -r requirements-dev.txt
+                  - run: cd svc && pytest
+        """,
+    }
+    output = adopt(write(root, files))
+    assert "python 3.13: .github/workflows/ci.yml:8 (kept)" in output
+    assert "init: left out python 3.13: no wheel for Python 3.13: numpy" in output
+    text = (root / "svc" / "pyproject.toml").read_text()
+    assert tomllib.loads(text)["tool"]["noxgrid"]["python"] == ["3.11"]
+    assert "# left out python 3.13: no wheel for Python 3.13: numpy" in text
+    locks = sorted(p.name for p in (root / "svc" / "requirements" / "locks").iterdir())
+    assert locks == ["pylock.py311-cpu-lean.toml"]
+    assert "noxgrid check: locks, policy and workflows clean" in output
+    assert "ci.yml:8: the workflow says Python 3.13" in output, "their 3.13 shown, not fatal"
+    assert (root / ".github" / "workflows" / "noxgrid-svc.yml").is_file()
+
+
+def test_a_local_package_the_ci_job_installs_is_carried_into_the_cells(tmp_path):
+    """`pip install --no-deps ./pkg` in the service's test job: init declares it in
+    local-packages, and the cell installs it and records its digest."""
+    files = {
+        "svc/requirements.txt": "six\n",
+        "svc/requirements-dev.txt": "pytest\n",
+        "svc/Dockerfile": "FROM python:3.11-slim-bookworm\n",
+        "svc/pkg/pyproject.toml": """
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "mypkg"
+            version = "0.1"
+        """,
+        "svc/pkg/mypkg/__init__.py": "X = 1\n",
+        "svc/test_x.py": "def test_x():\n    import mypkg\n    assert mypkg.X == 1\n",
+        ".github/workflows/ci.yml": """
+            on: [push]
+            jobs:
+              t:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/setup-python@v5
+                    with:
+                      python-version: "3.11"
+                  - run: cd svc && pip install -r requirements-dev.txt && pip install --no-deps ./pkg
+                  - run: cd svc && pytest
+        """,
+    }
+    root = write(tmp_path / "repo", files)
+    output = adopt(root)
+    assert "local-packages: ./pkg, installed by the CI job 't' (.github/workflows/ci.yml:10)" in (
+        output
+    )
+    table = tomllib.loads((root / "svc" / "pyproject.toml").read_text())["tool"]["noxgrid"]
+    assert table["profile"]["lean"]["local-packages"] == ["./pkg"]
+    ran = noxgrid("run", "-C", "svc", "--no-docker", cwd=root, env=NO_DOCKER)
+    assert ran.returncode == 0, (ran.stdout + ran.stderr)[-3000:]
+    assert "3.11-cpu-lean: local package pkg (mypkg 0.1, sha256" in ran.stdout
+    assert stages(root / "svc", "3.11-cpu-lean")["suite"]["detail"].startswith("1 passed")

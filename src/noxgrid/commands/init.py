@@ -145,7 +145,7 @@ def _workflow_fates(config: Config, *, write: bool, no_lock: bool) -> list[Writt
             action = "not written (--no-lock; noxgrid workflow writes it)"
         else:
             action = "written after the locks" if not path.exists() else "replaced"
-        fates.append(Written(relative_path(path, config.root), action))
+        fates.append(Written(relative_path(path, config.repo_root), action))
     return fates
 
 

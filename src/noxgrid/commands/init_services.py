@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from noxgrid.errors import CellFailed, ConfigError
 
 if TYPE_CHECKING:
+    from noxgrid.init.axis import Cut
+    from noxgrid.init.services import ServicePlan
     from noxgrid.model.compose import ComposeService
     from noxgrid.model.config import Config
 
@@ -22,8 +24,9 @@ def adopt_services(
     root: Path, *, force: bool, no_lock: bool, available: Callable[[str], bool]
 ) -> int:
     """Adopt every requirement-file service of the repository at ``root``."""
+    from noxgrid.commands.init import _workflow_fates
     from noxgrid.files import atomic_write
-    from noxgrid.init.plan import Written, summary, workflow_choice
+    from noxgrid.init.plan import summary, workflow_choice
     from noxgrid.init.service_ci import plan_declared
     from noxgrid.init.service_files import service_files, workflow_path
     from noxgrid.init.services import find_services
@@ -45,7 +48,7 @@ def adopt_services(
     print(f"init: {len(folders)} requirement-file service(s): {', '.join(directories)}")
     jobs, test_jobs, compose = read_jobs(root), read_suite_jobs(root), read_compose(root)
     _unadopted(compose, directories)
-    configs: list[tuple[str, Config, bool]] = []
+    configs: list[tuple[str, Config, bool, Callable[[Cut], Config]]] = []
     for folder in folders:
         plan = plan_declared(
             folder,
@@ -64,11 +67,10 @@ def adopt_services(
         for note in plan.notes:
             print(f"init: {note}")
         config = load_config(folder)
-        exists = config.workflow_file.exists() and not force
-        fate = "kept (exists; --force replaces it)" if exists else "written"
-        fates.append(Written(workflow, fate))
+        write = force or not config.workflow_file.exists()
+        fates += _workflow_fates(config, write=write, no_lock=no_lock)
         print(summary(fates))
-        configs.append((plan.directory, config, not exists))
+        configs.append((plan.directory, config, write, _redeclarer(plan, workflow)))
     if no_lock:
         print("\nnext, in each service's folder: noxgrid lock, noxgrid workflow, noxgrid check")
         return 0
@@ -86,15 +88,35 @@ def _unadopted(compose: Sequence[ComposeService], directories: Sequence[str]) ->
             )
 
 
-def _lock_each(configs: list[tuple[str, Config, bool]]) -> int:
-    """Each service's locks, workflows and check; every service is tried."""
+def _redeclarer(plan: ServicePlan, workflow: str) -> Callable[[Cut], Config]:
+    """What ``_lock_and_check`` calls when locking showed what init could not know: the
+    service's pyproject.toml written again without the python values (or cells) that
+    cannot lock, each with uv's reason, and with uv's torch backend where torch needs it."""
+
+    def redeclare(cut: Cut) -> Config:
+        from noxgrid.files import atomic_write
+        from noxgrid.init.service_files import render_service_table
+        from noxgrid.model.declaration import load_config
+
+        plan.left_out += cut.left_out
+        plan.torch = plan.torch or cut.torch
+        plan.pythons = [python for python in plan.pythons if python not in cut.pythons]
+        atomic_write(plan.folder / "pyproject.toml", render_service_table(plan, workflow=workflow))
+        return load_config(plan.folder)
+
+    return redeclare
+
+
+def _lock_each(configs: list[tuple[str, Config, bool, Callable[[Cut], Config]]]) -> int:
+    """Each service's locks, workflows and check; every service is tried. A python value
+    (or a cell) that cannot lock is left out of that service's declaration."""
     from noxgrid.commands.init import _lock_and_check
 
     failed: list[str] = []
-    for directory, config, write in configs:
+    for directory, config, write, redeclare in configs:
         print(f"\n[{directory}] locks and check")
         try:
-            _lock_and_check(config, write_workflows=write)
+            _lock_and_check(config, write_workflows=write, redeclare=redeclare)
         except CellFailed as exc:
             print(f"[{directory}] {exc}")
             failed.append(directory)

@@ -6,12 +6,26 @@ accelerators (a gpu one only where the repository builds for GPUs), uv's torch b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from noxgrid.init.axis import LeftOut
     from noxgrid.init.plan import Plan
+    from noxgrid.model.gpufiles import GpuEvidence
     from noxgrid.model.poetryapp import PoetryApp
+
+
+class Declared(Protocol):
+    """What these lines read of a plan: a project's (``init.plan.Plan``) or a
+    requirement-file service's (``init.services.ServicePlan``)."""
+
+    pythons: list[str]
+    left_out: list[LeftOut]
+    gpu: list[GpuEvidence]
+    torch: bool
+    notes: list[str]
+
 
 GPU_TORCH_BACKEND = "cu126"
 
@@ -24,7 +38,7 @@ def _comment(text: str) -> str:
     return "# " + " ".join(text.split())
 
 
-def axis_lines(plan: Plan) -> list[str]:
+def axis_lines(plan: Declared) -> list[str]:
     """``python``, ``exclude`` and ``accelerators`` of ``[tool.noxgrid]``."""
     lines = [
         _comment(f"left out python {item.python}: {item.reason}")
@@ -46,7 +60,7 @@ def axis_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def cpu_lines(plan: Plan) -> list[str]:
+def cpu_lines(plan: Declared) -> list[str]:
     """``[tool.noxgrid.accelerator.cpu]``."""
     lines = ["[tool.noxgrid.accelerator.cpu]", 'base-image = "python:{python}-slim-bookworm"']
     if plan.torch:
@@ -54,8 +68,10 @@ def cpu_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def gpu_lines(plan: Plan) -> list[str]:
-    """``[tool.noxgrid.accelerator.gpu]`` where the repository builds for GPUs, else none."""
+def gpu_lines(plan: Declared, replace: Mapping[str, str] | None = None) -> list[str]:
+    """``[tool.noxgrid.accelerator.gpu]`` where the repository builds for GPUs, else none.
+    ``replace``: the swaps read from a GPU requirement file; None: onnxruntime's where
+    the signs name onnxruntime-gpu."""
     if not plan.gpu:
         return []
     lines = ["", "[tool.noxgrid.accelerator.gpu]", "# Proposed: the repository builds for GPUs:"]
@@ -63,8 +79,11 @@ def gpu_lines(plan: Plan) -> list[str]:
     lines.append('base-image = "python:{python}-slim-bookworm"')
     if plan.torch:
         lines.append(f'torch-backend = "{GPU_TORCH_BACKEND}"')
-    if any("onnxruntime-gpu" in item.what for item in plan.gpu):
-        lines.append('replace = { onnxruntime = "onnxruntime-gpu" }')
+    if replace is None and any("onnxruntime-gpu" in item.what for item in plan.gpu):
+        replace = {"onnxruntime": "onnxruntime-gpu"}
+    if replace:
+        swaps = ", ".join(f"{old} = {json.dumps(new)}" for old, new in replace.items())
+        lines.append(f"replace = {{ {swaps} }}")
     lines += [
         "# The labels of your GPU runners (GitHub's hosted runners have no GPU):",
         'runs-on = ["self-hosted", "linux", "gpu"]',

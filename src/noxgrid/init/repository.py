@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 
 from noxgrid.model.foreign_locks import read_foreign_lock
-from noxgrid.model.gpufiles import gpu_evidence, torch_backend_needed
+from noxgrid.model.gpufiles import GpuEvidence, gpu_evidence, torch_backend_needed
 from noxgrid.model.testoptions import project_test_options
 
 if TYPE_CHECKING:
+    from noxgrid.init.declare import Declared
     from noxgrid.init.plan import Plan
 
 
@@ -38,7 +39,15 @@ def read_repository(
             f"first locks prefer the {len(foreign.pins)} pins of {foreign.file} "
             "(the versions the project tests with today)"
         )
-    plan.gpu = gpu_evidence(root)
+    wanted = list(project.get("dependencies", []) or [])
+    wanted += [item for items in extras.values() for item in items or []]
+    read_builds(plan, gpu_evidence(root), _names(wanted))
+
+
+def read_builds(plan: Declared, gpu: list[GpuEvidence], names: set[str]) -> None:
+    """Into ``plan``, each said: the signs of a GPU build (a gpu accelerator is proposed
+    with them) and whether the project asks for torch by name (uv's torch backend)."""
+    plan.gpu = gpu
     if plan.gpu:
         shown = ", ".join(item.render() for item in plan.gpu[:3])
         more = f" (+{len(plan.gpu) - 3} more)" if len(plan.gpu) > 3 else ""
@@ -49,9 +58,7 @@ def read_repository(
         plan.notes.append(
             "accelerators: cpu (no GPU requirement file, GPU Dockerfile or CUDA pin found)"
         )
-    wanted = list(project.get("dependencies", []) or [])
-    wanted += [item for items in extras.values() for item in items or []]
-    plan.torch = torch_backend_needed(_names(wanted))
+    plan.torch = torch_backend_needed(names)
     if plan.torch:
         plan.notes.append(
             'torch-backend: the project asks for torch: cpu cells take its CPU build ("cpu")'

@@ -2,9 +2,11 @@
 
 - The test job of the hand-written CI (``model.ci_testjob``): the packages its
   install lines name bare join the lean profile's test requirements (a file of
-  their own, ``requirements-ci-test.txt``, where the service's files lack them); its
-  pytest paths and options become the suite command. Its Python matrix is read by
-  ``init.services`` (the test job's versions before any other job's).
+  their own, ``requirements-ci-test.txt``, where the service's files lack them); the
+  Python projects below the service it installs (``--no-deps ./pkg``) become the
+  profiles' ``local-packages``; its pytest paths and options become the suite
+  command. Its Python matrix is read by ``init.services`` (the test job's versions
+  before any other job's).
 - The compose service that builds the folder (``model.compose``): its healthcheck's
   route where the code has none, and the port the container answers on.
 - The Debian packages the service's Dockerfiles install (``model.dockerapt``): the
@@ -27,12 +29,13 @@ from packaging.utils import canonicalize_name
 from noxgrid.init.application import server_command
 from noxgrid.init.services import ServicePlan, plan_service
 from noxgrid.model.app_source import FoundRoute
-from noxgrid.model.ci_jobs import Job
+from noxgrid.model.ci_jobs import Job, Stated
 from noxgrid.model.ci_testjob import SuiteJob, installs, suite_args, suite_job_for
 from noxgrid.model.ci_variants import read_pins, variants
 from noxgrid.model.compose import ComposeService, service_for
 from noxgrid.model.config import relative_path
 from noxgrid.model.dockerapt import dockerfile_apt
+from noxgrid.model.localpkg import declared_dependencies, project_problem
 
 CI_TEST_FILE = "requirements-ci-test.txt"
 # The image's server runs as a user, not root: it binds ports from here up.
@@ -65,6 +68,7 @@ def carry_test_job(plan: ServicePlan, job: SuiteJob, repo_root: Path) -> None:
             f"{CI_TEST_FILE}: {', '.join(wanted)}, installed by name by the CI job "
             f"'{job.name}' ({where}): added to the test requirements"
         )
+    carry_local(plan, found.local, job.name, repo_root)
     for stated in found.left_out:
         plan.notes.append(
             f"not carried: `{stated.value}` installed by the CI job '{job.name}' "
@@ -80,12 +84,56 @@ def carry_test_job(plan: ServicePlan, job: SuiteJob, repo_root: Path) -> None:
         )
 
 
+def carry_local(plan: ServicePlan, local: Sequence[Stated], job: str, repo_root: Path) -> None:
+    """The folders below the service that the test job installs as packages: into the
+    profiles' ``local-packages`` where each is a Python project, else named with why."""
+    have = {name for file in {*plan.lean, *plan.full} for name in read_pins(plan.folder / file)}
+    for stated in local:
+        entry = f"./{stated.value}"
+        where = stated.where(repo_root)
+        problem = project_problem(plan.folder / stated.value, plan.folder)
+        if problem is not None:
+            plan.notes.append(
+                f"not carried: `{entry}` installed by the CI job '{job}' ({where}): {problem}"
+            )
+            continue
+        if entry not in plan.local_packages:
+            plan.local_packages.append(entry)
+        missing = [
+            text
+            for text in declared_dependencies(plan.folder / stated.value)
+            if _name(text) not in have
+        ]
+        plan.notes.append(
+            f"local-packages: {entry}, installed by the CI job '{job}' ({where}): "
+            "installed --no-deps after the lock in every profile"
+            + (
+                f"; its dependencies {', '.join(missing)} are in no requirement file: "
+                "add them to one"
+                if missing
+                else ""
+            )
+        )
+
+
+def _name(requirement: str) -> str:
+    try:
+        return canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return requirement
+
+
 def _why_not(value: str) -> str:
     if value.endswith((".txt", ".in")):
         return "a requirement file outside the service's folder (add it to a profile)"
     if value == "." or value.startswith((".[", "./[")):
         return "a service's tree is not installed (its code is taken from the tree)"
-    return "a local package: declare it in the profile's local-packages if the tests need it"
+    if "://" in value:
+        return "an install from a URL: write it in one of the profile's requirement files"
+    return (
+        "a folder outside the service's folder: local-packages takes only Python projects "
+        "inside it (move the package below the service, or install it from an index)"
+    )
 
 
 def carry_compose(plan: ServicePlan, service: ComposeService, requirements: set[str]) -> None:

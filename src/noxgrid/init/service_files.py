@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from noxgrid.init.application import docker_lines
+from noxgrid.init.declare import axis_lines, cpu_lines, gpu_lines
 from noxgrid.init.plan import NOXFILE, Written
 from noxgrid.init.services import ServicePlan
 from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
@@ -34,7 +35,7 @@ def workflow_path(plan: ServicePlan, *, single_root: str | None) -> str:
     return f".github/workflows/noxgrid-{name}.yml"
 
 
-def _profile(name: str, requirements: list[str], apt: list[str]) -> list[str]:
+def _profile(name: str, requirements: list[str], apt: list[str], local: list[str]) -> list[str]:
     lines = [
         "",
         f"[tool.noxgrid.profile.{name}]",
@@ -42,6 +43,11 @@ def _profile(name: str, requirements: list[str], apt: list[str]) -> list[str]:
         "# A service, not a package: its code is taken from the tree, nothing is installed.",
         "install-project = false",
     ]
+    if local:
+        lines += [
+            "# Projects in the service's folder its CI installs (--no-deps, after the lock).",
+            f"local-packages = {_list(local)}",
+        ]
     if apt:
         lines += [
             "# What the service's own Dockerfile installs with apt-get.",
@@ -57,17 +63,16 @@ def render_service_table(plan: ServicePlan, *, workflow: str) -> str:
         "# Written by `noxgrid init` for a service without a Python package: only noxgrid's",
         "# declaration lives here (no [project]); the reference is noxgrid's docs/reference.md.",
         "[tool.noxgrid]",
-        f"python = {_list(plan.pythons)}",
-        'accelerators = ["cpu"]',
+        *axis_lines(plan),
         f"profiles = {_list(profiles)}",
-        *_profile("lean", plan.lean, plan.apt.get("lean", [])),
+        *_profile("lean", plan.lean, plan.apt.get("lean", []), plan.local_packages),
     ]
     if plan.full:
-        lines += _profile("full", plan.full, plan.apt.get("full", []))
+        lines += _profile("full", plan.full, plan.apt.get("full", []), plan.local_packages)
     lines += [
         "",
-        "[tool.noxgrid.accelerator.cpu]",
-        'base-image = "python:{python}-slim-bookworm"',
+        *cpu_lines(plan),
+        *gpu_lines(plan, plan.gpu_replace),
         "",
         "[tool.noxgrid.suite]",
         f"command = {_list(['pytest', *plan.suite_args])}",

@@ -24,14 +24,18 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from noxgrid.init.application import Application, read_application
+from noxgrid.init.axis import LeftOut
+from noxgrid.init.repository import read_builds
 from noxgrid.model.ci_jobs import Job, Stated
 from noxgrid.model.ci_testjob import SuiteJob
 from noxgrid.model.ci_variants import CI_REQUIREMENTS, read_pins, variants
+from noxgrid.model.config import relative_path
 from noxgrid.model.drift import Statement, file_statements, walk_files
+from noxgrid.model.gpufiles import GpuEvidence, gpu_evidence, gpu_swaps, is_requirement_file
 from noxgrid.model.matrix import version_key
 
 if sys.version_info >= (3, 11):
@@ -64,6 +68,14 @@ class ServicePlan:
     suite_args: list[str] = field(default_factory=list)
     apt: dict[str, list[str]] = field(default_factory=dict)
     extra_files: dict[str, str] = field(default_factory=dict)
+    # As a project's plan (init.declare): values and cells left out after locking, the
+    # signs of a GPU build, uv's torch backend; a profile's local packages (its folders).
+    left_out: list[LeftOut] = field(default_factory=list)
+    gpu: list[GpuEvidence] = field(default_factory=list)
+    torch: bool = False
+    local_packages: list[str] = field(default_factory=list)
+    # The gpu accelerator's swaps read from the service's GPU requirement file; None: none.
+    gpu_replace: dict[str, str] | None = None
 
 
 def is_service(folder: Path) -> bool:
@@ -265,7 +277,7 @@ def plan_service(
     application = read_application(folder, files, names)
     notes += application.notes
     name = folder.name if directory != "." else repo_root.name
-    return ServicePlan(
+    plan = ServicePlan(
         folder=folder,
         directory=directory,
         name=name,
@@ -274,6 +286,52 @@ def plan_service(
         full=full,
         application=application,
         notes=notes,
+    )
+    read_builds(plan, service_gpu(folder, repo_root, others), names)  # read_pins: canonical
+    carry_gpu_files(plan, repo_root, names)
+    return plan
+
+
+def service_gpu(folder: Path, repo_root: Path, others: Sequence[str]) -> list[GpuEvidence]:
+    """The signs of a GPU build in the service's folder (not in a service nested below
+    it), each where it is from the repository's root."""
+    prefix = "" if folder == repo_root else relative_path(folder, repo_root) + "/"
+    found = [replace(item, where=prefix + item.where) for item in gpu_evidence(folder)]
+    nested = [other.strip("/") + "/" for other in others if other not in (".", prefix[:-1])]
+    return [item for item in found if not item.where.startswith(tuple(nested))]
+
+
+def carry_gpu_files(plan: ServicePlan, repo_root: Path, names: set[str]) -> None:
+    """What becomes of the service's GPU requirement files: a declaration has one
+    requirement set per profile and one Dockerfile, so gpu cells install the profiles'
+    files with the gpu accelerator's ``replace``, read from how the GPU file differs
+    (``onnxruntime-gpu`` for ``onnxruntime``); its names with no CPU counterpart are said."""
+    files = [item.where for item in plan.gpu if item.what == "a GPU build's file"]
+    requirements = [where for where in files if is_requirement_file(Path(where))]
+    if not files:
+        return
+    said = f"gpu accelerator: proposed for {', '.join(files)}"
+    if not requirements:
+        plan.notes.append(f"{said}; its cells install the profiles' requirement files")
+        return
+    plan.gpu_replace = {}
+    unmatched: list[str] = []
+    for where in requirements:
+        pins = read_pins(repo_root / where)
+        swaps = gpu_swaps(names, {name: pin.line for name, pin in pins.items()})
+        plan.gpu_replace.update(swaps.replace)
+        unmatched += [f"{name} ({where}:{line})" for name, line in swaps.unmatched]
+    swapped = ", ".join(f"{old} -> {new}" for old, new in plan.gpu_replace.items())
+    plan.notes.append(
+        f"{said}; its cells install the profiles' requirement files (a declaration has "
+        "no requirement file or Dockerfile per accelerator)"
+        + (f" with replace: {swapped}" if swapped else "")
+        + (
+            f"; not in them: {', '.join(unmatched)} (add to a profile, or write a "
+            "[tool.noxgrid.accelerator.gpu] replace)"
+            if unmatched
+            else ""
+        )
     )
 
 

@@ -7,8 +7,9 @@ there, or names it). Read from it:
 - its Python versions: the matrix (``python-version``, ``python``, ``include:``) and
   ``setup-python``'s ``with: python-version`` (expressions are not values);
 - its install lines (``pip install``, ``python -m pip install``, ``uv pip install``):
-  requirement files (``-r FILE``), packages named bare (``pytest httpx``), and
-  installs of the tree itself (``-e .[test]``), which a service does not make;
+  requirement files (``-r FILE``), packages named bare (``pytest httpx``), folders
+  below the service installed as packages (``--no-deps ./pkg``, its local packages),
+  and installs of the tree itself (``-e .[test]``), which a service does not make;
 - its pytest command's paths and options, as seen from the service's folder (the
   step's working directory, the job's ``defaults``, ``cd DIR &&`` followed), with the
   workflow's ``env:`` variables expanded.
@@ -102,6 +103,9 @@ class Installs:
     files: list[Stated] = field(default_factory=list)  # relative to the service
     packages: list[Stated] = field(default_factory=list)  # requirement strings
     left_out: list[Stated] = field(default_factory=list)  # the tree, files elsewhere
+    # Folders below the service installed as packages (``--no-deps ./pkg``, ``-e ./lib``),
+    # relative to the service; ``value`` the folder, the line where it is installed.
+    local: list[Stated] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -280,7 +284,11 @@ def installs(job: SuiteJob, directory: str) -> Installs:
         for kind, value in _install_items(words or []):
             stated = Stated(value, command.path, command.line)
             if kind == "tree":
-                found.left_out.append(stated)
+                folder = _service_path(command.cwd, value.split("[", 1)[0], directory)
+                if folder not in (None, ".") and not value.startswith("/") and "://" not in value:
+                    found.local.append(Stated(str(folder), command.path, command.line))
+                else:
+                    found.left_out.append(stated)
             elif kind == "file":
                 relative = _service_path(command.cwd, value, directory)
                 target = found.files if relative else found.left_out

@@ -8,7 +8,7 @@ only where this finds something, and says what it found (file and line).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +131,36 @@ def gpu_evidence(root: Path) -> list[GpuEvidence]:
 def torch_backend_needed(names: set[str]) -> bool:
     """True when the project asks for torch by name (its PyPI build is the CUDA one)."""
     return bool(names & {"torch", "torchvision", "torchaudio"})
+
+
+_GPU_SUFFIX = re.compile(r"-gpu(?:-cu\d+)?$")
+
+
+@dataclass(frozen=True)
+class GpuSwaps:
+    """How a GPU requirement file differs from the CPU one, by name: the swaps an
+    accelerator's ``replace`` can make (cpu name -> gpu name), and the GPU file's
+    names that have no CPU counterpart (with their lines)."""
+
+    replace: dict[str, str]
+    unmatched: list[tuple[str, int]]
+
+
+def gpu_swaps(cpu: Collection[str], gpu: Mapping[str, int]) -> GpuSwaps:
+    """``gpu`` (canonical name -> line) against ``cpu`` (canonical names): a GPU name
+    takes the place of its CPU build's (``onnxruntime-gpu`` of ``onnxruntime``,
+    ``faiss-gpu-cu12`` of ``faiss-cpu``, ``tensorflow`` of ``tensorflow-cpu``)."""
+    replace: dict[str, str] = {}
+    unmatched: list[tuple[str, int]] = []
+    for name, line in gpu.items():
+        if name in cpu:
+            continue
+        suffix = _GPU_SUFFIX.search(name)
+        base = name[: suffix.start()] if suffix else None
+        candidates = [base, f"{base}-cpu"] if base else [f"{name}-cpu"]
+        found = next((c for c in candidates if c in cpu and c not in gpu), None)
+        if found is None or found in replace:
+            unmatched.append((name, line))
+        else:
+            replace[found] = name
+    return GpuSwaps(replace, unmatched)

@@ -129,20 +129,54 @@ def test_a_service_without_a_test_job_or_healthcheck_keeps_its_own(tmp_path):
     assert found.application.port == 8000
 
 
-def test_local_packages_the_job_installs_are_named_not_carried(tmp_path):
+def test_local_packages_the_job_installs_are_carried_into_local_packages(tmp_path):
     root = repository(tmp_path)
     workflow = root / ".github" / "workflows" / "ci.yml"
     workflow.write_text(
         workflow.read_text().replace(
             "pip install pytest pytest-asyncio httpx -e .",
-            "pip install -e ./libs/shared",
+            "pip install --no-deps ./api/pkgs/ocr && cd api && pip install -e ./libs/shared[x] "
+            "-e ./notes -e ../libs/outside",
         )
     )
+    write = {
+        "api/pkgs/ocr/pyproject.toml": '[project]\nname = "ocr"\nversion = "1"\n',
+        "api/libs/shared/pyproject.toml": (
+            '[project]\nname = "shared"\nversion = "1"\n'
+            'dependencies = ["fastapi>=0.100", "pillow"]\n'
+        ),
+        "api/notes/README.md": "not a project\n",
+        "libs/outside/setup.py": "",
+    }
+    for name, text in write.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
     found = plan(root, "api")
     assert found.lean == ["requirements.txt", "requirements-dev.txt"]
+    assert found.local_packages == ["./pkgs/ocr", "./libs/shared"]
     notes = "\n".join(found.notes)
-    assert "`./libs/shared` installed by the CI job 'api-tests'" in notes
-    assert "a local package: declare it in the profile's local-packages" in notes
+    assert (
+        "local-packages: ./pkgs/ocr, installed by the CI job 'api-tests' "
+        "(.github/workflows/ci.yml:20): installed --no-deps after the lock in every profile\n"
+    ) in notes + "\n"
+    assert "its dependencies pillow are in no requirement file: add them to one" in notes
+    assert "not carried: `./notes` installed by the CI job 'api-tests'" in notes
+    assert "has neither pyproject.toml nor setup.py" in notes
+    assert "not carried: `../libs/outside` installed by the CI job 'api-tests'" in notes
+    assert "a folder outside the service's folder" in notes
+    table = tomllib.loads(render_service_table(found, workflow="ci.yml"))["tool"]["noxgrid"]
+    assert table["profile"]["lean"]["local-packages"] == ["./pkgs/ocr", "./libs/shared"]
+    files = service_files(found, force=False, workflow="ci.yml")[1]
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    from noxgrid.model.declaration import load_config
+
+    config = load_config(root / "api")
+    assert config.profiles["lean"].local_packages == (
+        (root / "api" / "pkgs" / "ocr").resolve(),
+        (root / "api" / "libs" / "shared").resolve(),
+    )
 
 
 def test_a_privileged_compose_port_is_not_taken(tmp_path):

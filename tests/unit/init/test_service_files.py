@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -106,9 +107,18 @@ def test_init_adopts_every_service_of_a_repository_without_pyproject(tmp_path, c
     assert init.cmd_init(args) == 0
     out = capsys.readouterr().out
     assert "init: 2 requirement-file service(s): backend, workers" in out
-    assert ".github/workflows/noxgrid-workers.yml  written" in out
     for name in ("backend", "workers"):
+        for workflow in (f"noxgrid-{name}.yml", f"noxgrid-{name}-release.yml"):
+            listed = rf"\.github/workflows/{workflow} +not written \(--no-lock; noxgrid workflow"
+            assert re.search(listed, out), "--no-lock writes no workflow, and says so"
+        assert not (tmp_path / ".github").exists()
         config = load_config(tmp_path / name)
+        assert [
+            (w.path, w.action) for w in init._workflow_fates(config, write=True, no_lock=False)
+        ] == [
+            (f".github/workflows/noxgrid-{name}.yml", "written after the locks"),
+            (f".github/workflows/noxgrid-{name}-release.yml", "written after the locks"),
+        ], "with locks, both workflows are listed, relative to the repository's root"
         assert config.pythons == ("3.10",)
         assert config.workflow.directory == name
         assert (tmp_path / name / "noxfile.py").is_file()

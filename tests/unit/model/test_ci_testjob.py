@@ -124,3 +124,26 @@ jobs:
     (job,) = parse_suite_jobs(text, WORKFLOW)
     assert [c.cwd for c in job.commands] == ["services/api/sub", "services/api"]
     assert suite_args(job, "services/api", ROOT).paths == ("sub/tests",)
+
+
+def test_folders_below_the_service_installed_as_packages_are_its_local_ones():
+    text = """\
+jobs:
+  t:
+    steps:
+      - run: pip install --no-deps ./svc/pkg -e svc/libs/shared[x] ./other/lib
+      - run: cd svc && uv pip install -e ./sub -e . /abs/lib git+https://example.org/x/y
+      - run: cd svc && pytest
+"""
+    found = installs(parse_suite_jobs(text, WORKFLOW)[0], "svc")
+    assert [(s.value, s.line) for s in found.local] == [
+        ("pkg", 4),
+        ("libs/shared", 4),
+        ("sub", 5),
+    ]
+    assert [s.value for s in found.left_out] == [
+        "./other/lib",
+        ".",
+        "/abs/lib",
+        "git+https://example.org/x/y",
+    ]

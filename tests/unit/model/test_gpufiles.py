@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from noxgrid.model.gpufiles import gpu_evidence, torch_backend_needed
+from noxgrid.model.gpufiles import gpu_evidence, gpu_swaps, torch_backend_needed
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -55,3 +55,28 @@ def test_gpu_files_bases_and_pins(tmp_path):
 def test_torch_by_name():
     assert torch_backend_needed({"torchvision", "numpy"})
     assert not torch_backend_needed({"torchmetrics-lite", "numpy"})
+
+
+def test_a_gpu_requirement_file_gives_the_swaps_of_its_cpu_builds():
+    cpu = {"onnxruntime", "faiss-cpu", "tensorflow-cpu", "fastapi", "numpy"}
+    gpu = {
+        "onnxruntime-gpu": 1,
+        "faiss-gpu-cu12": 2,
+        "tensorflow": 3,
+        "fastapi": 4,
+        "cupy-cuda12x": 5,
+        "numpy": 6,
+    }
+    swaps = gpu_swaps(cpu, gpu)
+    assert swaps.replace == {
+        "onnxruntime": "onnxruntime-gpu",
+        "faiss-cpu": "faiss-gpu-cu12",
+        "tensorflow-cpu": "tensorflow",
+    }
+    assert swaps.unmatched == [("cupy-cuda12x", 5)]
+
+
+def test_a_gpu_file_that_keeps_the_cpu_build_too_swaps_nothing():
+    swaps = gpu_swaps({"onnxruntime"}, {"onnxruntime": 1, "onnxruntime-gpu": 2})
+    assert swaps.replace == {}
+    assert swaps.unmatched == [("onnxruntime-gpu", 2)]
