@@ -129,3 +129,40 @@ def test_a_python_value_that_cannot_resolve_is_left_out_with_uvs_reason(tmp_path
     assert locks == ["pylock.py311-cpu-lean.toml"]
     assert "noxgrid check: locks, policy and workflows clean" in output
     assert "drift to look at: pyproject.toml" in output, "the 3.8 classifier is shown, not fatal"
+
+
+def git(root: Path, *args: str) -> str:
+    import subprocess
+
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args]
+    return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def test_init_of_a_setup_py_project_leaves_its_tracked_egg_info_as_it_was(tmp_path):
+    root = write(
+        tmp_path / "eggs",
+        {
+            "setup.py": """
+                from setuptools import setup, find_packages
+                setup(name="eggs", version="0.2.0", packages=find_packages("src"),
+                      package_dir={"": "src"}, install_requires=["six"],
+                      python_requires=">=3.11", extras_require={"tests": ["pytest"]})
+            """,
+            "src/eggs/__init__.py": "VALUE = 1\n",
+            # A stale egg-info the project committed: locking must not rewrite it.
+            "src/eggs.egg-info/PKG-INFO": "Metadata-Version: 2.1\nName: eggs\nVersion: 0.1.0\n",
+            "tests/test_eggs.py": "import eggs\n\n\ndef test_value():\n    assert eggs.VALUE\n",
+        },
+    )
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    result = noxgrid("init", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "wrote pylock.py311-cpu-lean.toml" in output
+    changed = [line[3:].rstrip("/") for line in git(root, "status", "--porcelain").splitlines()]
+    assert not [path for path in changed if "egg-info" in path], changed
+    assert changed, "init wrote its files"
+    for path in changed:
+        assert path in output, f"{path} changed but init did not list it"
