@@ -26,6 +26,7 @@ from packaging.utils import canonicalize_name
 from noxgrid.errors import ConfigError
 from noxgrid.init.application import Application, docker_lines
 from noxgrid.init.axis import LeftOut
+from noxgrid.init.cijob import CiTestJob, ci_lean, ci_pythons, read_ci_test_job
 from noxgrid.init.declare import axis_lines, cpu_lines, gpu_lines
 from noxgrid.init.repository import read_repository
 from noxgrid.init.testreqs import TEST_NAMES, choose_lean
@@ -91,6 +92,8 @@ class Plan:
     gpu: list[GpuEvidence] = field(default_factory=list)
     # The project asks for torch: the accelerators name uv's torch backend.
     torch: bool = False
+    # Requirement files the profiles take besides lean_requirements (the CI job's).
+    lean_more: list[str] = field(default_factory=list)
 
 
 def _versions_allowed(requires: str | None, where: str) -> list[str]:
@@ -119,15 +122,18 @@ def plan_init(
     ``document`` (its development groups) and the files under ``root``."""
     notes: list[str] = []
     left_out: list[LeftOut] = []
-    pythons = _python_axis(project, available, notes, pyproject_name, left_out)
     extras = dict(project.get("optional-dependencies", {}) or {})
+    ci = read_ci_test_job(root, extras)
+    pythons = _python_axis(project, available, notes, pyproject_name, left_out, ci, root)
     own = str(project.get("name") or root.name)
     tools = [
         extra for extra in extras if extra not in NOT_RUNTIME and tools_only(extras[extra], own)
     ]
     groups = dev_groups(document or {"dependency-groups": dependency_groups or {}})
     lean = choose_lean(root, extras, groups, own, NOT_RUNTIME)
-    notes.append(lean.note)
+    if ci is not None:
+        lean = ci_lean(lean, ci, extras, own, root)
+    notes += [lean.note, *(ci.notes if ci is not None else [])]
     full_extras = [extra for extra in extras if extra not in NOT_RUNTIME and extra not in tools]
     if tools:
         notes.append(
@@ -146,6 +152,7 @@ def plan_init(
         notes=notes,
         lean_groups=lean.groups,
         left_out=left_out,
+        lean_more=lean.more,
     )
     read_repository(plan, project, root, extras)
     return plan
@@ -157,18 +164,30 @@ def _python_axis(
     notes: list[str],
     pyproject_name: str,
     left_out: list[LeftOut],
+    ci: CiTestJob | None = None,
+    root: Path | None = None,
 ) -> list[str]:
-    """The classifiers' versions (within requires-python), else the versions it allows;
-    those without an interpreter here left out (unless none has one)."""
-    allowed = _versions_allowed(project.get("requires-python"), pyproject_name)
+    """The CI test job's versions, else the classifiers' (within requires-python), else
+    the versions it allows; those without an interpreter here left out (unless none has
+    one)."""
+    requires = project.get("requires-python")
+    allowed = _versions_allowed(requires, pyproject_name)
+    from_ci: list[str] = []
+    if ci is not None and ci.pythons:
+        from_ci, said, dropped = ci_pythons(ci, allowed, CANDIDATES, root or Path(), requires)
+        notes += said
+        left_out += dropped
     classified = [
         match.group(1)
         for classifier in project.get("classifiers", []) or []
         if (match := _CLASSIFIER.search(str(classifier)))
     ]
     declared = [v for v in allowed if v in classified] if classified else allowed
+    declared = from_ci or declared
     found = [v for v in declared if available(v)]
-    if classified:
+    if from_ci:
+        pythons = found or declared
+    elif classified:
         pythons = found or declared
         notes.append(f"python axis from the classifiers: {', '.join(pythons)}")
     else:
@@ -185,7 +204,7 @@ def _python_axis(
                 f"left out python {version}: no interpreter for it on this machine "
                 f"(install one, e.g. `uv python install {version}`, and add it to python = [...])"
             )
-    elif classified:
+    elif from_ci or classified:
         notes.append(
             f"no interpreter for {', '.join(pythons)} on this machine: those cells will "
             "fail until one is installed (the classifiers say the project supports them)"
@@ -215,7 +234,7 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         f"profiles = {_toml_list(profiles)}",
         "",
         "[tool.noxgrid.profile.lean]",
-        f"requirements = {_toml_list([plan.lean_requirements])}",
+        f"requirements = {_toml_list([plan.lean_requirements, *plan.lean_more])}",
     ]
     groups = [f"groups = {_toml_list(plan.lean_groups)}"] if plan.lean_groups else []
     if plan.lean_extras:
@@ -225,7 +244,7 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         lines += [
             "",
             "[tool.noxgrid.profile.full]",
-            f"requirements = {_toml_list([plan.lean_requirements])}",
+            f"requirements = {_toml_list([plan.lean_requirements, *plan.lean_more])}",
             f"extras = {_toml_list(plan.full_extras)}",
             *groups,
             "# apt = []  # Debian packages the image needs (`noxgrid doctor` names them)",
