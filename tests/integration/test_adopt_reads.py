@@ -166,3 +166,68 @@ def test_init_of_a_setup_py_project_leaves_its_tracked_egg_info_as_it_was(tmp_pa
     assert changed, "init wrote its files"
     for path in changed:
         assert path in output, f"{path} changed but init did not list it"
+
+
+def test_init_takes_the_ci_test_jobs_matrix_files_and_extra(tmp_path):
+    root = write(
+        tmp_path / "cijob",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=68"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "cijob"
+                version = "0.1"
+                requires-python = ">=3.9"
+                dependencies = ["six"]
+                classifiers = [
+                    "Programming Language :: Python :: 3.9",
+                    "Programming Language :: Python :: 3.10",
+                    "Programming Language :: Python :: 3.11",
+                ]
+
+                [project.optional-dependencies]
+                tests = ["pytest-benchmark"]
+                dev = ["pytest"]
+
+                [tool.setuptools]
+                py-modules = ["cijob"]
+            """,
+            "cijob.py": "VALUE = 1\n",
+            "requirements/ci-extra.txt": "iniconfig\n",
+            "tests/test_cijob.py": "import cijob\n\n\ndef test_value():\n    assert cijob.VALUE\n",
+            ".github/workflows/ci.yml": """
+                name: ci
+                on: [push]
+                jobs:
+                  test:
+                    runs-on: ubuntu-latest
+                    strategy:
+                      matrix:
+                        python-version: ["3.10", "3.11"]
+                    steps:
+                      - uses: actions/setup-python@v5
+                        with:
+                          python-version: ${{ matrix.python-version }}
+                      - run: pip install -e .[dev] -r requirements/ci-extra.txt
+                      - run: pytest
+            """,
+        },
+    )
+    result = noxgrid("init", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "python axis from the CI test job 'test': 3.10, 3.11 (.github/workflows/ci.yml:" in (
+        output
+    )
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["noxgrid"]
+    assert declared["python"] == ["3.10", "3.11"]
+    lean = declared["profile"]["lean"]
+    assert lean["requirements"] == ["requirements/lean.in", "requirements/ci-extra.txt"]
+    assert lean["extras"] == ["dev"]
+    for cell in ("3.10-cpu-lean", "3.11-cpu-lean"):
+        pins = locked(root, cell).packages
+        assert "iniconfig" in pins and "pytest" in pins, cell
+        assert "pytest-benchmark" not in pins, "the 'tests' extra CI does not install"
