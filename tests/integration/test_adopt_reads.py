@@ -166,6 +166,11 @@ def test_init_of_a_setup_py_project_leaves_its_tracked_egg_info_as_it_was(tmp_pa
     assert changed, "init wrote its files"
     for path in changed:
         assert path in output, f"{path} changed but init did not list it"
+    # The cells' editable installs build the metadata in the tree too: it is kept as well.
+    ran = noxgrid("run", "--no-docker", cwd=root)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr
+    after = [line[3:].rstrip("/") for line in git(root, "status", "--porcelain").splitlines()]
+    assert not [path for path in after if "egg-info" in path], after
 
 
 def test_init_takes_the_ci_test_jobs_matrix_files_and_extra(tmp_path):
