@@ -73,9 +73,14 @@ def ci_test_job(job: SuiteJob, root: Path, extras: Iterable[str]) -> CiTestJob:
         )
         match = _TREE.match(stated.value)
         if match is None or posixpath.normpath(posixpath.join(cwd, match["path"] or ".")) != ".":
+            what = (
+                "a requirement file outside the project (add it to a profile)"
+                if stated.value.endswith((".txt", ".in"))
+                else "not the project itself (declare it in a profile if the tests need it)"
+            )
             found.notes.append(
                 f"not carried: `{stated.value}` installed by the CI job '{job.name}' "
-                f"({stated.where(root)}): not a requirement file or the project itself"
+                f"({stated.where(root)}): {what}"
             )
             continue
         for extra in (e.strip() for e in (match["extras"] or "").split(",") if e.strip()):

@@ -32,7 +32,7 @@ jobs:
         with:
           python-version: ${{ matrix.python-version }}
       - run: pip install -e .[dev] -r requirements/ci-extra.txt -r requirements/gone.txt
-      - run: pip install ./plugins/extra
+      - run: pip install ./plugins/extra -r ../shared/ci.txt
       - run: pytest -q
 """
 
@@ -100,7 +100,11 @@ def test_the_ci_jobs_files_and_extra_make_the_lean_profile(tmp_path):
     assert "`-r requirements/gone.txt` of the CI job 'test' (.github/workflows/ci.yml:17): " in (
         notes
     )
-    assert "not carried: `./plugins/extra`" in notes
+    assert "not carried: `./plugins/extra` installed by the CI job 'test'" in notes
+    assert "`../shared/ci.txt` installed by the CI job 'test' (.github/workflows/ci.yml:18): " in (
+        notes
+    )
+    assert "a requirement file outside the project" in notes
 
 
 def test_an_extra_that_brings_no_runner_gets_pytest(tmp_path):
