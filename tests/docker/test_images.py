@@ -118,3 +118,28 @@ def test_the_suite_runs_inside_the_image_on_request(service, docker_env):
     smoke = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["smoke"]
     assert "suite in the image: 12 passed" in smoke["detail"]
     assert leftovers("3.11-cpu-lean") == []
+
+
+def test_the_setup_steps_run_in_the_image_before_its_suite(service, docker_env):
+    pyproject = service / "pyproject.toml"
+    step = "[\"python\", \"-c\", \"open('setup-ran.txt', 'w').write('yes')\"]"
+    text = pyproject.read_text().replace(
+        'command = ["pytest"]\n', f'setup = [{step}]\ncommand = ["pytest"]\n', 1
+    )
+    assert "setup = [" in text
+    pyproject.write_text(text)
+    (service / "tests" / "test_setup_ran.py").write_text(
+        "from pathlib import Path\n\n\ndef test_the_setup_step_ran_first():\n"
+        "    assert Path('setup-ran.txt').read_text() == 'yes'\n"
+    )
+    result = noxgrid("image", "3.11-cpu-lean", "--in-image", cwd=service, env=docker_env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    data = report(service, "3.11-cpu-lean")
+    smoke = {s["name"]: s for s in data["stages"]}["smoke"]
+    assert "suite in the image: 13 passed" in smoke["detail"]
+    assert "(after 1 setup step(s), in /tmp/noxgrid-suite)" in smoke["detail"]
+    assert [(s["argv"][0], s["returncode"], s["in_image"]) for s in data["setup_steps"]] == [
+        ("python", 0, True)
+    ]
+    assert not (service / "setup-ran.txt").exists(), "written in the image, not on the host"
+    assert leftovers("3.11-cpu-lean") == []

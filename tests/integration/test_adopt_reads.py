@@ -129,3 +129,110 @@ def test_a_python_value_that_cannot_resolve_is_left_out_with_uvs_reason(tmp_path
     assert locks == ["pylock.py311-cpu-lean.toml"]
     assert "noxgrid check: locks, policy and workflows clean" in output
     assert "drift to look at: pyproject.toml" in output, "the 3.8 classifier is shown, not fatal"
+
+
+def git(root: Path, *args: str) -> str:
+    import subprocess
+
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args]
+    return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def test_init_of_a_setup_py_project_leaves_its_tracked_egg_info_as_it_was(tmp_path):
+    root = write(
+        tmp_path / "eggs",
+        {
+            "setup.py": """
+                from setuptools import setup, find_packages
+                setup(name="eggs", version="0.2.0", packages=find_packages("src"),
+                      package_dir={"": "src"}, install_requires=["six"],
+                      python_requires=">=3.11", extras_require={"tests": ["pytest"]})
+            """,
+            "src/eggs/__init__.py": "VALUE = 1\n",
+            # A stale egg-info the project committed: locking must not rewrite it.
+            "src/eggs.egg-info/PKG-INFO": "Metadata-Version: 2.1\nName: eggs\nVersion: 0.1.0\n",
+            "tests/test_eggs.py": "import eggs\n\n\ndef test_value():\n    assert eggs.VALUE\n",
+        },
+    )
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    result = noxgrid("init", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "wrote pylock.py311-cpu-lean.toml" in output
+    changed = [line[3:].rstrip("/") for line in git(root, "status", "--porcelain").splitlines()]
+    assert not [path for path in changed if "egg-info" in path], changed
+    assert changed, "init wrote its files"
+    for path in changed:
+        assert path in output, f"{path} changed but init did not list it"
+    # The cells' editable installs build the metadata in the tree too: it is kept as well.
+    ran = noxgrid("run", "--no-docker", cwd=root)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr
+    after = [line[3:].rstrip("/") for line in git(root, "status", "--porcelain").splitlines()]
+    assert not [path for path in after if "egg-info" in path], after
+
+
+def test_init_takes_the_ci_test_jobs_matrix_files_and_extra(tmp_path):
+    root = write(
+        tmp_path / "cijob",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=68"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "cijob"
+                version = "0.1"
+                requires-python = ">=3.9"
+                dependencies = ["six"]
+                classifiers = [
+                    "Programming Language :: Python :: 3.9",
+                    "Programming Language :: Python :: 3.10",
+                    "Programming Language :: Python :: 3.11",
+                ]
+
+                [project.optional-dependencies]
+                tests = ["pytest-benchmark"]
+                dev = ["pytest"]
+
+                [tool.setuptools]
+                py-modules = ["cijob"]
+            """,
+            "cijob.py": "VALUE = 1\n",
+            "requirements/ci-extra.txt": "iniconfig\n",
+            "tests/test_cijob.py": "import cijob\n\n\ndef test_value():\n    assert cijob.VALUE\n",
+            ".github/workflows/ci.yml": """
+                name: ci
+                on: [push]
+                jobs:
+                  test:
+                    runs-on: ubuntu-latest
+                    strategy:
+                      matrix:
+                        python-version: ["3.10", "3.11"]
+                    steps:
+                      - uses: actions/setup-python@v5
+                        with:
+                          python-version: ${{ matrix.python-version }}
+                      - run: pip install -e .[dev] -r requirements/ci-extra.txt
+                      - run: pytest
+            """,
+        },
+    )
+    result = noxgrid("init", cwd=root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "python axis from the CI test job 'test': 3.10, 3.11 (.github/workflows/ci.yml:" in (
+        output
+    )
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["noxgrid"]
+    assert declared["python"] == ["3.10", "3.11"]
+    lean = declared["profile"]["lean"]
+    assert lean["requirements"] == ["requirements/lean.in", "requirements/ci-extra.txt"]
+    assert lean["extras"] == ["dev"]
+    for cell in ("3.10-cpu-lean", "3.11-cpu-lean"):
+        pins = locked(root, cell).packages
+        assert "iniconfig" in pins and "pytest" in pins, cell
+        assert "pytest-benchmark" not in pins, "the 'tests' extra CI does not install"

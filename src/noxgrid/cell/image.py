@@ -24,9 +24,9 @@ from noxgrid.model.image import (
 from noxgrid.model.kept import keep_last_problem
 from noxgrid.model.localpkg import local_package_args, local_packages_problem
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
-from noxgrid.model.policy import largest_lines
 from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
+from noxgrid.model.sizes import largest_lines
 from noxgrid.model.waste import Waste, waste_findings
 from noxgrid.render.dockerfile import default_dockerignore
 from noxgrid.tools.docker import Docker

@@ -32,6 +32,7 @@ from noxgrid.model.installed import (
 )
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.results import format_size
+from noxgrid.tools.metadata import egg_info_kept
 from noxgrid.tools.runner import Command, Outcome
 
 
@@ -308,15 +309,18 @@ def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
     """The project itself, editable from the working tree, without dependencies."""
     profile = state.config.profiles[state.cell.profile]
     extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
-    outcome = state.get_uv().install(
-        state.venv_python,
-        requirements=[],
-        editable=f"{state.config.root}{extras}",
-        cwd=state.config.root,
-        exact=False,
-        no_deps=True,
-        sink=sink,
-    )
+    # setuptools builds the editable wheel's metadata in the tree (*.egg-info), which a
+    # project may track; the venv needs none of it once installed.
+    with egg_info_kept(state.config.root):
+        outcome = state.get_uv().install(
+            state.venv_python,
+            requirements=[],
+            editable=f"{state.config.root}{extras}",
+            cwd=state.config.root,
+            exact=False,
+            no_deps=True,
+            sink=sink,
+        )
     if not outcome.ok:
         raise StageFailure(_install_failure(state, outcome))
 

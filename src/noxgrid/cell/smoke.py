@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
 import time
+from collections.abc import Callable
 
 from noxgrid.cell.image import docker_for
 from noxgrid.cell.report import log_path
 from noxgrid.cell.state import CellRun, Stage
-from noxgrid.cell.suite import code_path, suite_command
+from noxgrid.cell.suite import code_path, run_setup, suite_command
 from noxgrid.errors import NoxgridError, StageFailure
 from noxgrid.model.app import container_failure
 from noxgrid.model.diagnose import last_line
@@ -16,6 +18,7 @@ from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.image import image_tag
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.http import status_of
+from noxgrid.tools.runner import Command, Outcome
 
 
 def stage_smoke(state: CellRun) -> str:
@@ -74,36 +77,86 @@ def _wait_healthy(state: CellRun, docker: Docker, container: str) -> str:
     raise StageFailure(_smoke_failure(state, docker, container, what))
 
 
+# Where the suite runs in the image when it has setup steps: a copy of /app the image's
+# user may write to (/app belongs to root and is read-only to that user).
+SUITE_COPY = "/tmp/noxgrid-suite"
+
+
 def _suite_in_image(state: CellRun, docker: Docker, tag: str) -> str:
-    """The suite command run in a fresh container of the image, from /app."""
+    """The suite command run in a fresh container of the image, from /app; with setup
+    steps, in a container of its own from a writable copy of /app, the steps first (in
+    order, each recorded, the first that fails failing the stage, as on the host)."""
     argv, reason = suite_command(state, in_image=True)
     if reason is not None:
         state.note(
             f"in the image too, tests marked '{state.config.suite.gpu_marker}' are "
             f"deselected: {reason}"
         )
-    if state.config.suite.setup:
-        # /app is read-only to the image's user: a step that writes there cannot run.
-        state.note(
-            f"the suite in the image runs without the {len(state.config.suite.setup)} setup "
-            "step(s) of [tool.noxgrid.suite] (they run on the host only)"
-        )
+    setup = bool(state.config.suite.setup)
     env = {
         **dict(state.config.docker.env),
         **dict(state.config.suite.env),
-        **code_path(state, "/app", {}),
+        **code_path(state, SUITE_COPY if setup else "/app", {}),
         "NOXGRID_CELL": state.cell.id,
     }
     with state.log("suite-in-image") as sink:
-        outcome = docker.run_once(
-            tag, argv, env=env, workdir="/app", sink=sink, timeout=state.config.suite.timeout
-        )
+        if setup:
+            outcome = _with_setup(state, docker, tag, argv, env, sink)
+        else:
+            outcome = docker.run_once(
+                tag, argv, env=env, workdir="/app", sink=sink, timeout=state.config.suite.timeout
+            )
     summary = last_line(outcome.output)
     if not outcome.ok:
         raise StageFailure(
             f"the suite failed inside the image (exit {outcome.returncode}): {summary}"
         )
-    return f"suite in the image: {summary}"
+    where = f" (after {len(state.config.suite.setup)} setup step(s), in {SUITE_COPY})"
+    return f"suite in the image: {summary}" + (where if setup else "")
+
+
+def _with_setup(
+    state: CellRun,
+    docker: Docker,
+    tag: str,
+    argv: list[str],
+    env: dict[str, str],
+    sink: Callable[[str], None],
+) -> Outcome:
+    """The setup steps, then the suite, in one container of ``tag`` (removed after), run
+    as the image's user from a copy of /app that the steps may write to."""
+    name = f"noxgrid-suite-{state.cell.id}-{os.getpid()}"
+    container = docker.start_idle(tag, name=name, labels={"io.noxgrid.smoke": state.cell.id})
+    try:
+        copy = state.runner.run(
+            docker.exec_command(
+                container, ["cp", "-R", "/app", SUITE_COPY], env={}, workdir="/", timeout=300
+            ),
+            sink=sink,
+        )
+        if not copy.ok:
+            raise StageFailure(
+                f"the setup steps of [tool.noxgrid.suite] need a writable copy of /app in the "
+                f"image, and `cp -R /app {SUITE_COPY}` failed (exit {copy.returncode}): "
+                f"{last_line(copy.output)}; fix: build the image from a base with coreutils "
+                "(cp) and /tmp writable to its user, or drop the setup steps"
+            )
+
+        def command_for(step: tuple[str, ...], left: float) -> Command:
+            return docker.exec_command(container, step, env=env, workdir=SUITE_COPY, timeout=left)
+
+        spent = run_setup(
+            state,
+            sink,
+            command_for,
+            place=f"in the image, as its user, from a writable copy of /app ({SUITE_COPY})",
+            in_image=True,
+        )
+        sink(f"$ {shlex.join(argv)}\n")
+        left = max(state.config.suite.timeout - spent, 1.0)
+        return state.runner.run(command_for(tuple(argv), left), sink=sink)
+    finally:
+        docker.remove(container)
 
 
 def _smoke_failure(state: CellRun, docker: Docker, container: str, what: str) -> str:

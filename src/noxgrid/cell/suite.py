@@ -92,29 +92,34 @@ def setup_argv(state: CellRun, step: tuple[str, ...]) -> list[str]:
     return argv
 
 
-def _run_setup(state: CellRun, env: Mapping[str, str], sink: Callable[[str], None]) -> float:
+def run_setup(
+    state: CellRun,
+    sink: Callable[[str], None],
+    command_for: Callable[[tuple[str, ...], float], Command],
+    *,
+    place: str,
+    in_image: bool = False,
+) -> float:
     """Run the suite's setup steps in order (recorded in the report); the seconds they took.
-    The first that fails fails the stage, naming it, its exit status and its output."""
+    The first that fails fails the stage, naming it, its exit status and its output.
+    ``command_for``: the command of a step with the time left; ``place``: where the steps
+    run, for the fix (``from the project folder with the venv's bin first on PATH``)."""
     steps = state.config.suite.setup
     spent = 0.0
     for index, step in enumerate(steps):
-        argv = setup_argv(state, step)
         shown = shlex.join(step)
         sink(f"$ {shown}\n")
-        command = Command(
-            argv=tuple(argv),
-            cwd=state.config.root,
-            env=env,
-            timeout=max(state.config.suite.timeout - spent, 1.0),
-        )
+        command = command_for(step, max(state.config.suite.timeout - spent, 1.0))
         where = f"[tool.noxgrid.suite] setup[{index}] ({index + 1} of {len(steps)})"
         try:
             outcome = state.runner.run(command, sink=sink)
         except CommandFailed as error:  # no such program
-            state.setup_steps.append(SetupStep(argv=step, returncode=127, duration=0.0))
+            state.setup_steps.append(
+                SetupStep(argv=step, returncode=127, duration=0.0, in_image=in_image)
+            )
             raise StageFailure(
                 f"setup step `{shown}` could not start: {error.message}; it is {where}; "
-                f"fix: {error.fix} (the venv's bin comes first on PATH: {state.venv_bin})"
+                f"fix: {error.fix} (it runs {place})"
             ) from error
         spent += outcome.duration
         state.setup_steps.append(
@@ -123,19 +128,31 @@ def _run_setup(state: CellRun, env: Mapping[str, str], sink: Callable[[str], Non
                 returncode=outcome.returncode,
                 duration=outcome.duration,
                 timed_out=outcome.timed_out,
+                in_image=in_image,
             )
         )
         sink(f"(exit {outcome.returncode}, {outcome.duration:.2f}s)\n")
         if not outcome.ok:
             end = "timed out" if outcome.timed_out else f"exited with {outcome.returncode}"
             tail = outcome.tail(15)
+            inside = " in the image" if in_image else ""
             raise StageFailure(
-                f"setup step `{shown}` {end} before the tests ran; it is {where}"
+                f"setup step `{shown}` {end} before the tests ran{inside}; it is {where}"
                 + (f":\n{tail}" if tail else "")
-                + "\nfix: make the step pass when run from the project folder with the "
-                f"venv's bin first on PATH ({state.venv_bin}), or correct it"
+                + f"\nfix: make the step pass when run {place}, or correct it"
             )
     return spent
+
+
+def _host_setup(state: CellRun, env: Mapping[str, str], sink: Callable[[str], None]) -> float:
+    """The setup steps in the project folder, the venv's bin first on PATH."""
+
+    def command_for(step: tuple[str, ...], left: float) -> Command:
+        argv = tuple(setup_argv(state, step))
+        return Command(argv=argv, cwd=state.config.root, env=env, timeout=left)
+
+    place = f"from the project folder with the venv's bin first on PATH ({state.venv_bin})"
+    return run_setup(state, sink, command_for, place=place)
 
 
 def stage_suite(state: CellRun) -> str:
@@ -158,7 +175,7 @@ def stage_suite(state: CellRun) -> str:
         **code_path(state, str(state.config.root), state.env),
     }
     with state.log("suite") as sink:
-        spent = _run_setup(state, env, sink)
+        spent = _host_setup(state, env, sink)
         command = Command(
             argv=tuple(argv),
             cwd=state.config.root,

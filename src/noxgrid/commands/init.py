@@ -170,7 +170,7 @@ def read_project(root: Path) -> tuple[Path, str, dict[str, Any], dict[str, Any]]
     """(pyproject.toml, its text, the document, what init reads of the project), or why
     init cannot. What ``[project]`` does not state (no such table, a setup.cfg or
     setup.py project, or fields it marks dynamic) comes from the build backend."""
-    from noxgrid.init.plan import merged_project, needs_backend
+    from noxgrid.init.projectmeta import merged_project, needs_backend
     from noxgrid.tools.metadata import prepare_metadata
 
     pyproject = root / "pyproject.toml"

@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import Marker
-from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 
 from noxgrid.errors import ConfigError
 from noxgrid.init.application import Application, docker_lines
 from noxgrid.init.axis import LeftOut, cap_at_tested
+from noxgrid.init.cijob import CiTestJob, ci_lean, ci_pythons, read_ci_test_job
 from noxgrid.init.declare import axis_lines, cpu_lines, gpu_lines
 from noxgrid.init.repository import read_repository
 from noxgrid.init.testreqs import TEST_NAMES, choose_lean
@@ -34,7 +32,6 @@ from noxgrid.model.devtools import tools_only
 from noxgrid.model.gpufiles import GpuEvidence
 from noxgrid.model.tested_pythons import newest_tested
 from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
-from noxgrid.tools.metadata import Metadata
 
 # The versions an axis can hold: 3.8 and later (uv and today's wheels go no further back).
 CANDIDATES = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
@@ -96,6 +93,8 @@ class Plan:
     # every profile takes them first and installs no project.
     app_requirements: str | None = None
     app_text: str | None = None
+    # Requirement files the profiles take besides lean_requirements (the CI job's).
+    lean_more: list[str] = field(default_factory=list)
 
 
 def _versions_allowed(requires: str | None, where: str) -> list[str]:
@@ -124,15 +123,18 @@ def plan_init(
     ``document`` (its development groups) and the files under ``root``."""
     notes: list[str] = []
     left_out: list[LeftOut] = []
-    pythons = _python_axis(project, available, notes, pyproject_name, left_out, root)
     extras = dict(project.get("optional-dependencies", {}) or {})
+    ci = read_ci_test_job(root, extras)
+    pythons = _python_axis(project, available, notes, pyproject_name, left_out, ci, root)
     own = str(project.get("name") or root.name)
     tools = [
         extra for extra in extras if extra not in NOT_RUNTIME and tools_only(extras[extra], own)
     ]
     groups = dev_groups(document or {"dependency-groups": dependency_groups or {}})
     lean = choose_lean(root, extras, groups, own, NOT_RUNTIME)
-    notes.append(lean.note)
+    if ci is not None:
+        lean = ci_lean(lean, ci, extras, own, root)
+    notes += [lean.note, *(ci.notes if ci is not None else [])]
     full_extras = [extra for extra in extras if extra not in NOT_RUNTIME and extra not in tools]
     if tools:
         notes.append(
@@ -151,6 +153,7 @@ def plan_init(
         notes=notes,
         lean_groups=lean.groups,
         left_out=left_out,
+        lean_more=lean.more,
     )
     read_repository(plan, project, root, extras)
     return plan
@@ -162,23 +165,29 @@ def _python_axis(
     notes: list[str],
     pyproject_name: str,
     left_out: list[LeftOut],
-    root: Path,
+    ci: CiTestJob | None = None,
+    root: Path | None = None,
 ) -> list[str]:
-    """The classifiers' versions (within requires-python), else the versions it allows
-    up to the newest its own tox envlist or CI runs; those without an interpreter here
-    left out (unless none has one)."""
-    allowed = _versions_allowed(project.get("requires-python"), pyproject_name)
-    classified = [
-        match.group(1)
-        for classifier in project.get("classifiers", []) or []
-        if (match := _CLASSIFIER.search(str(classifier)))
-    ]
+    """The CI test job's versions, else the classifiers' (within requires-python), else
+    the versions it allows up to the newest its own tox envlist or CI runs; those
+    without an interpreter here left out (unless none has one)."""
+    requires = project.get("requires-python")
+    allowed = _versions_allowed(requires, pyproject_name)
+    from_ci: list[str] = []
+    if ci is not None and ci.pythons:
+        from_ci, said, dropped = ci_pythons(ci, allowed, CANDIDATES, root or Path(), requires)
+        notes += said
+        left_out += dropped
+    classified = _classified(project)
     declared = [v for v in allowed if v in classified] if classified else allowed
     capped: list[str] = []  # said after the axis itself
-    if not classified:
-        declared = cap_at_tested(declared, newest_tested(root), capped, left_out)
+    if not classified and not from_ci:
+        declared = cap_at_tested(declared, newest_tested(root or Path()), capped, left_out)
+    declared = from_ci or declared
     found = [v for v in declared if available(v)]
-    if classified:
+    if from_ci:
+        pythons = found or declared
+    elif classified:
         pythons = found or declared
         notes.append(f"python axis from the classifiers: {', '.join(pythons)}")
     else:
@@ -196,7 +205,7 @@ def _python_axis(
                 f"left out python {version}: no interpreter for it on this machine "
                 f"(install one, e.g. `uv python install {version}`, and add it to python = [...])"
             )
-    elif classified:
+    elif from_ci or classified:
         notes.append(
             f"no interpreter for {', '.join(pythons)} on this machine: those cells will "
             "fail until one is installed (the classifiers say the project supports them)"
@@ -210,6 +219,12 @@ def _python_axis(
     return pythons
 
 
+def _classified(project: Mapping[str, Any]) -> list[str]:
+    """The Python versions the project's classifiers name."""
+    found = (_CLASSIFIER.search(str(c)) for c in project.get("classifiers", []) or [])
+    return [match.group(1) for match in found if match]
+
+
 def _toml_list(items: Iterable[str]) -> str:
     return "[" + ", ".join(json.dumps(item) for item in items) + "]"
 
@@ -217,7 +232,7 @@ def _toml_list(items: Iterable[str]) -> str:
 def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
     """The ``[tool.noxgrid]`` text appended to pyproject.toml."""
     profiles = ["lean", "full"] if plan.full_extras else ["lean"]
-    files = [f for f in (plan.app_requirements, plan.lean_requirements) if f]
+    files = [f for f in (plan.app_requirements, plan.lean_requirements, *plan.lean_more) if f]
     project = (
         [
             "# Not a package: its code is the tree, its dependencies the first file.",
@@ -339,55 +354,3 @@ def summary(fates: Sequence[Written]) -> str:
     """One line per file."""
     width = max((len(fate.path) for fate in fates), default=0)
     return "\n".join(f"  {fate.path.ljust(width)}  {fate.action}" for fate in fates)
-
-
-# What init reads of a project; where [project] does not state one, the backend does.
-READ_FIELDS = ("name", "requires-python", "classifiers", "dependencies", "optional-dependencies")
-
-
-def needs_backend(project: Mapping[str, Any]) -> bool:
-    """True when ``[project]`` leaves out (or marks dynamic) a field init reads."""
-    dynamic = set(project.get("dynamic", []) or [])
-    return not project or any(key in dynamic for key in READ_FIELDS) or "name" not in project
-
-
-def merged_project(project: Mapping[str, Any], metadata: Metadata) -> dict[str, Any]:
-    """``[project]`` with what it does not state taken from the backend's metadata."""
-    optional: dict[str, list[str]] = {extra: [] for extra in metadata.provides_extra}
-    dependencies = []
-    for text in metadata.requires_dist:
-        extra, requirement = _split_extra(text)
-        if extra is None:
-            dependencies.append(requirement)
-        else:
-            optional.setdefault(extra, []).append(requirement)
-    found: dict[str, Any] = {
-        "name": metadata.name,
-        "requires-python": metadata.requires_python,
-        "classifiers": list(metadata.classifiers),
-        "dependencies": dependencies,
-        "optional-dependencies": optional,
-    }
-    dynamic = set(project.get("dynamic", []) or [])
-    merged = dict(project)
-    for key, value in found.items():
-        if (key not in merged or key in dynamic) and value not in (None, [], {}):
-            merged[key] = value
-    return merged
-
-
-def _split_extra(text: str) -> tuple[str | None, str]:
-    """(the extra a Requires-Dist belongs to or None, the requirement without that clause)."""
-    requirement = Requirement(text)
-    marker = str(requirement.marker) if requirement.marker else ""
-    match = _EXTRA.search(marker)
-    if match is None:
-        return None, text
-    rest = _EXTRA.sub("", marker).strip()
-    rest = re.sub(r"^\s*and\s+|\s+and\s*$", "", rest).strip()
-    rest = rest.removeprefix("(").removesuffix(")") if rest.count("(") == 1 else rest
-    requirement.marker = Marker(rest) if rest else None
-    return canonicalize_name(match.group(1)), str(requirement)
-
-
-_EXTRA = re.compile(r"""(?:\band\s+)?extra\s*==\s*['"]([^'"]+)['"](?:\s+and\b)?""")

@@ -59,6 +59,10 @@ class Lean:
     extras: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     note: str = ""
+    # Where it came from: "file", "extra" (a test extra), "group", "fallback" (pytest).
+    kind: str = "file"
+    # Requirement files the profile takes besides ``requirements`` (the CI job's).
+    more: list[str] = field(default_factory=list)
 
 
 def _compiled(root: Path, relative: str) -> str:
@@ -137,7 +141,7 @@ def _group_lean(group: DevGroup, runner: bool) -> Lean:
         text = (
             f"# The tests' tools come with the dependency group '{group.name}' (profile groups).\n"
         )
-        return Lean(LEAN, text, groups=[group.name], note=f"lean profile: {where}")
+        return Lean(LEAN, text, groups=[group.name], note=f"lean profile: {where}", kind="group")
     lines = list(group.requirements) + ([] if runner else ["pytest"])
     text = (
         f"# From {where} (noxgrid init): not a PEP 735 group, so its requirements are\n"
@@ -148,7 +152,7 @@ def _group_lean(group: DevGroup, runner: bool) -> Lean:
     note = f"lean profile: {where}, copied to {LEAN}"
     if group.untranslated:
         note += f" ({len(group.untranslated)} entry(ies) with no PEP 508 form left as comments)"
-    return Lean(LEAN, text, note=note)
+    return Lean(LEAN, text, note=note, kind="group")
 
 
 def _extra_lean(extra: str, runner: bool) -> Lean:
@@ -156,7 +160,13 @@ def _extra_lean(extra: str, runner: bool) -> Lean:
         f"# The tests' tools come with the project's '{extra}' extra (profile extras);\n"
         "# add here what else the lean cells need.\n" + ("" if runner else "pytest\n")
     )
-    return Lean(LEAN, text, [extra], note=f"lean profile: the project with its '{extra}' extra")
+    return Lean(
+        LEAN,
+        text,
+        [extra],
+        note=f"lean profile: the project with its '{extra}' extra",
+        kind="extra",
+    )
 
 
 def choose_lean(
@@ -198,4 +208,29 @@ def choose_lean(
         LEAN,
         "# What the test suite needs (noxgrid init found nothing declared).\npytest\n",
         note="lean profile: pytest (no test requirements declared)",
+        kind="fallback",
     )
+
+
+def with_ci(
+    lean: Lean, files: Sequence[str], extras: Sequence[str], runner: bool, note: str
+) -> Lean:
+    """``lean`` with what the CI test job installs: its requirement files ``files``
+    besides the profile's own, and its install of the project with ``extras`` as the
+    test extras (instead of a test extra init chose itself). ``runner``: those extras
+    bring the test runner. ``note``: what the CI job gave, said with where."""
+    if extras and lean.kind in ("extra", "fallback"):
+        text = (
+            "# The tests' tools come with the project's extras that the CI test job installs\n"
+            "# (profile extras); add here what else the lean cells need.\n"
+            + ("" if runner else "pytest\n")
+        )
+        lean = Lean(LEAN, text, list(extras), kind="extra")
+    elif extras:
+        lean.extras = list(dict.fromkeys([*lean.extras, *extras]))
+        note += f" (with {lean.note.removeprefix('lean profile: ')})"
+    else:
+        note += f" (with {lean.note.removeprefix('lean profile: ')})"
+    lean.more = [f for f in dict.fromkeys(files) if f != lean.requirements]
+    lean.note = note
+    return lean

@@ -63,6 +63,7 @@ from noxgrid.model.resolution import (
 from noxgrid.model.sizes import SizeEstimate
 from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
+from noxgrid.tools.metadata import egg_info_kept
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
 
@@ -384,4 +385,7 @@ def lock_cells(
         return outcome
 
     # Interrupted, the resolutions under way stop; no lock is half-written (atomic writes).
-    return in_parallel(runner, one, cells, jobs=jobs, name="lock")
+    # uv builds a setuptools project's metadata in its source tree (``*.egg-info``), which
+    # a project may track: the tree's egg-info is left as it was, around every cell at once.
+    with egg_info_kept(config.root):
+        return in_parallel(runner, one, cells, jobs=jobs, name="lock")

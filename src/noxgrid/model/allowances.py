@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -84,6 +85,23 @@ class Allowance:
 def allowed_text(reason: str) -> str:
     """How every front end shows an allowed finding: ``allowed on purpose: <reason>``."""
     return f"allowed on purpose: {reason}"
+
+
+def allowance_form(rule: str, subjects: Sequence[str] = (), keep: str | None = None) -> str:
+    """The second way out of a finding, after its real fix: the ``[[tool.noxgrid.allow]]``
+    entry that relaxes ``rule`` for ``subjects`` on purpose, on one line (every front end
+    shows a fix on one line), each key as it is written in pyproject.toml."""
+    keys = [f'rule = "{rule}"']
+    own = RULES[rule]
+    if own is not None and subjects:
+        keys.append(f"{own} = {json.dumps(list(subjects))}")
+    if keep is not None:
+        keys.append(f'keep = "{keep}" (the one whose files must win)')
+    keys.append('reason = "why it is wanted"')
+    return (
+        "or, where this is on purpose, allow it in pyproject.toml: [[tool.noxgrid.allow]] "
+        + ", ".join(keys)
+    )
 
 
 def for_cell(allowances: Sequence[Allowance], cell: Cell) -> tuple[Allowance, ...]:

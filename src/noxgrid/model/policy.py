@@ -29,11 +29,12 @@ from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.model.allowances import Allowance, allowed_text, allowing
+from noxgrid.model.allowances import Allowance, allowance_form, allowed_text, allowing
 from noxgrid.model.config import Accelerator, Policy, Profile
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.opencvfix import gui_fix
 from noxgrid.model.results import format_size
+from noxgrid.model.sizes import largest_lines
 
 GUI_OPENCV = ("opencv-python", "opencv-contrib-python")
 
@@ -216,7 +217,20 @@ def evaluate(
     if policy.forbid_gui_opencv:
         findings += _gui_findings(lock, profile.name)
     findings += _budget_findings(profile, installed_estimate, largest, previous)
-    return [_marked(finding, allowances) for finding in findings]
+    return [_way_out(_marked(finding, allowances), lock) for finding in findings]
+
+
+def _way_out(finding: Finding, lock: Lock) -> Finding:
+    """A refusing ``finding`` whose fix also says how to allow it on purpose (the second
+    way out, after the real fix): its ``[[tool.noxgrid.allow]]`` entry."""
+    if finding.allowance is not None:
+        return finding
+    keep = None
+    if finding.kind == "exclusive":
+        # The variant nearest the requirement files: the one the project asks for.
+        keep = min(finding.packages, key=lambda name: len(lock.chain(name)))
+    subjects = () if finding.kind == "budget" else finding.packages
+    return replace(finding, fix=f"{finding.fix}; {allowance_form(finding.kind, subjects, keep)}")
 
 
 def _marked(finding: Finding, allowances: Sequence[Allowance]) -> Finding:
@@ -338,34 +352,6 @@ def _gui_findings(lock: Lock, profile: str) -> list[Finding]:
         )
         for gui in GUI_OPENCV
         if gui in lock.packages
-    ]
-
-
-def grown(
-    largest: Sequence[tuple[str, int]], previous: Sequence[tuple[str, int]]
-) -> dict[str, str]:
-    """For each of ``largest`` (``name==version``, bytes) that is new or bigger than in
-    ``previous``: ``was 400.0 MB (torch==2.4.0)`` or ``new``."""
-    before = {canonicalize_name(pin.split("==")[0]): (pin, size) for pin, size in previous}
-    found = {}
-    for pin, size in largest:
-        old = before.get(canonicalize_name(pin.split("==")[0]))
-        if old is None:
-            found[pin] = "new since the committed lock"
-        elif size > old[1] * 1.05:
-            found[pin] = f"was {format_size(old[1])} ({old[0]})"
-    return found
-
-
-def largest_lines(
-    largest: Sequence[tuple[str, int]], previous: Sequence[tuple[str, int]] | None
-) -> list[str]:
-    """``    1.2 GB  torch==2.5.1  <- grew: was 400.0 MB (torch==2.4.0)``, one per package;
-    the growth is marked only where there is a ``previous`` lock to compare with."""
-    growth = grown(largest, previous) if previous is not None else {}
-    return [
-        f"{format_size(size):>9}  {name}" + (f"  <- grew: {growth[name]}" if name in growth else "")
-        for name, size in largest
     ]
 
 

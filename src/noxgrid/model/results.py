@@ -63,6 +63,8 @@ class SetupStep:
     returncode: int
     duration: float
     timed_out: bool = False
+    # Run inside the cell's image (the suite in the image), not in the venv on the host.
+    in_image: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -71,6 +73,7 @@ class SetupStep:
             "returncode": self.returncode,
             "duration": round(self.duration, 3),
             "timed_out": self.timed_out,
+            "in_image": self.in_image,
         }
 
     @classmethod
@@ -81,12 +84,14 @@ class SetupStep:
             returncode=int(data.get("returncode", 0)),
             duration=float(data.get("duration", 0.0)),
             timed_out=bool(data.get("timed_out", False)),
+            in_image=bool(data.get("in_image", False)),
         )
 
     def describe(self) -> str:
-        """One line: ``cp .env.example .env: exit 0, 0.01s``."""
+        """One line: ``cp .env.example .env: exit 0, 0.01s`` (``, in the image``)."""
         end = "timed out" if self.timed_out else f"exit {self.returncode}"
-        return f"{shlex.join(self.argv)}: {end}, {self.duration:.2f}s"
+        where = ", in the image" if self.in_image else ""
+        return f"{shlex.join(self.argv)}: {end}, {self.duration:.2f}s{where}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import (
     InvalidWheelFilename,
+    canonicalize_name,
     parse_wheel_filename,
 )
 
 from noxgrid.errors import IndexUnavailable
+from noxgrid.model.results import format_size
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -225,3 +227,31 @@ def build_needs(members: Sequence[str], pyproject: str | None) -> str:
         if needs
         else (f"build requirements: {backend} (pure Python)")
     )
+
+
+def grown(
+    largest: Sequence[tuple[str, int]], previous: Sequence[tuple[str, int]]
+) -> dict[str, str]:
+    """For each of ``largest`` (``name==version``, bytes) that is new or bigger than in
+    ``previous``: ``was 400.0 MB (torch==2.4.0)`` or ``new``."""
+    before = {canonicalize_name(pin.split("==")[0]): (pin, size) for pin, size in previous}
+    found = {}
+    for pin, size in largest:
+        old = before.get(canonicalize_name(pin.split("==")[0]))
+        if old is None:
+            found[pin] = "new since the committed lock"
+        elif size > old[1] * 1.05:
+            found[pin] = f"was {format_size(old[1])} ({old[0]})"
+    return found
+
+
+def largest_lines(
+    largest: Sequence[tuple[str, int]], previous: Sequence[tuple[str, int]] | None
+) -> list[str]:
+    """``    1.2 GB  torch==2.5.1  <- grew: was 400.0 MB (torch==2.4.0)``, one per package;
+    the growth is marked only where there is a ``previous`` lock to compare with."""
+    growth = grown(largest, previous) if previous is not None else {}
+    return [
+        f"{format_size(size):>9}  {name}" + (f"  <- grew: {growth[name]}" if name in growth else "")
+        for name, size in largest
+    ]

@@ -253,6 +253,32 @@ class Docker:
         args += ["--entrypoint", argv[0], tag, *argv[1:]]
         return self.runner.run(self._command(*args, timeout=timeout), sink=sink)
 
+    def start_idle(self, tag: str, *, name: str, labels: Mapping[str, str]) -> str:
+        """Start a container of ``tag`` that only waits (``sleep infinity``), as the image's
+        user, for commands run in it one by one (:meth:`exec_command`); its id."""
+        argv = ["run", "-d", "--name", name]
+        for key, value in labels.items():
+            argv += ["--label", f"{key}={value}"]
+        argv += ["--entrypoint", "sleep", tag, "infinity"]
+        outcome = self.runner.run(self._command(*argv))
+        outcome.assert_success("docker run (a container to run the suite in)")
+        return outcome.output.strip().splitlines()[-1]
+
+    def exec_command(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        workdir: str,
+        timeout: float,
+    ) -> Command:
+        """``argv`` run in the running ``container``, from ``workdir``, with ``env``."""
+        args = ["exec", "-w", workdir]
+        for key, value in env.items():
+            args += ["-e", f"{key}={value}"]
+        return self._command(*args, container, *argv, timeout=timeout)
+
     def export(self, tag: str, archive: Path, *, timeout: float) -> None:
         """Write the file system of a (never started) container of ``tag`` to ``archive``."""
         create = self.runner.run(self._command("create", "--entrypoint", "true", tag))

@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.parser import Parser
@@ -117,27 +118,52 @@ def _egg_infos(root: Path) -> list[Path]:
     return sorted(p for p in [*root.glob("*.egg-info"), *root.glob("*/*.egg-info")] if p.is_dir())
 
 
-@contextlib.contextmanager
-def egg_info_kept(root: Path) -> Iterator[None]:
-    """Leave the source tree's ``*.egg-info`` folders as they were: setuptools' backend
-    writes them into the tree while it prepares metadata, and a project may track them
-    (init changes no file it does not list). New ones are removed; existing ones get
-    their files' bytes and times back."""
-    before: dict[Path, dict[Path, tuple[bytes, int]]] = {}
-    for folder in _egg_infos(root):
-        before[folder] = {
+# Roots whose egg-info is being kept: (how many holders, the tree as it was). Cells lock
+# and install in parallel threads from one tree: the first holder records it, the last
+# one out restores it (a holder leaving early would restore another's build half-way).
+_KEPT: dict[Path, tuple[int, dict[Path, dict[Path, tuple[bytes, int]]]]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _snapshot(root: Path) -> dict[Path, dict[Path, tuple[bytes, int]]]:
+    return {
+        folder: {
             path: (path.read_bytes(), path.stat().st_mtime_ns)
             for path in folder.rglob("*")
             if path.is_file()
         }
+        for folder in _egg_infos(root)
+    }
+
+
+@contextlib.contextmanager
+def egg_info_kept(root: Path) -> Iterator[None]:
+    """Leave the source tree's ``*.egg-info`` folders as they were: setuptools' backend
+    writes them into the tree while it prepares metadata (for uv's resolution, for an
+    editable install), and a project may track them (init changes no file it does not
+    list). New ones are removed; existing ones get their files' bytes and times back.
+    Safe to hold from several threads at once: the tree is restored when the last
+    holder leaves."""
+    key = root.resolve()
+    with _KEPT_LOCK:
+        holders, before = _KEPT.get(key, (0, {}))
+        if holders == 0:
+            before = _snapshot(key)
+        _KEPT[key] = (holders + 1, before)
     try:
         yield
     finally:
-        for folder in _egg_infos(root):
-            if folder not in before:
-                shutil.rmtree(folder, ignore_errors=True)
-        for folder, files in before.items():
-            _restore(folder, files)
+        with _KEPT_LOCK:
+            holders, before = _KEPT[key]
+            if holders > 1:
+                _KEPT[key] = (holders - 1, before)
+            else:
+                del _KEPT[key]
+                for folder in _egg_infos(key):
+                    if folder not in before:
+                        shutil.rmtree(folder, ignore_errors=True)
+                for folder, files in before.items():
+                    _restore(folder, files)
 
 
 def _restore(folder: Path, files: dict[Path, tuple[bytes, int]]) -> None:

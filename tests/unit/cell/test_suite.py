@@ -77,6 +77,7 @@ def test_setup_steps_run_in_order_before_pytest_with_the_suites_environment(proj
         "returncode": 0,
         "duration": 0.01,
         "timed_out": False,
+        "in_image": False,
     }
     log = (config.reports_dir / "logs" / "3.10-cpu-lean.suite.log").read_text()
     assert log.startswith("$ cp .env.example .env\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from noxgrid.model.policy import grown
+from noxgrid.model.sizes import grown
 
 
 def test_grown_names_new_and_bigger_packages_only():
