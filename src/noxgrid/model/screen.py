@@ -13,14 +13,14 @@ from __future__ import annotations
 # uv, installing from a pylock.toml while its pylock preview feature is not enabled (noxgrid
 # enables it: UV_PREVIEW_FEATURES; a uv that ignores that variable still warns): "warning:
 # The `--pylock` option is experimental and may change without warning. Pass
-# `--preview-features pylock` to disable this warning."
-_PREVIEW_WARNING = ("warning:", "`--pylock`", "experimental")
+# `--preview-features pylock` to disable this warning." Found anywhere in the line: a
+# Docker build prefixes the lines of the commands it runs ("#9 1.02 warning: ...").
+_PREVIEW_WARNING = "warning: The `--pylock` option is experimental"
 
 
 def for_screen(line: str) -> bool:
     """False for an output line the screen leaves out (the stage's log keeps it)."""
-    text = line.strip()
-    return not (text.startswith(_PREVIEW_WARNING[0]) and all(p in text for p in _PREVIEW_WARNING))
+    return _PREVIEW_WARNING not in line
 
 
 def sync_reason(total: int, differences: str, *, empty: bool) -> str:
