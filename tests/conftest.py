@@ -1,7 +1,8 @@
-"""Shared fixtures: a tiny project on disk that noxgrid can read."""
+"""Shared fixtures: a tiny project on disk that noxgrid can read; no runner's files."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -25,6 +26,19 @@ requirements = ["requirements/lean.in"]
 [tool.noxgrid.profile.full]
 requirements = ["requirements/lean.in", "requirements/full.in"]
 """
+
+# The files a GitHub Actions runner hands a step: what is appended to them shows in the
+# job's summary, outputs, environment and PATH. A test must never reach the real ones.
+RUNNER_FILES = ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH")
+
+
+@pytest.fixture(autouse=True)
+def no_runner_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the runner's file variables from every test's environment (and so from the
+    processes it starts): a test that wants one sets it to a file of its own."""
+    for name in RUNNER_FILES:
+        if name in os.environ:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture

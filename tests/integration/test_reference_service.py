@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, nox, noxgrid
+from tests.integration.conftest import REPO, locked, nox, noxgrid, run
 
 SERVICE = REPO / "examples" / "service"
 # These tests are about the cells; tests/docker covers the image and smoke stages.
@@ -103,3 +103,45 @@ def test_committed_locks_are_fresh_and_an_edit_stales_only_its_cells(service):
         ) in checked.stderr
     finally:
         full_in.write_text(original)
+
+
+def test_the_main_job_shows_stages_and_results_and_keeps_probes_in_the_logs(tmp_path):
+    from noxgrid.tools.uv import find_uv
+
+    service = tmp_path / "service"
+    shutil.copytree(
+        SERVICE,
+        service,
+        ignore=shutil.ignore_patterns(".noxgrid", ".nox", "*.egg-info", "__pycache__", "*.sqlite3"),
+    )
+    result = nox("-s", "ci-lean-3.10(cpu)", "--", "--no-docker", cwd=service)
+    screen = result.stdout + result.stderr
+    assert result.returncode == 0, screen[-4000:]
+    assert "[3.10-cpu-lean] install passed" in screen and "[3.10-cpu-lean] OK in" in screen
+    lock = locked(service, "3.10-cpu-lean")
+    assert f"installing {len(lock.packages)} packages into the new venv" in screen
+    for internal in (
+        '{"refservice": ',  # where the project imports from
+        "NOXGRID-IMPORTS",  # the import smoke
+        "NOXGRID-LOADED",
+        '{"ok": true',  # the application loaded
+        "`--pylock` option is experimental",  # uv's preview warning
+        "the venv differs from the lock",  # a new venv being filled differs from nothing
+    ):
+        assert internal not in screen, (internal, screen[-4000:])
+    logs = service / ".noxgrid" / "reports" / "logs"
+    assert '{"refservice": ' in (logs / "3.10-cpu-lean.install.log").read_text()
+    app = (logs / "3.10-cpu-lean.doctor-app.log").read_text()
+    assert "NOXGRID-IMPORTS" in app and '{"ok": true, "kind": "ASGI"' in app
+    # The venv drifts (a package removed by hand): that difference is named. And
+    # `noxgrid run` on one cell prints its table once.
+    venv_python = service / ".noxgrid" / "venvs" / "3.10-cpu-lean" / "bin" / "python"
+    removed = run(
+        [find_uv(), "pip", "uninstall", "--python", str(venv_python), "iniconfig"], service
+    )
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    again = noxgrid("run", "3.10-cpu-lean", "--no-docker", cwd=service)
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-2000:]
+    assert "the venv differs from the lock: missing iniconfig" in again.stdout
+    header = [line for line in again.stdout.splitlines() if line.startswith("cell ")]
+    assert len(header) == 1, again.stdout

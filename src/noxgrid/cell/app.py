@@ -73,8 +73,8 @@ def load_app(state: CellRun, target: AppTarget | None, outcome: Outcome | None =
         )
     objects = json_objects(outcome.output)
     result: dict[str, object] = objects[-1] if objects else {}
-    with state.log("doctor-app") as sink:
-        sink(outcome.output)
+    with state.log("doctor-app") as log:
+        log.record(outcome.output)  # the probes' JSON: the stage's result line says it
     if result.get("ok"):
         return f"; loaded {target.spec()} ({result.get('kind', 'app')}, from {target.source})"
     if not result:

@@ -13,7 +13,14 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from noxgrid.cell.local import install_local, local_digests
-from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, Stage, requirements_shown
+from noxgrid.cell.state import (
+    INSTALL_STAMP,
+    PROJECT_METADATA,
+    CellRun,
+    Stage,
+    StageLog,
+    requirements_shown,
+)
 from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import StageFailure
 from noxgrid.model.allowances import for_cell, kept_in
@@ -32,6 +39,7 @@ from noxgrid.model.installed import (
 )
 from noxgrid.model.lockfile import Lock, lock_path
 from noxgrid.model.results import format_size
+from noxgrid.model.screen import sync_reason
 from noxgrid.tools.metadata import egg_info_kept
 from noxgrid.tools.runner import Command, Outcome
 
@@ -108,7 +116,7 @@ def project_modules(installed: Mapping[str, Installed], name: str, root: Path) -
 
 
 def _prove_project(
-    state: CellRun, sink: Callable[[str], None], name: str, installed: Mapping[str, Installed]
+    state: CellRun, log: StageLog, name: str, installed: Mapping[str, Installed]
 ) -> str:
     """Prove that importing the project in the venv loads the working tree, not a copy."""
     config = state.config
@@ -120,8 +128,8 @@ def _prove_project(
             cwd=state.venv,  # not the project: python -c puts the folder it runs in on sys.path
             timeout=60,
         ),
-        sink=sink,
     )
+    log.record(outcome.output)  # the probe's JSON: the stage's result line says it
     try:
         found: dict[str, str] = json.loads(outcome.output.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -231,7 +239,7 @@ def stage_install(state: CellRun) -> str:
     space = ""
     with state.log("install") as sink:
         if not proof.equal:
-            space = _sync(state, lock, proof, sink)
+            space = _sync(state, lock, proof, sink, empty=not installed)
             project_ok = False  # sync removes what the lock does not list: the project too
         if installs and not project_ok:
             _install_project(state, sink)
@@ -258,9 +266,11 @@ def stage_install(state: CellRun) -> str:
     return f"synced {shown} (hashes checked{again}){project}{where}; disk: {space}"
 
 
-def _sync(state: CellRun, lock: Lock, proof: Proof, sink: Callable[[str], None]) -> str:
+def _sync(
+    state: CellRun, lock: Lock, proof: Proof, sink: Callable[[str], None], *, empty: bool
+) -> str:
     """Make the venv the lock (what differs installed again); the disk preflight's words."""
-    sink(f"the venv differs from the lock: {proof.summary()}\n")
+    sink(sync_reason(len(lock.packages), proof.summary(), empty=empty) + "\n")
     space = preflight(
         state,
         installed=lock.header_bytes("installed-bytes"),

@@ -57,7 +57,8 @@ class PlainProgress:
     """Timestamped lines, safe to share between threads running several cells.
 
     ``stream_output`` passes each command's output through (prefixed by the
-    cell id when several cells share the terminal).
+    cell id when several cells share the terminal). ``cell_tables``: each cell
+    ends with its timings table (off where the caller prints one for every cell).
     """
 
     def __init__(
@@ -67,10 +68,12 @@ class PlainProgress:
         stream_output: bool = True,
         prefix_output: bool = False,
         github: bool | None = None,
+        cell_tables: bool = True,
     ) -> None:
         self.stream = stream or sys.stdout
         self.stream_output = stream_output
         self.prefix_output = prefix_output
+        self.cell_tables = cell_tables
         self.github = os.environ.get("GITHUB_ACTIONS") == "true" if github is None else github
         self._lock = threading.Lock()
 
@@ -127,7 +130,8 @@ class PlainProgress:
                 f", estimated {format_size(result.size_estimate)})" if result.size_estimate else ")"
             ),
         )
-        if not self.prefix_output:  # with cells interleaved, the run's own table says it
+        # With cells interleaved, or a table of every cell to come, that table says it.
+        if self.cell_tables and not self.prefix_output:
             self._write(timings_table([result]) + "\n")
 
 
@@ -271,11 +275,12 @@ def choose_progress(
     quiet: bool,
     jobs: int,
     env: dict[str, str] | None = None,
+    cell_tables: bool = True,
 ) -> PlainProgress | LiveProgress:
     """A live view on an interactive terminal, timestamped lines anywhere else.
 
     ``NOXGRID_PROGRESS=plain`` or ``live`` overrides; CI and GitHub Actions get lines
-    (folded into groups there).
+    (folded into groups there). ``cell_tables``: lines end each cell with its table.
     """
     env = dict(os.environ) if env is None else env
     wanted = env.get("NOXGRID_PROGRESS", "")
@@ -288,4 +293,6 @@ def choose_progress(
     )
     if wanted == "live" or (wanted != "plain" and interactive):
         return LiveProgress(cells, stream)
-    return PlainProgress(stream, stream_output=not quiet, prefix_output=jobs > 1)
+    return PlainProgress(
+        stream, stream_output=not quiet, prefix_output=jobs > 1, cell_tables=cell_tables
+    )

@@ -16,6 +16,7 @@ from noxgrid.model.localpkg import LocalPackage
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import SetupStep
+from noxgrid.model.screen import for_screen
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.interpreters import Interpreter
 from noxgrid.tools.runner import Runner
@@ -93,19 +94,35 @@ class CellRun:
         return self.uv
 
     @contextlib.contextmanager
-    def log(self, stage: str) -> Iterator[Callable[[str], None]]:
+    def log(self, stage: str) -> Iterator[StageLog]:
         """A line sink writing to the stage's log file and to the progress view."""
         path = log_path(self.config.reports_dir, self.cell.id, stage)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.logs[stage] = path
         stream: IO[str]
         with path.open("w", encoding="utf-8") as stream:
+            yield StageLog(stream, lambda line: self.progress.output(self.cell, line))
 
-            def sink(line: str) -> None:
-                stream.write(line)
-                self.progress.output(self.cell, line)
 
-            yield sink
+class StageLog:
+    """A stage's output: every line into its log file; to the screen what is for people.
+
+    Called with a line, it writes the line to the log and shows it, unless
+    ``for_screen`` leaves it out; ``record`` writes to the log alone (a probe's JSON).
+    """
+
+    def __init__(self, stream: IO[str], show: Callable[[str], None]) -> None:
+        self._stream = stream
+        self._show = show
+
+    def __call__(self, line: str) -> None:
+        self._stream.write(line)
+        if for_screen(line):
+            self._show(line)
+
+    def record(self, text: str) -> None:
+        """Into the log only."""
+        self._stream.write(text)
 
 
 def requirements_shown(state: CellRun) -> str:

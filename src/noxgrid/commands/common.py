@@ -86,11 +86,14 @@ def run_selected(
     only: Sequence[str] | None,
     stream: TextIO | None = None,
     done: list[CellResult] | None = None,
+    *,
+    cell_tables: bool = True,
 ) -> tuple[list[CellResult], float]:
     """Run the selected cells, ``args.jobs`` at a time; their results in matrix order.
 
     ``done`` (when given) receives each result as its cell ends, so a caller
-    interrupted half-way still has the finished ones.
+    interrupted half-way still has the finished ones. ``cell_tables=False`` where the
+    caller prints the table of every cell: each cell's own would repeat it.
     """
     from noxgrid.cell.progress import LiveProgress, choose_progress
     from noxgrid.cell.run import run_cells
@@ -98,7 +101,9 @@ def run_selected(
     selected = list(matrix.select(args.patterns))
     jobs = max(1, args.jobs)
     docker = docker_wanted(args.no_docker)
-    progress = choose_progress(selected, stream or sys.stdout, quiet=args.quiet, jobs=jobs)
+    progress = choose_progress(
+        selected, stream or sys.stdout, quiet=args.quiet, jobs=jobs, cell_tables=cell_tables
+    )
     finished = done if done is not None else []
     start = time.perf_counter()
     live = progress if isinstance(progress, LiveProgress) else contextlib.nullcontext()

@@ -76,7 +76,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     done: list[CellResult] = []
     start = time.perf_counter()
     try:
-        results, elapsed = run_selected(args, config, matrix, None, done=done)
+        results, elapsed = run_selected(args, config, matrix, None, done=done, cell_tables=False)
     except KeyboardInterrupt:
         # The report is written all the same: what finished, and the rest MISSING.
         write_release(

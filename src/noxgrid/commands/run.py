@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace, only: Sequence[str] | None = None) -> int:
     config, matrix = load_project(args)
     matrix.select(args.patterns)  # a bad pattern is exit 2 before the engine is asked
     require_engine(args, config, only)
-    results, elapsed = run_selected(args, config, matrix, only)
+    results, elapsed = run_selected(args, config, matrix, only, cell_tables=False)
     print()
     print(timings_table(results))
     return print_summary(config, results, elapsed)

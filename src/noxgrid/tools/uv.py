@@ -67,10 +67,20 @@ def uv_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
     uv's interpreter downloads are off unless the user set UV_PYTHON_DOWNLOADS:
     noxgrid passes interpreters by path, and a download that cannot reach its
-    host fails slowly and confusingly.
+    host fails slowly and confusingly. uv's ``pylock`` preview feature is
+    enabled, added to the user's UV_PREVIEW_FEATURES: every install reads a
+    pylock.toml on purpose, and without it each one warns that the option is
+    experimental (uv releases before preview features ignore the variable).
     """
     base = os.environ if base is None else base
-    return {"UV_PYTHON_DOWNLOADS": base.get("UV_PYTHON_DOWNLOADS", "never")}
+    features = [part.strip() for part in base.get("UV_PREVIEW_FEATURES", "").split(",")]
+    features = [part for part in features if part]
+    if "pylock" not in features:
+        features.append("pylock")
+    return {
+        "UV_PYTHON_DOWNLOADS": base.get("UV_PYTHON_DOWNLOADS", "never"),
+        "UV_PREVIEW_FEATURES": ",".join(features),
+    }
 
 
 class Uv:

@@ -258,3 +258,15 @@ def test_noxgrid_can_be_installed_from_a_hash_pinned_file(make_project):
     (root / "requirements" / "ci-tools.txt").write_text("noxgrid==0.1.0\n")
     with pytest.raises(ConfigError, match="is not pinned with == and --hash"):
         load_config(root)
+
+
+def test_the_cell_summary_runs_after_a_failed_cell_but_not_after_a_failed_setup(make_project):
+    config = load_config(make_project())
+    steps = workflow_model(config)["jobs"]["cell"]["steps"]
+    install = next(step for step in steps if step.get("name") == "install noxgrid")
+    summary = next(step for step in steps if "GITHUB_STEP_SUMMARY" in step.get("run", ""))
+    assert install["id"] == "noxgrid"
+    # always(): the cell's own failure is summarised; the install's outcome: a setup step
+    # that failed (noxgrid never installed) is the one red step, not the summary too.
+    assert summary["if"] == "always() && steps.noxgrid.outcome == 'success'"
+    assert steps.index(install) < steps.index(summary)
