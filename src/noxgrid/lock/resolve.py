@@ -35,7 +35,7 @@ from noxgrid.lock.steps import (
     uv_failed,
 )
 from noxgrid.model.allowances import for_cell
-from noxgrid.model.config import Config
+from noxgrid.model.config import Config, relative_path
 from noxgrid.model.foreign_locks import ForeignLock, preferred_pins, read_foreign_lock
 from noxgrid.model.inputs import (
     dynamic_dependencies,
@@ -105,6 +105,13 @@ def lock_cell(
         foreign=foreign if previous is None else None,
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
+    if outcome.path.is_dir():
+        outcome.error = (
+            f"{relative_path(outcome.path, config.root)} is a folder, where the lock of "
+            f"{cell.id} is written; no lock was written\n  fix: remove that folder "
+            f"(rm -r {relative_path(outcome.path, config.root)}), then run noxgrid lock {cell.id}"
+        )
+        return outcome
     try:
         digest, names, body = _resolve(context, outcome)
         again = lambda pins: _resolve(context, outcome, constraints=pins)[2]  # noqa: E731
