@@ -23,6 +23,7 @@ from noxgrid.lock.shared import SharedResolutions, resolution_key
 from noxgrid.lock.steps import (
     LockContext,
     LockOutcome,
+    blocked_by_folder,
     call_uv,
     cell_interpreter,
     copy_uv_settings,
@@ -35,7 +36,7 @@ from noxgrid.lock.steps import (
     uv_failed,
 )
 from noxgrid.model.allowances import for_cell
-from noxgrid.model.config import Config, relative_path
+from noxgrid.model.config import Config
 from noxgrid.model.foreign_locks import ForeignLock, preferred_pins, read_foreign_lock
 from noxgrid.model.inputs import (
     dynamic_dependencies,
@@ -81,14 +82,12 @@ def lock_cell(
     shared: SharedResolutions | None = None,
     foreign: ForeignLock | None = None,
 ) -> LockOutcome:
-    """Resolve, size, check and (when clean) write one cell's lock.
-
-    Without ``upgrade`` the pins of the current lock are uv's preferences, so a
-    relock changes only what its inputs require; a cell whose inputs did not change
-    is resolved from uv's cache first (unless ``refresh``). Packages that cannot be sized
-    (the index did not answer) refuse the lock unless ``allow_unsized``: then
-    the lock says its sizes are unknown and its budget unchecked. A cell without a lock
-    prefers the pins of ``foreign`` (the project's poetry.lock, uv.lock, ...)."""
+    """Resolve, size, check and (when clean) write one cell's lock. Without ``upgrade``
+    the pins of the current lock are uv's preferences, so a relock changes only what its
+    inputs require; a cell whose inputs did not change is resolved from uv's cache first
+    (unless ``refresh``). Packages that cannot be sized (the index did not answer) refuse
+    the lock unless ``allow_unsized``: then the lock says its sizes are unknown and its
+    budget unchecked. A first lock prefers ``foreign``'s pins (poetry.lock, uv.lock)."""
     context = LockContext(
         config=config,
         cell=cell,
@@ -105,12 +104,7 @@ def lock_cell(
         foreign=foreign if previous is None else None,
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
-    if outcome.path.is_dir():
-        outcome.error = (
-            f"{relative_path(outcome.path, config.root)} is a folder, where the lock of "
-            f"{cell.id} is written; no lock was written\n  fix: remove that folder "
-            f"(rm -r {relative_path(outcome.path, config.root)}), then run noxgrid lock {cell.id}"
-        )
+    if blocked_by_folder(config, outcome):
         return outcome
     try:
         digest, names, body = _resolve(context, outcome)

@@ -22,7 +22,7 @@ from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, InterpreterNotFound, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.allowances import allowed_text, for_cell, kept_in
-from noxgrid.model.config import Config
+from noxgrid.model.config import Config, relative_path
 from noxgrid.model.foreign_locks import ForeignLock, kept_pins, preferred_pins
 from noxgrid.model.freshness import DIGESTS_KEY, format_input_digests
 from noxgrid.model.inputs import input_digests, local_package_names
@@ -366,3 +366,16 @@ def cell_interpreter(config: Config, cell: Cell) -> str | None:
         return str(find_interpreter(cell.python, overrides=config.interpreters).path)
     except InterpreterNotFound:
         return None
+
+
+def blocked_by_folder(config: Config, outcome: LockOutcome) -> bool:
+    """True (the outcome says why) when a folder stands where the lock is written."""
+    if not outcome.path.is_dir():
+        return False
+    shown = relative_path(outcome.path, config.root)
+    outcome.error = (
+        f"{shown} is a folder, where the lock of {outcome.cell.id} is written; no lock was "
+        f"written\n  fix: remove that folder (rm -r {shown}), then run noxgrid lock "
+        f"{outcome.cell.id}"
+    )
+    return True

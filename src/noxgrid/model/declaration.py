@@ -37,10 +37,10 @@ from noxgrid.model.sections import (
     read_policy,
     read_profiles,
     read_suite,
-    read_workflow,
     resolve_path,
 )
 from noxgrid.model.table import Table, type_name
+from noxgrid.model.workflow_section import read_workflow
 
 
 def find_pyproject(start: Path) -> Path:
