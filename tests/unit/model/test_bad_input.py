@@ -84,3 +84,40 @@ def test_the_install_value_reaches_pip_as_data_not_as_shell(make_project):
     editable = load_config(make_project(MINIMAL + '\n[tool.noxgrid.workflow]\ninstall = "-e ."\n'))
     text = render_workflow(editable)
     assert 'pip install -e "$NOXGRID_INSTALL"' in text and "NOXGRID_INSTALL: ." in text
+
+
+@pytest.mark.parametrize(
+    ("pythons", "said"),
+    [
+        ('["3.1", "3.10"]', "'3.1' is not a CPython minor a cell can run"),
+        ('["3.10", "3.07"]', "'3.07' has a leading zero"),
+        ('["3.11", "3.99"]', "'3.99' is not a CPython minor"),
+    ],
+)
+def test_a_python_value_that_is_no_cpython_minor_is_refused(make_project, pythons, said):
+    pyproject = MINIMAL.replace('python = ["3.9", "3.10", "3.11"]', f"python = {pythons}", 1)
+    text = error_for(make_project, pyproject)
+    assert f"tool.noxgrid.python: {said}" in text
+    assert 'fix: list the CPython minors the cells run, as "3.X" strings' in text
+
+
+def test_an_included_cell_or_interpreter_of_no_real_minor_is_refused(make_project):
+    include = '\ninclude = [{ python = "3.1", accelerator = "cpu", profile = "lean" }]\n'
+    text = error_for(make_project, MINIMAL.replace("[tool.noxgrid]\n", "[tool.noxgrid]" + include))
+    assert "tool.noxgrid.include[0].python: '3.1' is not a CPython minor" in text
+    pyproject = MINIMAL + '\n[tool.noxgrid.interpreters]\n"3.1" = "/usr/bin/python3"\n'
+    assert "tool.noxgrid.interpreters.3.1: '3.1' is not a Python version" in error_for(
+        make_project, pyproject
+    )
+
+
+def test_nox_cannot_tell_the_versions_apart_that_noxgrid_refuses():
+    from nox.manifest import _normalize_arg
+
+    from noxgrid.model.pythonversions import nox_clash
+
+    # nox reads a session name as Python: in it, 3.10 is the number 3.1.
+    assert _normalize_arg("ci-lean-3.1(cpu)") == _normalize_arg("ci-lean-3.10(cpu)")
+    assert nox_clash("3.1", ["3.9", "3.10"]) == "3.10"
+    assert nox_clash("3.20", ["3.2"]) == "3.2"
+    assert nox_clash("3.11", ["3.1", "3.10", "3.12"]) is None
