@@ -60,3 +60,32 @@ def test_a_lock_that_is_not_utf8_is_unreadable_for_check_and_made_again_by_lock(
     assert "unreadable: it is not UTF-8 text" in output and "noxgrid lock 3.11-cpu-lean" in output
     assert noxgrid("lock", cwd=root).returncode == 0
     assert "lock-version" in lock.read_text(encoding="utf-8")
+
+
+def test_an_interpreter_override_that_is_not_its_version_fails_interpreters(tmp_path):
+    from noxgrid.errors import InterpreterNotFound
+    from noxgrid.tools.interpreters import find_interpreter
+
+    root = small(tmp_path, '\n[tool.noxgrid.interpreters]\n"3.11" = "/bin/sh"\n')
+    result = noxgrid("interpreters", cwd=root)
+    output = no_traceback(result)
+    assert result.returncode == 3, output
+    assert '"3.11" = "/bin/sh" is not a Python 3.11' in output
+    try:
+        other = str(find_interpreter("3.10").path)
+    except InterpreterNotFound:  # pragma: no cover - the machine has no 3.10
+        return
+    root.joinpath("pyproject.toml").write_text(PROJECT)
+    result = noxgrid("interpreters", cwd=root, env={"NOXGRID_PYTHON_3_11": other})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "is not a Python 3.11: it is Python 3.10." in result.stdout + result.stderr
+
+
+def test_a_python_value_nox_confuses_is_bad_input_before_uv_runs(tmp_path):
+    root = small(tmp_path)
+    text = (root / "pyproject.toml").read_text().replace('["3.11"]', '["3.1", "3.10"]')
+    (root / "pyproject.toml").write_text(text)
+    result = noxgrid("lock", "3.1-cpu-lean", cwd=root)
+    output = no_traceback(result)
+    assert result.returncode == 2, output
+    assert "tool.noxgrid.python: '3.1' is not a CPython minor" in output
