@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from noxgrid.cell.local import install_local, local_digests
 from noxgrid.cell.state import INSTALL_STAMP, PROJECT_METADATA, CellRun, Stage, requirements_shown
 from noxgrid.cell.venv import venv_stamp
-from noxgrid.errors import StageFailure
+from noxgrid.errors import IndexUnavailable, StageFailure
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
@@ -31,6 +31,7 @@ from noxgrid.model.installed import (
     read_manifest,
 )
 from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.resolution import network_failure
 from noxgrid.model.results import format_size
 from noxgrid.tools.runner import Command, Outcome
 
@@ -188,13 +189,19 @@ def preflight(state: CellRun, *, installed: int | None, download: int | None) ->
     return "; ".join(report)
 
 
-def _install_failure(state: CellRun, outcome: Outcome) -> str:
-    return install_failure(
-        outcome.output,
-        outcome.returncode,
-        cell=state.cell.id,
-        requirements=requirements_shown(state),
+def _install_failure(state: CellRun, outcome: Outcome) -> StageFailure:
+    """The install's failure; with exit status 5 where uv could not reach the index."""
+    failure = StageFailure(
+        install_failure(
+            outcome.output,
+            outcome.returncode,
+            cell=state.cell.id,
+            requirements=requirements_shown(state),
+        )
     )
+    if network_failure(outcome.output):
+        failure.exit_code = IndexUnavailable.exit_code
+    return failure
 
 
 def _only_binary(lock: Lock) -> list[str]:
@@ -274,7 +281,7 @@ def _sync(state: CellRun, lock: Lock, proof: Proof, sink: Callable[[str], None])
         only_binary=_only_binary(lock),
     )
     if not outcome.ok:
-        raise StageFailure(_install_failure(state, outcome))
+        raise _install_failure(state, outcome)
     _install_kept_last(state, lock, sink)
     write_manifest(state.venv, lock)
     return space
@@ -301,7 +308,7 @@ def _install_kept_last(state: CellRun, lock: Lock, sink: Callable[[str], None]) 
         )
         requirements.unlink(missing_ok=True)
         if not outcome.ok:
-            raise StageFailure(_install_failure(state, outcome))
+            raise _install_failure(state, outcome)
 
 
 def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
@@ -318,7 +325,7 @@ def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
         sink=sink,
     )
     if not outcome.ok:
-        raise StageFailure(_install_failure(state, outcome))
+        raise _install_failure(state, outcome)
 
 
 def write_manifest(venv: Path, lock: Lock) -> None:

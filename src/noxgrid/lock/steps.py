@@ -30,9 +30,11 @@ from noxgrid.model.lockfile import Lock, parse_lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
 from noxgrid.model.resolution import (
+    OFFLINE_FIX,
     cell_indexes,
     export_args,
     network_failure,
+    offline_failure,
 )
 from noxgrid.model.sizes import DistFile, SizeEstimate, platform_tags
 from noxgrid.model.uvfailures import (
@@ -276,6 +278,10 @@ def uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str
             f"  fix: check the network (or proxy) for {host(url) if url else 'the index'}, "
             f"{fix}, then run noxgrid lock again"
         )
+        if offline_failure(output):
+            outcome.error = (
+                f"uv could not reach {where} for {cell.id}:\n{tail}\n  fix: {OFFLINE_FIX}"
+            )
     else:
         excluded = python_excluded(output)
         fix = (
