@@ -89,3 +89,28 @@ def test_a_python_value_nox_confuses_is_bad_input_before_uv_runs(tmp_path):
     output = no_traceback(result)
     assert result.returncode == 2, output
     assert "tool.noxgrid.python: '3.1' is not a CPython minor" in output
+
+
+def test_lock_and_run_refuse_an_override_that_is_not_its_version_with_exit_3(tmp_path):
+    from noxgrid.errors import InterpreterNotFound
+    from noxgrid.tools.interpreters import find_interpreter
+
+    root = small(tmp_path)
+    assert noxgrid("lock", cwd=root).returncode == 0
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(
+        text + '\n[tool.noxgrid.interpreters]\n"3.11" = "/bin/sh"\n'
+    )
+    for args in (["lock", "--refresh"], ["run", "--no-docker"]):
+        result = noxgrid(*args, cwd=root)
+        output = no_traceback(result)
+        assert result.returncode == 3, output
+        assert '"3.11" = "/bin/sh" is not a Python 3.11' in output
+    try:
+        other = str(find_interpreter("3.10").path)
+    except InterpreterNotFound:  # pragma: no cover - the machine has no 3.10
+        return
+    (root / "pyproject.toml").write_text(text)
+    result = noxgrid("run", "--no-docker", cwd=root, env={"NOXGRID_PYTHON_3_11": other})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "made a Python 3.10." in result.stdout + result.stderr
