@@ -59,10 +59,12 @@ exit status (every command; the printed verdict and the status always agree):
        release with a cell FAILED, MISSING or NOT VERIFIED
   2    bad input: the configuration (every problem listed), a pattern or
        session name that selects no cell, a matrix emptied by its excludes
-  3    an interpreter of the matrix was not found (noxgrid interpreters)
+  3    an interpreter of the matrix was not found, or an override is not
+       its version (noxgrid interpreters; run, when that is all that failed)
   4    a program noxgrid needs could not run (uv, git)
-  5    the package index could not be reached (uv's message is shown), or
-       sizes could not be read from it (noxgrid lock --allow-unsized to go on)
+  5    the package index could not be reached (uv's message is shown; uv
+       offline with a cache that lacks the packages too), or sizes could not
+       be read from it (noxgrid lock --allow-unsized to go on)
   6    no usable Docker client or engine (NOXGRID_DOCKER, the engine's
        socket, BuildKit); --no-docker skips the image and smoke stages
   130  interrupted (Ctrl-C, SIGTERM); reports of finished cells are kept

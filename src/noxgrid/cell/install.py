@@ -22,7 +22,7 @@ from noxgrid.cell.state import (
     requirements_shown,
 )
 from noxgrid.cell.venv import venv_stamp
-from noxgrid.errors import StageFailure
+from noxgrid.errors import IndexUnavailable, StageFailure
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
@@ -38,6 +38,7 @@ from noxgrid.model.installed import (
     read_manifest,
 )
 from noxgrid.model.lockfile import Lock, lock_path
+from noxgrid.model.resolution import network_failure
 from noxgrid.model.results import format_size
 from noxgrid.model.screen import sync_reason
 from noxgrid.tools.metadata import egg_info_kept
@@ -197,13 +198,19 @@ def preflight(state: CellRun, *, installed: int | None, download: int | None) ->
     return "; ".join(report)
 
 
-def _install_failure(state: CellRun, outcome: Outcome) -> str:
-    return install_failure(
-        outcome.output,
-        outcome.returncode,
-        cell=state.cell.id,
-        requirements=requirements_shown(state),
+def _install_failure(state: CellRun, outcome: Outcome) -> StageFailure:
+    """The install's failure; with exit status 5 where uv could not reach the index."""
+    failure = StageFailure(
+        install_failure(
+            outcome.output,
+            outcome.returncode,
+            cell=state.cell.id,
+            requirements=requirements_shown(state),
+        )
     )
+    if network_failure(outcome.output):
+        failure.exit_code = IndexUnavailable.exit_code
+    return failure
 
 
 def _only_binary(lock: Lock) -> list[str]:
@@ -285,7 +292,7 @@ def _sync(
         only_binary=_only_binary(lock),
     )
     if not outcome.ok:
-        raise StageFailure(_install_failure(state, outcome))
+        raise _install_failure(state, outcome)
     _install_kept_last(state, lock, sink)
     write_manifest(state.venv, lock)
     return space
@@ -312,7 +319,7 @@ def _install_kept_last(state: CellRun, lock: Lock, sink: Callable[[str], None]) 
         )
         requirements.unlink(missing_ok=True)
         if not outcome.ok:
-            raise StageFailure(_install_failure(state, outcome))
+            raise _install_failure(state, outcome)
 
 
 def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
@@ -332,7 +339,7 @@ def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
             sink=sink,
         )
     if not outcome.ok:
-        raise StageFailure(_install_failure(state, outcome))
+        raise _install_failure(state, outcome)
 
 
 def write_manifest(venv: Path, lock: Lock) -> None:

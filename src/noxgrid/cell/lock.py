@@ -5,7 +5,7 @@ is installed (offline: the lock alone says it).
 from __future__ import annotations
 
 from noxgrid.cell.state import CellRun, Stage
-from noxgrid.errors import StageFailure
+from noxgrid.errors import LockUnreadable, StageFailure
 from noxgrid.model.allowances import for_cell
 from noxgrid.model.config import relative_path
 from noxgrid.model.freshness import (
@@ -23,19 +23,26 @@ def stage_lock(state: CellRun) -> str:
     config, cell = state.config, state.cell
     path = lock_path(config, cell)
     shown = relative_path(path, config.root)
-    if not path.is_file() and legacy_lock_path(config, cell).is_file():
+    if not path.exists() and legacy_lock_path(config, cell).is_file():
         raise StageFailure(
             f"{relative_path(legacy_lock_path(config, cell), config.root)} is a .txt lock of an "
             f"older noxgrid; locks are now PEP 751 files ({path.name}); fix: noxgrid lock "
             f"{cell.id} migrates it (the same pins unless its inputs changed), then commit both "
             "the new file and the removal"
         )
-    if not path.is_file():
+    if not path.exists():
         raise StageFailure(
             f"no lock for {cell.id} ({shown} does not exist); fix: noxgrid lock {cell.id}, "
             "then commit the file"
         )
-    lock = read_lock(path)
+    try:
+        lock = read_lock(path)
+    except LockUnreadable as error:
+        raise StageFailure(
+            f"the lock {shown} is refused: {error.message}; fix: noxgrid lock {cell.id} "
+            "(it is made again from its inputs; a folder in its place is to be removed first), "
+            "then commit it"
+        ) from error
     if lock.body_state != "sealed":
         raise StageFailure(
             f"the lock {shown} is refused: {STATE_DETAILS[lock.body_state]}; "

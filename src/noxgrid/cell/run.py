@@ -201,13 +201,14 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
     state.progress.stage_start(state.cell, stage.name, stage.describe(state))
     stage_start = time.perf_counter()
     annotations: tuple[str, ...] = ()
+    code = 1
     try:
         detail = stage.run(state)
         status = Status.PASSED
     except StageSkipped as exc:
         detail, status = str(exc), Status.SKIPPED
     except (StageFailure, NoxgridError) as exc:
-        detail, status = str(exc), Status.FAILED
+        detail, status, code = str(exc), Status.FAILED, exc.exit_code
         annotations = getattr(exc, "annotations", ())
     except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
         detail, status = f"{exc.__class__.__name__}: {exc}", Status.FAILED
@@ -221,6 +222,7 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
         detail=clean_text(detail),
         log=str(log) if log else None,
         annotations=annotations,
+        exit_code=code,
     )
 
 

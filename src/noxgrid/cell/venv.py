@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 from noxgrid.cell.state import STAMP, CellRun, Stage, failure
-from noxgrid.errors import StageFailure
+from noxgrid.errors import InterpreterNotFound, StageFailure
 from noxgrid.model.config import relative_path
 from noxgrid.model.installed import pyvenv_cfg
+from noxgrid.tools.interpreters import verify_override
 
 # Bumped when what noxgrid puts in a venv changes (2: bytecode compiled at install),
 # so venvs made by an older noxgrid are made again rather than patched.
@@ -43,16 +44,19 @@ def stage_venv(state: CellRun) -> str:
     with state.log("venv") as sink:
         outcome = state.get_uv().create_venv(state.venv, state.interpreter.path, sink=sink)
     if not outcome.ok:
+        verify_override(state.interpreter)  # /bin/sh as 3.11: said so, exit 3
         raise StageFailure(failure("uv venv", outcome.returncode, outcome.output))
     version = _venv_version(state.venv)
     if version is None or not (
         version == state.cell.python or version.startswith(state.cell.python + ".")
     ):
-        raise StageFailure(
+        wrong = StageFailure(
             f"{state.interpreter.path} made a Python {version} venv, not {state.cell.python}; "
             f"fix: point {'NOXGRID_PYTHON_' + state.cell.python.replace('.', '_')} "
             f"at a Python {state.cell.python} interpreter"
         )
+        wrong.exit_code = InterpreterNotFound.exit_code  # no interpreter of the version
+        raise wrong
     stamp_path.write_text(json.dumps(wanted) + "\n", encoding="utf-8")
     return f"created with Python {version}"
 

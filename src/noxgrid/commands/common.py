@@ -71,12 +71,23 @@ def print_summary(
         file=stream or sys.stdout,
     )
     if failed:
-        raise CellFailed(
+        error = CellFailed(
             "failed cells: "
             + "; ".join(f"{r.cell.id} ({reason_summary(r.first_error or '')})" for r in failed),
             fix="read each cell's log under " + str(config.reports_dir / "logs"),
         )
+        error.exit_code = failed_exit_code(failed)
+        raise error
     return 0
+
+
+def failed_exit_code(failed: Sequence[CellResult]) -> int:
+    """1 when a cell failed a check; else what stopped the cells, as --help's table says:
+    3 an interpreter not found, 5 the index not reached (the highest of several)."""
+    from noxgrid.model.results import Status
+
+    codes = {next((s.exit_code for s in r.stages if s.status is Status.FAILED), 1) for r in failed}
+    return 1 if 1 in codes else max(codes)
 
 
 def run_selected(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from noxgrid.lock.steps import LockOutcome
     from noxgrid.model.config import Config
     from noxgrid.model.freshness import LockState, Orphan
+    from noxgrid.model.matrix import Cell
     from noxgrid.model.sizes import SizeEstimate
 
 
@@ -102,6 +103,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
         return 0
     from noxgrid.lock.resolve import lock_cells  # only to lock: --check stays offline and light
 
+    _verify_overrides(config, selected)
     start = time.perf_counter()
     print(f"locking {len(selected)} cell(s), {args.jobs} at a time...", flush=True)
     outcomes = lock_cells(
@@ -124,6 +126,20 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 _SHOWN = 10
+
+
+def _verify_overrides(config: Config, cells: Sequence[Cell]) -> None:
+    """Exit 3 before uv runs when an interpreter override of the cells is not the version
+    it is declared for (an override that is no file: uv looks for one itself, as before)."""
+    from noxgrid.errors import InterpreterNotFound
+    from noxgrid.tools.interpreters import find_interpreter, verify_override
+
+    for python in sorted({cell.python for cell in cells}):
+        try:
+            found = find_interpreter(python, overrides=config.interpreters)
+        except InterpreterNotFound:
+            continue
+        verify_override(found)
 
 
 def _prune(config: Config) -> int:

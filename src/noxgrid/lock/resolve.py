@@ -23,6 +23,7 @@ from noxgrid.lock.shared import SharedResolutions, resolution_key
 from noxgrid.lock.steps import (
     LockContext,
     LockOutcome,
+    blocked_by_folder,
     call_uv,
     cell_interpreter,
     copy_uv_settings,
@@ -82,14 +83,12 @@ def lock_cell(
     shared: SharedResolutions | None = None,
     foreign: ForeignLock | None = None,
 ) -> LockOutcome:
-    """Resolve, size, check and (when clean) write one cell's lock.
-
-    Without ``upgrade`` the pins of the current lock are uv's preferences, so a
-    relock changes only what its inputs require; a cell whose inputs did not change
-    is resolved from uv's cache first (unless ``refresh``). Packages that cannot be sized
-    (the index did not answer) refuse the lock unless ``allow_unsized``: then
-    the lock says its sizes are unknown and its budget unchecked. A cell without a lock
-    prefers the pins of ``foreign`` (the project's poetry.lock, uv.lock, ...)."""
+    """Resolve, size, check and (when clean) write one cell's lock. Without ``upgrade``
+    the pins of the current lock are uv's preferences, so a relock changes only what its
+    inputs require; a cell whose inputs did not change is resolved from uv's cache first
+    (unless ``refresh``). Packages that cannot be sized (the index did not answer) refuse
+    the lock unless ``allow_unsized``: then the lock says its sizes are unknown and its
+    budget unchecked. A first lock prefers ``foreign``'s pins (poetry.lock, uv.lock)."""
     context = LockContext(
         config=config,
         cell=cell,
@@ -106,6 +105,8 @@ def lock_cell(
         foreign=foreign if previous is None else None,
     )
     outcome = LockOutcome(cell=cell, path=lock_path(config, cell))
+    if blocked_by_folder(config, outcome):
+        return outcome
     try:
         digest, names, body = _resolve(context, outcome)
         again = lambda pins: _resolve(context, outcome, constraints=pins)[2]  # noqa: E731

@@ -22,7 +22,7 @@ from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, InterpreterNotFound, LockRefused, NoxgridError
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.allowances import allowed_text, for_cell, kept_in
-from noxgrid.model.config import Config
+from noxgrid.model.config import Config, relative_path
 from noxgrid.model.foreign_locks import ForeignLock, kept_pins, preferred_pins
 from noxgrid.model.freshness import DIGESTS_KEY, format_input_digests
 from noxgrid.model.inputs import input_digests, local_package_names
@@ -30,9 +30,11 @@ from noxgrid.model.lockfile import Lock, parse_lock
 from noxgrid.model.matrix import Cell
 from noxgrid.model.policy import Finding
 from noxgrid.model.resolution import (
+    OFFLINE_FIX,
     cell_indexes,
     export_args,
     network_failure,
+    offline_failure,
 )
 from noxgrid.model.sizes import DistFile, SizeEstimate, platform_tags
 from noxgrid.model.uvfailures import (
@@ -276,6 +278,10 @@ def uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str
             f"  fix: check the network (or proxy) for {host(url) if url else 'the index'}, "
             f"{fix}, then run noxgrid lock again"
         )
+        if offline_failure(output):
+            outcome.error = (
+                f"uv could not reach {where} for {cell.id}:\n{tail}\n  fix: {OFFLINE_FIX}"
+            )
     else:
         excluded = python_excluded(output)
         fix = (
@@ -366,3 +372,16 @@ def cell_interpreter(config: Config, cell: Cell) -> str | None:
         return str(find_interpreter(cell.python, overrides=config.interpreters).path)
     except InterpreterNotFound:
         return None
+
+
+def blocked_by_folder(config: Config, outcome: LockOutcome) -> bool:
+    """True (the outcome says why) when a folder stands where the lock is written."""
+    if not outcome.path.is_dir():
+        return False
+    shown = relative_path(outcome.path, config.root)
+    outcome.error = (
+        f"{shown} is a folder, where the lock of {outcome.cell.id} is written; no lock was "
+        f"written\n  fix: remove that folder (rm -r {shown}), then run noxgrid lock "
+        f"{outcome.cell.id}"
+    )
+    return True

@@ -30,6 +30,7 @@ from noxgrid.model.config import (
     default,
 )
 from noxgrid.model.matrix import Cell
+from noxgrid.model.pythonversions import nox_clash, version_problem
 from noxgrid.model.sections import (
     read_accelerators,
     read_check,
@@ -37,10 +38,10 @@ from noxgrid.model.sections import (
     read_policy,
     read_profiles,
     read_suite,
-    read_workflow,
     resolve_path,
 )
-from noxgrid.model.table import Table, type_name
+from noxgrid.model.table import Table, python_fix, type_name
+from noxgrid.model.workflow_section import read_workflow
 
 
 def find_pyproject(start: Path) -> Path:
@@ -173,7 +174,7 @@ def _interpreters(reader: Table, root: Path) -> dict[str, Path]:
     table = reader.table("interpreters")
     interpreters = {}
     for version in table.names():
-        if not _VERSION.match(version):
+        if not _VERSION.match(version) or version_problem(version):
             table.fail(
                 version,
                 f"'{version}' is not a Python version",
@@ -294,6 +295,10 @@ def _axis_problem(
             f"expected a string, got {type_name(value)}",
             f'write {axis} = "{known[0] if known else "..."}"',
         )
+    if axis == "python" and (problem := version_problem(value)):
+        return problem, python_fix(axis)
+    if axis == "python" and (clash := nox_clash(value, known)):
+        return f"nox cannot tell '{value}' from '{clash}' of the python axis", python_fix(axis)
     if value not in known and (require_known or axis != "python"):
         never = "can never match a cell" if require_known else "names nothing declared"
         return (

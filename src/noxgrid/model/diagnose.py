@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from noxgrid.model.resolution import network_failure
+from noxgrid.model.resolution import OFFLINE_FIX, network_failure, offline_failure
 from noxgrid.model.text import clean_text
 
 # Import names whose distribution on the index is called something else.
@@ -91,6 +91,8 @@ def install_failure(output: str, returncode: int, *, cell: str, requirements: st
             f"source build; fix: noxgrid lock {cell} (it flags packages without wheels), or "
             "pin a version with a wheel"
         )
+    elif offline_failure(text):
+        reason = f"uv could not reach the index; fix: {OFFLINE_FIX}"
     elif network_failure(text):
         reason = "uv could not reach the index; fix: check the network, or the index-url"
     return f"{reason}\n{_tail(output)}"

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from noxgrid.errors import LockUnreadable
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.inputs import input_digests, inputs_digest
 from noxgrid.model.lockfile import (
@@ -32,7 +33,7 @@ class LockState:
 
     cell: Cell
     path: Path
-    state: str  # "fresh", "stale", "missing", "edited", "unsealed" or "legacy"
+    state: str  # "fresh", "stale", "missing", "edited", "unsealed", "legacy" or "unreadable"
     detail: str = ""
 
 
@@ -51,12 +52,19 @@ STATE_DETAILS = {
 def lock_state(config: Config, cell: Cell) -> LockState:
     """One cell's lock state; reads files only (no network, no process)."""
     path = lock_path(config, cell)
-    if not path.is_file():
+    try:
+        text = lock_text(path) if path.exists() else None
+    except LockUnreadable as error:
+        return LockState(cell=cell, path=path, state="unreadable", detail=error.message)
+    if text is None:
         legacy = legacy_lock_path(config, cell)
         if legacy.is_file():
             return LockState(cell=cell, path=legacy, state="legacy", detail=STATE_DETAILS["legacy"])
         return LockState(cell=cell, path=path, state="missing")
-    lock = parse_lock_header(path.read_text(encoding="utf-8"))
+    try:
+        lock = parse_lock_header(text)
+    except LockUnreadable as error:
+        return LockState(cell=cell, path=path, state="unreadable", detail=error.message)
     if lock.body_state != "sealed":
         return LockState(
             cell=cell, path=path, state=lock.body_state, detail=STATE_DETAILS[lock.body_state]
@@ -128,8 +136,24 @@ def refresh_command(cells: Sequence[Cell]) -> str:
 
 
 def read_lock(path: Path) -> Lock:
-    """Parse the lock at ``path``."""
-    return parse_lock(path.read_text(encoding="utf-8"))
+    """Parse the lock at ``path``; LockUnreadable where it is not a lock noxgrid can read."""
+    return parse_lock(lock_text(path))
+
+
+def lock_text(path: Path) -> str:
+    """The text of the lock at ``path``; LockUnreadable (what is wrong, no traceback) where
+    it is a folder, cannot be read, or is not UTF-8 text."""
+    if path.is_dir():
+        raise LockUnreadable("it is a folder, not a lock file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise LockUnreadable(
+            f"it is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start}): not a lock noxgrid wrote, or damaged since"
+        ) from error
+    except OSError as error:
+        raise LockUnreadable(f"it cannot be read ({error.strerror or error})") from error
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -387,6 +387,6 @@ def current_lock(config: Config, cell: Cell) -> Lock | None:
         if path.is_file():
             try:
                 return parse_lock(path.read_text(encoding="utf-8"))
-            except LockUnreadable:
+            except (LockUnreadable, UnicodeDecodeError, OSError):
                 return None
     return None

@@ -130,6 +130,22 @@ _NETWORK = (
     "Could not resolve host",
     "Failed to connect to",
     "Connection timed out",
+    # uv offline (UV_OFFLINE, --offline) and the package not in its cache:
+    "because the network was disabled",
+    "Network connectivity is disabled",
+)
+
+
+def offline_failure(output: str) -> bool:
+    """True when uv failed because it was told to stay offline (UV_OFFLINE, --offline)."""
+    error = uv_error(output)
+    return "network was disabled" in error or "Network connectivity is disabled" in error
+
+
+# The fix where uv was offline and its cache lacked what was needed.
+OFFLINE_FIX = (
+    "uv is offline (UV_OFFLINE=1, or offline = true in uv's settings) and its cache "
+    "lacks these packages: unset UV_OFFLINE, or fill the cache once where the index answers"
 )
 
 

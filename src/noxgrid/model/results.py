@@ -32,6 +32,9 @@ class StageResult:
     log: str | None = None
     # GitHub workflow commands about this stage (failed tests' annotations); not stored.
     annotations: tuple[str, ...] = ()
+    # A failed stage's exit status in the table of --help (3: no interpreter, 5: the index
+    # could not be reached; 1: a check failed); not stored.
+    exit_code: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

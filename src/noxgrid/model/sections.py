@@ -5,11 +5,9 @@ default is written once, in ``model.config``.
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 
-from noxgrid._version import __version__
 from noxgrid.model.config import (
     _NAME,
     CPU_FORBID_DEFAULT,
@@ -23,7 +21,6 @@ from noxgrid.model.config import (
     Policy,
     Profile,
     Suite,
-    Workflow,
     default,
     parse_duration,
     parse_size,
@@ -35,6 +32,14 @@ from noxgrid.model.table import Table, type_name
 def resolve_path(root: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else root / path
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True when ``path``, symlinks followed, is ``root`` or below it."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
 
 
 def read_accelerators(reader: Table) -> dict[str, Accelerator]:
@@ -100,6 +105,15 @@ def read_profiles(reader: Table, root: Path) -> dict[str, Profile]:
         paths = []
         for index, entry in enumerate(files):
             path = resolve_path(root, entry)
+            if not is_inside(path, root):
+                table.fail(
+                    f"requirements[{index}]",
+                    f"'{entry}' is outside the project folder {root} (resolved, symlinks "
+                    f"followed: {path.resolve()})",
+                    "keep requirement files inside the project and name them relative to it, "
+                    f'for example "requirements/{name}.in"',
+                )
+                continue
             if not path.is_file():
                 table.fail(
                     f"requirements[{index}]",
@@ -173,71 +187,6 @@ def _local_packages(table: Table, root: Path) -> tuple[Path, ...]:
             continue
         paths.append(path.resolve())
     return tuple(paths)
-
-
-def read_workflow(reader: Table) -> Workflow:
-    table = reader.table("workflow")
-    install = table.string("install", default(Workflow, "install"))
-    if _unpinned_noxgrid(install):
-        table.fail(
-            "install",
-            f"'{install}' installs whatever noxgrid release is newest when CI runs",
-            f'pin it: install = "noxgrid=={__version__}" (or a local path such as "-e .")',
-        )
-    minutes = table.integer("timeout-minutes", default(Workflow, "timeout_minutes"))
-    if not 0 < minutes <= 4320:
-        table.fail("timeout-minutes", f"{minutes} is not a job timeout", "use 1 to 4320 minutes")
-        minutes = default(Workflow, "timeout_minutes")
-    requirements = table.optional_string("install-requirements", None)
-    if requirements is not None:
-        problem = _hash_pinned_problem(reader.file.parent / requirements)
-        if problem:
-            table.fail(
-                "install-requirements",
-                f"{requirements}: {problem}",
-                "make it with uv pip compile --generate-hashes --python-version 3.11 "
-                "--python-platform x86_64-manylinux_2_28 (noxgrid==X.Y.Z as its input)",
-            )
-    workflow = Workflow(
-        path=table.string("path", default(Workflow, "path")),
-        directory=table.string("directory", default(Workflow, "directory")),
-        install=install,
-        install_requirements=requirements,
-        timeout_minutes=minutes,
-        self_hosted_fork_prs=table.boolean(
-            "self-hosted-fork-prs", default(Workflow, "self_hosted_fork_prs")
-        ),
-    )
-    table.done()
-    return workflow
-
-
-def _hash_pinned_problem(path: Path) -> str | None:
-    """Why ``path`` is not a hash-pinned requirements file holding noxgrid (None: it is)."""
-    if not path.is_file():
-        return f"no such file (looked at {path})"
-    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
-    names = []
-    for line in text.splitlines():
-        line = line.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        head = line.split()[0]
-        if "==" not in head or "--hash=" not in line:
-            return f"`{head}` is not pinned with == and --hash"
-        names.append(head.split("==")[0].split("[")[0].lower())
-    if "noxgrid" not in names:
-        return "it does not hold noxgrid"
-    return None
-
-
-def _unpinned_noxgrid(install: str) -> bool:
-    """True when the install line asks for noxgrid from an index without ``==`` a version."""
-    for word in install.split():
-        name = re.split(r"[\[<>=!~; ]", word, maxsplit=1)[0]
-        if name.lower() == "noxgrid" and "==" not in word:
-            return True
-    return False
 
 
 def read_policy(reader: Table) -> Policy:
@@ -346,16 +295,28 @@ def read_docker(reader: Table) -> DockerConfig:
     return docker
 
 
+# What a timeout may be: a second at least, and no longer than the longest CI job (72h).
+MIN_DURATION, MAX_DURATION = 1.0, 72 * 3600.0
+
+
 def _duration(table: Table, key: str, seconds: float) -> float:
     """A duration key ("90s", "5m"), or ``seconds`` where it is not set."""
     text = table.string(key, "")
     if not text:
         return seconds
     try:
-        return parse_duration(text)
+        value = parse_duration(text)
     except ValueError:
         table.fail(key, f"'{text}' is not a duration", 'write a number and a unit: "90s", "5m"')
         return seconds
+    if not MIN_DURATION <= value <= MAX_DURATION:
+        table.fail(
+            key,
+            f"'{text}' is {'too short' if value < MIN_DURATION else 'too long'} to be a timeout",
+            'use 1s to 72h (the longest a CI job may run), for example "90s", "30m"',
+        )
+        return seconds
+    return value
 
 
 def read_check(reader: Table) -> CheckConfig:

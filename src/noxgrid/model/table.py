@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from noxgrid.model.config import _VERSION
+from noxgrid.model.pythonversions import nox_clash, version_problem
 
 T = TypeVar("T")
 
@@ -133,7 +134,7 @@ class Table:
         if not value:
             self.fail(key, "the axis is empty", f'list at least one version: {key} = ["3.11"]')
             return default
-        good = []
+        good: list[str] = []
         for item in value:
             if isinstance(item, float):
                 self.fail(
@@ -147,6 +148,15 @@ class Table:
                     key,
                     f"{item!r} is not a Python version",
                     f'use "3.X" strings: {key} = ["3.10", "3.11"]',
+                )
+            elif problem := version_problem(item):
+                self.fail(key, problem, python_fix(key))
+            elif clash := nox_clash(item, good):
+                self.fail(
+                    key,
+                    f"nox cannot tell '{item}' from '{clash}' (it reads session names as "
+                    "Python, where 3.10 is the number 3.1)",
+                    python_fix(key),
                 )
             elif item in good:
                 self.fail(key, f"the version {item} is listed twice", "list each version once")
@@ -175,3 +185,11 @@ class Table:
                 self.fail(
                     key, "unknown key", f"{hint}known keys here: {', '.join(known) or '(none)'}"
                 )
+
+
+def python_fix(key: str) -> str:
+    """The fix for a python value that cannot name a cell."""
+    return (
+        f'list the CPython minors the cells run, as "3.X" strings: {key} = ["3.10", "3.11"] '
+        "(3.1 is not one: it is 3.10 with the 0 lost, or a Python of 2009)"
+    )

@@ -30,6 +30,7 @@ from typing import Any
 from noxgrid.model.config import Config
 from noxgrid.model.lockfile import lock_name
 from noxgrid.model.matrix import Cell, Matrix, version_key
+from noxgrid.model.workflow_section import INSTALL_VARIABLE, REQUIREMENTS_VARIABLE, install_target
 from noxgrid.render.actions import pin
 from noxgrid.render.yaml import emit
 
@@ -84,8 +85,15 @@ def _python(versions: list[str]) -> dict[str, object]:
 def _install(config: Config, python: str = "python") -> dict[str, object]:
     """noxgrid at a pinned version; from a hash-pinned file where the project keeps one."""
     requirements = config.workflow.install_requirements
-    what = f"--require-hashes -r {requirements}" if requirements else config.workflow.install
-    return {"name": "install noxgrid", "run": f"{python} -m pip install {what}"}
+    if requirements:
+        env = {REQUIREMENTS_VARIABLE: requirements}
+        run = f'{python} -m pip install --require-hashes -r "${REQUIREMENTS_VARIABLE}"'
+    else:
+        # The value reaches pip as data, one argument: the shell never reads it.
+        editable, target = install_target(config.workflow.install)
+        env = {INSTALL_VARIABLE: target}
+        run = f'{python} -m pip install {"-e " if editable else ""}"${INSTALL_VARIABLE}"'
+    return {"name": "install noxgrid", "env": env, "run": run}
 
 
 def _job(config: Config, *, timeout: int, steps: list[Any], **extra: Any) -> dict[str, Any]:

@@ -279,6 +279,33 @@ def _override(
     return None
 
 
+def verify_override(
+    found: Interpreter, probe: Callable[[Path], tuple[int, int, int] | None] | None = None
+) -> None:
+    """InterpreterNotFound unless an override (taken as given by find_interpreter) is a
+    Python of the version it is declared for: it is asked its version once (remembered)."""
+    if found.source not in (override_variable(found.version), "[tool.noxgrid.interpreters]"):
+        return
+    answer = (probe or probe_version)(found.path)
+    if answer is not None and f"{answer[0]}.{answer[1]}" == found.version:
+        return
+    where = (
+        f"{found.source}={found.path}"
+        if found.source.startswith("NOXGRID_")
+        else f'[tool.noxgrid.interpreters] "{found.version}" = "{found.path}"'
+    )
+    what = (
+        f"it is Python {'.'.join(map(str, answer))}"
+        if answer is not None
+        else "it did not answer as a Python interpreter (-I -c 'import sys' failed)"
+    )
+    raise InterpreterNotFound(
+        f"{where} is not a Python {found.version}: {what}",
+        fix=f"point it at a Python {found.version} interpreter (python{found.version}), "
+        "or remove it to let noxgrid search",
+    )
+
+
 def find_interpreter(
     version: str,
     *,

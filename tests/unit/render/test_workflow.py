@@ -121,7 +121,8 @@ def test_a_forks_pull_request_never_reaches_a_self_hosted_runner(make_project):
 def test_noxgrid_is_installed_pinned(make_project):
     config = load_config(make_project(GPU))
     text = render_workflow(config)
-    assert "pip install noxgrid==" in text
+    assert "NOXGRID_INSTALL: noxgrid==" in text
+    assert 'run: python -m pip install "$NOXGRID_INSTALL"' in text
     from noxgrid.errors import ConfigError
 
     with pytest.raises(ConfigError, match="installs whatever noxgrid release is newest"):
@@ -254,7 +255,8 @@ def test_noxgrid_can_be_installed_from_a_hash_pinned_file(make_project):
         },
     )
     text = render_workflow(load_config(root))
-    assert "pip install --require-hashes -r requirements/ci-tools.txt" in text
+    assert "NOXGRID_INSTALL_REQUIREMENTS: requirements/ci-tools.txt" in text
+    assert 'pip install --require-hashes -r "$NOXGRID_INSTALL_REQUIREMENTS"' in text
     (root / "requirements" / "ci-tools.txt").write_text("noxgrid==0.1.0\n")
     with pytest.raises(ConfigError, match="is not pinned with == and --hash"):
         load_config(root)

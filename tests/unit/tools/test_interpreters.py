@@ -108,3 +108,27 @@ def test_not_found_says_what_was_found_and_where_it_looked(home):
     assert "found: 3.11.7" in text
     assert str(home / "uv") in text
     assert "pyenv install 3.9" in text and "NOXGRID_PYTHON_3_9=" in text
+
+
+def test_an_override_of_another_version_or_no_python_is_refused(home):
+    from noxgrid.tools.interpreters import verify_override
+
+    special = executable(home / "opt" / "python")
+    env = {**env_for(home), "NOXGRID_PYTHON_3_11": str(special)}
+    found = find_interpreter("3.11", env=env)
+    with pytest.raises(InterpreterNotFound, match=r"is not a Python 3.11: it is Python 3.10.4"):
+        verify_override(found, probe=lambda path: (3, 10, 4))
+    configured = find_interpreter("3.11", overrides={"3.11": special}, env=env_for(home))
+    with pytest.raises(InterpreterNotFound) as info:
+        verify_override(configured, probe=lambda path: None)
+    assert '[tool.noxgrid.interpreters] "3.11" = ' in info.value.message
+    assert "did not answer as a Python interpreter" in info.value.message
+    assert "point it at a Python 3.11 interpreter" in str(info.value)
+    verify_override(found, probe=lambda path: (3, 11, 9))  # the version declared: taken
+
+
+def test_an_interpreter_found_by_search_is_not_asked_again(home):
+    from noxgrid.tools.interpreters import Interpreter, verify_override
+
+    searched = Interpreter(version="3.11", path=home / "python3.11", source="PATH")
+    verify_override(searched, probe=lambda path: (3, 10, 0))  # not an override: no probe
