@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from noxgrid.init.application import docker_lines
+from noxgrid.init.ignores import dockerignore_fate
 from noxgrid.init.plan import NOXFILE, Written
 from noxgrid.init.services import ServicePlan
-from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
+from noxgrid.render.dockerfile import TEMPLATE
 
 
 def _list(items: Iterable[str]) -> str:
@@ -94,7 +95,10 @@ def service_files(
     offer("pyproject.toml", render_service_table(plan, workflow=workflow))
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
-    offer(".dockerignore", default_dockerignore())
+    action, text = dockerignore_fate(plan.folder / ".dockerignore", force=force)
+    if text is not None:
+        files[plan.folder / ".dockerignore"] = text
+    fates.append(Written(prefix + ".dockerignore", action))
     _ignore_state(plan.folder, prefix, files, fates)
     return fates, files
 
