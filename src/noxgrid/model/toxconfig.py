@@ -119,10 +119,22 @@ def tox_commands(root: Path) -> Iterator[tuple[str, int, str, dict[str, str]]]:
         if env is None or not env.get("commands"):
             continue
         lines = text.splitlines()
+        start = next((i for i, line in enumerate(lines) if line.strip() == env.section), 0)
         variables = setenv(env)
         for command in joined(env.get("commands").splitlines()):
-            number = next((i + 1 for i, line in enumerate(lines) if command[:40] in line), 0)
-            yield name, number, command, variables
+            yield name, _line_of(lines, start, command), command, variables
+
+
+def _line_of(lines: Sequence[str], start: int, command: str) -> int:
+    """The 1-based line where ``command`` (continuations joined) begins, from ``start`` on
+    (its section's header); 0 where it cannot be found."""
+    for index in range(start, len(lines)):
+        first = lines[index].strip().rstrip("\\").strip()
+        first = re.sub(r"^[A-Za-z_][\w-]*\s*=\s*", "", first)  # commands = pytest
+        first = re.sub(r"^[\w.,!{}-]+:\s+", "", first)
+        if first and not first.startswith(("#", "[")) and command.startswith(first):
+            return index + 1
+    return 0
 
 
 def joined(lines: Sequence[str] | str) -> Iterator[str]:

@@ -74,12 +74,10 @@ def test_a_named_environments_pytest_options_are_carried(tmp_path):
     options = project_test_options(tox_ini(tmp_path, MLSERVER))
     assert options is not None
     assert options.args == ("--ignore=tests/kafka", "--ignore=tests/grpc")
-    assert options.where.startswith("tox.ini:")
-    line = int(options.where.split(":")[1].split(",")[0])
-    assert (
-        "python -m pytest {posargs} -n auto"
-        in (tmp_path / "tox.ini").read_text().splitlines()[line - 1]
-    )
+    lines = (tmp_path / "tox.ini").read_text().splitlines()
+    first = lines.index("    python -m pytest {posargs} -n auto \\")
+    assert lines[first - 4] == "[testenv:mlserver]"
+    assert options.where == f"tox.ini:{first + 1}", "the line its command begins on"
     assert "-n" in options.dropped and "tests" in options.dropped
 
 
@@ -127,6 +125,7 @@ def test_without_an_envlist_the_files_order_and_the_bare_testenv_last(tmp_path):
     assert env.get("deps") == "coverage"
     options = project_test_options(tox_ini(tmp_path, text))
     assert options is not None and options.args == ("-m", "not slow")
+    assert options.where == "tox.ini:10", "the line of a command on its key's line"
 
 
 def test_the_bare_testenv_when_nothing_runs_pytest_and_envlist_names_without_sections():
