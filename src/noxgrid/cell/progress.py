@@ -76,11 +76,19 @@ class PlainProgress:
         self.cell_tables = cell_tables
         self.github = os.environ.get("GITHUB_ACTIONS") == "true" if github is None else github
         self._lock = threading.Lock()
+        self._broken = False
 
     def _write(self, text: str) -> None:
+        """Write and flush; a stream that breaks (a closed pipe, a full disk) is given up,
+        silently: what a run shows must never fail a cell (its logs and reports keep all)."""
         with self._lock:
-            self.stream.write(text)
-            self.stream.flush()
+            if self._broken:
+                return
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except (OSError, ValueError):  # BrokenPipeError, or a stream closed under us
+                self._broken = True
 
     def _line(self, cell: Cell, text: str) -> None:
         self._write(f"{time.strftime('%H:%M:%S')} [{cell.id}] {text}\n")
@@ -191,6 +199,7 @@ class LiveProgress:
         self.interval = interval
         self._lock = threading.Lock()
         self._drawn = 0
+        self._broken = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -226,8 +235,13 @@ class LiveProgress:
                 out.append(above if above.endswith("\n") else above + "\n")
             out += [f"{_CLEAR_LINE}{line}\n" for line in lines]
             self._drawn = len(lines)
-            self.stream.write("".join(out))
-            self.stream.flush()
+            if self._broken:
+                return
+            try:
+                self.stream.write("".join(out))
+                self.stream.flush()
+            except (OSError, ValueError):  # as PlainProgress: the view never fails a cell
+                self._broken = True
 
     def cell_start(self, cell: Cell) -> None:
         """The cell begins."""

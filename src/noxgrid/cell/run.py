@@ -202,28 +202,44 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
     stage_start = time.perf_counter()
     annotations: tuple[str, ...] = ()
     code = 1
+    error: BaseException | None = None
     try:
         detail = stage.run(state)
         status = Status.PASSED
     except StageSkipped as exc:
         detail, status = str(exc), Status.SKIPPED
     except (StageFailure, NoxgridError) as exc:
-        detail, status, code = str(exc), Status.FAILED, exc.exit_code
+        detail, status, code, error = str(exc), Status.FAILED, exc.exit_code, exc
         annotations = getattr(exc, "annotations", ())
     except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
-        detail, status = f"{exc.__class__.__name__}: {exc}", Status.FAILED
+        detail, status, error = f"{exc.__class__.__name__}: {exc}", Status.FAILED, exc
     except Exception as exc:  # a bug: this cell fails, the others go on
-        detail, status = _crash(state, stage.name, exc), Status.FAILED
+        detail, status, error = _crash(state, stage.name, exc), Status.FAILED, exc
     log = state.logs.get(stage.name)
+    detail = clean_text(detail)
+    if status is Status.FAILED:
+        detail = failure_reason(stage.name, error, detail, log)
     return StageResult(
         name=stage.name,
         status=status,
         duration=time.perf_counter() - stage_start,
-        detail=clean_text(detail),
+        detail=detail,
         log=str(log) if log else None,
         annotations=annotations,
         exit_code=code,
     )
+
+
+def failure_reason(
+    stage: str, error: BaseException | None, detail: str, log: Path | None = None
+) -> str:
+    """A failed stage's reason, never empty: the detail, or else the stage, the exception's
+    type and where its log is (an exception raised without a message says nothing)."""
+    if detail.strip():
+        return detail
+    kind = type(error).__name__ if error is not None else "no exception"
+    where = f"; its output is in {log}" if log else ""
+    return f"the {stage} stage failed ({kind}, with no message){where}"
 
 
 def _crash(state: CellRun, stage: str, exc: BaseException) -> str:

@@ -100,7 +100,8 @@ class CellRun:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.logs[stage] = path
         stream: IO[str]
-        with path.open("w", encoding="utf-8") as stream:
+        # Line-buffered: a cell killed mid-stage leaves its log up to the last line.
+        with path.open("w", encoding="utf-8", buffering=1) as stream:
             yield StageLog(stream, lambda line: self.progress.output(self.cell, line))
 
 

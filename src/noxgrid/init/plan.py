@@ -25,13 +25,14 @@ from noxgrid.init.application import Application, docker_lines
 from noxgrid.init.axis import LeftOut, cap_at_tested
 from noxgrid.init.cijob import CiTestJob, ci_lean, ci_pythons, read_ci_test_job
 from noxgrid.init.declare import axis_lines, cpu_lines, gpu_lines
+from noxgrid.init.ignores import dockerignore_fate
 from noxgrid.init.repository import read_repository
 from noxgrid.init.testreqs import TEST_NAMES, choose_lean
 from noxgrid.model.devgroups import dev_groups
 from noxgrid.model.devtools import tools_only
 from noxgrid.model.gpufiles import GpuEvidence
 from noxgrid.model.tested_pythons import newest_tested
-from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
+from noxgrid.render.dockerfile import TEMPLATE
 
 # The versions an axis can hold: 3.8 and later (uv and today's wheels go no further back).
 CANDIDATES = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
@@ -313,7 +314,10 @@ def scaffold_files(
         offer(plan.lean_requirements, plan.lean_text)
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
-    offer(".dockerignore", default_dockerignore())
+    action, text = dockerignore_fate(root / ".dockerignore", force=force)
+    if text is not None:
+        files[root / ".dockerignore"] = text
+    fates.append(Written(".dockerignore", action))
     ignore = gitignore_text(root / ".gitignore")
     if ignore is not None:
         files[root / ".gitignore"] = ignore

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from noxgrid.init.application import docker_lines
 from noxgrid.init.declare import axis_lines, cpu_lines, gpu_lines
+from noxgrid.init.ignores import dockerignore_fate
 from noxgrid.init.plan import NOXFILE, Written
 from noxgrid.init.services import ServicePlan
-from noxgrid.render.dockerfile import TEMPLATE, default_dockerignore
+from noxgrid.render.dockerfile import TEMPLATE
 
 
 def _list(items: Iterable[str]) -> str:
@@ -107,7 +108,10 @@ def service_files(
         offer(relative, text)
     offer("noxfile.py", NOXFILE)
     offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
-    offer(".dockerignore", default_dockerignore())
+    action, ignored = dockerignore_fate(plan.folder / ".dockerignore", force=force)
+    if ignored is not None:
+        files[plan.folder / ".dockerignore"] = ignored
+    fates.append(Written(prefix + ".dockerignore", action))
     _ignore_state(plan.folder, prefix, files, fates)
     return fates, files
 

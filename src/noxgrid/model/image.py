@@ -152,10 +152,13 @@ def tree_problems(tree: AppTree) -> list[str]:
             leaked.append(path)
         mode = int(entry["m"])
         owner = int(entry["u"])
+        # A symbolic link's own mode is always 0777 and means nothing: what it points at
+        # is checked as itself, and who may replace it is its folder's mode.
+        bits = 0 if stat.S_ISLNK(mode) else mode
         if (
             owner != 0
-            or mode & stat.S_IWOTH
-            or (mode & stat.S_IWGRP and tree.gid >= 0 and int(entry["g"]) == tree.gid)
+            or bits & stat.S_IWOTH
+            or (bits & stat.S_IWGRP and tree.gid >= 0 and int(entry["g"]) == tree.gid)
         ):
             writable.append(path)
     problems = []

@@ -15,13 +15,13 @@ substitutions) is not. The forms CI files use are followed: a wrapper (``coverag
 from __future__ import annotations
 
 import ast
-import configparser
 import re
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from noxgrid.model.toxconfig import tox_commands, tox_tokens
 from noxgrid.model.workflow_env import environment, expand
 
 # Options dropped with the value that follows them (when not written as --opt=value).
@@ -195,91 +195,6 @@ def carried(args: Sequence[str]) -> tuple[list[str], list[str]] | None:
     return kept, dropped
 
 
-def tox_sources(root: Path) -> Iterator[tuple[str, str]]:
-    """(file, text) of each place tox's configuration can be."""
-    for name in ("tox.ini", "setup.cfg"):
-        path = root / name
-        if path.is_file():
-            yield name, path.read_text(encoding="utf-8", errors="replace")
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        text = pyproject.read_text(encoding="utf-8", errors="replace")
-        match = re.search(r"legacy_tox_ini\s*=\s*(?:\"\"\"|''')(.*?)(?:\"\"\"|''')", text, re.S)
-        if match:
-            yield "pyproject.toml", match.group(1)
-
-
-def tox_testenv(text: str) -> configparser.SectionProxy | None:
-    """The ``[testenv]`` section of a tox configuration, or None."""
-    parser = configparser.RawConfigParser(strict=False)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return None
-    if "testenv" not in parser:
-        return None
-    return parser["testenv"]
-
-
-def _setenv(section: configparser.SectionProxy) -> dict[str, str]:
-    """tox's ``setenv``: KEY = value per line (factor prefixes removed)."""
-    found: dict[str, str] = {}
-    for line in _joined(section.get("setenv", "").splitlines()):
-        key, sep, value = line.partition("=")
-        if sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key.strip()):
-            found[key.strip()] = value.strip()
-    return found
-
-
-def _tox_commands(root: Path) -> Iterator[tuple[str, int, str, dict[str, str]]]:
-    """(file, line, command, setenv) of each command of tox's test environments."""
-    for name, text in tox_sources(root):
-        section = tox_testenv(text)
-        if section is None or "commands" not in section:
-            continue
-        lines = text.splitlines()
-        setenv = _setenv(section)
-        for command in _joined(section["commands"].splitlines()):
-            number = next((i + 1 for i, line in enumerate(lines) if command[:40] in line), 0)
-            yield name, number, command, setenv
-
-
-def _joined(lines: Sequence[str]) -> Iterator[str]:
-    """tox's command lines: continuations joined, factor prefixes (``py311: ``) removed."""
-    current = ""
-    for raw in lines:
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        current = f"{current} {line[:-1]}" if line.endswith("\\") else f"{current} {line}"
-        if not line.endswith("\\"):
-            yield re.sub(r"^[\w.,!{}-]+:\s+", "", current.strip())
-            current = ""
-
-
-def _tox_tokens(
-    command: str, setenv: Mapping[str, str], posargs: Sequence[str] | None
-) -> list[str]:
-    """A tox command's words: ``{posargs}`` is what the workflow passes after ``--``
-    (else its default), ``{env:KEY:default}`` what ``setenv`` sets."""
-    given = shlex.join(posargs) if posargs is not None else None
-    command = re.sub(
-        r"\{posargs(?::((?:[^{}]|\{[^{}]*\})*))?\}",
-        lambda m: given if given is not None else (m.group(1) or ""),
-        command,
-    )
-    command = re.sub(
-        r"\{env:([A-Za-z_][A-Za-z0-9_]*)(?::([^{}]*))?\}",
-        lambda m: setenv.get(m.group(1), m.group(2) or ""),
-        command,
-    )
-    command = command.replace("{toxinidir}/", "").replace("{toxinidir}", ".")
-    try:
-        return shlex.split(command)
-    except ValueError:
-        return []
-
-
 def _nox_commands(root: Path) -> Iterator[tuple[str, int, list[str], bool]]:
     """(file, line, words, passes posargs) of each ``session.run("pytest", ...)`` with
     literal words."""
@@ -359,11 +274,11 @@ def project_test_options(root: Path) -> TestOptions | None:
     """The pytest options the project's own CI runs its suite with, where it states any."""
     candidates: list[tuple[str, list[str], Sources]] = []
     tox = _workflow_posargs(root, "tox")
-    for name, number, command, setenv in _tox_commands(root):
+    for name, number, command, variables in tox_commands(root):
         sources = [f"posargs from {tox[1]}"] if tox and "{posargs" in command else []
-        words = _tox_tokens(command, setenv, tox[0] if tox else None)
-        if "PYTEST_ADDOPTS" in setenv and pytest_argv(words) is not None:
-            words += shlex.split(setenv["PYTEST_ADDOPTS"])
+        words = tox_tokens(command, variables, tox[0] if tox else None)
+        if "PYTEST_ADDOPTS" in variables and pytest_argv(words) is not None:
+            words += shlex.split(variables["PYTEST_ADDOPTS"])
             sources.append(f"PYTEST_ADDOPTS from {name}'s setenv")
         candidates.append((f"{name}:{number}", words, sources))
     nox = _workflow_posargs(root, "nox")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from noxgrid.model.testoptions import tox_sources, tox_testenv
+from noxgrid.model.toxconfig import tox_sources, tox_testenv
 
 
 @dataclass(frozen=True)
@@ -55,5 +55,7 @@ def tox_env(root: Path) -> ToxEnv | None:
             e for line in _lines(section.get("extras", "")) for e in re.split(r"[,\s]+", line) if e
         ]
         if requirements or files or extras:
-            return ToxEnv(f"{name} [testenv]", tuple(requirements), tuple(files), tuple(extras))
+            return ToxEnv(
+                f"{name} {section.section}", tuple(requirements), tuple(files), tuple(extras)
+            )
     return None

@@ -63,6 +63,11 @@ def test_without_an_app_the_image_stays_a_comment(tmp_path):
     assert '# health = { path = "/healthz"' in text
 
 
+DOCKERIGNORE_ADDED = (
+    ".noxgrid/, .pytest_cache/ added (what noxgrid's runs leave stays out of the image)"
+)
+
+
 def test_service_files_keep_what_exists_and_load_as_a_config(tmp_path):
     folder = tmp_path / "services" / "Back End"
     folder.mkdir(parents=True)
@@ -75,9 +80,11 @@ def test_service_files_keep_what_exists_and_load_as_a_config(tmp_path):
         ("services/Back End/pyproject.toml", "written"),
         ("services/Back End/noxfile.py", "written"),
         ("services/Back End/docker/Dockerfile", "written"),
-        ("services/Back End/.dockerignore", "kept (exists; --force replaces it)"),
+        ("services/Back End/.dockerignore", DOCKERIGNORE_ADDED),
         ("services/Back End/.gitignore", ".noxgrid/ added"),
     ]
+    assert files[folder / ".dockerignore"].startswith("x\n# what noxgrid's runs leave")
+    assert files[folder / ".dockerignore"].endswith("\n.noxgrid/\n.pytest_cache/\n")
     assert files[folder / ".gitignore"] == "*.pyc\n.noxgrid/\n"
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)

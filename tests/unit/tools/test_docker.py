@@ -185,6 +185,15 @@ def test_an_app_tree_the_runtime_user_can_write_is_a_problem():
     assert tree_problems(tree(("src/app.py", 0o100644), ("src", 0o40755))) == []
 
 
+def test_a_symbolic_links_0777_mode_is_not_a_writable_app_tree():
+    # As SeldonIO/MLServer's openapi/dataplane.json -> ../mlserver/rest/openapi/dataplane.json
+    link = ("openapi/dataplane.json", 0o120777)
+    assert tree_problems(tree(("openapi", 0o40755), link)) == []
+    owned = tree_problems(tree(link, owner=10001))
+    assert owned and "(first: openapi/dataplane.json)" in owned[0], "its owner still counts"
+    assert tree_problems(tree(("openapi", 0o40777), link)), "a writable folder still counts"
+
+
 def test_the_default_dockerignore_keeps_secrets_out():
     text = default_dockerignore()
     for pattern in (
