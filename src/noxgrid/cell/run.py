@@ -23,11 +23,11 @@ from noxgrid.cell.doctor import doctor_path
 from noxgrid.cell.progress import Progress, SilentProgress
 from noxgrid.cell.report import log_path, write_cell_report
 from noxgrid.cell.state import CellRun, Stage
-from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
+from noxgrid.errors import Interrupted, NoxgridError, StageFailure, StageSkipped
 from noxgrid.files import atomic_write, directory_size
 from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
-from noxgrid.model.results import CellResult, StageResult, Status
+from noxgrid.model.results import INTERRUPTED_NOT_RUN, CellResult, StageResult, Status
 from noxgrid.model.text import clean_text
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
@@ -163,6 +163,16 @@ def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
     state.progress.cell_start(cell)
     results: list[StageResult] = []
     for stage in stages:
+        if state.runner.interrupted:  # no stage starts after an interrupt
+            results.append(
+                StageResult(
+                    name=stage.name,
+                    status=Status.INTERRUPTED,
+                    duration=0.0,
+                    detail=INTERRUPTED_NOT_RUN,
+                )
+            )
+            continue
         if any(result.status is Status.FAILED for result in results):
             results.append(
                 StageResult(
@@ -206,13 +216,18 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
         status = Status.PASSED
     except StageSkipped as exc:
         detail, status = str(exc), Status.SKIPPED
+    except Interrupted as exc:  # Ctrl-C or SIGTERM stopped it: not the stage's failure
+        detail, status = exc.what, Status.INTERRUPTED
     except (StageFailure, NoxgridError) as exc:
         detail, status = str(exc), Status.FAILED
         annotations = getattr(exc, "annotations", ())
     except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
         detail, status = f"{exc.__class__.__name__}: {exc}", Status.FAILED
     except Exception as exc:  # a bug: this cell fails, the others go on
-        detail, status = _crash(state, stage.name, exc), Status.FAILED
+        if state.runner.interrupted:  # what the interrupt broke is no bug
+            detail, status = f"interrupted ({type(exc).__name__}: {exc})", Status.INTERRUPTED
+        else:
+            detail, status = _crash(state, stage.name, exc), Status.FAILED
     log = state.logs.get(stage.name)
     return StageResult(
         name=stage.name,
