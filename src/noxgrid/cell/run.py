@@ -29,6 +29,7 @@ from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import INTERRUPTED_NOT_RUN, CellResult, StageResult, Status
 from noxgrid.model.text import clean_text
+from noxgrid.tools.orphans import remove_dead_folders
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
 
@@ -111,6 +112,7 @@ def run_cells(
     traceback in its log); the others run on.
     """
     runner = runner or Runner()
+    remove_dead_folders()  # the image audit's folders of runs that were killed
 
     def one(cell: Cell) -> CellResult:
         try:
