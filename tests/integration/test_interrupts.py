@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import lock
 from tests.integration.test_runner import wait_gone
 
 NO_DOCKER = {"NOXGRID_NO_DOCKER": "1", "NOXGRID_GPU": "0", "PYTHONUNBUFFERED": "1"}
@@ -139,9 +140,10 @@ def stalling_index() -> Iterator[str]:
     server.close()
 
 
-def stalled_project(tmp_path: Path, index: str) -> Path:
+def stalled_project(tmp_path: Path, index: str | None) -> Path:
+    """Two cells whose index is ``index`` (None: the default index)."""
     root = tmp_path / "proj"
-    (root / "requirements").mkdir(parents=True)
+    (root / "requirements").mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""
@@ -152,7 +154,7 @@ def stalled_project(tmp_path: Path, index: str) -> Path:
             [tool.noxgrid]
             python = ["3.10", "3.11"]
             accelerators = ["cpu"]
-            index-url = "{index}"
+            {f'index-url = "{index}"' if index else ""}
 
             [tool.noxgrid.profile.lean]
             requirements = ["requirements/lean.in"]
@@ -190,8 +192,13 @@ def wait_uv(marker: str, process: subprocess.Popen[str], count: int) -> list[int
 
 
 def test_sigint_during_lock_says_interrupted_once_and_writes_nothing(tmp_path, stalling_index):
-    root = stalled_project(tmp_path, stalling_index)
-    process = start(root, "lock")
+    root = stalled_project(tmp_path, None)
+    lock(root)
+    locks = root / "requirements" / "locks"
+    before = {path.name: path.read_bytes() for path in locks.iterdir()}
+    assert len(before) == 2
+    stalled_project(tmp_path, stalling_index)
+    process = start(root, "lock", "--refresh")  # to the index, not from uv's cache
     pids = wait_uv(stalling_index, process, 2)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -201,7 +208,7 @@ def test_sigint_during_lock_says_interrupted_once_and_writes_nothing(tmp_path, s
     assert output.rstrip().endswith("noxgrid: interrupted"), output
     for word in ("crashed", "could not resolve", "wrote", "bug"):
         assert word not in output, output
-    assert not (root / "requirements" / "locks").exists()
+    assert {path.name: path.read_bytes() for path in locks.iterdir()} == before, "locks intact"
 
 
 def test_sigkill_leaves_no_command_running_and_the_next_run_removes_its_folders(
