@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import re
 import shutil
@@ -36,6 +37,18 @@ FOLDER_KINDS = ("lock", "export", "audit")
 _PR_SET_PDEATHSIG = 1
 
 
+@functools.lru_cache(maxsize=1)
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl (Linux), loaded once; None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
 def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that has the child get SIGTERM when noxgrid dies (Linux), else None.
 
@@ -43,11 +56,8 @@ def die_with_parent() -> Callable[[], None] | None:
     waits for the child in that thread, so that is when noxgrid dies. The
     child's own children are not covered: they get the pipe's end instead.
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
+    prctl = _prctl()
+    if prctl is None:
         return None
     parent = os.getpid()
 
