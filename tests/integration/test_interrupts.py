@@ -66,15 +66,19 @@ def test_slow():
 """
 
 
-def test_sigterm_during_a_parallel_run_starts_nothing_and_records_interrupted(tiny, tmp_path):
+@pytest.mark.parametrize("released", [True, False], ids=["lock-released", "lock-held"])
+def test_sigterm_during_a_parallel_run_starts_nothing_and_records_interrupted(
+    tiny, tmp_path, released
+):
     marks = tmp_path / "marks"
     marks.mkdir()
     (tiny / "tests" / "test_tiny.py").unlink()
     (tiny / "tests" / "test_slow.py").write_text(
         textwrap.dedent(SLOW_TEST.format(folder=str(marks)))
     )
-    # 3.10 waits for its cell lock (held here) while 3.11 runs its suite: when the
-    # signal comes, 3.10 runs no command; released after it, it must start nothing.
+    # 3.10 waits for its cell lock (held here, by "another run") while 3.11 runs its
+    # suite: when the signal comes, 3.10 runs no command. Released a second after the
+    # signal, 3.10 must start nothing; held to the end, 3.10 must stop waiting.
     venvs = tiny / ".noxgrid" / "venvs"
     venvs.mkdir(parents=True, exist_ok=True)
     with (venvs / ".3.10-cpu-lean.lock").open("a") as held:
@@ -83,13 +87,14 @@ def test_sigterm_during_a_parallel_run_starts_nothing_and_records_interrupted(ti
         wait_for(marks / "3.11-cpu-lean.started", process)
         suite_pid = int((marks / "3.11-cpu-lean.started").read_text())
         process.send_signal(signal.SIGTERM)
-        time.sleep(1.0)
-        fcntl.flock(held, fcntl.LOCK_UN)
-    try:
-        output, _ = process.communicate(timeout=45)
-    except subprocess.TimeoutExpired:  # a stage started after the interrupt, and runs on
-        os.killpg(process.pid, signal.SIGKILL)
-        output = process.communicate()[0] + "\n(killed: still running 45s after SIGTERM)"
+        if released:
+            time.sleep(1.0)
+            fcntl.flock(held, fcntl.LOCK_UN)
+        try:
+            output, _ = process.communicate(timeout=45)
+        except subprocess.TimeoutExpired:  # work went on after the interrupt
+            os.killpg(process.pid, signal.SIGKILL)
+            output = process.communicate()[0] + "\n(killed: still running 45s after SIGTERM)"
     late = marks / "3.10-cpu-lean.started"
     if late.exists():
         with contextlib.suppress(ProcessLookupError, ValueError):

@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from noxgrid.cell import doctor, image, install, interpreter, lock, smoke, suite, venv
 from noxgrid.cell.doctor import doctor_path
@@ -70,7 +71,9 @@ def run_cell(
     )
     stages = [stage for stage in pipeline() if only is None or stage.name in only]
     with _cell_lock(config.venvs_dir / f".{cell.id}.lock", state):
-        if any(stage.name in ("doctor", "image") for stage in stages):
+        if not state.runner.interrupted and any(
+            stage.name in ("doctor", "image") for stage in stages
+        ):
             # Findings from an earlier run must not pass for this one's.
             doctor_path(config, cell).unlink(missing_ok=True)
         return _run_stages(state, stages)
@@ -150,11 +153,27 @@ def _cell_lock(path: Path, state: CellRun) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             state.note(f"another run of {state.cell.id} holds {path}; waiting for it")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            if not _wait_for_lock(handle, state.runner):
+                yield  # interrupted while waiting: no stage runs, so none needs the lock
+                return
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_lock(handle: IO[str], runner: Runner) -> bool:
+    """Wait for the cell lock; False when noxgrid is interrupted first."""
+    import fcntl
+
+    while not runner.interrupted:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            time.sleep(0.2)
+            continue
+        return True
+    return False
 
 
 def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
@@ -165,7 +184,8 @@ def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
     state.progress.cell_start(cell)
     results: list[StageResult] = []
     for stage in stages:
-        if state.runner.interrupted:  # no stage starts after an interrupt
+        if not any(r.status is Status.FAILED for r in results) and state.runner.interrupted:
+            # No stage starts after an interrupt.
             results.append(
                 StageResult(
                     name=stage.name,
