@@ -96,3 +96,14 @@ class LockUnreadable(NoxgridError):
 class LayerUnreadable(NoxgridError):
     """An image layer's folder could not be read completely (the image is exported
     and read whole instead)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised by the runner once noxgrid was interrupted (Ctrl-C, SIGTERM): a command
+    started after it, or stopped by it. A KeyboardInterrupt, not a NoxgridError, so no
+    ``except NoxgridError`` or ``except Exception`` takes it for a failure; the stage it
+    ends is recorded as interrupted."""
+
+    def __init__(self, what: str = "interrupted") -> None:
+        super().__init__(what)
+        self.what = what

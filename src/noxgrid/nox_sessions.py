@@ -267,7 +267,7 @@ def _run_cells(
     # Imported when a cell runs, not when nox lists the sessions.
     from noxgrid.cell.progress import PlainProgress
     from noxgrid.cell.run import run_cells
-    from noxgrid.model.results import Status, first_line
+    from noxgrid.model.results import Status, first_line, interruption
     from noxgrid.tools.runner import sigterm_as_interrupt
 
     own, suite_args = split_posargs(session.posargs)
@@ -303,6 +303,11 @@ def _run_cells(
         f"cell {result.cell.id} failed at {first_line(result.first_error or '')}"
         for result in results
         if result.status is Status.FAILED
+    ]
+    failed += [
+        f"cell {result.cell.id} interrupted at {interruption(result)}"
+        for result in results
+        if result.status is Status.INTERRUPTED
     ]
     if failed:
         session.error("; ".join(failed))

@@ -94,8 +94,11 @@ def _exceptions_in_errors(name: str, tree: ast.Module) -> None:
                 f"{name}.{node.name} is an exception outside errors.py"
             )
         if name == "noxgrid.errors":
+            # Interrupted is a KeyboardInterrupt on purpose: no `except NoxgridError` or
+            # `except Exception` may take an interrupt for a failure.
             assert (
                 node.name == "NoxgridError"
+                or (node.name == "Interrupted" and bases == {"KeyboardInterrupt"})
                 or "NoxgridError" in bases
                 or bases
                 <= {

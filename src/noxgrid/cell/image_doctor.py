@@ -27,7 +27,6 @@ import contextlib
 import dataclasses
 import json
 import tarfile
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -53,6 +52,7 @@ from noxgrid.model.layers import LayerScan, SmokeTrace, changed_paths, merge, sm
 from noxgrid.model.lockfile import Lock
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.layers import LayerFiles, LayerStore, layer_folders
+from noxgrid.tools.orphans import owned_folder
 
 WORKDIR = "/app"
 
@@ -198,8 +198,8 @@ def _rerun_reason(
 @contextlib.contextmanager
 def exported(docker: Docker, tag: str, *, timeout: float) -> Iterator[Path]:
     """The image's file system exported to a temporary tar, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="noxgrid-audit-") as folder:
-        archive = Path(folder) / "image.tar"
+    with owned_folder("audit") as folder:
+        archive = folder / "image.tar"
         docker.export(tag, archive, timeout=timeout)
         yield archive
 

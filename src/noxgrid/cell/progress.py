@@ -15,7 +15,14 @@ import time
 from typing import Protocol, TextIO
 
 from noxgrid.model.matrix import Cell
-from noxgrid.model.results import CellResult, StageResult, Status, first_line, format_size
+from noxgrid.model.results import (
+    MARKS,
+    CellResult,
+    StageResult,
+    Status,
+    first_line,
+    format_size,
+)
 from noxgrid.render.annotations import error
 from noxgrid.render.table import timings_table
 
@@ -130,7 +137,7 @@ class PlainProgress:
     def cell_end(self, result: CellResult) -> None:
         """The cell's verdict and its per-stage timings."""
         status = result.status
-        mark = "OK" if status is Status.PASSED else "FAILED"
+        mark = MARKS[status]
         self._line(
             result.cell,
             f"{mark} in {result.duration:.2f}s (venv {format_size(result.venv_size)}"
@@ -144,7 +151,7 @@ class PlainProgress:
 
 
 _CLEAR_LINE = "\x1b[2K"
-_MARKS = {"waiting": "·", "running": "▶", "passed": "✓", "failed": "✗"}
+_MARKS = {"waiting": "·", "running": "▶", "passed": "✓", "failed": "✗", "interrupted": "⏹"}
 
 
 class _Row:
@@ -178,9 +185,10 @@ def live_lines(rows: list[_Row], now: float, width: int) -> list[str]:
             text += f"  | {row.last}"
         lines.append(text[:width])
     counts = {state: sum(1 for row in rows if row.state == state) for state in _MARKS}
+    interrupted = f"{counts['interrupted']} interrupted, " if counts["interrupted"] else ""
     lines.append(
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['running']} running, "
-        f"{counts['waiting']} waiting"[:width]
+        f"{counts['passed']} passed, {counts['failed']} failed, {interrupted}"
+        f"{counts['running']} running, {counts['waiting']} waiting"[:width]
     )
     return lines
 

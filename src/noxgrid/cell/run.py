@@ -17,18 +17,20 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from noxgrid.cell import doctor, image, install, interpreter, lock, smoke, suite, venv
 from noxgrid.cell.doctor import doctor_path
 from noxgrid.cell.progress import Progress, SilentProgress
 from noxgrid.cell.report import log_path, write_cell_report
 from noxgrid.cell.state import CellRun, Stage
-from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
+from noxgrid.errors import Interrupted, NoxgridError, StageFailure, StageSkipped
 from noxgrid.files import atomic_write, directory_size
 from noxgrid.model.config import Config
 from noxgrid.model.matrix import Cell
-from noxgrid.model.results import CellResult, StageResult, Status
+from noxgrid.model.results import INTERRUPTED_NOT_RUN, CellResult, StageResult, Status
 from noxgrid.model.text import clean_text
+from noxgrid.tools.orphans import remove_dead_folders
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
 
@@ -69,7 +71,9 @@ def run_cell(
     )
     stages = [stage for stage in pipeline() if only is None or stage.name in only]
     with _cell_lock(config.venvs_dir / f".{cell.id}.lock", state):
-        if any(stage.name in ("doctor", "image") for stage in stages):
+        if not state.runner.interrupted and any(
+            stage.name in ("doctor", "image") for stage in stages
+        ):
             # Findings from an earlier run must not pass for this one's.
             doctor_path(config, cell).unlink(missing_ok=True)
         return _run_stages(state, stages)
@@ -111,6 +115,7 @@ def run_cells(
     traceback in its log); the others run on.
     """
     runner = runner or Runner()
+    remove_dead_folders()  # the image audit's folders of runs that were killed
 
     def one(cell: Cell) -> CellResult:
         try:
@@ -148,11 +153,27 @@ def _cell_lock(path: Path, state: CellRun) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             state.note(f"another run of {state.cell.id} holds {path}; waiting for it")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            if not _wait_for_lock(handle, state.runner):
+                yield  # interrupted while waiting: no stage runs, so none needs the lock
+                return
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_lock(handle: IO[str], runner: Runner) -> bool:
+    """Wait for the cell lock; False when noxgrid is interrupted first."""
+    import fcntl
+
+    while not runner.interrupted:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            time.sleep(0.2)
+            continue
+        return True
+    return False
 
 
 def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
@@ -163,6 +184,17 @@ def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
     state.progress.cell_start(cell)
     results: list[StageResult] = []
     for stage in stages:
+        if not any(r.status is Status.FAILED for r in results) and state.runner.interrupted:
+            # No stage starts after an interrupt.
+            results.append(
+                StageResult(
+                    name=stage.name,
+                    status=Status.INTERRUPTED,
+                    duration=0.0,
+                    detail=INTERRUPTED_NOT_RUN,
+                )
+            )
+            continue
         if any(result.status is Status.FAILED for result in results):
             results.append(
                 StageResult(
@@ -208,13 +240,18 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
         status = Status.PASSED
     except StageSkipped as exc:
         detail, status = str(exc), Status.SKIPPED
+    except Interrupted as exc:  # Ctrl-C or SIGTERM stopped it: not the stage's failure
+        detail, status = exc.what, Status.INTERRUPTED
     except (StageFailure, NoxgridError) as exc:
         detail, status, code, error = str(exc), Status.FAILED, exc.exit_code, exc
         annotations = getattr(exc, "annotations", ())
     except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
         detail, status, error = f"{exc.__class__.__name__}: {exc}", Status.FAILED, exc
     except Exception as exc:  # a bug: this cell fails, the others go on
-        detail, status, error = _crash(state, stage.name, exc), Status.FAILED, exc
+        if state.runner.interrupted:  # what the interrupt broke is no bug
+            detail, status = f"interrupted ({type(exc).__name__}: {exc})", Status.INTERRUPTED
+        else:
+            detail, status, error = _crash(state, stage.name, exc), Status.FAILED, exc
     log = state.logs.get(stage.name)
     detail = clean_text(detail)
     if status is Status.FAILED:

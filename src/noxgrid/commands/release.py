@@ -82,7 +82,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         write_release(
             judge(config, done, list(matrix), findings), folder, title=report_title(config)
         )
-        print(f"\ninterrupted: the report in {folder} covers the cells that finished")
+        print(f"\nthe report in {folder} covers the cells that finished or were interrupted")
         raise
     release = judge(config, results, list(matrix), findings)
     paths = write_release(release, folder, title=report_title(config))

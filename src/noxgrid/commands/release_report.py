@@ -94,6 +94,7 @@ def release_document(release: Release, *, generated: str) -> dict[str, Any]:
             for cell_id, what, why in release.cell_problems()
         ],
         "failed": [{"cell": r.cell.id, "first_error": r.first_error} for r in release.failed],
+        "interrupted": [cell.cell.id for cell in release.interrupted],
         "missing": [cell.id for cell in release.missing],
         "drift": list(release.findings),
         "cells": [r.as_dict() for r in sorted(release.results, key=lambda r: cell_key(r.cell))],

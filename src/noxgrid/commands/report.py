@@ -87,7 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print_allowed(results, markdown=args.markdown)
     if not results:
         return 1
-    return 1 if any(result.status is Status.FAILED for result in results) else 0
+    return 1 if any(result.status is not Status.PASSED for result in results) else 0
 
 
 def print_allowed(results: Sequence[CellResult], *, markdown: bool) -> None:

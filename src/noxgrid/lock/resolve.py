@@ -10,13 +10,12 @@ compares each lock's recorded inputs digest with the inputs as they are now.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.errors import IndexUnavailable, LockRefused, NoxgridError
+from noxgrid.errors import IndexUnavailable, Interrupted, LockRefused, NoxgridError
 from noxgrid.files import atomic_write
 from noxgrid.lock.inputs import PROJECT_INPUT, check_forms, derive_inputs
 from noxgrid.lock.shared import SharedResolutions, resolution_key
@@ -65,6 +64,7 @@ from noxgrid.model.sizes import SizeEstimate
 from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.metadata import egg_info_kept
+from noxgrid.tools.orphans import owned_folder, remove_dead_folders
 from noxgrid.tools.runner import Runner, in_parallel
 from noxgrid.tools.uv import Uv
 
@@ -143,6 +143,7 @@ def _write(context: LockContext, outcome: LockOutcome, resolved: Lock, text: str
             "fix: this is a bug in noxgrid or uv, please report it"
         )
         return
+    context.uv.runner.check()  # interrupted: no lock is written after it
     atomic_write(outcome.path, seal(text))
     outcome.written = True
     legacy = legacy_lock_path(config, cell)
@@ -231,8 +232,7 @@ def _resolve(
     try:
         check_forms(config, cell)
         digest, names = inputs_digest(config, cell)
-        with tempfile.TemporaryDirectory(prefix=f"noxgrid-lock-{cell.id}-") as temporary:
-            workdir = Path(temporary)
+        with owned_folder("lock", cell.id) as workdir:
             inputs = derive_inputs(config, cell, workdir)
             copy_uv_settings(config, workdir)
             output = workdir / "lock.txt"
@@ -350,6 +350,7 @@ def lock_cells(
 ) -> list[LockOutcome]:
     """Lock ``cells`` in parallel; ``on_done`` hears of each as it finishes."""
     runner = runner or Runner()
+    remove_dead_folders()  # the work folders of runs that were killed
     uv = Uv(runner)
     version = uv.checked_version()
     # Where uv's own settings send a project without a configured index (a mirror).
@@ -375,6 +376,8 @@ def lock_cells(
                 foreign=foreign,
             )
         except Exception as exc:  # a bug: this cell's lock fails, the others go on
+            if runner.interrupted:  # what the interrupt broke (a pool shut down) is no bug
+                raise Interrupted(f"locking {cell.id} interrupted") from exc
             outcome = LockOutcome(
                 cell=cell,
                 path=lock_path(config, cell),

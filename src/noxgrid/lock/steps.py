@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ from noxgrid.model.uvfailures import (
 )
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.interpreters import find_interpreter
+from noxgrid.tools.orphans import owned_folder
 from noxgrid.tools.runner import Command, Outcome
 from noxgrid.tools.uv import Uv, uv_environment
 
@@ -235,8 +235,7 @@ def call_uv(context: LockContext, args: Sequence[str], cwd: Path) -> Outcome:
 def export_pylock(context: LockContext, outcome: LockOutcome, body: str) -> dict[str, Any]:
     """uv's PEP 751 export of the resolution ``body``: each pin's files, sizes and hashes."""
     config, cell = context.config, context.cell
-    with tempfile.TemporaryDirectory(prefix=f"noxgrid-export-{cell.id}-") as temporary:
-        workdir = Path(temporary)
+    with owned_folder("export", cell.id) as workdir:
         (workdir / "pinned.txt").write_text(body, encoding="utf-8")
         copy_uv_settings(config, workdir)  # the same uv settings as the resolution
         args = export_args(config, cell, "pinned.txt", "pylock.toml", context.python)

@@ -19,6 +19,19 @@ class Status(str, enum.Enum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Stopped by Ctrl-C or SIGTERM (or not started after one): neither passed nor failed.
+    INTERRUPTED = "interrupted"
+
+
+# The word each front end shows for a cell's status (the text table, the progress lines).
+MARKS = {
+    Status.PASSED: "OK",
+    Status.FAILED: "FAILED",
+    Status.SKIPPED: "SKIPPED",
+    Status.INTERRUPTED: "INTERRUPTED",
+}
+
+INTERRUPTED_NOT_RUN = "not run: noxgrid was interrupted"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,9 +132,12 @@ class CellResult:
 
     @property
     def status(self) -> Status:
-        """FAILED if any stage failed, else PASSED (skipped stages do not fail a cell)."""
+        """FAILED if any stage failed, else INTERRUPTED if one was, else PASSED (skipped
+        stages do not fail a cell)."""
         if any(stage.status is Status.FAILED for stage in self.stages):
             return Status.FAILED
+        if any(stage.status is Status.INTERRUPTED for stage in self.stages):
+            return Status.INTERRUPTED
         return Status.PASSED
 
     @property
@@ -224,11 +240,16 @@ class Release:
         """Expected cells whose run failed."""
         return [r for r in self.by_id.values() if r.status is Status.FAILED]
 
+    @property
+    def interrupted(self) -> list[CellResult]:
+        """Expected cells whose run was interrupted (Ctrl-C, SIGTERM) before it ended."""
+        return [r for r in self.by_id.values() if r.status is Status.INTERRUPTED]
+
     def unverified(self) -> list[tuple[CellResult, str]]:
         """Expected cells that passed without running every required stage, and why."""
         found = []
         for result in self.by_id.values():
-            if result.status is Status.FAILED:
+            if result.status is not Status.PASSED:
                 continue
             stages = {stage.name: stage for stage in result.stages}
             gaps = []
@@ -250,12 +271,15 @@ class Release:
             and not self.findings
             and not self.missing
             and not self.failed
+            and not self.interrupted
             and not self.unverified()
         )
 
     def cell_problems(self) -> list[tuple[str, str, str]]:
-        """(cell id, MISSING / FAILED / NOT VERIFIED, why) for every cell that fails the release."""
+        """(cell id, MISSING / FAILED / INTERRUPTED / NOT VERIFIED, why) for every cell that
+        fails the release."""
         rows = [(r.cell.id, "FAILED", reason_summary(r.first_error or "")) for r in self.failed]
+        rows += [(r.cell.id, "INTERRUPTED", interruption(r)) for r in self.interrupted]
         rows += [
             (cell.id, "MISSING", "no result: the cell did not run, or its job's report was lost")
             for cell in self.missing
@@ -274,6 +298,8 @@ class Release:
             parts.append("no cell to verify")
         if self.failed:
             parts.append(f"{len(self.failed)} of {total} cells failed")
+        if self.interrupted:
+            parts.append(f"{len(self.interrupted)} of {total} cells interrupted")
         if self.missing:
             parts.append(f"{len(self.missing)} of {total} cells missing")
         unverified = self.unverified()
@@ -282,6 +308,17 @@ class Release:
         if self.findings:
             parts.append(f"{len(self.findings)} drift finding(s)")
         return "FAILED: " + ", ".join(parts)
+
+
+def interruption(result: CellResult) -> str:
+    """Why a cell counts as interrupted: the stage the interrupt stopped, and the fix."""
+    for stage in result.stages:
+        if stage.status is Status.INTERRUPTED:
+            return (
+                f"{stage.name} interrupted ({reason_summary(stage.detail)}); "
+                "fix: run the cell again to verify it"
+            )
+    return ""
 
 
 def allowed_lines(results: Iterable[CellResult]) -> list[str]:

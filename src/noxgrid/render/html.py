@@ -12,15 +12,28 @@ import html
 from collections.abc import Sequence
 
 from noxgrid.model.matrix import Cell, cell_key, version_key
-from noxgrid.model.results import CellResult, Release, Status, allowed_lines, format_size
+from noxgrid.model.results import (
+    CellResult,
+    Release,
+    Status,
+    allowed_lines,
+    format_size,
+    interruption,
+)
 from noxgrid.model.text import clean_text
 
 COLOURS = {
     Status.PASSED: "#2e7d32",
     Status.FAILED: "#c62828",
     Status.SKIPPED: "#757575",
+    Status.INTERRUPTED: "#ef6c00",
 }
-BACKGROUNDS = {Status.PASSED: "#e8f5e9", Status.FAILED: "#ffebee", Status.SKIPPED: "#f5f5f5"}
+BACKGROUNDS = {
+    Status.PASSED: "#e8f5e9",
+    Status.FAILED: "#ffebee",
+    Status.SKIPPED: "#f5f5f5",
+    Status.INTERRUPTED: "#fff3e0",
+}
 STAGE_COLOURS = (
     "#5c6bc0",
     "#26a69a",
@@ -77,13 +90,13 @@ def _cell_box(result: CellResult) -> str:
     rows = []
     for stage in result.stages:
         value = "skip" if stage.status is Status.SKIPPED else f"{stage.duration:.1f}s"
-        mark = " ✗" if stage.status is Status.FAILED else ""
+        mark = {Status.FAILED: " ✗", Status.INTERRUPTED: " ⏹"}.get(stage.status, "")
         rows.append(
             f'<tr title="{_esc(stage.detail[:400])}"><td>{_esc(stage.name)}</td>'
             f"<td>{value}{mark}</td></tr>"
         )
     sizes = f"venv {format_size(result.venv_size)} · image {format_size(result.image_size)}"
-    error = result.first_error
+    error = result.first_error or (interruption(result) or None)
     tooltip = error or f"{result.cell.id}: passed in {result.duration:.1f}s"
     error_html = (
         f'<div class="error">{_esc(_first_lines(error, 3))}</div>' if error is not None else ""

@@ -48,7 +48,7 @@ def _cell_suite(root: ET.Element, result: CellResult) -> dict[str, int]:
         timestamp=clean_text(result.started_at),
         time=f"{result.duration:.3f}",
     )
-    failures = skipped = 0
+    failures = skipped = errors = 0
     for stage in result.stages:
         detail = clean_text(stage.detail)
         case = ET.SubElement(
@@ -64,9 +64,19 @@ def _cell_suite(root: ET.Element, result: CellResult) -> dict[str, int]:
         elif stage.status is Status.SKIPPED:
             skipped += 1
             ET.SubElement(case, "skipped", message=detail)
+        elif stage.status is Status.INTERRUPTED:  # stopped, not failed: an error
+            errors += 1
+            ET.SubElement(
+                case, "error", type="interrupted", message=first_line(detail)
+            ).text = detail
         elif detail:
             ET.SubElement(case, "system-out").text = detail
-    counts = {"tests": len(result.stages), "failures": failures, "skipped": skipped, "errors": 0}
+    counts = {
+        "tests": len(result.stages),
+        "failures": failures,
+        "skipped": skipped,
+        "errors": errors,
+    }
     for key, value in counts.items():
         suite.set(key, str(value))
     return counts

@@ -78,7 +78,7 @@ def markdown_table(results: Iterable[CellResult]) -> str:
         stages = " | ".join(
             "skip" if s.status.value == "skipped" else f"{s.duration:.1f}s" for s in result.stages
         )
-        mark = "✅" if result.status.value == "passed" else "❌"
+        mark = {"passed": "✅", "interrupted": "⏹️"}.get(result.status.value, "❌")
         lines.append(
             f"| {result.cell.id} | {mark} {result.status.value} | "
             f"{result.duration:.1f}s | {stages} | {format_size(result.venv_size)} | "

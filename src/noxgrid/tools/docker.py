@@ -20,6 +20,7 @@ from noxgrid.errors import EngineUnavailable
 from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments, engine_problem
 from noxgrid.model.text import json_objects
 from noxgrid.model.waste import WASTE_SCRIPT
+from noxgrid.tools.orphans import OWNER_LABEL, dead_owner, owner
 from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
 
 # Run in the image as root: every entry under /app with its owner, mode and, for a
@@ -152,9 +153,13 @@ class Docker:
         root_dir = _engine_root(info, client.path, configured, env)
         return cls(runner, Client(path=client.path, buildx=client.buildx, root_dir=root_dir))
 
-    def _command(self, *args: str, timeout: float = 120, cwd: Path | None = None) -> Command:
+    def _command(
+        self, *args: str, timeout: float = 120, cwd: Path | None = None, cleanup: bool = False
+    ) -> Command:
         env = {} if self.client.buildx else {"DOCKER_BUILDKIT": "1"}
-        return Command(argv=(self.client.path, *args), env=env, timeout=timeout, cwd=cwd)
+        return Command(
+            argv=(self.client.path, *args), env=env, timeout=timeout, cwd=cwd, cleanup=cleanup
+        )
 
     def build(
         self,
@@ -198,6 +203,8 @@ class Docker:
             self._command(
                 "run",
                 "--rm",
+                "--label",
+                f"{OWNER_LABEL}={owner()}",
                 "--network",
                 "none",
                 "--user",
@@ -227,6 +234,7 @@ class Docker:
     ) -> str:
         """Start a container publishing ``port`` on a free loopback port; its id."""
         argv = ["run", "-d", "--name", name, "-p", f"127.0.0.1::{port}"]
+        argv += ["--label", f"{OWNER_LABEL}={owner()}"]
         for key, value in env.items():
             argv += ["-e", f"{key}={value}"]
         for key, value in labels.items():
@@ -247,7 +255,7 @@ class Docker:
         timeout: float,
     ) -> Outcome:
         """Run ``argv`` in a new container of ``tag`` (removed afterwards)."""
-        args = ["run", "--rm", "-w", workdir]
+        args = ["run", "--rm", "-w", workdir, "--label", f"{OWNER_LABEL}={owner()}"]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
         args += ["--entrypoint", argv[0], tag, *argv[1:]]
@@ -281,7 +289,11 @@ class Docker:
 
     def export(self, tag: str, archive: Path, *, timeout: float) -> None:
         """Write the file system of a (never started) container of ``tag`` to ``archive``."""
-        create = self.runner.run(self._command("create", "--entrypoint", "true", tag))
+        create = self.runner.run(
+            self._command(
+                "create", "--label", f"{OWNER_LABEL}={owner()}", "--entrypoint", "true", tag
+            )
+        )
         create.assert_success("docker create (to export the image's file system)")
         container = create.output.strip().splitlines()[-1]
         try:
@@ -311,8 +323,32 @@ class Docker:
         return self.runner.run(self._command("logs", container)).output
 
     def remove(self, container: str) -> None:
-        """Remove a container, running or not."""
-        self.runner.run(self._command("rm", "-f", container))
+        """Remove a container, running or not (after an interrupt too)."""
+        self.runner.run(self._command("rm", "-f", container, cleanup=True))
+
+    def remove_orphans(self) -> list[str]:
+        """Remove the containers that runs of this host started and did not remove because
+        they died (their owner process is gone: SIGKILL); their names."""
+        outcome = self.runner.run(
+            self._command(
+                "ps",
+                "-a",
+                "--filter",
+                f"label={OWNER_LABEL}",
+                "--format",
+                f'{{{{.Names}}}} {{{{.Label "{OWNER_LABEL}"}}}}',
+            )
+        )
+        if not outcome.ok:
+            return []
+        orphans = [
+            name
+            for name, _, value in (line.partition(" ") for line in outcome.output.splitlines())
+            if name and dead_owner(value.strip())
+        ]
+        for name in orphans:
+            self.remove(name)
+        return orphans
 
     def containers(self, label: str) -> list[str]:
         """Ids of the containers (any state) carrying ``label``."""

@@ -17,12 +17,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
 
-from noxgrid.errors import CommandFailed
+from noxgrid.errors import CommandFailed, Interrupted
+from noxgrid.tools.orphans import die_with_parent
 
 LineSink = Callable[[str], None]
 
@@ -36,6 +37,8 @@ class Command:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float | None = None
     inherit_env: bool = True
+    # Runs even after an interrupt (removing a container noxgrid started).
+    cleanup: bool = False
 
     def display(self) -> str:
         """The argv as one line a person could paste into a shell."""
@@ -92,7 +95,13 @@ class Runner:
     """Starts processes. Pass a different one (a fake) to test what calls it.
 
     Each command runs in its own process group, so a timeout or an interrupt
-    stops everything it started (pytest's xdist workers, a build's children).
+    stops everything it started (pytest's xdist workers, a build's children);
+    on Linux it also gets SIGTERM when noxgrid dies (even by SIGKILL), since a
+    group of its own is out of reach of a signal to noxgrid's group.
+
+    Once :meth:`stop_all` ran (an interrupt), every command that ends and every
+    one asked for raise :class:`Interrupted` (cleanup commands excepted), so no
+    stage starts after an interrupt and none takes the stop for a failure.
     """
 
     # Output beyond this many bytes goes to a temporary file rather than memory.
@@ -101,16 +110,32 @@ class Runner:
     def __init__(self) -> None:
         self._live: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
+        self._interrupted = threading.Event()
+
+    @property
+    def interrupted(self) -> bool:
+        """True once :meth:`stop_all` ran: nothing more may start."""
+        return self._interrupted.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` once noxgrid was interrupted (before a stage, a write)."""
+        if self._interrupted.is_set():
+            raise Interrupted("not started: noxgrid was interrupted")
 
     def stop_all(self) -> None:
-        """Stop every command still running (other threads' too): used on interrupt."""
+        """Stop every command still running (other threads' too): used on interrupt.
+
+        From now on no command starts (cleanup commands excepted)."""
         with self._lock:
+            self._interrupted.set()
             live = list(self._live)
         for process in live:
             _stop(process)
 
     def run(self, command: Command, *, sink: LineSink | None = None) -> Outcome:
         """Run ``command`` to completion, streaming each output line to ``sink``."""
+        if not command.cleanup:
+            self.check()
         env = dict(os.environ) if command.inherit_env else {}
         env.update(command.env)
         start = time.perf_counter()
@@ -123,6 +148,7 @@ class Runner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
         except OSError as exc:
             raise CommandFailed(
@@ -131,6 +157,9 @@ class Runner:
             ) from exc
         with self._lock:
             self._live.add(process)
+            late = self._interrupted.is_set() and not command.cleanup
+        if late:  # stop_all ran between the check and the start: it missed this one
+            _stop(process)
         kept = _Kept(self.SPOOL_BYTES)
         reader = threading.Thread(
             target=_pump, args=(process, kept, sink), daemon=True, name="noxgrid-output"
@@ -150,6 +179,9 @@ class Runner:
             with self._lock:
                 self._live.discard(process)
         output = kept.close()
+        if self._interrupted.is_set() and not command.cleanup:
+            took = time.perf_counter() - start
+            raise Interrupted(f"interrupted after {took:.1f}s: {command.display()}")
         return Outcome(
             command=command,
             returncode=process.returncode,
@@ -158,6 +190,9 @@ class Runner:
             timed_out=timed_out,
         )
 
+
+# Seconds an interrupted run waits for its work under way to record itself.
+INTERRUPT_GRACE = 30.0
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -169,16 +204,20 @@ def in_parallel(
     """``work`` of each item in ``jobs`` threads, results in the items' order.
 
     The main thread only waits, so it stays free to take Ctrl-C or SIGTERM:
-    then the work not started is dropped and every command ``runner`` runs is
-    stopped before the interrupt goes on.
+    then the work not started is dropped, every command ``runner`` runs is
+    stopped (and none starts after), and the work under way is waited for (at
+    most ``INTERRUPT_GRACE`` seconds: it records itself as interrupted) before
+    the interrupt goes on, so nothing it prints or writes comes after it.
     """
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix=name)
+    futures: list[Future[R]] = []
     try:
         futures = [pool.submit(work, item) for item in items]
         results = [future.result() for future in futures]
     except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
         runner.stop_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        wait(futures, timeout=INTERRUPT_GRACE)
         raise
     pool.shutdown()
     return results
