@@ -15,6 +15,7 @@ import time
 from typing import Protocol, TextIO
 
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reason import failure_line
 from noxgrid.model.results import CellResult, StageResult, Status, first_line, format_size
 from noxgrid.render.annotations import error
 from noxgrid.render.table import timings_table
@@ -109,11 +110,13 @@ class PlainProgress:
             self._write("::endgroup::\n")
         if self.github and result.status is Status.FAILED:
             lines = [
-                error(first_line(result.detail), title=f"{cell.id}: {result.name} failed"),
+                error(failure_line(result.detail), title=f"{cell.id}: {result.name} failed"),
                 *result.annotations,
             ]
             self._write("".join(f"{line}\n" for line in lines))
-        detail = f" - {result.detail.splitlines()[0]}" if result.detail else ""
+        failed = result.status is Status.FAILED
+        shown = failure_line(result.detail) if failed else first_line(result.detail)
+        detail = f" - {shown}" if shown else ""
         self._line(cell, f"{result.name} {result.status.value} in {result.duration:.2f}s{detail}")
 
     def cell_end(self, result: CellResult) -> None:

@@ -181,6 +181,7 @@ def tree_problems(tree: AppTree) -> list[str]:
         problems.append(
             f"the image's /app holds what .dockerignore should keep out: {', '.join(shown[:20])}"
             + (f" and {len(shown) - 20} more" if len(shown) > 20 else "")
+            + "; fix: list them in .dockerignore (noxgrid's default keeps them out)"
         )
     if writable:
         problems.append(
@@ -329,20 +330,26 @@ def image_problems(
     user = (inspect.get("Config") or {}).get("User") or ""
     if user.split(":")[0] in ("", "root", "0"):
         problems.append(
-            "the image runs as root: add a user and `USER` it (the template "
-            "does: `useradd ... app` and `USER app`)"
+            "the image runs as root; fix: add a user and `USER` it in the Dockerfile (the "
+            "template does: `useradd ... app` and `USER app`)"
         )
     labels = (inspect.get("Config") or {}).get("Labels") or {}
     if labels.get("io.noxgrid.cell") != cell.id:
         problems.append(
             f"label io.noxgrid.cell is {labels.get('io.noxgrid.cell')!r}, "
-            f"not {cell.id!r}: pass ARG CELL into a LABEL"
+            f"not {cell.id!r}; fix: pass ARG CELL into a LABEL in the Dockerfile"
         )
     if not labels.get("io.noxgrid.lock-sha256"):
-        problems.append("label io.noxgrid.lock-sha256 is missing or empty")
+        problems.append(
+            "label io.noxgrid.lock-sha256 is missing or empty; fix: pass ARG LOCK_SHA256 into "
+            "a LABEL in the Dockerfile (`noxgrid dockerfile` shows how)"
+        )
     # The revision is known only inside a git checkout; where it is, it must be on the image.
     if revision and labels.get("org.opencontainers.image.revision") != revision:
-        problems.append(f"label org.opencontainers.image.revision is not {revision}")
+        problems.append(
+            f"label org.opencontainers.image.revision is not {revision}; fix: pass ARG "
+            "REVISION into a LABEL in the Dockerfile (`noxgrid dockerfile` shows how)"
+        )
     if tree is not None:
         problems += tree_problems(tree)
     return problems

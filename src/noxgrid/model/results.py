@@ -10,6 +10,7 @@ from typing import Any
 
 from noxgrid.model.localpkg import LocalPackage
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reason import failure_line
 from noxgrid.model.text import clean_text
 
 
@@ -229,7 +230,7 @@ class Release:
                 if stage is None:
                     gaps.append(f"{name} did not run")
                 elif stage.status is not Status.PASSED:
-                    gaps.append(f"{name} {stage.status.value} ({reason_summary(stage.detail)})")
+                    gaps.append(f"{name} {stage.status.value} ({failure_line(stage.detail)})")
             if gaps:
                 found.append((result, "; ".join(gaps)))
         return found
@@ -247,7 +248,7 @@ class Release:
 
     def cell_problems(self) -> list[tuple[str, str, str]]:
         """(cell id, MISSING / FAILED / NOT VERIFIED, why) for every cell that fails the release."""
-        rows = [(r.cell.id, "FAILED", reason_summary(r.first_error or "")) for r in self.failed]
+        rows = [(r.cell.id, "FAILED", failure_line(r.first_error or "")) for r in self.failed]
         rows += [
             (cell.id, "MISSING", "no result: the cell did not run, or its job's report was lost")
             for cell in self.missing

@@ -1,0 +1,48 @@
+"""The reason a stage failed reaches the screen in every front end, with its fix."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REPO, nox, noxgrid
+
+FIX = (
+    "fix: drop or replace the largest packages, or raise size-budget in [tool.noxgrid.profile.full]"
+)
+
+
+@pytest.fixture
+def over_budget(tmp_path: Path) -> Path:
+    """The reference service with its committed locks and a full profile budget of 10 MB."""
+    root = tmp_path / "service"
+    shutil.copytree(REPO / "examples" / "service", root, ignore=shutil.ignore_patterns(".noxgrid"))
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text()
+    assert 'size-budget = "3GB"' in text
+    pyproject.write_text(text.replace('size-budget = "3GB"', 'size-budget = "10MB"'))
+    return root
+
+
+def test_a_lock_over_its_budget_says_why_and_the_fix_everywhere(over_budget: Path):
+    session = nox("-s", "ci-full-3.11(cpu)", cwd=over_budget)
+    out = session.stdout + session.stderr
+    assert session.returncode != 0, out
+    (stage,) = [line for line in out.splitlines() if " lock failed in " in line]
+    assert "over the 10.0 MB budget of profile 'full'" in stage and stage.endswith(FIX)
+    (aborted,) = [line for line in out.splitlines() if "Session ci-full-3.11(cpu) " in line]
+    assert "over the 10.0 MB budget" in aborted and aborted.rstrip(".").endswith(FIX), aborted
+    assert "noxgrid lock 3.11-cpu-full" not in out
+
+    run = noxgrid("run", "3.11-cpu-full", "--no-docker", cwd=over_budget)
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "reports/logs" not in out  # no log was written: no stage ran a command
+    assert "3.11-cpu-full.json" in out
+
+    for argv in (("report",), ("report", "--markdown")):
+        report = noxgrid(*argv, cwd=over_budget)
+        (line,) = [line for line in report.stdout.splitlines() if "failed at lock" in line]
+        assert "over the 10.0 MB budget" in line and line.endswith(FIX), report.stdout
