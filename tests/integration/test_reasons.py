@@ -46,3 +46,9 @@ def test_a_lock_over_its_budget_says_why_and_the_fix_everywhere(over_budget: Pat
         report = noxgrid(*argv, cwd=over_budget)
         (line,) = [line for line in report.stdout.splitlines() if "failed at lock" in line]
         assert "over the 10.0 MB budget" in line and line.endswith(FIX), report.stdout
+
+
+def test_check_names_the_budget_and_the_largest_on_one_line(over_budget: Path):
+    check = noxgrid("check", cwd=over_budget)
+    (line,) = [line for line in check.stdout.splitlines() if "[policy] 3.11-cpu-full" in line]
+    assert not line.endswith(":") and "159.5 MB opencv-python-headless" in line, check.stdout

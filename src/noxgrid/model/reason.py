@@ -64,14 +64,18 @@ def failed_at(stage: str, detail: str) -> str:
     return f"{stage}: {reason}" if reason else f"{stage} failed (no reason was recorded)"
 
 
+def finding_cause(finding: Finding) -> str:
+    """A policy finding's message on one line, with its first three chains (the packages
+    it names): never ending with a colon."""
+    chains = [" ".join(chain.split()) for chain in finding.chains]
+    shown = "; ".join(chains[:3]) + ("; ..." if len(chains) > 3 else "")
+    message = finding.message.rstrip(": ")
+    return message + (f": {shown}" if shown else "")
+
+
 def refusal_line(findings: Sequence[Finding]) -> str:
     """Policy findings that refuse a lock, on one line: each one's kind and message with
     its first chains, then each fix (the policy's, not "lock again", which refuses again)."""
-    causes = []
-    for finding in findings:
-        chains = [" ".join(chain.split()) for chain in finding.chains]
-        shown = "; ".join(chains[:3]) + ("; ..." if len(chains) > 3 else "")
-        message = finding.message.rstrip(": ")
-        causes.append(f"[{finding.kind}] {message}" + (f": {shown}" if shown else ""))
+    causes = [f"[{finding.kind}] {finding_cause(finding)}" for finding in findings]
     fixes = list(dict.fromkeys(finding.fix.rstrip(". ") for finding in findings))
     return "; ".join(causes) + "; fix: " + "; ".join(fixes)
