@@ -52,3 +52,68 @@ def test_check_names_the_budget_and_the_largest_on_one_line(over_budget: Path):
     check = noxgrid("check", cwd=over_budget)
     (line,) = [line for line in check.stdout.splitlines() if "[policy] 3.11-cpu-full" in line]
     assert not line.endswith(":") and "159.5 MB opencv-python-headless" in line, check.stdout
+
+
+MIXED = """
+import pytest
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown broke")
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup broke")
+
+@pytest.mark.parametrize("name", ["a b", "c d", "e"])
+def test_param(name):
+    raise TypeError("Passing a non-Container object is not supported; " + "x" * 150 + " END")
+
+def test_ok_then_teardown(broken_teardown):
+    pass
+
+def test_fail_then_teardown(broken_teardown):
+    assert 1 == 2
+
+def test_setup(broken_setup):
+    pass
+
+def test_pass():
+    pass
+
+@pytest.mark.skip
+def test_skip():
+    pass
+"""
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_suite_counts_agree_with_pytest_and_quote_the_exception_whole(tmp_path, xdist):
+    import re
+    import sys
+
+    from noxgrid.model.diagnose import last_line, suite_failure
+    from noxgrid.model.pytest_junit import read_counts
+    from tests.integration.conftest import run
+
+    (tmp_path / "test_mixed.py").write_text(MIXED)
+    junit = tmp_path / "junit.xml"
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_mixed.py", *xdist]
+    argv += [f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+    done = run(argv, cwd=tmp_path, env={"COLUMNS": "80"})
+    assert done.returncode == 1, done.stdout
+    pytest_says = re.sub(r" in [\d.]+s.*$", "", last_line(done.stdout))
+    assert (
+        "Passing a non-Container object is not supported; xxx"
+        not in done.stdout.split("short test summary info")[-1]
+    )  # pytest's own summary cuts it
+    counts = read_counts(junit.read_text())
+    assert counts is not None and counts.describe() == pytest_says == (
+        "4 failed, 2 passed, 1 skipped, 3 errors"
+    )
+    reason = suite_failure(
+        done.stdout, 1, cell="c", profile="lean", requirements="r.in", junit=counts
+    ).splitlines()[0]
+    assert reason.startswith("4 failed, 2 passed, 1 skipped, 3 errors; first: test_mixed.py::")
+    assert "x" * 150 + " END) [FAILED]" in reason

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from noxgrid.model.pytest_junit import JUnitCounts
 from noxgrid.model.resolution import network_failure
 from noxgrid.model.text import clean_text
 
@@ -105,33 +106,35 @@ def suite_failure(
     requirements: str,
     project: str | None = None,
     project_modules: tuple[str, ...] = (),
+    junit: JUnitCounts | None = None,
 ) -> str:
     """The reason a test suite failed: a module it could not import, or its first failed
-    test, with the fix; then pytest's last lines."""
+    test, with the fix; then pytest's last lines. ``junit``: pytest's JUnit XML as read,
+    whose counts and whole messages are pytest's own (its terminal's are cut)."""
     text = clean_text(output)
     summary = last_line(text)
     missing = _NO_MODULE.search(text)
     failures = _SUMMARY.findall(text)
     raised = _RAISED.search(text)
     if missing:
-        module = missing.group(1)
         where = next((path for kind, path, _ in failures if kind == "ERROR"), None)
-        found = f" (ModuleNotFoundError in {where})" if where else " (ModuleNotFoundError)"
-        top = module.split(".")[0]
-        if project is not None and (
-            top in project_modules or top == project.replace("-", "_").lower()
-        ):
-            reason = (
-                f"the suite could not import {module!r}{found}, the project's own module: the "
-                f"installed {project} does not provide it; fix: check what the build backend "
-                "packages (for setuptools: [tool.setuptools] packages or py-modules)"
-            )
-        else:
-            reason = (
-                f"the suite could not import {module!r}{found}: profile '{profile}' does not "
-                f"install it; fix: add {distribution_for(module)} to {requirements}, then "
-                f"noxgrid lock {cell}"
-            )
+        reason = _missing_module(
+            missing.group(1),
+            where,
+            cell=cell,
+            profile=profile,
+            requirements=requirements,
+            project=project,
+            project_modules=project_modules,
+        )
+    elif junit is not None and junit.cases:
+        first = junit.cases[0]
+        where = f" at {first.where}" if first.where and first.where not in first.test else ""
+        reason = (
+            f"{junit.describe()}; first: {first.test}{where}"
+            + (f" ({first.message})" if first.message else "")
+            + f" [{first.kind}]"
+        )
     elif failures:
         kind, test, message = failures[0]
         detail = message or (raised.group(1) if raised else "")
@@ -148,6 +151,32 @@ def suite_failure(
     if summary and summary not in reason:
         reason += f"; pytest: {summary}"
     return f"{reason}\n{_tail(output)}"
+
+
+def _missing_module(
+    module: str,
+    where: str | None,
+    *,
+    cell: str,
+    profile: str,
+    requirements: str,
+    project: str | None,
+    project_modules: tuple[str, ...],
+) -> str:
+    """The suite could not import ``module``: the project's own, or one the profile lacks."""
+    found = f" (ModuleNotFoundError in {where})" if where else " (ModuleNotFoundError)"
+    top = module.split(".")[0]
+    if project is not None and (top in project_modules or top == project.replace("-", "_").lower()):
+        return (
+            f"the suite could not import {module!r}{found}, the project's own module: the "
+            f"installed {project} does not provide it; fix: check what the build backend "
+            "packages (for setuptools: [tool.setuptools] packages or py-modules)"
+        )
+    return (
+        f"the suite could not import {module!r}{found}: profile '{profile}' does not "
+        f"install it; fix: add {distribution_for(module)} to {requirements}, then "
+        f"noxgrid lock {cell}"
+    )
 
 
 def last_line(output: str) -> str:
