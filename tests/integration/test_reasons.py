@@ -117,3 +117,30 @@ def test_suite_counts_agree_with_pytest_and_quote_the_exception_whole(tmp_path, 
     ).splitlines()[0]
     assert reason.startswith("4 failed, 2 passed, 1 skipped, 3 errors; first: test_mixed.py::")
     assert "x" * 150 + " END) [FAILED]" in reason
+
+
+def test_a_test_that_aborts_is_quoted_with_its_file_and_line(tmp_path):
+    import sys
+
+    from noxgrid.model.diagnose import suite_failure
+    from tests.integration.conftest import run
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_abort.py").write_text(
+        "import os\n\n\ndef test_ok():\n    pass\n\n\ndef test_abort():\n    os.abort()\n"
+    )
+    done = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"], cwd=tmp_path)
+    assert done.returncode != 0 and "Fatal Python error: Aborted" in done.stderr
+    reason = suite_failure(
+        done.stdout + done.stderr,
+        done.returncode,
+        cell="c",
+        profile="lean",
+        requirements="r.in",
+        root=str(tmp_path),
+    ).splitlines()[0]
+    assert reason.startswith(
+        "the process died: Fatal Python error: Aborted in tests/test_abort.py:9 (test_abort); "
+        "fix: run pytest tests/test_abort.py -k test_abort in the cell's venv"
+    )
+    assert "Extension modules" not in reason

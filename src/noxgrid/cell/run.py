@@ -26,6 +26,7 @@ from noxgrid.cell.state import CellRun, Stage
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
 from noxgrid.files import atomic_write, directory_size
 from noxgrid.model.config import Config
+from noxgrid.model.diagnose import disk_full
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import CellResult, StageResult, Status
 from noxgrid.model.text import clean_text
@@ -210,7 +211,8 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
         detail, status = str(exc), Status.FAILED
         annotations = getattr(exc, "annotations", ())
     except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
-        detail, status = f"{exc.__class__.__name__}: {exc}", Status.FAILED
+        said = f"{exc.__class__.__name__}: {exc}"
+        detail, status = disk_full(said) or said, Status.FAILED
     except Exception as exc:  # a bug: this cell fails, the others go on
         detail, status = _crash(state, stage.name, exc), Status.FAILED
     log = state.logs.get(stage.name)

@@ -198,6 +198,7 @@ def stage_suite(state: CellRun) -> str:
                 if state.config.project_name
                 else (),
                 junit=read_counts(_junit_text(state) or ""),
+                root=str(state.config.root),
             )
             + f"\n(command: {command.display()})",
             annotations=_test_annotations(state),

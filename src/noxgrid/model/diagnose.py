@@ -51,7 +51,6 @@ _COMPILER = re.compile(
 )
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
 _SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
-_RAISED = re.compile(r"^E\s+((?:[\w.]+)(?:Error|Exception|Exit)\b.*)$", re.MULTILINE)
 
 
 def distribution_for(module: str) -> str:
@@ -92,6 +91,8 @@ def install_failure(output: str, returncode: int, *, cell: str, requirements: st
             f"source build; fix: noxgrid lock {cell} (it flags packages without wheels), or "
             "pin a version with a wheel"
         )
+    elif disk_full(text):
+        reason = disk_full(text) or ""
     elif network_failure(text):
         reason = "uv could not reach the index; fix: check the network, or the index-url"
     return f"{reason}\n{_tail(output)}"
@@ -107,15 +108,19 @@ def suite_failure(
     project: str | None = None,
     project_modules: tuple[str, ...] = (),
     junit: JUnitCounts | None = None,
+    root: str | None = None,
 ) -> str:
-    """The reason a test suite failed: a module it could not import, or its first failed
-    test, with the fix; then pytest's last lines. ``junit``: pytest's JUnit XML as read,
-    whose counts and whole messages are pytest's own (its terminal's are cut)."""
+    """The reason a test suite failed: a module it could not import, a process that died, a
+    full disk, or its first failed test, with the fix; then pytest's last lines. ``junit``:
+    pytest's JUnit XML as read, whose counts and whole messages are pytest's own (its
+    terminal's are cut); ``root``: the project's folder, to show the files in it."""
     text = clean_text(output)
     summary = last_line(text)
     missing = _NO_MODULE.search(text)
     failures = _SUMMARY.findall(text)
-    raised = _RAISED.search(text)
+    raised = exception_line(text)
+    died = fatal_error(text, root)
+    full = disk_full(text)
     if missing:
         where = next((path for kind, path, _ in failures if kind == "ERROR"), None)
         reason = _missing_module(
@@ -127,30 +132,41 @@ def suite_failure(
             project=project,
             project_modules=project_modules,
         )
-    elif junit is not None and junit.cases:
+    elif died or full:
+        reason = died or full or ""
+    elif (junit is not None and junit.cases) or failures:
+        reason = _first_failure(junit, failures, raised)
+    elif raised:
+        reason = f"the suite failed: {raised}"
+    else:
+        reason = f"the suite exited with {returncode}"
+    # A process that died ends with faulthandler's "Extension modules: ..." list.
+    if summary and not died and summary not in reason:
+        reason += f"; pytest: {summary}"
+    return f"{reason}\n{_tail(output)}"
+
+
+def _first_failure(
+    junit: JUnitCounts | None, failures: list[tuple[str, str, str]], raised: str | None
+) -> str:
+    """``17 failed, 61 passed; first: <test> at <file:line> (<exception>) [FAILED]``: from
+    pytest's JUnit XML where it wrote one, else from its short summary."""
+    if junit is not None and junit.cases:
         first = junit.cases[0]
         where = f" at {first.where}" if first.where and first.where not in first.test else ""
-        reason = (
+        return (
             f"{junit.describe()}; first: {first.test}{where}"
             + (f" ({first.message})" if first.message else "")
             + f" [{first.kind}]"
         )
-    elif failures:
-        kind, test, message = failures[0]
-        detail = message or (raised.group(1) if raised else "")
-        count = len(failures)
-        reason = (
-            f"{count} test{'s' if count != 1 else ''} failed or errored; first: {test}"
-            + (f" ({detail.strip()})" if detail else "")
-            + f" [{kind}]"
-        )
-    elif raised:
-        reason = f"the suite failed: {raised.group(1).strip()}"
-    else:
-        reason = f"the suite exited with {returncode}"
-    if summary and summary not in reason:
-        reason += f"; pytest: {summary}"
-    return f"{reason}\n{_tail(output)}"
+    kind, test, message = failures[0]
+    detail = message or raised or ""
+    count = len(failures)
+    return (
+        f"{count} test{'s' if count != 1 else ''} failed or errored; first: {test}"
+        + (f" ({detail.strip()})" if detail else "")
+        + f" [{kind}]"
+    )
 
 
 def _missing_module(
@@ -183,3 +199,74 @@ def last_line(output: str) -> str:
     """The last non-blank line of ``output``, without the ``=`` rules pytest draws."""
     lines = [line.strip().strip("=").strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+_EXCEPTION = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Exit|Interrupt)\b(?::.*)?$")
+_NOT_A_CAUSE = re.compile(r"^\(Background on this error at: |^For more information|^See https?://")
+_FATAL = re.compile(r"Fatal Python error: (.+)$", re.MULTILINE)
+_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+) in (\w+)', re.MULTILINE)
+_LIBRARY = ("site-packages", "dist-packages", "/lib/python", "_pytest", "pluggy")
+DISK_FULL_FIX = (
+    "free space on that disk: uv cache prune (or uv cache clean), docker builder prune "
+    "and docker system prune where images are built, or point UV_CACHE_DIR and TMPDIR at a "
+    "disk with room"
+)
+
+
+def exception_line(text: str) -> str | None:
+    """The last exception a traceback in ``text`` ended with (``sqlalchemy.exc.Operational
+    Error: ...``), not the notes some libraries print after it ("(Background on this error
+    at: https://sqlalche.me/...)"); None where no line is one."""
+    lines = [line.strip() for line in clean_text(text).splitlines() if line.strip()]
+    found = [
+        line
+        for line in lines
+        if _EXCEPTION.match(line.removeprefix("E ").strip()) and not _NOT_A_CAUSE.match(line)
+    ]
+    return found[-1].removeprefix("E ").strip() if found else None
+
+
+def not_a_cause(line: str) -> re.Match[str] | None:
+    """A note printed after an exception ("(Background on this error at: ...)"), not it."""
+    return _NOT_A_CAUSE.match(line.strip())
+
+
+def cause_text(error: str) -> str:
+    """An exception's text on one line, the notes after it left out."""
+    lines = [line.strip() for line in clean_text(error).splitlines() if line.strip()]
+    return " ".join(line for line in lines if not not_a_cause(line)) or error.strip()
+
+
+def disk_full(text: str) -> str | None:
+    """``OSError: [Errno 28] No space left on device; fix: ...`` where a disk was full."""
+    if "No space left on device" not in text and "[Errno 28]" not in text:
+        return None
+    said = next(
+        (line.strip() for line in clean_text(text).splitlines() if "No space left" in line),
+        "No space left on device",
+    )
+    return f"a disk is full ({said}); fix: {DISK_FULL_FIX}"
+
+
+def fatal_error(text: str, root: str | None = None) -> str | None:
+    """A process that died in C (``os.abort()``, a segfault): ``Fatal Python error: Aborted``
+    and the innermost frame in the project's own files (a test's file and line)."""
+    fatal = _FATAL.search(clean_text(text))
+    if fatal is None:
+        return None
+    frames = [
+        (path, line, function)
+        for path, line, function in _FRAME.findall(text[fatal.end() :])
+        if not any(part in path for part in _LIBRARY)
+    ]
+    where, alone = "", "that test alone"
+    if frames:
+        path, line, function = frames[0]  # faulthandler lists the innermost first
+        if root and path.startswith(root.rstrip("/") + "/"):
+            path = path[len(root.rstrip("/")) + 1 :]
+        where, alone = f" in {path}:{line} ({function})", f"pytest {path} -k {function}"
+    return (
+        f"the process died: Fatal Python error: {fatal.group(1).strip()}{where}; fix: run "
+        f"{alone} in the cell's venv to see it crash (a crash inside a native library often "
+        "means a wheel built for another CPU or ABI)"
+    )
