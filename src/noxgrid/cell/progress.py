@@ -249,13 +249,14 @@ class LiveProgress:
         self._draw(f"{time.strftime('%H:%M:%S')} [{cell.id}] note: {text}")
 
     def stage_end(self, cell: Cell, result: StageResult) -> None:
-        """Record the stage; a failure is printed above the block with its detail."""
+        """Record the stage; a failure is printed above the block: its reason (cause and
+        fix) on the stage's line, then the first lines of its detail."""
         row = self.rows[cell.id]
         if result.status is Status.FAILED:
-            detail = "\n".join(result.detail.strip().splitlines()[:12])
+            detail = "".join(f"\n{line}" for line in result.detail.strip().splitlines()[1:12])
             self._draw(
                 f"{time.strftime('%H:%M:%S')} [{cell.id}] {result.name} failed in "
-                f"{result.duration:.1f}s:\n{detail}"
+                f"{result.duration:.1f}s - {failure_line(result.detail)}{detail}"
             )
         elif result.status is Status.PASSED:
             row.done.append(result.name)

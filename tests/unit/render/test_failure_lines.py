@@ -95,3 +95,15 @@ def test_the_run_summary_points_only_at_files_that_exist(tmp_path):
     log = tmp_path / "suite.log"
     log.write_text("output")
     assert str(log) in records_fix(config, [failed(log=str(log))])  # type: ignore[arg-type]
+
+
+def test_the_live_view_prints_the_reason_with_its_fix_on_the_stage_line():
+    from noxgrid.cell.progress import LiveProgress
+
+    stream = io.StringIO()
+    with LiveProgress([CELL], stream=stream, interval=60) as view:
+        view.cell_start(CELL)
+        view.stage_start(CELL, "lock", "policy")
+        view.stage_end(CELL, failed().stages[1])
+    (line,) = [line for line in stream.getvalue().splitlines() if " lock failed in " in line]
+    assert "over the 10.0 MB budget" in line and line.endswith(FIX)
