@@ -107,3 +107,14 @@ def test_the_live_view_prints_the_reason_with_its_fix_on_the_stage_line():
         view.stage_end(CELL, failed().stages[1])
     (line,) = [line for line in stream.getvalue().splitlines() if " lock failed in " in line]
     assert "over the 10.0 MB budget" in line and line.endswith(FIX)
+
+
+def test_the_release_page_shows_the_same_line():
+    import html
+
+    from noxgrid.render.html import render_html
+
+    release = Release(results=(failed(),), expected=(CELL,), required=("interpreter", "lock"))
+    page = html.unescape(render_html(release, title="t", generated="now"))
+    assert "<b>FAILED</b>: lock: the lock " in page
+    assert page.count(FIX) >= 2, "the problem list and the cell's box"
