@@ -42,10 +42,12 @@ def failure_line(text: str, limit: int = 600) -> str:
         return ""
     parts = [lines[0]]
     for line in lines[1:]:
-        if _fix_of(line) is None and (parts[-1].endswith(":") or line.startswith("- ")):
-            parts.append(line.removeprefix("- "))
-        else:
+        if _fix_of(line) is not None or not (parts[-1].endswith(":") or line.startswith("- ")):
             break
+        # List items after the first are apart: "...: a; fix: x; b".
+        joint = "" if parts[-1].endswith(":") else ";"
+        parts[-1] += joint
+        parts.append(line.removeprefix("- "))
     fix = next((found for found in map(_fix_of, lines[1:]) if found is not None), None)
     cause = " ".join(" ".join(parts).split()).rstrip(":; ")
     if fix is None or "fix: " in cause:

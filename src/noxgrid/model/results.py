@@ -288,22 +288,6 @@ def allowed_lines(results: Iterable[CellResult]) -> list[str]:
     return [f"{line} ({', '.join(ids)})" for line, ids in cells.items()]
 
 
-def reason_summary(text: str, limit: int = 600) -> str:
-    """A reason on one line, whole: the first line, and where it announces more (it ends
-    with ":") or the next lines are its list items (``- ...``) or its fix, those too."""
-    lines = [line.strip() for line in clean_text(text).strip().split("\n") if line.strip()]
-    if not lines:
-        return ""
-    parts = [lines[0]]
-    for line in lines[1:]:
-        if parts[-1].endswith(":") or line.startswith(("- ", "fix:", "likely fix:")):
-            parts.append(line)
-        else:
-            break
-    joined = " ".join(parts)
-    return joined if len(joined) <= limit else joined[: limit - 3].rstrip() + "..."
-
-
 def first_line(text: str) -> str:
     """The first non-empty line of ``text`` (a reason's summary), control characters removed."""
     for line in clean_text(text).strip().split("\n"):
