@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from noxgrid.model.text import clean_text
 
+COLLECTION = "collection failure"
+
 
 @dataclass(frozen=True)
 class FailedCase:
@@ -49,10 +51,13 @@ class JUnitCounts:
 
 
 def _test_id(case: ET.Element) -> str:
-    """``tests/test_api.py::TestX::test_y[a b]`` from a case's file, classname and name."""
+    """``tests/test_api.py::TestX::test_y[a b]`` from a case's file, classname and name;
+    the file alone for a module that failed to collect."""
     name = case.get("name", "?")
     classname = case.get("classname", "")
     file = case.get("file")
+    if not classname and file and case.find("error") is not None:
+        return file
     if file and file.endswith(".py"):
         module = file[:-3].replace("/", ".").replace("\\", ".")
         rest = classname[len(module) + 1 :] if classname.startswith(module + ".") else ""
@@ -61,13 +66,15 @@ def _test_id(case: ET.Element) -> str:
 
 
 def _message(problem: ET.Element) -> str:
-    """The exception on one line: the element's message, else its text's last ``E`` line."""
+    """The exception on one line: the element's message, else its text's last ``E`` line
+    (a module that failed to collect says only "collection failure": the text says why)."""
     message = " ".join(clean_text(problem.get("message") or "").split())
-    if message:
+    if message and message != COLLECTION:
         return message
     lines = [line.strip() for line in clean_text(problem.text or "").splitlines()]
     raised = [line[1:].strip() for line in lines if line.startswith("E ")]
-    return raised[0] if raised else next((line for line in reversed(lines) if line), "")
+    found = raised[-1] if raised else next((line for line in reversed(lines) if line), "")
+    return f"{message}: {found}" if message and found else message or found
 
 
 def _teardown_only(errored: list[ET.Element]) -> bool:

@@ -46,3 +46,19 @@ def test_counts_are_pytests_and_the_message_whole():
 
 def test_what_is_not_junit_is_none():
     assert read_counts("") is None and read_counts("<html/>") is None
+
+
+COLLECTION = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">
+<testsuite name="pytest" errors="1" failures="0" skipped="0" tests="1">
+<testcase classname="" name="test_c" file="test_c.py" time="0.000">
+<error message="collection failure">test_c.py:1: in &lt;module&gt;
+    raise RuntimeError("config missing: set APP_ENV")
+E   RuntimeError: config missing: set APP_ENV</error></testcase></testsuite></testsuites>"""
+
+
+def test_a_module_that_fails_to_collect_is_named_by_its_file_and_its_exception():
+    counts = read_counts(COLLECTION)
+    assert counts is not None and counts.describe() == "1 error"
+    (case,) = counts.cases
+    assert case.test == "test_c.py" and case.kind == "ERROR"
+    assert case.message == "collection failure: RuntimeError: config missing: set APP_ENV"
