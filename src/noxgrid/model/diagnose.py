@@ -50,7 +50,9 @@ _COMPILER = re.compile(
     r"|error: can't find Rust compiler|Cargo, the Rust package manager, is not installed.*)"
 )
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
-_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
+_COUNTS = re.compile(r"^(?:\d+ \w+(?:, )?)+(?: in [\d.]+s\b.*)?$")
+# A test id may hold spaces inside its parameters: ``test_p[a b]``.
+_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S*\[[^\]\n]*\]|\S+)(?: - (.*))?$", re.MULTILINE)
 
 
 def distribution_for(module: str) -> str:
@@ -135,7 +137,7 @@ def suite_failure(
     elif died or full:
         reason = died or full or ""
     elif (junit is not None and junit.cases) or failures:
-        reason = _first_failure(junit, failures, raised)
+        reason = _first_failure(junit, failures, raised, pytest_counts(summary))
     elif raised:
         reason = f"the suite failed: {raised}"
     else:
@@ -146,11 +148,22 @@ def suite_failure(
     return f"{reason}\n{_tail(output)}"
 
 
+def pytest_counts(summary: str) -> str | None:
+    """``17 failed, 61 passed`` of pytest's last line (``17 failed, 61 passed in 3.2s``)."""
+    if not _COUNTS.search(summary):
+        return None
+    return re.sub(r" in [\d.]+s\b.*$", "", summary).strip() or None
+
+
 def _first_failure(
-    junit: JUnitCounts | None, failures: list[tuple[str, str, str]], raised: str | None
+    junit: JUnitCounts | None,
+    failures: list[tuple[str, str, str]],
+    raised: str | None,
+    counted: str | None,
 ) -> str:
     """``17 failed, 61 passed; first: <test> at <file:line> (<exception>) [FAILED]``: from
-    pytest's JUnit XML where it wrote one, else from its short summary."""
+    pytest's JUnit XML where it wrote one, else from its short summary and its last line's
+    counts (``counted``; the short summary's lines are not one per test)."""
     if junit is not None and junit.cases:
         first = junit.cases[0]
         where = f" at {first.where}" if first.where and first.where not in first.test else ""
@@ -161,9 +174,10 @@ def _first_failure(
         )
     kind, test, message = failures[0]
     detail = message or raised or ""
-    count = len(failures)
+    count = len({name for _, name, _ in failures})
     return (
-        f"{count} test{'s' if count != 1 else ''} failed or errored; first: {test}"
+        (counted or f"{count} test{'s' if count != 1 else ''} failed or errored")
+        + f"; first: {test}"
         + (f" ({detail.strip()})" if detail else "")
         + f" [{kind}]"
     )

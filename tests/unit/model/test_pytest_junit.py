@@ -62,3 +62,16 @@ def test_a_module_that_fails_to_collect_is_named_by_its_file_and_its_exception()
     (case,) = counts.cases
     assert case.test == "test_c.py" and case.kind == "ERROR"
     assert case.message == "collection failure: RuntimeError: config missing: set APP_ENV"
+
+
+def test_without_junit_the_count_is_pytests_last_line():
+    output = (
+        "FAILED tests/test_a.py::test_p[a b] - TypeError: Passing a non-Co...\n"
+        "FAILED tests/test_a.py::test_q - assert 1 == 2\n"
+        "ERROR tests/test_a.py::test_q - RuntimeError: teardown broke\n"
+        "================= 17 failed, 61 passed, 1 error in 3.21s =================\n"
+    )
+    reason = suite_failure(output, 1, cell="c", profile="p", requirements="r").splitlines()[0]
+    assert reason.startswith("17 failed, 61 passed, 1 error; first: tests/test_a.py::test_p[a")
+    bare = suite_failure(output.rsplit("\n", 2)[0], 1, cell="c", profile="p", requirements="r")
+    assert bare.startswith("2 tests failed or errored; first: "), "one per test, not per line"
