@@ -265,7 +265,8 @@ def disk_full(text: str) -> str | None:
 def fatal_error(text: str, root: str | None = None) -> str | None:
     """A process that died in C (``os.abort()``, a segfault): ``Fatal Python error: Aborted``
     and the innermost frame in the project's own files (a test's file and line)."""
-    fatal = _FATAL.search(clean_text(text))
+    text = clean_text(text)
+    fatal = _FATAL.search(text)
     if fatal is None:
         return None
     frames = [
