@@ -35,8 +35,8 @@ def _fix_of(line: str) -> str | None:
 def failure_line(text: str, limit: int = 600) -> str:
     """``text`` (a failed stage's detail) as one line: its cause, what the cause announces
     (the lines after one ending with ":", list items ``- ...``) and its fix (the first
-    ``fix:`` line, where the cause does not carry one already); never
-    ending with ":"; cut at ``limit`` characters with "...", the fix kept whole."""
+    ``fix:`` line, where the cause does not carry one already); never ending with ":";
+    cut at ``limit`` characters with "...", the fix kept whole."""
     lines = _lines(text)
     if not lines:
         return ""
