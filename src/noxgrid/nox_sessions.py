@@ -267,7 +267,8 @@ def _run_cells(
     # Imported when a cell runs, not when nox lists the sessions.
     from noxgrid.cell.progress import PlainProgress
     from noxgrid.cell.run import run_cells
-    from noxgrid.model.results import Status, first_line, interruption
+    from noxgrid.model.reason import failure_line
+    from noxgrid.model.results import Status, interruption
     from noxgrid.tools.runner import sigterm_as_interrupt
 
     own, suite_args = split_posargs(session.posargs)
@@ -300,7 +301,7 @@ def _run_cells(
         sys.stdout.write("\n" + timings_table(results) + "\n")
         sys.stdout.flush()
     failed = [
-        f"cell {result.cell.id} failed at {first_line(result.first_error or '')}"
+        f"cell {result.cell.id} failed at {failure_line(result.first_error or '')}"
         for result in results
         if result.status is Status.FAILED
     ]

@@ -85,11 +85,12 @@ def test_a_failing_cell_fails_its_session_and_says_where(tiny):
     result = nox("-s", "ci-lean-3.11(cpu)", cwd=tiny)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    # The one-line reason names the test at fault and pytest's own count.
+    # The one-line reason: pytest's own count (from its JUnit XML), the test at fault.
     assert (
-        "cell 3.11-cpu-lean failed at suite: 1 test failed or errored; first: "
-        "tests/test_broken.py::test_broken" in output
-    )
+        "cell 3.11-cpu-lean failed at suite: 1 failed, 2 passed; first: "
+        "tests/test_broken.py::test_broken at tests/test_broken.py:1 (assert 1 == 2) [FAILED]"
+        in output
+    ), output
     assert "pytest: 1 failed, 2 passed" in output
     data = json.loads((tiny / ".noxgrid" / "reports" / "3.11-cpu-lean.json").read_text())
     assert data["status"] == "failed"

@@ -16,6 +16,7 @@ from noxgrid.model.freshness import (
 )
 from noxgrid.model.lockfile import Lock, legacy_lock_path, lock_path
 from noxgrid.model.policy import allowed, evaluate, refusing
+from noxgrid.model.reason import refusal_line
 from noxgrid.model.results import format_size
 
 
@@ -87,7 +88,9 @@ def _judge(state: CellRun, lock: Lock, shown: str, installed: int | None) -> str
     )
     if refusing(findings):
         raise StageFailure(
-            f"the lock {shown} is refused before anything is installed:\n"
+            f"the lock {shown} is refused before anything is installed: "
+            + refusal_line(refusing(findings))
+            + "\n"
             + "\n".join(finding.render() for finding in findings)
         )
     kept = allowed(findings)

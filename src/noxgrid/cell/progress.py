@@ -15,6 +15,7 @@ import time
 from typing import Protocol, TextIO
 
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reason import failure_line
 from noxgrid.model.results import (
     MARKS,
     CellResult,
@@ -127,11 +128,13 @@ class PlainProgress:
             self._write("::endgroup::\n")
         if self.github and result.status is Status.FAILED:
             lines = [
-                error(first_line(result.detail), title=f"{cell.id}: {result.name} failed"),
+                error(failure_line(result.detail), title=f"{cell.id}: {result.name} failed"),
                 *result.annotations,
             ]
             self._write("".join(f"{line}\n" for line in lines))
-        detail = f" - {result.detail.splitlines()[0]}" if result.detail else ""
+        failed = result.status is Status.FAILED
+        shown = failure_line(result.detail) if failed else first_line(result.detail)
+        detail = f" - {shown}" if shown else ""
         self._line(cell, f"{result.name} {result.status.value} in {result.duration:.2f}s{detail}")
 
     def cell_end(self, result: CellResult) -> None:
@@ -272,13 +275,14 @@ class LiveProgress:
         self._draw(f"{time.strftime('%H:%M:%S')} [{cell.id}] note: {text}")
 
     def stage_end(self, cell: Cell, result: StageResult) -> None:
-        """Record the stage; a failure is printed above the block with its detail."""
+        """Record the stage; a failure is printed above the block: its reason (cause and
+        fix) on the stage's line, then the first lines of its detail."""
         row = self.rows[cell.id]
         if result.status is Status.FAILED:
-            detail = "\n".join(result.detail.strip().splitlines()[:12])
+            detail = "".join(f"\n{line}" for line in result.detail.strip().splitlines()[1:12])
             self._draw(
                 f"{time.strftime('%H:%M:%S')} [{cell.id}] {result.name} failed in "
-                f"{result.duration:.1f}s:\n{detail}"
+                f"{result.duration:.1f}s - {failure_line(result.detail)}{detail}"
             )
         elif result.status is Status.PASSED:
             row.done.append(result.name)

@@ -27,6 +27,7 @@ from noxgrid.cell.state import CellRun, Stage
 from noxgrid.errors import Interrupted, NoxgridError, StageFailure, StageSkipped
 from noxgrid.files import atomic_write, directory_size
 from noxgrid.model.config import Config
+from noxgrid.model.diagnose import disk_full
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import INTERRUPTED_NOT_RUN, CellResult, StageResult, Status
 from noxgrid.model.text import clean_text
@@ -246,7 +247,8 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
         detail, status, code, error = str(exc), Status.FAILED, exc.exit_code, exc
         annotations = getattr(exc, "annotations", ())
     except OSError as exc:  # a full disk, a read-only folder: the cell fails, not noxgrid
-        detail, status, error = f"{exc.__class__.__name__}: {exc}", Status.FAILED, exc
+        said = f"{exc.__class__.__name__}: {exc}"
+        detail, status, error = disk_full(said) or said, Status.FAILED, exc
     except Exception as exc:  # a bug: this cell fails, the others go on
         if state.runner.interrupted:  # what the interrupt broke is no bug
             detail, status = f"interrupted ({type(exc).__name__}: {exc})", Status.INTERRUPTED

@@ -13,7 +13,7 @@ from noxgrid.cell.state import CellRun, Stage
 from noxgrid.cell.suite import code_path, run_setup, suite_command
 from noxgrid.errors import NoxgridError, StageFailure
 from noxgrid.model.app import container_failure
-from noxgrid.model.diagnose import last_line
+from noxgrid.model.diagnose import disk_full, fatal_error, last_line
 from noxgrid.model.gpu import detect_gpu
 from noxgrid.model.image import image_tag
 from noxgrid.tools.docker import Docker
@@ -108,8 +108,10 @@ def _suite_in_image(state: CellRun, docker: Docker, tag: str) -> str:
             )
     summary = last_line(outcome.output)
     if not outcome.ok:
+        cause = fatal_error(outcome.output, "/app") or disk_full(outcome.output) or summary
         raise StageFailure(
-            f"the suite failed inside the image (exit {outcome.returncode}): {summary}"
+            f"the suite failed inside the image (exit {outcome.returncode}, its output in "
+            f"{state.logs['suite-in-image']}): {cause}"
         )
     where = f" (after {len(state.config.suite.setup)} setup step(s), in {SUITE_COPY})"
     return f"suite in the image: {summary}" + (where if setup else "")

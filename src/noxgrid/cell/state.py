@@ -12,6 +12,7 @@ from typing import IO
 from noxgrid.cell.progress import Progress
 from noxgrid.cell.report import log_path
 from noxgrid.model.config import Config, relative_path
+from noxgrid.model.diagnose import disk_full
 from noxgrid.model.localpkg import LocalPackage
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.matrix import Cell
@@ -132,8 +133,11 @@ def requirements_shown(state: CellRun) -> str:
 
 
 def failure(what: str, returncode: int, output: str) -> str:
+    """``<what> exited with <code>`` (with the fix where a disk was full), then its output."""
     tail = "\n".join(output.strip().splitlines()[-15:])
-    return f"{what} exited with {returncode}" + (f"\n{tail}" if tail else "")
+    full = disk_full(output)
+    head = f"{what} exited with {returncode}" + (f": {full}" if full else "")
+    return head + (f"\n{tail}" if tail else "")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,7 @@ from noxgrid.errors import CommandFailed, StageFailure
 from noxgrid.model.diagnose import last_line, suite_failure
 from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
 from noxgrid.model.installed import read_installed
+from noxgrid.model.pytest_junit import read_counts
 from noxgrid.model.results import SetupStep
 from noxgrid.model.shellsuite import shell_suite_note
 from noxgrid.model.text import clean_text
@@ -75,10 +76,16 @@ def junit_path(state: CellRun) -> Path:
     return state.config.reports_dir / f"{state.cell.id}.pytest.xml"
 
 
-def _test_annotations(state: CellRun) -> list[str]:
+def _junit_text(state: CellRun) -> str | None:
     try:
-        junit = junit_path(state).read_text(encoding="utf-8", errors="replace")
+        return junit_path(state).read_text(encoding="utf-8", errors="replace")
     except OSError:
+        return None
+
+
+def _test_annotations(state: CellRun) -> list[str]:
+    junit = _junit_text(state)
+    if junit is None:
         return []
     return failed_test_annotations(junit, state.config.root, cell=state.cell.id)
 
@@ -174,6 +181,7 @@ def stage_suite(state: CellRun) -> str:
         **dict(state.config.suite.env),
         **code_path(state, str(state.config.root), state.env),
     }
+    junit_path(state).unlink(missing_ok=True)  # an earlier run's would be read as this one's
     with state.log("suite") as sink:
         spent = _host_setup(state, env, sink)
         command = Command(
@@ -206,6 +214,8 @@ def stage_suite(state: CellRun) -> str:
                 )
                 if state.config.project_name
                 else (),
+                junit=read_counts(_junit_text(state) or ""),
+                root=str(state.config.root),
             )
             + f"\n(command: {command.display()})",
             annotations=_test_annotations(state),

@@ -19,6 +19,7 @@ from noxgrid.model.freshness import (
 from noxgrid.model.gitignored import ignored_finding, parse_check_ignore
 from noxgrid.model.matrix import Matrix
 from noxgrid.model.policy import evaluate
+from noxgrid.model.reason import finding_cause
 from noxgrid.render.actions import load_pins, outdated
 from noxgrid.render.workflow import render_workflows
 from noxgrid.tools.git import check_ignore, project_files
@@ -140,7 +141,7 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
                 {
                     "kind": "policy",
                     "where": relative_path(state.path, config.root),
-                    "message": f"{state.cell.id}: {finding.message}",
+                    "message": f"{state.cell.id}: {finding_cause(finding)}",
                     "fix": finding.fix,
                 }
             )

@@ -62,7 +62,8 @@ def require_engine(args: argparse.Namespace, config: Config, only: Sequence[str]
 def print_summary(
     config: Config, results: list[CellResult], elapsed: float, stream: TextIO | None = None
 ) -> int:
-    from noxgrid.model.results import Status, reason_summary
+    from noxgrid.model.reason import failure_line
+    from noxgrid.model.results import Status
 
     failed = [result for result in results if result.status is Status.FAILED]
     print(
@@ -73,8 +74,8 @@ def print_summary(
     if failed:
         error = CellFailed(
             "failed cells: "
-            + "; ".join(f"{r.cell.id} ({reason_summary(r.first_error or '')})" for r in failed),
-            fix="read each cell's log under " + str(config.reports_dir / "logs"),
+            + "; ".join(f"{r.cell.id} ({failure_line(r.first_error or '')})" for r in failed),
+            fix=records_fix(config, failed),
         )
         error.exit_code = failed_exit_code(failed)
         raise error
@@ -88,6 +89,22 @@ def failed_exit_code(failed: Sequence[CellResult]) -> int:
 
     codes = {next((s.exit_code for s in r.stages if s.status is Status.FAILED), 1) for r in failed}
     return 1 if 1 in codes else max(codes)
+
+
+def records_fix(config: Config, failed: Sequence[CellResult]) -> str:
+    """The fix of a run with failed cells: each cell's reason carries its own; the files
+    that hold the whole of each failure, only those that exist (the failed stage's log,
+    else the cell's report)."""
+    shown = []
+    for result in failed:
+        stage = next((s for s in result.stages if s.status.value == "failed"), None)
+        candidates = [Path(stage.log)] if stage is not None and stage.log else []
+        candidates.append(config.reports_dir / f"{result.cell.id}.json")
+        found = next((path for path in candidates if path.is_file()), None)
+        if found is not None:
+            shown.append(str(found))
+    where = f"; the whole of it is in {', '.join(shown)}" if shown else ""
+    return "the fix after each cell's reason above" + where
 
 
 def run_selected(

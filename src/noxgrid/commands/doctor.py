@@ -54,6 +54,7 @@ DOCTOR_STAGES = ("interpreter", "lock", "venv", "install", "doctor", "image")
 def cmd_doctor(args: argparse.Namespace) -> int:
     """``noxgrid doctor``: the venv's and the image's audit and import smoke, as a report."""
     from noxgrid.cell.doctor import doctor_path
+    from noxgrid.model.reason import failed_at
     from noxgrid.model.results import Status
 
     config, matrix = load_project(args)
@@ -76,9 +77,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             for stage in result.stages
             if stage.status is Status.FAILED and stage.name not in ("doctor", "image")
         ]
-        document["stopped"] = (
-            f"{stopped[0].name}: {stopped[0].detail.splitlines()[0]}" if stopped else None
-        )
+        document["stopped"] = failed_at(stopped[0].name, stopped[0].detail) if stopped else None
         document["status"] = result.status.value
         documents.append(document)
     if args.json:

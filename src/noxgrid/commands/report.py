@@ -83,11 +83,23 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(markdown_table(results))
     else:
         print(timings_table(results))
+        print_failures(results)
     if results and not args.json:
         print_allowed(results, markdown=args.markdown)
     if not results:
         return 1
     return 1 if any(result.status is not Status.PASSED for result in results) else 0
+
+
+def print_failures(results: Sequence[CellResult]) -> None:
+    """Why each failed cell failed, with its fix, under the table (nothing when none did)."""
+    from noxgrid.render.table import failure_lines
+
+    lines = failure_lines(results)
+    if lines:
+        print()
+        for line in lines:
+            print(line)
 
 
 def print_allowed(results: Sequence[CellResult], *, markdown: bool) -> None:
@@ -138,6 +150,7 @@ def merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> i
         print(markdown_table(results) if results else "_no cell results_")
     elif results:
         print(timings_table(results))
+        print_failures(results)
     if not args.json:
         print_allowed(results, markdown=args.markdown)
     with contextlib.redirect_stdout(out):

@@ -18,7 +18,14 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from noxgrid.model.diagnose import distribution_for
+from noxgrid.model.diagnose import (
+    DISK_FULL_FIX,
+    cause_text,
+    disk_full,
+    distribution_for,
+    exception_line,
+    not_a_cause,
+)
 
 _TARGET = re.compile(r"^([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*$")
@@ -156,7 +163,7 @@ def load_failure(
     project_modules: Sequence[str] = (),
 ) -> str:
     """Why the application did not load, with the fix."""
-    error = str(result.get("error") or "it did not load")
+    error = cause_text(str(result.get("error") or "it did not load"))
     missing = result.get("missing")
     head = f"the application {target.spec()} (from {target.source}) does not load: {error}"
     if isinstance(missing, str) and missing:
@@ -184,11 +191,15 @@ def container_failure(log: str) -> tuple[str, str]:
     """(the log's last error line, the likely fix) of a container that exited or never
     turned healthy."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    errors = [line for line in lines if _ERROR_LINE.match(line)]
-    quote = errors[-1] if errors else (lines[-1] if lines else "the container printed nothing")
+    errors = [line for line in lines if _ERROR_LINE.match(line) and not_a_cause(line) is None]
+    quote = exception_line(log) or (
+        errors[-1] if errors else (lines[-1] if lines else "the container printed nothing")
+    )
     text = "\n".join(lines)
     missing = re.search(r"No module named '([\w.]+)'", text)
-    if missing:
+    if disk_full(text):
+        fix = DISK_FULL_FIX
+    elif missing:
         module = missing.group(1)
         fix = (
             f"the image lacks {module}: add {distribution_for(module)} to the profile's "

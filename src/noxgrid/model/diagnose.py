@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from noxgrid.model.pytest_junit import JUnitCounts
 from noxgrid.model.resolution import OFFLINE_FIX, network_failure, offline_failure
 from noxgrid.model.text import clean_text
 
@@ -49,8 +50,9 @@ _COMPILER = re.compile(
     r"|error: can't find Rust compiler|Cargo, the Rust package manager, is not installed.*)"
 )
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
-_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
-_RAISED = re.compile(r"^E\s+((?:[\w.]+)(?:Error|Exception|Exit)\b.*)$", re.MULTILINE)
+_COUNTS = re.compile(r"^(?:\d+ \w+(?:, )?)+(?: in [\d.]+s\b.*)?$")
+# A test id may hold spaces inside its parameters: ``test_p[a b]``.
+_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S*\[[^\]\n]*\]|\S+)(?: - (.*))?$", re.MULTILINE)
 
 
 def distribution_for(module: str) -> str:
@@ -93,6 +95,8 @@ def install_failure(output: str, returncode: int, *, cell: str, requirements: st
         )
     elif offline_failure(text):
         reason = f"uv could not reach the index; fix: {OFFLINE_FIX}"
+    elif disk_full(text):
+        reason = disk_full(text) or ""
     elif network_failure(text):
         reason = "uv could not reach the index; fix: check the network, or the index-url"
     return f"{reason}\n{_tail(output)}"
@@ -107,52 +111,179 @@ def suite_failure(
     requirements: str,
     project: str | None = None,
     project_modules: tuple[str, ...] = (),
+    junit: JUnitCounts | None = None,
+    root: str | None = None,
 ) -> str:
-    """The reason a test suite failed: a module it could not import, or its first failed
-    test, with the fix; then pytest's last lines."""
+    """The reason a test suite failed: a module it could not import, a process that died, a
+    full disk, or its first failed test, with the fix; then pytest's last lines. ``junit``:
+    pytest's JUnit XML as read, whose counts and whole messages are pytest's own (its
+    terminal's are cut); ``root``: the project's folder, to show the files in it."""
     text = clean_text(output)
     summary = last_line(text)
     missing = _NO_MODULE.search(text)
     failures = _SUMMARY.findall(text)
-    raised = _RAISED.search(text)
+    raised = exception_line(text)
+    died = fatal_error(text, root)
+    full = disk_full(text)
     if missing:
-        module = missing.group(1)
         where = next((path for kind, path, _ in failures if kind == "ERROR"), None)
-        found = f" (ModuleNotFoundError in {where})" if where else " (ModuleNotFoundError)"
-        top = module.split(".")[0]
-        if project is not None and (
-            top in project_modules or top == project.replace("-", "_").lower()
-        ):
-            reason = (
-                f"the suite could not import {module!r}{found}, the project's own module: the "
-                f"installed {project} does not provide it; fix: check what the build backend "
-                "packages (for setuptools: [tool.setuptools] packages or py-modules)"
-            )
-        else:
-            reason = (
-                f"the suite could not import {module!r}{found}: profile '{profile}' does not "
-                f"install it; fix: add {distribution_for(module)} to {requirements}, then "
-                f"noxgrid lock {cell}"
-            )
-    elif failures:
-        kind, test, message = failures[0]
-        detail = message or (raised.group(1) if raised else "")
-        count = len(failures)
-        reason = (
-            f"{count} test{'s' if count != 1 else ''} failed or errored; first: {test}"
-            + (f" ({detail.strip()})" if detail else "")
-            + f" [{kind}]"
+        reason = _missing_module(
+            missing.group(1),
+            where,
+            cell=cell,
+            profile=profile,
+            requirements=requirements,
+            project=project,
+            project_modules=project_modules,
         )
+    elif died or full:
+        reason = died or full or ""
+    elif (junit is not None and junit.cases) or failures:
+        reason = _first_failure(junit, failures, raised, pytest_counts(summary))
     elif raised:
-        reason = f"the suite failed: {raised.group(1).strip()}"
+        reason = f"the suite failed: {raised}"
     else:
         reason = f"the suite exited with {returncode}"
-    if summary and summary not in reason:
+    # A process that died ends with faulthandler's "Extension modules: ..." list.
+    if summary and not died and summary not in reason:
         reason += f"; pytest: {summary}"
     return f"{reason}\n{_tail(output)}"
+
+
+def pytest_counts(summary: str) -> str | None:
+    """``17 failed, 61 passed`` of pytest's last line (``17 failed, 61 passed in 3.2s``)."""
+    if not _COUNTS.search(summary):
+        return None
+    return re.sub(r" in [\d.]+s\b.*$", "", summary).strip() or None
+
+
+def _first_failure(
+    junit: JUnitCounts | None,
+    failures: list[tuple[str, str, str]],
+    raised: str | None,
+    counted: str | None,
+) -> str:
+    """``17 failed, 61 passed; first: <test> at <file:line> (<exception>) [FAILED]``: from
+    pytest's JUnit XML where it wrote one, else from its short summary and its last line's
+    counts (``counted``; the short summary's lines are not one per test)."""
+    if junit is not None and junit.cases:
+        first = junit.cases[0]
+        where = f" at {first.where}" if first.where and first.where not in first.test else ""
+        return (
+            f"{junit.describe()}; first: {first.test}{where}"
+            + (f" ({first.message})" if first.message else "")
+            + f" [{first.kind}]"
+        )
+    kind, test, message = failures[0]
+    detail = message or raised or ""
+    count = len({name for _, name, _ in failures})
+    return (
+        (counted or f"{count} test{'s' if count != 1 else ''} failed or errored")
+        + f"; first: {test}"
+        + (f" ({detail.strip()})" if detail else "")
+        + f" [{kind}]"
+    )
+
+
+def _missing_module(
+    module: str,
+    where: str | None,
+    *,
+    cell: str,
+    profile: str,
+    requirements: str,
+    project: str | None,
+    project_modules: tuple[str, ...],
+) -> str:
+    """The suite could not import ``module``: the project's own, or one the profile lacks."""
+    found = f" (ModuleNotFoundError in {where})" if where else " (ModuleNotFoundError)"
+    top = module.split(".")[0]
+    if project is not None and (top in project_modules or top == project.replace("-", "_").lower()):
+        return (
+            f"the suite could not import {module!r}{found}, the project's own module: the "
+            f"installed {project} does not provide it; fix: check what the build backend "
+            "packages (for setuptools: [tool.setuptools] packages or py-modules)"
+        )
+    return (
+        f"the suite could not import {module!r}{found}: profile '{profile}' does not "
+        f"install it; fix: add {distribution_for(module)} to {requirements}, then "
+        f"noxgrid lock {cell}"
+    )
 
 
 def last_line(output: str) -> str:
     """The last non-blank line of ``output``, without the ``=`` rules pytest draws."""
     lines = [line.strip().strip("=").strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+_EXCEPTION = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Exit|Interrupt)\b(?::.*)?$")
+_NOT_A_CAUSE = re.compile(r"^\(Background on this error at: |^For more information|^See https?://")
+_FATAL = re.compile(r"Fatal Python error: (.+)$", re.MULTILINE)
+_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+) in (\w+)', re.MULTILINE)
+_LIBRARY = ("site-packages", "dist-packages", "/lib/python", "_pytest", "pluggy")
+DISK_FULL_FIX = (
+    "free space on that disk: uv cache prune (or uv cache clean), docker builder prune "
+    "and docker system prune where images are built, or point UV_CACHE_DIR and TMPDIR at a "
+    "disk with room"
+)
+
+
+def exception_line(text: str) -> str | None:
+    """The last exception a traceback in ``text`` ended with (``sqlalchemy.exc.Operational
+    Error: ...``), not the notes some libraries print after it ("(Background on this error
+    at: https://sqlalche.me/...)"); None where no line is one."""
+    lines = [line.strip() for line in clean_text(text).splitlines() if line.strip()]
+    found = [
+        line
+        for line in lines
+        if _EXCEPTION.match(line.removeprefix("E ").strip()) and not _NOT_A_CAUSE.match(line)
+    ]
+    return found[-1].removeprefix("E ").strip() if found else None
+
+
+def not_a_cause(line: str) -> re.Match[str] | None:
+    """A note printed after an exception ("(Background on this error at: ...)"), not it."""
+    return _NOT_A_CAUSE.match(line.strip())
+
+
+def cause_text(error: str) -> str:
+    """An exception's text on one line, the notes after it left out."""
+    lines = [line.strip() for line in clean_text(error).splitlines() if line.strip()]
+    return " ".join(line for line in lines if not not_a_cause(line)) or error.strip()
+
+
+def disk_full(text: str) -> str | None:
+    """``OSError: [Errno 28] No space left on device; fix: ...`` where a disk was full."""
+    if "No space left on device" not in text and "[Errno 28]" not in text:
+        return None
+    said = next(
+        (line.strip() for line in clean_text(text).splitlines() if "No space left" in line),
+        "No space left on device",
+    )
+    return f"a disk is full ({said}); fix: {DISK_FULL_FIX}"
+
+
+def fatal_error(text: str, root: str | None = None) -> str | None:
+    """A process that died in C (``os.abort()``, a segfault): ``Fatal Python error: Aborted``
+    and the innermost frame in the project's own files (a test's file and line)."""
+    text = clean_text(text)
+    fatal = _FATAL.search(text)
+    if fatal is None:
+        return None
+    frames = [
+        (path, line, function)
+        for path, line, function in _FRAME.findall(text[fatal.end() :])
+        if not any(part in path for part in _LIBRARY)
+    ]
+    where, alone = "", "that test alone"
+    if frames:
+        path, line, function = frames[0]  # faulthandler lists the innermost first
+        if root and path.startswith(root.rstrip("/") + "/"):
+            path = path[len(root.rstrip("/")) + 1 :]
+        where, alone = f" in {path}:{line} ({function})", f"pytest {path} -k {function}"
+    return (
+        f"the process died: Fatal Python error: {fatal.group(1).strip()}{where}; fix: run "
+        f"{alone} in the cell's venv to see it crash (a crash inside a native library often "
+        "means a wheel built for another CPU or ABI)"
+    )

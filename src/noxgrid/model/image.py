@@ -19,7 +19,6 @@ from noxgrid.model.kept import KEEP_LAST
 from noxgrid.model.localpkg import local_package_args
 from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
-from noxgrid.model.text import json_objects
 
 # Secrets: keys, credentials and the files that hold tokens. Never in an image's
 # build context (the default .dockerignore), and looked for in every built image.
@@ -184,6 +183,7 @@ def tree_problems(tree: AppTree) -> list[str]:
         problems.append(
             f"the image's /app holds what .dockerignore should keep out: {', '.join(shown[:20])}"
             + (f" and {len(shown) - 20} more" if len(shown) > 20 else "")
+            + "; fix: list them in .dockerignore (noxgrid's default keeps them out)"
         )
     if writable:
         problems.append(
@@ -332,64 +332,26 @@ def image_problems(
     user = (inspect.get("Config") or {}).get("User") or ""
     if user.split(":")[0] in ("", "root", "0"):
         problems.append(
-            "the image runs as root: add a user and `USER` it (the template "
-            "does: `useradd ... app` and `USER app`)"
+            "the image runs as root; fix: add a user and `USER` it in the Dockerfile (the "
+            "template does: `useradd ... app` and `USER app`)"
         )
     labels = (inspect.get("Config") or {}).get("Labels") or {}
     if labels.get("io.noxgrid.cell") != cell.id:
         problems.append(
             f"label io.noxgrid.cell is {labels.get('io.noxgrid.cell')!r}, "
-            f"not {cell.id!r}: pass ARG CELL into a LABEL"
+            f"not {cell.id!r}; fix: pass ARG CELL into a LABEL in the Dockerfile"
         )
     if not labels.get("io.noxgrid.lock-sha256"):
-        problems.append("label io.noxgrid.lock-sha256 is missing or empty")
+        problems.append(
+            "label io.noxgrid.lock-sha256 is missing or empty; fix: pass ARG LOCK_SHA256 into "
+            "a LABEL in the Dockerfile (`noxgrid dockerfile` shows how)"
+        )
     # The revision is known only inside a git checkout; where it is, it must be on the image.
     if revision and labels.get("org.opencontainers.image.revision") != revision:
-        problems.append(f"label org.opencontainers.image.revision is not {revision}")
+        problems.append(
+            f"label org.opencontainers.image.revision is not {revision}; fix: pass ARG "
+            "REVISION into a LABEL in the Dockerfile (`noxgrid dockerfile` shows how)"
+        )
     if tree is not None:
         problems += tree_problems(tree)
     return problems
-
-
-def engine_problem(output: str, where: str, client: str) -> tuple[str, str]:
-    """(what is wrong, the fix) for a client whose engine did not answer. Pure.
-
-    ``output`` is the client's own output; Go template errors (what a client
-    prints when ``--format`` meets no server) are dropped, not shown.
-    """
-    lines = [
-        line.strip()
-        for line in output.splitlines()
-        if line.strip() and not line.lstrip().startswith("template:") and "executing" not in line
-    ]
-    text = " ".join(lines)
-    lower = text.lower()
-    said = _server_errors(output) or (lines[-1] if lines else "")
-    if "permission denied" in lower:
-        return (
-            f"the docker client {client} may not use the engine's socket at {where}: {said}",
-            "add your user to the docker group (sudo usermod -aG docker $USER, then log in "
-            "again), use rootless Docker, or run with --no-docker",
-        )
-    if where.startswith(("tcp://", "ssh://")):
-        return (
-            f"no Docker engine answers at DOCKER_HOST={where}: {said}",
-            "start that engine or correct DOCKER_HOST (unset it for the local engine), or run "
-            "with --no-docker",
-        )
-    if "cannot connect" in lower or "no such file" in lower or "connection refused" in lower:
-        return (
-            f"no Docker engine is running at {where} (the client {client} works): {said}",
-            "start the engine (sudo systemctl start docker, `dockerd &`, or Docker Desktop), "
-            "or run with --no-docker to skip the image and smoke stages (the report says so)",
-        )
-    return (
-        f"the Docker engine at {where} did not answer {client}: {said or 'no output'}",
-        "run `docker info` to see why, or run with --no-docker",
-    )
-
-
-def _server_errors(output: str) -> str:
-    objects = json_objects(output)
-    errors = (objects[0].get("ServerErrors") or []) if objects else []
-    return "; ".join(str(error) for error in errors)

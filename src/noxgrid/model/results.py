@@ -10,6 +10,7 @@ from typing import Any
 
 from noxgrid.model.localpkg import LocalPackage
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reason import failure_line
 from noxgrid.model.text import clean_text
 
 
@@ -258,7 +259,7 @@ class Release:
                 if stage is None:
                     gaps.append(f"{name} did not run")
                 elif stage.status is not Status.PASSED:
-                    gaps.append(f"{name} {stage.status.value} ({reason_summary(stage.detail)})")
+                    gaps.append(f"{name} {stage.status.value} ({failure_line(stage.detail)})")
             if gaps:
                 found.append((result, "; ".join(gaps)))
         return found
@@ -278,7 +279,7 @@ class Release:
     def cell_problems(self) -> list[tuple[str, str, str]]:
         """(cell id, MISSING / FAILED / INTERRUPTED / NOT VERIFIED, why) for every cell that
         fails the release."""
-        rows = [(r.cell.id, "FAILED", reason_summary(r.first_error or "")) for r in self.failed]
+        rows = [(r.cell.id, "FAILED", failure_line(r.first_error or "")) for r in self.failed]
         rows += [(r.cell.id, "INTERRUPTED", interruption(r)) for r in self.interrupted]
         rows += [
             (cell.id, "MISSING", "no result: the cell did not run, or its job's report was lost")
@@ -315,7 +316,7 @@ def interruption(result: CellResult) -> str:
     for stage in result.stages:
         if stage.status is Status.INTERRUPTED:
             return (
-                f"{stage.name} interrupted ({reason_summary(stage.detail)}); "
+                f"{stage.name} interrupted ({failure_line(stage.detail)}); "
                 "fix: run the cell again to verify it"
             )
     return ""
@@ -330,22 +331,6 @@ def allowed_lines(results: Iterable[CellResult]) -> list[str]:
         for line in result.allowed:
             cells.setdefault(line, []).append(result.cell.id)
     return [f"{line} ({', '.join(ids)})" for line, ids in cells.items()]
-
-
-def reason_summary(text: str, limit: int = 600) -> str:
-    """A reason on one line, whole: the first line, and where it announces more (it ends
-    with ":") or the next lines are its list items (``- ...``) or its fix, those too."""
-    lines = [line.strip() for line in clean_text(text).strip().split("\n") if line.strip()]
-    if not lines:
-        return ""
-    parts = [lines[0]]
-    for line in lines[1:]:
-        if parts[-1].endswith(":") or line.startswith(("- ", "fix:", "likely fix:")):
-            parts.append(line)
-        else:
-            break
-    joined = " ".join(parts)
-    return joined if len(joined) <= limit else joined[: limit - 3].rstrip() + "..."
 
 
 def first_line(text: str) -> str:

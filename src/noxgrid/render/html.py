@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 
 from noxgrid.model.matrix import Cell, cell_key, version_key
+from noxgrid.model.reason import failure_line
 from noxgrid.model.results import (
     CellResult,
     Release,
@@ -99,7 +100,7 @@ def _cell_box(result: CellResult) -> str:
     error = result.first_error or (interruption(result) or None)
     tooltip = error or f"{result.cell.id}: passed in {result.duration:.1f}s"
     error_html = (
-        f'<div class="error">{_esc(_first_lines(error, 3))}</div>' if error is not None else ""
+        f'<div class="error">{_esc(failure_line(error))}</div>' if error is not None else ""
     )
     setup = "".join(f'<div class="setup">{_esc(line)}</div>' for line in result.setup_lines())
     return (
@@ -110,12 +111,6 @@ def _cell_box(result: CellResult) -> str:
         f"{result.duration:.1f}s</div>"
         f"<table>{''.join(rows)}</table><div>{_esc(sizes)}</div>{setup}{error_html}</td>"
     )
-
-
-def _first_lines(text: str, count: int) -> str:
-    lines = text.strip().splitlines()
-    shown = "\n".join(lines[:count])
-    return shown + (" …" if len(lines) > count else "")
 
 
 def _missing_box(cell: Cell) -> str:
@@ -233,11 +228,8 @@ def render_html(
 ) -> str:
     """The whole page. ``check``: drift findings from ``noxgrid check`` (they fail the verdict)."""
     results = sorted(release.results, key=lambda r: cell_key(r.cell))
-    by_id = {r.cell.id: r for r in results}
     problems = "".join(
-        f"<li><b>{_esc(cell_id)}</b>: <b>{_esc(what)}</b>: "
-        f"{_esc(_first_lines(by_id[cell_id].first_error or why, 4) if what == 'FAILED' else why)}"
-        "</li>"
+        f"<li><b>{_esc(cell_id)}</b>: <b>{_esc(what)}</b>: {_esc(why)}</li>"
         for cell_id, what, why in release.cell_problems()
     )
     drift = "".join(f"<li>{_esc(item)}</li>" for item in check)

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 
 from noxgrid.model.matrix import Cell
+from noxgrid.model.reason import failure_line
 from noxgrid.model.results import CellResult, Status, first_line
 from noxgrid.model.text import clean_text
 
@@ -60,7 +61,7 @@ def _cell_suite(root: ET.Element, result: CellResult) -> dict[str, int]:
         )
         if stage.status is Status.FAILED:
             failures += 1
-            ET.SubElement(case, "failure", message=first_line(detail)).text = detail
+            ET.SubElement(case, "failure", message=failure_line(detail)).text = detail
         elif stage.status is Status.SKIPPED:
             skipped += 1
             ET.SubElement(case, "skipped", message=detail)

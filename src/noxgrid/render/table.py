@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from noxgrid.model.matrix import Matrix
+from noxgrid.model.reason import failure_line
 from noxgrid.model.results import CellResult, format_size
 from noxgrid.model.text import clean_text
 
@@ -85,4 +86,15 @@ def markdown_table(results: Iterable[CellResult]) -> str:
             f"{format_size(result.image_size)} |"
         )
     extra = [f"- {r.cell.id}: {markdown_text(line)}" for r in results for line in r.setup_lines()]
+    extra += [f"- {markdown_text(line)}" for line in failure_lines(results)]
     return "\n".join([*lines, "", *extra] if extra else lines)
+
+
+def failure_lines(results: Iterable[CellResult]) -> list[str]:
+    """``<cell> failed at <stage>: <cause>; fix: <fix>``, one line per failed cell: the
+    reason every report shows under its table."""
+    return [
+        f"{r.cell.id} failed at {failure_line(r.first_error)}"
+        for r in results
+        if r.first_error is not None
+    ]

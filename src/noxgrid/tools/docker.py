@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.errors import EngineUnavailable
-from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments, engine_problem
+from noxgrid.model.engine import engine_problem
+from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments
 from noxgrid.model.text import json_objects
 from noxgrid.model.waste import WASTE_SCRIPT
 from noxgrid.tools.orphans import OWNER_LABEL, dead_owner, owner

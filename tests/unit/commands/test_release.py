@@ -231,7 +231,7 @@ def test_live_view_draws_in_place_and_prints_failures_above():
         view.cell_end(RESULTS[1])
     text = stream.getvalue()
     assert "\x1b[3F\x1b[J" in text, "the block is redrawn in place"
-    assert "[3.10-cpu-lean] doctor failed in 0.4s:\nlibGL.so.1" in text
+    assert "[3.10-cpu-lean] doctor failed in 0.4s - libGL.so.1 -> Debian package" in text
     assert text.rstrip().endswith("0 passed, 1 failed, 0 running, 1 waiting")
 
 

@@ -97,20 +97,20 @@ def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones
 
 
 def test_a_reason_that_spans_lines_is_summarised_whole():
-    from noxgrid.model.results import reason_summary
+    from noxgrid.model.reason import failure_line
 
     text = (
         "the image svc:3.11-cpu-lean fails its checks:\n"
-        "- the image runs as root: add a user\n"
+        "- the image runs as root; fix: add a user\n"
         "- label io.noxgrid.lock-sha256 is missing or empty\n"
         "more output that is not part of the reason\n"
     )
-    assert reason_summary(text) == (
-        "the image svc:3.11-cpu-lean fails its checks: - the image runs as root: add a user "
-        "- label io.noxgrid.lock-sha256 is missing or empty"
+    assert failure_line(text) == (
+        "the image svc:3.11-cpu-lean fails its checks: the image runs as root; fix: add a "
+        "user; label io.noxgrid.lock-sha256 is missing or empty"
     )
-    assert reason_summary("uv failed\n  fix: check the index\nTraceback") == (
-        "uv failed fix: check the index"
+    assert failure_line("uv failed\n  fix: check the index\nTraceback") == (
+        "uv failed; fix: check the index"
     )
-    assert reason_summary("one line\nthe pytest tail") == "one line"
-    assert reason_summary("x:" + "\n- y" * 400).endswith("...")
+    assert failure_line("one line\nthe pytest tail") == "one line"
+    assert failure_line("x:" + "\n- y" * 400).endswith("...")

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from noxgrid.model.declaration import load_config
+from noxgrid.model.engine import engine_problem
 from noxgrid.model.image import (
     AppTree,
     base_image,
     build_args,
-    engine_problem,
     git_revision,
     image_problems,
     parse_image_map,
