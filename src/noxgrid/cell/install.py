@@ -19,6 +19,7 @@ from noxgrid.errors import StageFailure
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
+from noxgrid.model.flatlayout import FLAT_PLACES
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.installed import (
     MANIFEST,
@@ -195,6 +196,8 @@ def _install_failure(state: CellRun, outcome: Outcome) -> str:
         outcome.returncode,
         cell=state.cell.id,
         requirements=requirements_shown(state),
+        dockerfile=state.config.docker.dockerfile,
+        places=[p for p in FLAT_PLACES if (state.config.root / p).exists()],
     )
 
 
