@@ -132,10 +132,11 @@ def project_dockerfile(root: Path) -> tuple[str, str | None]:
 
 
 def declared_dockerfile_problem(files: BuildFiles, dockerfile: str) -> str | None:
-    """Why the declared ``dockerfile``'s folder breaks the project's build, or None."""
+    """Why the declared ``dockerfile``'s folder (when there) breaks the project's build,
+    or None."""
     top = Path(dockerfile).parts[0] if len(Path(dockerfile).parts) > 1 else None
     why = flat_discovery(files)
-    if top is None or why is None or not discovered_folder(top):
+    if top is None or top not in files.folders or why is None or not discovered_folder(top):
         return None
     return (
         f'[tool.noxgrid.docker] dockerfile = "{dockerfile}": its folder {top}/ is a second '

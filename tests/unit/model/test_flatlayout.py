@@ -98,12 +98,16 @@ def test_init_reads_the_tree(tmp_path):
 
 
 def test_a_declared_dockerfile_in_a_discovered_folder_is_named():
-    problem = declared_dockerfile_problem(flat(), "docker/Dockerfile")
+    assert declared_dockerfile_problem(flat(), "docker/Dockerfile") is None, "no docker/"
+    adopted = BuildFiles(pyproject=SETUPTOOLS + PROJECT, folders=(*FOLDERS, "docker"))
+    problem = declared_dockerfile_problem(adopted, "docker/Dockerfile")
     assert problem is not None
     assert problem.startswith('[tool.noxgrid.docker] dockerfile = "docker/Dockerfile": its folder')
-    assert declared_dockerfile_problem(flat(), "Dockerfile") is None
-    assert declared_dockerfile_problem(flat(), "ci/Dockerfile") is None
-    hatch = flat('[build-system]\nbuild-backend = "hatchling.build"\n' + PROJECT)
+    assert declared_dockerfile_problem(adopted, "Dockerfile") is None
+    ci = BuildFiles(pyproject=SETUPTOOLS + PROJECT, folders=(*FOLDERS, "ci"))
+    assert declared_dockerfile_problem(ci, "ci/Dockerfile") is None
+    backend = '[build-system]\nbuild-backend = "hatchling.build"\n'
+    hatch = BuildFiles(backend + PROJECT, folders=(*FOLDERS, "docker"))
     assert declared_dockerfile_problem(hatch, "docker/Dockerfile") is None
 
 
