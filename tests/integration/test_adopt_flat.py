@@ -53,7 +53,8 @@ def test_init_on_a_flat_layout_keeps_the_build_and_the_cell_passes(tmp_path):
     result = noxgrid("init", cwd=root)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "init: Dockerfile: Dockerfile (declared in [tool.noxgrid.docker]), not docker/" in output
+    assert "init: noxgrid's Dockerfile: Dockerfile, not docker/Dockerfile" in output
+    assert "a docker/ folder would stop the project's build; setuptools builds" in output
     assert not (root / "docker").exists(), "no folder setuptools would take for a package"
     assert (root / "Dockerfile").read_text().startswith("# One Dockerfile")
     declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["noxgrid"]

@@ -19,7 +19,7 @@ from noxgrid.errors import StageFailure
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
-from noxgrid.model.flatlayout import FLAT_PLACES
+from noxgrid.model.flatlayout import existing_places
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.installed import (
     MANIFEST,
@@ -197,7 +197,7 @@ def _install_failure(state: CellRun, outcome: Outcome) -> str:
         cell=state.cell.id,
         requirements=requirements_shown(state),
         dockerfile=state.config.docker.dockerfile,
-        places=[p for p in FLAT_PLACES if (state.config.root / p).exists()],
+        places=existing_places(state.config.root),
     )
 
 

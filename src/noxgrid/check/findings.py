@@ -85,8 +85,8 @@ def flat_layout_findings(config: Config) -> list[Finding]:
     """The declared Dockerfile in a folder that setuptools' flat-layout discovery takes
     for a second package of the project, which then cannot be built (model.flatlayout)."""
     from noxgrid.model.flatlayout import (
-        FLAT_PLACES,
         declared_dockerfile_problem,
+        existing_places,
         moved_dockerfile_fix,
         read_build_files,
     )
@@ -97,7 +97,7 @@ def flat_layout_findings(config: Config) -> list[Finding]:
     problem = declared_dockerfile_problem(read_build_files(config.root), dockerfile)
     if problem is None:
         return []
-    exists = [place for place in FLAT_PLACES if (config.root / place).exists()]
+    exists = existing_places(config.root)
     return [
         {
             "kind": "build",

@@ -109,8 +109,8 @@ def dockerfile_place(files: BuildFiles, exists: Iterable[str]) -> tuple[str, str
     taken = set(exists)
     place = next((p for p in FLAT_PLACES if p not in taken), FLAT_PLACES[-1])
     return place, (
-        f"Dockerfile: {place} (declared in [tool.noxgrid.docker]), not {DEFAULT_DOCKERFILE}, "
-        f"whose folder would break the project's build: {why}"
+        f"noxgrid's Dockerfile: {place}, not {DEFAULT_DOCKERFILE} ([tool.noxgrid.docker] "
+        f"dockerfile names it): a docker/ folder would stop the project's build; {why}"
     )
 
 
@@ -125,10 +125,14 @@ def read_build_files(root: Path) -> BuildFiles:
     return BuildFiles(text("pyproject.toml"), text("setup.cfg"), text("setup.py"), folders)
 
 
+def existing_places(root: Path) -> list[str]:
+    """The places of FLAT_PLACES the project at ``root`` already has."""
+    return [place for place in FLAT_PLACES if (root / place).exists()]
+
+
 def project_dockerfile(root: Path) -> tuple[str, str | None]:
     """Where ``init`` writes noxgrid's Dockerfile in the project at ``root``, and why."""
-    files = read_build_files(root)
-    return dockerfile_place(files, (p for p in FLAT_PLACES if (root / p).exists()))
+    return dockerfile_place(read_build_files(root), existing_places(root))
 
 
 def declared_dockerfile_problem(files: BuildFiles, dockerfile: str) -> str | None:
