@@ -40,7 +40,7 @@ IGNORED_FOLDERS = (
 )
 # Where noxgrid's Dockerfile goes in a flat-layout project, the first that is free.
 FLAT_PLACES = ("Dockerfile", "ci/Dockerfile", "Dockerfile.noxgrid")
-_SETUP_PY = re.compile(r"\b(?:packages|py_modules|package_dir)\s*=")
+_SETUP_PY = re.compile(r"\b(?:packages|py_modules|package_dir|ext_modules)\s*=")
 _SETUP_CFG = re.compile(r"^\s*(?:packages|py_modules|package_dir)\s*=", re.MULTILINE)
 _FLAT_ERROR = re.compile(r"Multiple top-level packages discovered in a flat-layout: \[([^\]]*)\]")
 
@@ -83,7 +83,7 @@ def flat_discovery(files: BuildFiles) -> str | None:
     if read is None or not read[0]:
         return None
     table = read[1]
-    if any(key in table for key in ("packages", "py-modules", "package-dir")):
+    if any(key in table for key in ("packages", "py-modules", "package-dir", "ext-modules")):
         return None
     if files.setup_cfg is not None and _SETUP_CFG.search(files.setup_cfg):
         return None

@@ -50,12 +50,14 @@ def test_setuptools_auto_discovery_in_a_flat_layout_is_detected():
         flat(None, setup_py="from setuptools import setup, find_packages\n"
              "setup(name='x', packages=find_packages())\n"),
         flat(None, setup_py="setup(name='x', py_modules=['x'])\n"),
+        flat(None, setup_py="setup(name='x', ext_modules=[Extension('x', ['x.c'])])\n"),
         BuildFiles(pyproject=SETUPTOOLS + PROJECT, folders=("src", "tests")),
         flat("this is [not toml"),
     ],
     ids=[
         "hatchling", "uv_build", "packages", "py-modules", "packages.find", "package-dir",
-        "setup.cfg", "setup.py packages", "setup.py py_modules", "src layout", "no toml",
+        "setup.cfg", "setup.py packages", "setup.py py_modules", "setup.py ext_modules",
+        "src layout", "no toml",
     ],
 )  # fmt: skip
 def test_named_packages_another_backend_or_src_layout_leave_docker_alone(files):
