@@ -11,7 +11,7 @@ from tests.integration.conftest import REPO, nox, noxgrid
 
 FIX = (
     "fix: drop or replace the largest packages, or raise size-budget in [tool.noxgrid.profile.full]"
-    '; or, where this is on purpose, allow it in pyproject.toml: [[tool.noxgrid.allow]] rule = '
+    "; or, where this is on purpose, allow it in pyproject.toml: [[tool.noxgrid.allow]] rule = "
     '"budget", reason = "why it is wanted"'
 )
 

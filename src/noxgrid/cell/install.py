@@ -26,6 +26,7 @@ from noxgrid.errors import IndexUnavailable, StageFailure
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
+from noxgrid.model.flatlayout import existing_places
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.installed import (
     MANIFEST,
@@ -206,6 +207,8 @@ def _install_failure(state: CellRun, outcome: Outcome) -> StageFailure:
             outcome.returncode,
             cell=state.cell.id,
             requirements=requirements_shown(state),
+            dockerfile=state.config.docker.dockerfile,
+            places=existing_places(state.config.root),
         )
     )
     if network_failure(outcome.output):

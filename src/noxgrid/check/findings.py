@@ -47,6 +47,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     findings += doctor_allowance_findings(config, matrix)
     findings += workflow_findings(config)
     findings += poetry_app_findings(config)
+    findings += flat_layout_findings(config)
     ignored = gitignored_finding(config, matrix)
     return findings + ([ignored] if ignored else [])
 
@@ -77,6 +78,33 @@ def poetry_app_findings(config: Config) -> list[Finding]:
             + "; ".join(parts),
             "fix": f"add or remove the same dependency in both ({APP_REQUIREMENTS} is what "
             "noxgrid locks; pyproject.toml is what the team's poetry reads)",
+        }
+    ]
+
+
+def flat_layout_findings(config: Config) -> list[Finding]:
+    """The declared Dockerfile in a folder that setuptools' flat-layout discovery takes
+    for a second package of the project, which then cannot be built (model.flatlayout)."""
+    from noxgrid.model.flatlayout import (
+        declared_dockerfile_problem,
+        existing_places,
+        moved_dockerfile_fix,
+        read_build_files,
+    )
+
+    if not any(profile.install_project for profile in config.profiles.values()):
+        return []
+    dockerfile = config.docker.dockerfile
+    problem = declared_dockerfile_problem(read_build_files(config.root), dockerfile)
+    if problem is None:
+        return []
+    exists = existing_places(config.root)
+    return [
+        {
+            "kind": "build",
+            "where": relative_path(config.pyproject, config.root),
+            "message": problem,
+            "fix": moved_dockerfile_fix(dockerfile, exists),
         }
     ]
 

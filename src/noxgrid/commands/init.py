@@ -37,7 +37,8 @@ def register_init(commands: Subparsers) -> None:
         "requires-python and the version classifiers, or the interpreters found here where "
         "the project states none; a lean profile from the project's test requirements; a "
         "full profile from its other extras), and write what is missing: the lean "
-        "requirements file, noxfile.py, docker/Dockerfile, .dockerignore and the GitHub "
+        "requirements file, noxfile.py, docker/Dockerfile (a root Dockerfile where a docker/ "
+        "folder would stop a setuptools flat layout's build), .dockerignore and the GitHub "
         "workflow. Then lock every cell and run `noxgrid check`. An existing file is never "
         "replaced unless --force is given; an existing [tool.noxgrid] is never touched.",
     )

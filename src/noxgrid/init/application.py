@@ -101,14 +101,16 @@ def image_name(name: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._") or "service"
 
 
-def docker_lines(name: str, application: Application | None) -> list[str]:
+def docker_lines(
+    name: str, application: Application | None, dockerfile: str = "docker/Dockerfile"
+) -> list[str]:
     """The ``[tool.noxgrid.docker]`` table: declared from the code, or commented defaults."""
     health: Health = default(DockerConfig, "health")
     found = application or Application()
     path = found.health.path if found.health else health.path
     health_line = f'health = {{ path = "{path}", port = {found.port}, timeout = "60s" }}'
     command_line = f"command = {json.dumps(found.command or DEFAULT_COMMAND)}"
-    lines = ["", "[tool.noxgrid.docker]", 'dockerfile = "docker/Dockerfile"']
+    lines = ["", "[tool.noxgrid.docker]", f"dockerfile = {json.dumps(dockerfile)}"]
     if found.declared:
         # Both read from the code (model.app_source): the image is built and smoke-tested.
         return [*lines, f'image = "{image_name(name)}"', health_line, command_line]

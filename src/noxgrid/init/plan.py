@@ -30,6 +30,7 @@ from noxgrid.init.repository import read_repository
 from noxgrid.init.testreqs import TEST_NAMES, choose_lean
 from noxgrid.model.devgroups import dev_groups
 from noxgrid.model.devtools import tools_only
+from noxgrid.model.flatlayout import DEFAULT_DOCKERFILE, project_dockerfile
 from noxgrid.model.gpufiles import GpuEvidence
 from noxgrid.model.tested_pythons import newest_tested
 from noxgrid.render.dockerfile import TEMPLATE
@@ -96,6 +97,8 @@ class Plan:
     app_text: str | None = None
     # Requirement files the profiles take besides lean_requirements (the CI job's).
     lean_more: list[str] = field(default_factory=list)
+    # Where noxgrid's Dockerfile goes: out of setuptools' flat-layout discovery's way.
+    dockerfile: str = DEFAULT_DOCKERFILE
 
 
 def _versions_allowed(requires: str | None, where: str) -> list[str]:
@@ -157,6 +160,8 @@ def plan_init(
         lean_more=lean.more,
     )
     read_repository(plan, project, root, extras)
+    plan.dockerfile, why = project_dockerfile(root)
+    plan.notes += [why] if why else []
     return plan
 
 
@@ -277,7 +282,7 @@ def render_table(plan: Plan, *, workflow_path: str | None = None) -> str:
         f"command = {_toml_list(['pytest', *plan.suite_args])}",
         "",
     ]
-    lines += docker_lines(plan.name, plan.application)[1:]
+    lines += docker_lines(plan.name, plan.application, plan.dockerfile)[1:]
     if workflow_path:
         lines += ["", "[tool.noxgrid.workflow]", f'path = "{workflow_path}"']
     return "\n".join(lines) + "\n"
@@ -313,7 +318,7 @@ def scaffold_files(
     if plan.lean_text is not None:
         offer(plan.lean_requirements, plan.lean_text)
     offer("noxfile.py", NOXFILE)
-    offer("docker/Dockerfile", TEMPLATE.read_text(encoding="utf-8"))
+    offer(plan.dockerfile, TEMPLATE.read_text(encoding="utf-8"))
     action, text = dockerignore_fate(root / ".dockerignore", force=force)
     if text is not None:
         files[root / ".dockerignore"] = text

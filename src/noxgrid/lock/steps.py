@@ -22,6 +22,7 @@ from noxgrid.errors import IndexUnavailable, InterpreterNotFound, LockRefused, N
 from noxgrid.lock.shared import SharedResolutions
 from noxgrid.model.allowances import allowed_text, for_cell, kept_in
 from noxgrid.model.config import Config, relative_path
+from noxgrid.model.flatlayout import existing_places, flat_layout_failure
 from noxgrid.model.foreign_locks import ForeignLock, kept_pins, preferred_pins
 from noxgrid.model.freshness import DIGESTS_KEY, format_input_digests
 from noxgrid.model.inputs import input_digests, local_package_names
@@ -283,8 +284,11 @@ def uv_failed(context: LockContext, outcome: LockOutcome, output: str, tail: str
             )
     else:
         excluded = python_excluded(output)
+        flat = flat_layout_failure(output, config.docker.dockerfile, existing_places(config.root))
         fix = (
-            f"\n  fix: {python_fix(excluded, cell.python, config.project_name)}" if excluded else ""
+            f"\n  fix: {python_fix(excluded, cell.python, config.project_name)}"
+            if excluded
+            else (f"\n  {flat}" if flat else "")
         )
         outcome.error = f"uv could not resolve {cell.id}:\n{tail}{fix}"
     raise LockRefused(outcome.error or "refused")

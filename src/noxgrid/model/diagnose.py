@@ -8,7 +8,9 @@ that failed) and the fix; the tool's output follows for people.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from noxgrid.model.flatlayout import DEFAULT_DOCKERFILE, flat_layout_failure
 from noxgrid.model.pytest_junit import JUnitCounts
 from noxgrid.model.resolution import OFFLINE_FIX, network_failure, offline_failure
 from noxgrid.model.text import clean_text
@@ -65,14 +67,26 @@ def _tail(output: str, lines: int = 15) -> str:
     return "\n".join(clean_text(output).strip().splitlines()[-lines:])
 
 
-def install_failure(output: str, returncode: int, *, cell: str, requirements: str) -> str:
-    """The reason an install failed: the package at fault and the fix, then uv's output."""
+def install_failure(
+    output: str,
+    returncode: int,
+    *,
+    cell: str,
+    requirements: str,
+    dockerfile: str = DEFAULT_DOCKERFILE,
+    places: Iterable[str] = (),
+) -> str:
+    """The reason an install failed: the package at fault and the fix, then uv's output.
+    ``dockerfile``: the declared one; ``places``: those of FLAT_PLACES that exist."""
     text = clean_text(output)
     reason = f"uv exited with {returncode}"
-    built = _BUILD.search(text)
+    flat = flat_layout_failure(text, dockerfile, places)
+    built = None if flat else _BUILD.search(text)
     hashed = _HASH.search(text)
     binary = _NO_BUILD.search(text)
-    if built:
+    if flat:
+        reason = f"the project could not be built: {flat}"
+    elif built:
         cause = _COMPILER.search(text)
         why = f": {cause.group(1).strip()}" if cause else ""
         reason = (

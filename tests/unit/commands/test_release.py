@@ -325,5 +325,7 @@ def test_init_scaffold_is_a_valid_declaration_and_keeps_existing_files(tmp_path)
     assert 'image = "demo"' in render_table(plan), "the image line is there, commented"
     _, forced = scaffold_files(tmp_path, plan, force=True, pyproject_text="", workflow_path=None)
     assert tmp_path / "noxfile.py" in forced
-    assert (tmp_path / "docker" / "Dockerfile").read_text().startswith("# One Dockerfile")
+    # setuptools (no build-system) in a flat layout: a docker/ folder would break its build
+    assert config.docker.dockerfile == "Dockerfile"
+    assert (tmp_path / "Dockerfile").read_text().startswith("# One Dockerfile")
     assert Path(tmp_path / ".dockerignore").read_text().startswith(".git\n")

@@ -73,3 +73,16 @@ def test_a_git_requirement_that_cannot_be_fetched_names_the_host_and_exits_5(mak
         "of `python-doctr @ git+https://github.com/mindee/doctr.git@main` (a git requirement is "
         "fetched with git, from that host), then run noxgrid lock again"
     )
+
+
+def test_a_flat_layout_that_stops_the_projects_build_names_noxgrids_folder(make_project):
+    from tests.unit.model.test_flatlayout import UV_OUTPUT
+
+    outcome = _refused(make_project(TORCH, {"requirements/lean.in": "numpy\n"}), UV_OUTPUT)
+    assert outcome.exit_code == 1
+    assert outcome.error.startswith("uv could not resolve 3.10-cpu-lean:\n")
+    assert outcome.error.splitlines()[-1].startswith(
+        "  setuptools' automatic discovery found several top-level packages (lib3, docker): "
+        "docker/ is the folder of noxgrid's Dockerfile (docker/Dockerfile), not a package; "
+        "fix: git mv docker/Dockerfile Dockerfile"
+    )
