@@ -9,6 +9,7 @@ Pure: reads files, starts no process.
 from __future__ import annotations
 
 import re
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -96,6 +97,7 @@ def read_workflow(reader: Table) -> Workflow:
         directory=table.string("directory", default(Workflow, "directory")),
         install=install,
         install_requirements=requirements,
+        uv=runner_uv(reader.file.parent / requirements if requirements else None),
         timeout_minutes=minutes,
         self_hosted_fork_prs=table.boolean(
             "self-hosted-fork-prs", default(Workflow, "self_hosted_fork_prs")
@@ -122,6 +124,29 @@ def _hash_pinned_problem(path: Path) -> str | None:
     if "noxgrid" not in names:
         return "it does not hold noxgrid"
     return None
+
+
+def pinned_uv(text: str) -> str | None:
+    """The ``uv==X`` pin of a requirements file's text (None: it pins no uv)."""
+    for line in text.replace("\\\n", " ").splitlines():
+        head = line.split(" #", 1)[0].strip().split(" ", 1)[0]
+        name, _, pinned = head.partition("==")
+        if name.strip().lower() == "uv" and pinned.strip():
+            return pinned.strip()
+    return None
+
+
+def runner_uv(requirements: Path | None) -> str:
+    """The uv noxgrid runs in CI: the hash-pinned requirements file's ``uv==``, else the
+    uv wheel installed beside the noxgrid that generates the workflow (empty: none is)."""
+    if requirements is not None and requirements.is_file():
+        pinned = pinned_uv(requirements.read_text(encoding="utf-8"))
+        if pinned:
+            return pinned
+    try:
+        return version("uv")
+    except PackageNotFoundError:
+        return ""
 
 
 def _unpinned_noxgrid(install: str) -> bool:
