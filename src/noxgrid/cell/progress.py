@@ -15,7 +15,14 @@ import time
 from typing import Protocol, TextIO
 
 from noxgrid.model.matrix import Cell
-from noxgrid.model.results import CellResult, StageResult, Status, first_line, format_size
+from noxgrid.model.results import (
+    CellResult,
+    StageResult,
+    Status,
+    first_line,
+    format_size,
+    without_gpu_text,
+)
 from noxgrid.render.annotations import error
 from noxgrid.render.table import timings_table
 
@@ -134,8 +141,11 @@ class PlainProgress:
         self._line(
             result.cell,
             f"{mark} in {result.duration:.2f}s (venv {format_size(result.venv_size)}"
+            + (f", estimated {format_size(result.size_estimate)})" if result.size_estimate else ")")
             + (
-                f", estimated {format_size(result.size_estimate)})" if result.size_estimate else ")"
+                f"; {without_gpu_text(result.without_gpu)}"
+                if result.without_gpu is not None
+                else ""
             ),
         )
         # With cells interleaved, or a table of every cell to come, that table says it.
