@@ -39,7 +39,9 @@ def test_lean_image_is_built_checked_and_healthy(service, docker_env):
     data = report(service, "3.11-cpu-lean")
     stages = {s["name"]: s for s in data["stages"]}
     assert (
-        stages["image"]["status"] == "passed" and "non-root, labelled" in stages["image"]["detail"]
+        stages["image"]["status"] == "passed"
+        and "non-root, labelled" in stages["image"]["detail"]
+        and " = base " in stages["image"]["detail"]
     )
     assert stages["smoke"]["status"] == "passed" and "answered 200" in stages["smoke"]["detail"]
     assert 0 < data["image_size"] < 600_000_000

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from noxgrid.cell.image_doctor import doctor_image
 from noxgrid.cell.state import CellRun, Stage, failure
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import pull_failure_hint
+from noxgrid.model.basesize import (
+    BaseSize,
+    from_config,
+    from_local,
+    platform_config,
+    unmeasured_budget,
+)
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
     DOCKERIGNORE,
@@ -108,15 +116,15 @@ def stage_image(state: CellRun) -> str:
         raise StageFailure(f"{hint}\n{text}" if hint else text)
     inspect = docker.inspect_image(tag)
     state.image_size = int(inspect.get("Size", 0))
-    base_size = _base_size(docker, base)
+    measured, budget, unmeasured = _budget(state, docker, base, tag, inspect)
     tree = docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or ""))
     problems = image_problems(
         inspect,
         cell=cell,
-        budget=config.profiles[cell.profile].size_budget,
+        budget=None if unmeasured else budget,  # never the whole image in its place
         tree=tree,
         revision=revision,
-        base_size=base_size,
+        base_size=measured.size,
     )
     if problems:
         raise StageFailure(
@@ -133,9 +141,21 @@ def stage_image(state: CellRun) -> str:
         cause, _, rest = str(exc).partition("\n")  # the cause first, on the summary's line
         raise StageFailure(f"the image {tag} fails the doctor: {cause}\n{rest}") from None
     return (
-        f"{tag} from {base}: {_sizes(state.image_size, base_size)}, non-root, labelled, "
-        f"{_wasted(waste)}, built in {outcome.duration:.1f}s; {doctor}"
+        f"{tag} from {base}: {_sizes(state.image_size, measured, budget, unmeasured)}, "
+        f"non-root, labelled, {_wasted(waste)}, built in {outcome.duration:.1f}s; {doctor}"
     )
+
+
+def _budget(
+    state: CellRun, docker: Docker, base: str, tag: str, inspect: Mapping[str, Any]
+) -> tuple[BaseSize, int | None, bool]:
+    """(the base's size, the profile's budget, True where it could not be measured: noted)."""
+    measured = measure_base(docker, base, tag, inspect)
+    budget = state.config.profiles[state.cell.profile].size_budget
+    unmeasured = unmeasured_budget(state.image_size or 0, budget, measured, base)
+    if unmeasured:
+        state.note(unmeasured)
+    return measured, budget, bool(unmeasured)
 
 
 def _growth(state: CellRun, lock: Lock, problems: list[str]) -> str:
@@ -151,12 +171,19 @@ def _growth(state: CellRun, lock: Lock, problems: list[str]) -> str:
     return f"\n  the lock's largest packages {where}:\n" + "\n".join(lines)
 
 
-def _sizes(size: int, base_size: int | None) -> str:
-    """``1.2 GB = base 130 MB + the project's 1.1 GB`` (the total alone without a base)."""
-    if base_size is None:
-        return format_size(size)
-    added = format_size(max(size - base_size, 0))
-    return f"{format_size(size)} = base {format_size(base_size)} + the project's {added}"
+def _sizes(size: int, base: BaseSize, budget: int | None, unmeasured: bool) -> str:
+    """``1.2 GB = base 130 MB + the project's 1.1 GB``; where the base's size is unknown,
+    the total and whether the budget could be measured all the same."""
+    if base.size is None:
+        if unmeasured:
+            said = "size-budget NOT measured, see notes"
+        elif budget is None:
+            said = "no size-budget"
+        else:
+            said = "the whole image is within the size-budget"
+        return f"{format_size(size)} (the base's size unknown: {said})"
+    added = format_size(max(size - base.size, 0))
+    return f"{format_size(size)} = base {format_size(base.size)} + the project's {added}"
 
 
 def _wasted(waste: Sequence[Waste]) -> str:
@@ -165,12 +192,27 @@ def _wasted(waste: Sequence[Waste]) -> str:
     return f"waste: {format_size(sum(w.size for w in waste))} in {len(waste)} kind(s), see notes"
 
 
-def _base_size(docker: Docker, base: str) -> int | None:
-    """The base image's own size (what the project's image starts from), if it is here."""
+def measure_base(docker: Docker, base: str, tag: str, inspect: Mapping[str, Any]) -> BaseSize:
+    """The size of the base ``tag`` was built from, as unpacked in it: the local store's
+    base where it is that one, else measured in the image by the base's manifest (read
+    through buildx from its registry), else unknown with why (model/basesize.py)."""
     try:
-        return int(docker.inspect_image(base).get("Size", 0)) or None
+        local: Mapping[str, Any] | None = docker.inspect_image(base)
     except NoxgridError:
-        return None
+        local = None
+    found = from_local(inspect, local, base) if local is not None else None
+    if found is not None and found.size is not None:
+        return found
+    config = platform_config(
+        docker.base_config(base),
+        str(inspect.get("Os") or "linux"),
+        str(inspect.get("Architecture") or "amd64"),
+    )
+    if config is None:
+        why = found.problem if found else f"{base} is not in the local store"
+        how = "" if docker.client.buildx else " (this docker client has no buildx to ask)"
+        return BaseSize(size=None, problem=f"{why}, and its manifest could not be read{how}")
+    return from_config(inspect, docker.history_sizes(tag), config, base)
 
 
 def docker_preflight(state: CellRun, docker: Docker, lock: Lock) -> None:

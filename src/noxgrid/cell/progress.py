@@ -23,6 +23,7 @@ from noxgrid.model.results import (
     Status,
     first_line,
     format_size,
+    without_gpu_text,
 )
 from noxgrid.render.annotations import error
 from noxgrid.render.table import timings_table
@@ -144,8 +145,11 @@ class PlainProgress:
         self._line(
             result.cell,
             f"{mark} in {result.duration:.2f}s (venv {format_size(result.venv_size)}"
+            + (f", estimated {format_size(result.size_estimate)})" if result.size_estimate else ")")
             + (
-                f", estimated {format_size(result.size_estimate)})" if result.size_estimate else ")"
+                f"; {without_gpu_text(result.without_gpu)}"
+                if result.without_gpu is not None
+                else ""
             ),
         )
         # With cells interleaved, or a table of every cell to come, that table says it.

@@ -223,6 +223,7 @@ def _run_stages(state: CellRun, stages: Sequence[Stage]) -> CellResult:
         local_packages=tuple(state.local_packages),
         setup_steps=tuple(state.setup_steps),
         allowed=tuple(state.allowed),
+        without_gpu=state.without_gpu,
     )
     write_cell_report(cell_result, config.reports_dir)
     state.progress.cell_end(cell_result)

@@ -62,6 +62,8 @@ class CellRun:
     # The content digest of each local package, by path: walked once per run.
     local_digests: dict[str, str] | None = None
     setup_steps: list[SetupStep] = field(default_factory=list)
+    # A gpu cell run without a GPU: the gpu tests its suite deselected (None: not so).
+    without_gpu: int | None = None
 
     @property
     def venv(self) -> Path:

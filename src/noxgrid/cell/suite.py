@@ -11,10 +11,21 @@ from noxgrid.cell.install import project_modules
 from noxgrid.cell.state import CellRun, Stage, requirements_shown
 from noxgrid.errors import CommandFailed, StageFailure
 from noxgrid.model.diagnose import last_line, suite_failure
-from noxgrid.model.gpu import deselect_marker, detect_gpu, is_pytest, marker_declared
+from noxgrid.model.gpu import (
+    deselect_marker,
+    deselected_count,
+    detect_gpu,
+    is_pytest,
+    marker_declared,
+)
 from noxgrid.model.installed import read_installed
 from noxgrid.model.pytest_junit import read_counts
-from noxgrid.model.results import SetupStep
+from noxgrid.model.results import (
+    SetupStep,
+    no_gpu_allowance,
+    no_gpu_allowed_line,
+    without_gpu_text,
+)
 from noxgrid.model.shellsuite import shell_suite_note
 from noxgrid.model.text import clean_text
 from noxgrid.render.annotations import failed_test_annotations
@@ -193,6 +204,7 @@ def stage_suite(state: CellRun) -> str:
         if state.config.suite.setup:
             sink(f"$ {command.display()}\n")
         outcome = state.runner.run(command, sink=sink)
+    record_without_gpu(state, outcome.output, deselected=reason is not None)
     if outcome.timed_out:
         raise StageFailure(f"the suite timed out after {outcome.duration:.0f}s")
     if outcome.returncode == 5 and is_pytest(argv):
@@ -221,6 +233,25 @@ def stage_suite(state: CellRun) -> str:
             annotations=_test_annotations(state),
         )
     return summary or "passed"
+
+
+def record_without_gpu(state: CellRun, output: str, *, deselected: bool) -> None:
+    """A gpu cell on a machine without a GPU: the count of gpu tests its suite deselected
+    (``output``: pytest's), in the report; a release counts it as NOT VERIFIED unless an
+    allowance ``rule = "no-gpu"`` accepts it."""
+    accelerator = state.config.accelerators.get(state.cell.accelerator)
+    if accelerator is None or not accelerator.needs_gpu or detect_gpu(state.env)[0]:
+        return
+    count = deselected_count(output) if deselected else 0
+    state.without_gpu = count
+    allowance = no_gpu_allowance(state.config.allowances, state.cell)
+    if allowance is not None:
+        state.allow(no_gpu_allowed_line(count, allowance))
+    else:
+        state.note(
+            f"{without_gpu_text(count)}: this cell is NOT VERIFIED for a release until it "
+            'runs on a GPU (or [[tool.noxgrid.allow]] rule = "no-gpu" accepts it, with a reason)'
+        )
 
 
 def describe(state: CellRun) -> str:

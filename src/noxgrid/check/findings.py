@@ -45,6 +45,7 @@ def check_findings(config: Config, matrix: Matrix) -> list[Finding]:
     ]
     findings += lock_findings(config, matrix)
     findings += doctor_allowance_findings(config, matrix)
+    findings += no_gpu_allowance_findings(config, matrix)
     findings += workflow_findings(config)
     findings += poetry_app_findings(config)
     findings += flat_layout_findings(config)
@@ -173,8 +174,23 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
                     "fix": finding.fix,
                 }
             )
-    unused = [a for a in config.allowances if RULES[a.rule] not in DOCTOR and a in judged - used]
+    # no-gpu is judged where the cells run (is there a GPU?), not in a lock.
+    unused = [
+        a
+        for a in config.allowances
+        if RULES[a.rule] not in DOCTOR and a.rule != "no-gpu" and a in judged - used
+    ]
     return findings + [unused_allowance(config, allowance) for allowance in unused]
+
+
+def no_gpu_allowance_findings(config: Config, matrix: Matrix) -> list[Finding]:
+    """A ``no-gpu`` allowance that applies to no cell of an accelerator that needs a GPU."""
+    gpu_cells = [c for c in matrix if config.accelerators[c.accelerator].needs_gpu]
+    return [
+        unused_allowance(config, allowance)
+        for allowance in config.allowances
+        if allowance.rule == "no-gpu" and not any(allowance.applies(c) for c in gpu_cells)
+    ]
 
 
 def doctor_allowance_findings(config: Config, matrix: Matrix) -> list[Finding]:

@@ -53,6 +53,7 @@ def judge(
         expected=tuple(expected),
         findings=tuple(findings),
         required=release_stages(config.docker.image is not None),
+        allowances=tuple(config.allowances),
     )
 
 

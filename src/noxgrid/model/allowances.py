@@ -26,6 +26,8 @@ PACKAGE_RULES = ("exclusive", "forbidden", "gui-opencv", "source-build", "index"
 RULES: dict[str, str | None] = {
     **dict.fromkeys(PACKAGE_RULES, "packages"),
     "budget": None,
+    # A gpu cell that ran on a machine without a GPU (its gpu tests deselected).
+    "no-gpu": None,
     "missing-library": "libraries",
     "import": "modules",
 }

@@ -170,6 +170,9 @@ class Workflow:
     install: str = f"noxgrid=={__version__}"
     # A hash-pinned requirements file holding noxgrid (pip install --require-hashes -r).
     install_requirements: str | None = None
+    # The uv noxgrid runs in CI: the requirements file's pin, else the uv installed with
+    # the noxgrid that generates the workflow (setup-uv and the pip line pin it).
+    uv: str = ""
     timeout_minutes: int = 60
     self_hosted_fork_prs: bool = False
 

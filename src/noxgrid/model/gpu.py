@@ -108,3 +108,12 @@ def marker_declared(root: Path, marker: str) -> bool:
         except (OSError, UnicodeDecodeError):
             continue
     return False
+
+
+_DESELECTED = re.compile(r"\b(\d+) deselected\b")
+
+
+def deselected_count(output: str) -> int:
+    """How many tests pytest deselected, from its last summary line that says (0: none)."""
+    found = _DESELECTED.findall(output)
+    return int(found[-1]) if found else 0

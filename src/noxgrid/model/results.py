@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from noxgrid.model.allowances import Allowance, allowed_text, allowing, for_cell
 from noxgrid.model.localpkg import LocalPackage
 from noxgrid.model.matrix import Cell
 from noxgrid.model.reason import failure_line
@@ -130,6 +131,9 @@ class CellResult:
     setup_steps: tuple[SetupStep, ...] = ()
     # Findings allowed on purpose ([[tool.noxgrid.allow]]), one line each.
     allowed: tuple[str, ...] = field(default=())
+    # A gpu cell that ran on a machine without a GPU: how many gpu tests were deselected
+    # (None: the cell had its GPU, or is not a gpu cell).
+    without_gpu: int | None = None
 
     @property
     def status(self) -> Status:
@@ -164,6 +168,7 @@ class CellResult:
             "local_packages": [package.as_dict() for package in self.local_packages],
             "setup_steps": [step.as_dict() for step in self.setup_steps],
             "allowed": list(self.allowed),
+            "without_gpu": self.without_gpu,
             "stages": [stage.as_dict() for stage in self.stages],
         }
 
@@ -188,14 +193,38 @@ class CellResult:
             ),
             setup_steps=tuple(SetupStep.from_dict(item) for item in data.get("setup_steps", ())),
             allowed=tuple(data.get("allowed", ())),
+            without_gpu=_optional_int(data.get("without_gpu")),
         )
 
     def setup_lines(self) -> list[str]:
         """What the cell installed beside its lock and ran before its tests, one line each:
         ``local package sub (subpkg 0.1.0, sha256 ..., kept)``, ``setup: cp ...: exit 0``."""
-        return [f"local package {p.describe()}" for p in self.local_packages] + [
-            f"setup: {step.describe()}" for step in self.setup_steps
-        ]
+        gpu = [without_gpu_text(self.without_gpu)] if self.without_gpu is not None else []
+        return (
+            [f"local package {p.describe()}" for p in self.local_packages]
+            + [f"setup: {step.describe()}" for step in self.setup_steps]
+            + gpu
+        )
+
+
+def without_gpu_text(deselected: int) -> str:
+    """How every front end says a gpu cell ran without a GPU."""
+    tests = "gpu test" if deselected == 1 else "gpu tests"
+    return f"ran without a GPU: {deselected} {tests} deselected"
+
+
+def no_gpu_allowance(allowances: Sequence[Allowance], cell: Cell) -> Allowance | None:
+    """The ``rule = "no-gpu"`` allowance that accepts ``cell`` running without a GPU."""
+    return allowing(for_cell(allowances, cell), "no-gpu", ())
+
+
+def no_gpu_allowed_line(deselected: int, allowance: Allowance) -> str:
+    """The allowed-on-purpose line of a gpu cell that ran without a GPU."""
+    return f"[no-gpu] {without_gpu_text(deselected)}: {allowed_text(allowance.reason)}"
+
+
+def _optional_int(value: object) -> int | None:
+    return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None
 
 
 # Every stage a cell runs; a release needs each of them to have passed (image and
@@ -215,14 +244,18 @@ class Release:
 
     Every ``expected`` cell needs a result that passed every stage of
     ``required``: a cell without a result is MISSING, a cell whose image or
-    smoke stage was skipped (``--no-docker``) or never ran is NOT VERIFIED;
-    either fails the release, and so does any drift finding.
+    smoke stage was skipped (``--no-docker``) or never ran is NOT VERIFIED, and so
+    is a gpu cell that ran without a GPU (its gpu tests deselected) unless an
+    allowance ``rule = "no-gpu"`` accepts it; either fails the release, and so
+    does any drift finding.
     """
 
     results: tuple[CellResult, ...]
     expected: tuple[Cell, ...]
     findings: tuple[Any, ...] = ()
     required: tuple[str, ...] = STAGES
+    # [[tool.noxgrid.allow]]: a "no-gpu" one accepts a gpu cell that ran without a GPU.
+    allowances: tuple[Allowance, ...] = ()
 
     @property
     def by_id(self) -> dict[str, CellResult]:
@@ -260,9 +293,19 @@ class Release:
                     gaps.append(f"{name} did not run")
                 elif stage.status is not Status.PASSED:
                     gaps.append(f"{name} {stage.status.value} ({failure_line(stage.detail)})")
+            gaps += self._gpu_gap(result)
             if gaps:
                 found.append((result, "; ".join(gaps)))
         return found
+
+    def _gpu_gap(self, result: CellResult) -> list[str]:
+        if result.without_gpu is None or no_gpu_allowance(self.allowances, result.cell):
+            return []
+        return [
+            f"{without_gpu_text(result.without_gpu)}; fix: run it on a machine with a GPU, "
+            'or accept it: [[tool.noxgrid.allow]] rule = "no-gpu", cells = '
+            f'["{result.cell.id}"], reason = "why"'
+        ]
 
     @property
     def passed(self) -> bool:

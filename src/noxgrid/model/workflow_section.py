@@ -9,9 +9,11 @@ Pure: reads files, starts no process.
 from __future__ import annotations
 
 import re
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 from noxgrid._version import __version__
 from noxgrid.model.config import Workflow, default
@@ -91,11 +93,13 @@ def read_workflow(reader: Table) -> Workflow:
                 "--python-platform x86_64-manylinux_2_28 (noxgrid==X.Y.Z as its input)",
             )
             requirements = None
+    where_pinned = reader.file.parent / requirements if requirements else None
     workflow = Workflow(
         path=table.string("path", default(Workflow, "path")),
         directory=table.string("directory", default(Workflow, "directory")),
         install=install,
         install_requirements=requirements,
+        uv=_declared_uv(table) or runner_uv(where_pinned),
         timeout_minutes=minutes,
         self_hosted_fork_prs=table.boolean(
             "self-hosted-fork-prs", default(Workflow, "self_hosted_fork_prs")
@@ -122,6 +126,43 @@ def _hash_pinned_problem(path: Path) -> str | None:
     if "noxgrid" not in names:
         return "it does not hold noxgrid"
     return None
+
+
+def pinned_uv(text: str) -> str | None:
+    """The ``uv==X`` pin of a requirements file's text (None: it pins no uv)."""
+    for line in text.replace("\\\n", " ").splitlines():
+        head = line.split(" #", 1)[0].strip().split(" ", 1)[0]
+        name, _, pinned = head.partition("==")
+        if name.strip().lower() == "uv" and pinned.strip():
+            return pinned.strip()
+    return None
+
+
+def _declared_uv(table: Table) -> str:
+    """``uv = "X.Y.Z"``: the uv release CI installs, stated (the workflow then reads the
+    same on every machine that generates it); empty where it is not stated."""
+    stated = table.optional_string("uv", None)
+    if stated is None:
+        return ""
+    try:
+        Version(stated)
+    except InvalidVersion:
+        table.fail("uv", f"{stated!r} is not a uv release", 'write one, e.g. uv = "0.13.9"')
+        return ""
+    return stated
+
+
+def runner_uv(requirements: Path | None) -> str:
+    """The uv noxgrid runs in CI: the hash-pinned requirements file's ``uv==``, else the
+    uv wheel installed beside the noxgrid that generates the workflow (empty: none is)."""
+    if requirements is not None and requirements.is_file():
+        pinned = pinned_uv(requirements.read_text(encoding="utf-8"))
+        if pinned:
+            return pinned
+    try:
+        return version("uv")
+    except PackageNotFoundError:
+        return ""
 
 
 def _unpinned_noxgrid(install: str) -> bool:

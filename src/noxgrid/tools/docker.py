@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.errors import EngineUnavailable
+from noxgrid.model.basesize import history_sizes
 from noxgrid.model.engine import engine_problem
 from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments
 from noxgrid.model.text import json_objects
@@ -195,6 +196,27 @@ class Docker:
         outcome.assert_success("docker image inspect")
         data: dict[str, Any] = json.loads(outcome.output.strip().splitlines()[-1])
         return data
+
+    def history_sizes(self, tag: str) -> list[int]:
+        """The size of each history entry of ``tag``, oldest first (0: no layer)."""
+        outcome = self.runner.run(
+            self._command("history", "--no-trunc", "--human=false", "--format", "{{.Size}}", tag)
+        )
+        outcome.assert_success("docker history")
+        return history_sizes(outcome.output)
+
+    def base_config(self, name: str) -> Any:
+        """The image config of ``name`` from its registry's manifest, through buildx (a map
+        of platform to config for an index); None without buildx or where it cannot be read."""
+        if not self.client.buildx:
+            return None
+        outcome = self.runner.run(
+            self._command(
+                "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", name, timeout=60
+            )
+        )
+        objects = json_objects(outcome.output) if outcome.ok else []
+        return objects[-1] if objects else None
 
     def app_tree(self, tag: str, user: str) -> AppTree:
         """Every entry of /app in the image, read as root (the whole listing, never a tail),

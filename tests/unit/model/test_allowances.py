@@ -139,3 +139,15 @@ def test_kept_groups_need_keep_and_another_member_in_the_lock():
     both = ["numpy", "opencv-python", "opencv-contrib-python"]
     assert kept_in([allowance], both) == [("opencv-contrib-python", ["opencv-python"])]
     assert kept_in([allowance], ["opencv-contrib-python"]) == []
+
+
+def test_a_no_gpu_allowance_takes_cells_and_a_reason(make_project):
+    gpu = HEAD + '[tool.noxgrid.accelerator.gpu]\nruns-on = ["self-hosted", "gpu"]\n'
+    body = '[[tool.noxgrid.allow]]\nrule = "no-gpu"\ncells = "*-gpu-*"\nreason = "no runner"\n'
+    root = make_project(gpu + body, {"requirements/lean.in": "numpy\n"})
+    (allowance,) = load_config(root).allowances
+    assert allowance.applies(Cell(python="3.11", accelerator="gpu", profile="lean"))
+    assert not allowance.applies(Cell(python="3.11", accelerator="cpu", profile="lean"))
+    assert allowing([allowance], "no-gpu", []) is allowance
+    wrong = '[[tool.noxgrid.allow]]\nrule = "no-gpu"\npackages = ["torch"]\nreason = "x"\n'
+    assert "'no-gpu' takes none" in problems(make_project, wrong)
