@@ -35,7 +35,7 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from noxgrid._version import __version__
-from noxgrid.errors import LockUnreadable
+from noxgrid.errors import IndexUnavailable, LockUnreadable
 from noxgrid.model.licences import Licence
 from noxgrid.model.pylock import is_pylock
 from noxgrid.model.sizes import DistFile, platform_tags, select_file
@@ -145,7 +145,10 @@ def build_bom(
     bom.metadata.tools.components.add(
         Component(type=ComponentType.APPLICATION, name="noxgrid", version=__version__)
     )
-    tags = platform_tags(subject.python, subject.platform)
+    try:
+        tags = platform_tags(subject.python, subject.platform)
+    except IndexUnavailable:
+        tags = []  # a platform noxgrid cannot read: which file is installed is not known
     components: dict[str, Component] = {}
     for material in materials:
         key = canonicalize_name(material.name)
@@ -229,3 +232,69 @@ def _licenses(licence: Licence | None) -> list[License]:
 def bom_json(bom: Bom) -> str:
     """The Bom as CycloneDX JSON (spec 1.6)."""
     return str(JsonV1Dot6(bom).output_as_string(indent=2)) + "\n"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellBom:
+    """One cell's bill of materials as the release lists it: its file (relative to the
+    report's folder; None when none could be written, ``why`` then says why) and counts."""
+
+    cell: str
+    file: str | None
+    packages: int = 0
+    hashed: int = 0
+    licensed: int = 0
+    why: str = ""
+
+    def line(self) -> str:
+        """``3.11-cpu-lean: sbom/3.11-cpu-lean.cdx.json: 29 packages, ...``, one line."""
+        if self.file is None:
+            return f"{self.cell}: no bill of materials: {self.why}"
+        unknown = self.packages - self.licensed
+        licences = f"licences of {self.licensed}" + (
+            f" ({unknown} not known: {self.why})" if unknown else ""
+        )
+        return (
+            f"{self.cell}: {self.file}: {self.packages} packages, "
+            f"{self.hashed} with the sha256 of the file installed, {licences}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cell": self.cell,
+            "file": self.file,
+            "format": f"CycloneDX {SCHEMA.to_version()} JSON" if self.file else None,
+            "packages": self.packages,
+            "hashed": self.hashed,
+            "licensed": self.licensed,
+            "why": self.why or None,
+        }
+
+
+def cell_bom(cell: str, file: str, bom: Bom, why: str) -> CellBom:
+    """The counts of a cell's Bom, for the release's listing."""
+    components = list(bom.components)
+    return CellBom(
+        cell=cell,
+        file=file,
+        packages=len(components),
+        hashed=sum(1 for c in components if c.hashes),
+        licensed=sum(1 for c in components if c.licenses),
+        why=why,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageAttestation:
+    """Whether a cell's image was built with BuildKit's SBOM attestation, and why not."""
+
+    cell: str
+    attached: bool
+    why: str
+
+    def line(self) -> str:
+        what = "with" if self.attached else "without"
+        return f"{self.cell}: image built {what} an SBOM attestation: {self.why}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cell": self.cell, "attestation": self.attached, "why": self.why}
