@@ -61,7 +61,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     """``noxgrid release``: check, every cell, one report over the whole matrix."""
     from noxgrid.check.findings import check_findings
     from noxgrid.commands.release_report import write_release
-    from noxgrid.commands.release_sbom import write_boms
+    from noxgrid.commands.release_sbom import image_attestations, write_boms
     from noxgrid.commands.verdict import judge, print_release, release_failed
     from noxgrid.render.table import timings_table
 
@@ -86,12 +86,14 @@ def cmd_release(args: argparse.Namespace) -> int:
             folder,
             title=report_title(config),
             boms=write_boms(config, done, folder),
+            images=image_attestations(done),
         )
         print(f"\ninterrupted: the report in {folder} covers the cells that finished")
         raise
     release = judge(config, results, list(matrix), findings)
     boms = write_boms(config, results, folder)
-    paths = write_release(release, folder, title=report_title(config), boms=boms)
+    images = image_attestations(results)
+    paths = write_release(release, folder, title=report_title(config), boms=boms, images=images)
     print()
     print(timings_table(results))
     print_release(release, time.perf_counter() - start if elapsed is None else elapsed)

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from noxgrid._version import __version__
 
 if TYPE_CHECKING:
+    from noxgrid.model.attestation import ImageAttestation
     from noxgrid.model.results import CellResult, Release
-    from noxgrid.model.sbom import CellBom, ImageAttestation
+    from noxgrid.model.sbom import CellBom
 
 FILES = ("release.json", "release.md", "release.xml", "release.html")
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from noxgrid.errors import LockUnreadable
 
 if TYPE_CHECKING:
+    from noxgrid.model.attestation import ImageAttestation
     from noxgrid.model.config import Config
     from noxgrid.model.matrix import Cell
     from noxgrid.model.results import CellResult
@@ -70,3 +71,17 @@ def write_bom(config: Config, cell: Cell, folder: Path) -> CellBom:
     relative = f"{FOLDER}/{sbom_name(cell.id)}"
     atomic_write(folder / relative, bom_json(bom))
     return cell_bom(cell.id, relative, bom, why)
+
+
+def image_attestations(results: Sequence[CellResult]) -> list[ImageAttestation]:
+    """Whether each image built was given BuildKit's SBOM attestation, as its cell noted."""
+    from noxgrid.model.attestation import NOTE, read_attestation
+    from noxgrid.model.results import Status
+
+    found = []
+    for result in results:
+        noted = any(note.startswith(NOTE) for note in result.notes)
+        built = any(s.name == "image" and s.status is Status.PASSED for s in result.stages)
+        if noted or built:
+            found.append(read_attestation(result.cell.id, result.notes))
+    return found

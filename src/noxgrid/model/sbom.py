@@ -282,19 +282,3 @@ def cell_bom(cell: str, file: str, bom: Bom, why: str) -> CellBom:
         licensed=sum(1 for c in components if c.licenses),
         why=why,
     )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageAttestation:
-    """Whether a cell's image was built with BuildKit's SBOM attestation, and why not."""
-
-    cell: str
-    attached: bool
-    why: str
-
-    def line(self) -> str:
-        what = "with" if self.attached else "without"
-        return f"{self.cell}: image built {what} an SBOM attestation: {self.why}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"cell": self.cell, "attestation": self.attached, "why": self.why}

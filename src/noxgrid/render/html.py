@@ -16,7 +16,8 @@ from noxgrid.model.matrix import Cell, cell_key, version_key
 from noxgrid.model.results import CellResult, Release, Status, allowed_lines, format_size
 
 if TYPE_CHECKING:
-    from noxgrid.model.sbom import CellBom, ImageAttestation
+    from noxgrid.model.attestation import ImageAttestation
+    from noxgrid.model.sbom import CellBom
 from noxgrid.model.text import clean_text
 
 COLOURS = {

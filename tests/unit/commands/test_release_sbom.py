@@ -11,10 +11,11 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from noxgrid.commands.release_report import write_release
 from noxgrid.commands.release_sbom import write_boms
+from noxgrid.model.attestation import ImageAttestation
 from noxgrid.model.declaration import load_config
 from noxgrid.model.matrix import Cell
 from noxgrid.model.results import CellResult, Release, StageResult, Status
-from noxgrid.model.sbom import SCHEMA, ImageAttestation
+from noxgrid.model.sbom import SCHEMA
 
 SERVICE = Path(__file__).resolve().parents[3] / "examples" / "service"
 
@@ -96,3 +97,26 @@ def test_the_release_lists_and_links_each_bom_and_says_which_images_are_attested
     markdown = paths["md"].read_text()
     assert "### Bills of materials (CycloneDX)" in markdown
     assert "3.11-cpu-lean: sbom/3.11-cpu-lean.cdx.json:" in markdown
+
+
+def test_the_release_reads_each_images_attestation_from_its_cells_note():
+    from dataclasses import replace
+
+    from noxgrid.commands.release_sbom import image_attestations
+    from noxgrid.model.attestation import Attestation, attestation_note
+
+    built = StageResult(name="image", status=Status.PASSED, duration=3.0)
+    skipped = StageResult(name="image", status=Status.SKIPPED, duration=0.0)
+    note = attestation_note(Attestation(supported=False, why="the docker client has no buildx"))
+    with_note = replace(passed("3.11-cpu-lean"), stages=(built,), notes=(note,))
+    older = replace(passed("3.10-cpu-lean"), stages=(built,))
+    no_image = replace(passed("3.9-cpu-lean"), stages=(skipped,))
+    found = image_attestations([with_note, older, no_image])
+    assert [image.line() for image in found] == [
+        "3.11-cpu-lean: image built without an SBOM attestation: the docker client has no buildx",
+        "3.10-cpu-lean: image built without an SBOM attestation: not recorded (the cell ran "
+        "with an older noxgrid)",
+    ]
+    attached = attestation_note(Attestation(supported=True, why="the store keeps it"))
+    (image,) = image_attestations([replace(with_note, notes=(attached,))])
+    assert image.attached and image.why == "the store keeps it"
