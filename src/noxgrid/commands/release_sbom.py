@@ -57,7 +57,7 @@ def write_bom(config: Config, cell: Cell, folder: Path) -> CellBom:
     why = (
         "their metadata states no licence"
         if licences is not None
-        else f"the cell's venv ({venv}) is not on this machine to read"
+        else f"the cell's venv ({venv}) was not there to read (licences are read from it)"
     )
     subject = Subject(
         project=config.project_name or config.root.name,

@@ -251,7 +251,7 @@ class CellBom:
         if self.file is None:
             return f"{self.cell}: no bill of materials: {self.why}"
         unknown = self.packages - self.licensed
-        licences = f"licences of {self.licensed}" + (
+        licences = f"{self.licensed} with a licence" + (
             f" ({unknown} not known: {self.why})" if unknown else ""
         )
         return (
@@ -274,11 +274,12 @@ class CellBom:
 def cell_bom(cell: str, file: str, bom: Bom, why: str) -> CellBom:
     """The counts of a cell's Bom, for the release's listing."""
     components = list(bom.components)
+    licensed = sum(1 for c in components if c.licenses)
     return CellBom(
         cell=cell,
         file=file,
         packages=len(components),
         hashed=sum(1 for c in components if c.hashes),
-        licensed=sum(1 for c in components if c.licenses),
-        why=why,
+        licensed=licensed,
+        why=why if licensed < len(components) else "",
     )
