@@ -55,7 +55,8 @@ def write_bom(config: Config, cell: Cell, folder: Path) -> CellBom:
     venv = config.venvs_dir / cell.id
     licences = read_licences(venv) if venv.is_dir() else None
     why = (
-        "their metadata states no licence"
+        "their metadata states none, or the venv does not hold them (each "
+        "component's noxgrid:licence says which)"
         if licences is not None
         else f"the cell's venv ({venv}) was not there to read (licences are read from it)"
     )

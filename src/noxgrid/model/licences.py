@@ -49,9 +49,10 @@ def licence_of(metadata: str) -> Licence | None:
     return Licence(names=names, source="classifier") if names else None
 
 
-def read_licences(venv: Path) -> dict[str, Licence]:
-    """The licence of each distribution in ``venv`` that states one, by canonical name."""
-    found: dict[str, Licence] = {}
+def read_licences(venv: Path) -> dict[str, Licence | None]:
+    """The licence of each distribution in ``venv`` by canonical name (None where its
+    metadata states none)."""
+    found: dict[str, Licence | None] = {}
     for site in site_packages(venv):
         for dist_info in sorted(site.glob("*.dist-info")):
             try:
@@ -60,7 +61,6 @@ def read_licences(venv: Path) -> dict[str, Licence]:
                 continue
             message = HeaderParser().parsestr(text, headersonly=True)
             name = message.get("Name")
-            licence = licence_of(text)
-            if name and licence is not None:
-                found[canonicalize_name(name)] = licence
+            if name:
+                found[canonicalize_name(name)] = licence_of(text)
     return found

@@ -13,6 +13,7 @@ saying it is not known, and why).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,11 +33,13 @@ from cyclonedx.model.license import License
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from packageurl import PackageURL
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.utils import canonicalize_name
 
 from noxgrid._version import __version__
 from noxgrid.errors import IndexUnavailable, LockUnreadable
 from noxgrid.model.licences import Licence
+from noxgrid.model.lockfile import _url_version  # the version in an archive's file name
 from noxgrid.model.pylock import is_pylock
 from noxgrid.model.sizes import DistFile, platform_tags, select_file
 
@@ -48,6 +51,7 @@ else:  # pragma: no cover
 SCHEMA = SchemaVersion.V1_6
 PYPI = "https://pypi.org/simple"
 SUFFIX = ".cdx.json"
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def sbom_name(cell_id: str) -> str:
@@ -64,6 +68,9 @@ class Material:
     index: str | None
     files: tuple[DistFile, ...]
     via: tuple[str, ...]
+    marker: str | None = None
+    # A direct URL (``name @ https://...``): its archive's URL.
+    archive: str | None = None
 
 
 def read_materials(text: str) -> tuple[dict[str, str], list[Material]]:
@@ -87,13 +94,17 @@ def read_materials(text: str) -> tuple[dict[str, str], list[Material]]:
         files = tuple(_dist_file(entry) for entry in entries if isinstance(entry, dict))
         index = str(package["index"]).rstrip("/") if package.get("index") else None
         via = package.get("tool", {}).get("noxgrid", {}).get("via", [])
+        archive = package.get("archive")
+        url = str(archive["url"]) if isinstance(archive, dict) and "url" in archive else None
         materials.append(
             Material(
                 name=str(package["name"]),
-                version=str(package.get("version", "")),
+                version=str(package.get("version", "")) or (_url_version(url) if url else ""),
                 index=index,
                 files=files,
                 via=tuple(str(v) for v in via),
+                marker=str(package["marker"]) if package.get("marker") else None,
+                archive=url,
             )
         )
     return header, materials
@@ -104,6 +115,8 @@ def _dist_file(entry: Mapping[str, Any]) -> DistFile:
     name = entry.get("name") or url.split("#")[0].rsplit("/", 1)[-1]
     hashes = entry.get("hashes", {})
     sha256 = str(hashes.get("sha256", "")) if isinstance(hashes, dict) else ""
+    if not _SHA256.fullmatch(sha256):
+        sha256 = ""  # not a sha256 (a lock edited by hand): the file is listed without one
     return DistFile(filename=str(name), url=url, size=int(entry.get("size", 0)), sha256=sha256)
 
 
@@ -122,7 +135,7 @@ class Subject:
 def build_bom(
     subject: Subject,
     materials: Sequence[Material],
-    licences: Mapping[str, Licence] | None,
+    licences: Mapping[str, Licence | None] | None,
     *,
     unknown: str = "",
 ) -> Bom:
@@ -149,21 +162,61 @@ def build_bom(
         tags = platform_tags(subject.python, subject.platform)
     except IndexUnavailable:
         tags = []  # a platform noxgrid cannot read: which file is installed is not known
-    components: dict[str, Component] = {}
-    for material in materials:
+    environment = _environment(subject)
+    installed = [m for m in materials if _applies(m.marker, environment)]
+    components: dict[str, list[Component]] = {}
+    pairs = []
+    for material in installed:
         key = canonicalize_name(material.name)
-        known = None if licences is None else licences.get(key)
-        why = unknown or "the cell's venv does not hold it"
-        components[key] = _component(material, select_file(material.files, tags), known, why)
-        bom.components.add(components[key])
-    for material in materials:
+        known, why = _licence(licences, key, unknown)
+        component = _component(material, select_file(material.files, tags), known, why)
+        components.setdefault(key, []).append(component)
+        pairs.append((material, component))
+        bom.components.add(component)
+    for material, child in pairs:
         parents = [canonicalize_name(v) for v in material.via if canonicalize_name(v) in components]
-        child = components[canonicalize_name(material.name)]
         if not parents or len(parents) < len(material.via):
             bom.register_dependency(root, [child])
         for parent in parents:
-            bom.register_dependency(components[parent], [child])
+            for component in components[parent]:
+                bom.register_dependency(component, [child])
     return bom
+
+
+def _licence(
+    licences: Mapping[str, Licence | None] | None, key: str, unknown: str
+) -> tuple[Licence | None, str]:
+    """A package's licence, or why it is not known."""
+    if licences is None:
+        return None, unknown or "there was no venv to read"
+    if key not in licences:
+        return None, "the cell's venv does not hold it"
+    return licences[key], "its metadata states no licence"
+
+
+def _environment(subject: Subject) -> dict[str, str]:
+    """The marker environment of the cell: CPython ``python`` on Linux ``platform``."""
+    machine = subject.platform.split("-", 1)[0]
+    return {
+        "python_version": subject.python,
+        "python_full_version": f"{subject.python}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": machine,
+    }
+
+
+def _applies(marker: str | None, environment: dict[str, str]) -> bool:
+    """False only for a package whose marker says the cell does not install it."""
+    if marker is None:
+        return True
+    try:
+        return Marker(marker).evaluate(environment)
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        return True
 
 
 def _component(
@@ -174,8 +227,11 @@ def _component(
         qualifiers["repository_url"] = material.index
     if installed is not None:
         qualifiers["file_name"] = installed.filename
+    if material.archive:
+        qualifiers["download_url"] = material.archive
     name = str(canonicalize_name(material.name))
-    purl = PackageURL(type="pypi", name=name, version=material.version, qualifiers=qualifiers)
+    version = material.version or None
+    purl = PackageURL(type="pypi", name=name, version=version, qualifiers=qualifiers)
     references = [
         ExternalReference(
             type=ExternalReferenceType.DISTRIBUTION,
@@ -202,7 +258,7 @@ def _component(
     return Component(
         type=ComponentType.LIBRARY,
         name=material.name,
-        version=material.version,
+        version=version,
         bom_ref=purl.to_string(),
         purl=purl,
         hashes=[_sha256(installed.sha256)] if installed is not None and installed.sha256 else [],

@@ -177,5 +177,56 @@ def test_the_licences_of_a_venv_by_canonical_name(tmp_path):
         (site / f"{name}-1.dist-info").mkdir(parents=True)
         (site / f"{name}-1.dist-info" / "METADATA").write_text(f"Name: {name}\n{field}\n")
     assert read_licences(tmp_path) == {
-        "typing-extensions": Licence(expression="PSF-2.0", source="License-Expression")
+        "typing-extensions": Licence(expression="PSF-2.0", source="License-Expression"),
+        "x": None,
     }
+
+
+def test_a_package_installed_without_a_licence_is_told_from_one_not_installed():
+    components = by_name(document({"numpy": None}))
+    notes = {
+        name: [p["value"] for p in c["properties"] if p["name"] == "noxgrid:licence"]
+        for name, c in components.items()
+    }
+    assert notes["numpy"] == ["not known: its metadata states no licence"]
+    assert notes["torch"] == ["not known: the cell's venv does not hold it"]
+
+
+ODD = """\
+lock-version = "1.0"
+
+[[packages]]
+name = "colorama"
+version = "0.4.6"
+marker = "sys_platform == 'win32'"
+wheels = [{ url = "https://x/colorama-0.4.6-py2.py3-none-any.whl", hashes = { sha256 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" } }]
+
+[[packages]]
+name = "direct"
+archive = { url = "https://x/direct-3.0-py3-none-any.whl", hashes = { sha256 = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc" } }
+
+[[packages]]
+name = "dup"
+version = "1"
+marker = "python_version < '3.12'"
+wheels = [{ url = "https://x/dup-1-py3-none-any.whl", hashes = { sha256 = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd" } }]
+
+[[packages]]
+name = "dup"
+version = "2"
+marker = "python_version >= '3.12'"
+wheels = [{ url = "https://x/dup-2-py3-none-any.whl", hashes = { sha256 = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee" } }]
+"""
+
+
+def test_markers_direct_urls_and_forked_pins_as_the_cell_installs_them():
+    _header, materials = read_materials(ODD)
+    text = bom_json(build_bom(SUBJECT, materials, None, unknown="no venv"))
+    assert JsonStrictValidator(SCHEMA).validate_str(text) is None
+    components = json.loads(text)["components"]
+    # colorama is for Windows only, and dup 2 for 3.12: a 3.11 Linux cell installs neither.
+    assert [(c["name"], c["version"]) for c in components] == [("direct", "3.0"), ("dup", "1")]
+    assert components[0]["purl"] == (
+        "pkg:pypi/direct@3.0?download_url=https://x/direct-3.0-py3-none-any.whl"
+        "&file_name=direct-3.0-py3-none-any.whl"
+    )
