@@ -30,6 +30,8 @@ def write_boms(config: Config, results: Sequence[CellResult], folder: Path) -> l
 
 def write_bom(config: Config, cell: Cell, folder: Path) -> CellBom:
     """Write one cell's bill of materials from its lock, or say why there is none."""
+    from cyclonedx.exception import CycloneDxException
+
     from noxgrid.files import atomic_write
     from noxgrid.model.licences import read_licences
     from noxgrid.model.lockfile import lock_path
@@ -68,9 +70,14 @@ def write_bom(config: Config, cell: Cell, folder: Path) -> CellBom:
         python=header.get("python", cell.python),
         platform=header.get("platform", config.platform),
     )
-    bom = build_bom(subject, materials, licences, unknown=why)
+    try:
+        bom = build_bom(subject, materials, licences, unknown=why)
+        text = bom_json(bom)
+    except (CycloneDxException, ValueError) as error:
+        # Never lose the release report over one cell's bill of materials.
+        return CellBom(cell=cell.id, file=None, why=f"{lock.name}: cannot be described: {error}")
     relative = f"{FOLDER}/{sbom_name(cell.id)}"
-    atomic_write(folder / relative, bom_json(bom))
+    atomic_write(folder / relative, text)
     return cell_bom(cell.id, relative, bom, why)
 
 

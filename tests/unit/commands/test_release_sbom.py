@@ -120,3 +120,14 @@ def test_the_release_reads_each_images_attestation_from_its_cells_note():
     attached = attestation_note(Attestation(supported=True, why="the store keeps it"))
     (image,) = image_attestations([replace(with_note, notes=(attached,))])
     assert image.attached and image.why == "the store keeps it"
+
+
+def test_a_lock_the_library_cannot_describe_costs_its_bom_not_the_report(tmp_path):
+    config = load_config(project(tmp_path))
+    lock = tmp_path / "requirements" / "locks" / "pylock.py311-cpu-lean.toml"
+    lock.write_text('lock-version = "1.0"\n\n[[packages]]\nname = ""\nversion = "1"\n')
+    (bom,) = write_boms(config, [passed("3.11-cpu-lean")], tmp_path / "out")
+    assert bom.file is None
+    assert bom.line().startswith(
+        "3.11-cpu-lean: no bill of materials: pylock.py311-cpu-lean.toml: cannot be described: "
+    )
