@@ -306,13 +306,17 @@ class CellBom:
         """``3.11-cpu-lean: sbom/3.11-cpu-lean.cdx.json: 29 packages, ...``, one line."""
         if self.file is None:
             return f"{self.cell}: no bill of materials: {self.why}"
+        return f"{self.cell}: {self.file}: {self.summary()}"
+
+    def summary(self) -> str:
+        """``29 packages, 29 with the sha256 of the file installed, 27 with a licence ...``"""
         unknown = self.packages - self.licensed
         licences = f"{self.licensed} with a licence" + (
             f" ({unknown} not known: {self.why})" if unknown else ""
         )
         return (
-            f"{self.cell}: {self.file}: {self.packages} packages, "
-            f"{self.hashed} with the sha256 of the file installed, {licences}"
+            f"{self.packages} packages, {self.hashed} with the sha256 of the file installed, "
+            f"{licences}"
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -227,7 +227,8 @@ def size_plot(results: Sequence[CellResult]) -> str:
 def _materials(boms: Sequence[CellBom], images: Sequence[ImageAttestation]) -> str:
     """The bills of materials, one line each (the file linked), and the images' attestations."""
     items = [
-        f'<li><a href="{_esc(bom.file)}">{_esc(bom.file)}</a>: {_esc(bom.line())}</li>'
+        f'<li>{_esc(bom.cell)}: <a href="{_esc(bom.file)}">{_esc(bom.file)}</a>: '
+        f"{_esc(bom.summary())}</li>"
         if bom.file
         else f"<li>{_esc(bom.line())}</li>"
         for bom in boms
