@@ -64,6 +64,21 @@ def test_lean_image_is_built_checked_and_healthy(service, docker_env):
     assert len(config["Labels"]["io.noxgrid.lock-sha256"]) == 64
     assert config["Healthcheck"]["Test"][0] == "CMD-SHELL"
     assert leftovers("3.11-cpu-lean") == []
+    # Whether the image got BuildKit's SBOM attestation, and why not, as the client can tell.
+    buildx = subprocess.run([client(), "buildx", "version"], capture_output=True, check=False)
+    (noted,) = [n for n in data["notes"] if n.startswith("image SBOM attestation: ")]
+    if buildx.returncode != 0:
+        assert noted.startswith("image SBOM attestation: none: the docker client has no buildx")
+    merged = noxgrid(
+        "report", "--out", str(service / "out"), "--expect", "3.11-cpu-lean", cwd=service
+    )
+    # `noxgrid image` ran the image stages only: not verified, but reported all the same.
+    assert merged.returncode == 1 and "wrote " in merged.stdout, merged.stdout + merged.stderr
+    document = json.loads((service / "out" / "release.json").read_text())
+    (image,) = document["image_sbom"]
+    assert image["cell"] == "3.11-cpu-lean" and noted.endswith(image["why"])
+    assert document["sbom"][0]["file"] == "sbom/3.11-cpu-lean.cdx.json"
+    assert (service / "out" / "sbom" / "3.11-cpu-lean.cdx.json").is_file()
 
 
 def test_a_broken_app_fails_the_smoke_stage_fast_with_its_log(service, docker_env):

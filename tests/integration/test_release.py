@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tests.integration.conftest import nox, noxgrid, unpacked_sdist
+from tests.integration.conftest import locked, nox, noxgrid, unpacked_sdist
 
 NO_DOCKER = {"NOXGRID_NO_DOCKER": "1", "NOXGRID_GPU": "0"}
 
@@ -56,6 +56,40 @@ def test_a_release_with_one_broken_cell_finishes_the_others_and_names_it(tiny):
         "- `3.10-cpu-lean`: **FAILED**: suite: 1 failed, " in markdown
         and "; first: tests/test_broken.py::test_not_on_310" in markdown
     ), markdown
+
+
+def test_a_release_carries_the_bill_of_materials_of_each_cell_it_ran(tiny):
+    from cyclonedx.validation.json import JsonStrictValidator
+    from packaging.utils import canonicalize_name
+
+    from noxgrid.model.sbom import SCHEMA
+
+    result = noxgrid("release", "-q", "--no-docker", "3.11-cpu-lean", cwd=tiny, env=NO_DOCKER)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "9 of 10 cells missing" in output, output[-3000:]
+    folder = tiny / ".noxgrid" / "reports" / "release"
+    text = (folder / "sbom" / "3.11-cpu-lean.cdx.json").read_text()
+    assert JsonStrictValidator(SCHEMA).validate_str(text) is None
+    components = {canonicalize_name(c["name"]): c for c in json.loads(text)["components"]}
+    lock = locked(tiny, "3.11-cpu-lean")
+    assert set(components) == set(lock.packages) and "pytest" in components
+    for key, package in lock.packages.items():
+        component = components[key]
+        assert component["version"] == package.version
+        assert component["purl"].startswith(f"pkg:pypi/{key}@{package.version}")
+        (digest,) = component["hashes"]
+        assert f"sha256:{digest['content']}" in package.hashes, key
+        urls = [r["url"] for r in component["externalReferences"]]
+        assert "https://pypi.org/simple" in urls and len(urls) == len(package.hashes) + 1
+    # The venv is there: pytest's metadata states its licence.
+    assert components["pytest"]["licenses"], components["pytest"]
+    document = json.loads((folder / "release.json").read_text())
+    (listed,) = document["sbom"]
+    assert listed["cell"] == "3.11-cpu-lean" and listed["file"] == "sbom/3.11-cpu-lean.cdx.json"
+    assert listed["packages"] == listed["hashed"] == len(lock.packages)
+    assert document["image_sbom"] == [], "--no-docker: no image was built"
+    page = (folder / "release.html").read_text()
+    assert 'href="sbom/3.11-cpu-lean.cdx.json"' in page
 
 
 def test_report_merges_the_artifacts_of_several_jobs(tiny, tmp_path):

@@ -12,6 +12,7 @@ from noxgrid.cell.state import CellRun, Stage, failure
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import pull_failure_hint
+from noxgrid.model.attestation import attestation_note
 from noxgrid.model.basesize import (
     BaseSize,
     from_config,
@@ -114,6 +115,7 @@ def stage_image(state: CellRun) -> str:
         hint = pull_failure_hint(outcome.output, base)
         text = failure("docker build", outcome.returncode, outcome.output)
         raise StageFailure(f"{hint}\n{text}" if hint else text)
+    state.note(attestation_note(docker.attestation()))
     inspect = docker.inspect_image(tag)
     state.image_size = int(inspect.get("Size", 0))
     measured, budget, unmeasured = _budget(state, docker, base, tag, inspect)

@@ -30,8 +30,9 @@ def register_release(commands: Subparsers) -> None:
         "doctor, image, smoke, suite; in parallel up to the number of cores), and write one "
         "report: release.json, release.md (also appended to $GITHUB_STEP_SUMMARY when set), "
         "release.xml (JUnit, every cell) and release.html (the matrix as a grid, time per "
-        "stage and image size plotted) into <reports>/release. A failing cell does not stop "
-        "the others; the run exits 1 naming each failing cell and its first error.",
+        "stage and image size plotted) into <reports>/release, with each cell's bill of "
+        "materials (CycloneDX JSON, from its lock) in sbom/ beside them. A failing cell does "
+        "not stop the others; the run exits 1 naming each failing cell and its first error.",
     )
     add_project(release)
     release.add_argument(
@@ -60,6 +61,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     """``noxgrid release``: check, every cell, one report over the whole matrix."""
     from noxgrid.check.findings import check_findings
     from noxgrid.commands.release_report import write_release
+    from noxgrid.commands.release_sbom import image_attestations, write_boms
     from noxgrid.commands.verdict import judge, print_release, release_failed
     from noxgrid.render.table import timings_table
 
@@ -80,16 +82,25 @@ def cmd_release(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         # The report is written all the same: what finished, and the rest MISSING.
         write_release(
-            judge(config, done, list(matrix), findings), folder, title=report_title(config)
+            judge(config, done, list(matrix), findings),
+            folder,
+            title=report_title(config),
+            boms=write_boms(config, done, folder),
+            images=image_attestations(done),
         )
         print(f"\nthe report in {folder} covers the cells that finished or were interrupted")
         raise
     release = judge(config, results, list(matrix), findings)
-    paths = write_release(release, folder, title=report_title(config))
+    boms = write_boms(config, results, folder)
+    images = image_attestations(results)
+    paths = write_release(release, folder, title=report_title(config), boms=boms, images=images)
     print()
     print(timings_table(results))
     print_release(release, time.perf_counter() - start if elapsed is None else elapsed)
-    print(f"report: {paths['html']} (and release.json, release.md, release.xml beside it)")
+    print(
+        f"report: {paths['html']} (and release.json, release.md, release.xml beside it; "
+        f"bills of materials in {folder / 'sbom'})"
+    )
     if not release.passed:
         raise release_failed(release, paths["html"])
     return 0

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from noxgrid._version import __version__
 
 if TYPE_CHECKING:
+    from noxgrid.model.attestation import ImageAttestation
     from noxgrid.model.results import CellResult, Release
+    from noxgrid.model.sbom import CellBom
 
 FILES = ("release.json", "release.md", "release.xml", "release.html")
 
@@ -51,7 +53,13 @@ def drift_lines(findings: Sequence[Mapping[str, str]]) -> list[str]:
     return [f"{f['where']}: {f['message']} (fix: {f['fix']})" for f in findings]
 
 
-def markdown_report(release: Release, *, title: str) -> str:
+def markdown_report(
+    release: Release,
+    *,
+    title: str,
+    boms: Sequence[CellBom] = (),
+    images: Sequence[ImageAttestation] = (),
+) -> str:
     """The report for GitHub's step summary."""
     from noxgrid.model.matrix import cell_key
     from noxgrid.model.results import allowed_lines
@@ -75,11 +83,23 @@ def markdown_report(release: Release, *, title: str) -> str:
         lines.append("### Drift (`noxgrid check`)")
         lines += [f"- {markdown_text(line)}" for line in drift_lines(release.findings)]
         lines.append("")
+    if boms or images:
+        lines.append("### Bills of materials (CycloneDX)")
+        lines += [f"- {markdown_text(bom.line())}" for bom in boms]
+        lines += [f"- {markdown_text(image.line())}" for image in images]
+        lines.append("")
     return "\n".join(lines)
 
 
-def release_document(release: Release, *, generated: str) -> dict[str, Any]:
-    """The JSON form: verdict, every cell that fails the release and why, drift, every cell."""
+def release_document(
+    release: Release,
+    *,
+    generated: str,
+    boms: Sequence[CellBom] = (),
+    images: Sequence[ImageAttestation] = (),
+) -> dict[str, Any]:
+    """The JSON form: verdict, every cell that fails the release and why, drift, every cell,
+    each cell's bill of materials and whether its image carries an SBOM attestation."""
     from noxgrid.model.matrix import cell_key
 
     return {
@@ -98,6 +118,8 @@ def release_document(release: Release, *, generated: str) -> dict[str, Any]:
         "missing": [cell.id for cell in release.missing],
         "drift": list(release.findings),
         "cells": [r.as_dict() for r in sorted(release.results, key=lambda r: cell_key(r.cell))],
+        "sbom": [bom.as_dict() for bom in boms],
+        "image_sbom": [image.as_dict() for image in images],
     }
 
 
@@ -107,8 +129,14 @@ def write_release(
     *,
     title: str,
     env: Mapping[str, str] | None = None,
+    boms: Sequence[CellBom] = (),
+    images: Sequence[ImageAttestation] = (),
 ) -> dict[str, Path]:
-    """Write the four files into ``folder`` (atomically); append to the step summary if set."""
+    """Write the four files into ``folder`` (atomically); append to the step summary if set.
+
+    ``boms``: the cells' bills of materials already written below ``folder``
+    (``release_sbom.write_boms``), listed and linked; ``images``: which images carry
+    BuildKit's SBOM attestation."""
     from noxgrid.files import atomic_write
     from noxgrid.render.html import render_html
     from noxgrid.render.junit import render_junit
@@ -116,15 +144,22 @@ def write_release(
     env = os.environ if env is None else env
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     generated = f"noxgrid {__version__}, {now}"
-    markdown = markdown_report(release, title=title)
+    markdown = markdown_report(release, title=title, boms=boms, images=images)
     paths = {name.split(".")[1]: folder / name for name in FILES}
-    document = release_document(release, generated=generated)
+    document = release_document(release, generated=generated, boms=boms, images=images)
     atomic_write(paths["json"], json.dumps(document, indent=2) + "\n")
     atomic_write(paths["md"], markdown + "\n")
     atomic_write(paths["xml"], render_junit(release.results, missing=release.missing))
     atomic_write(
         paths["html"],
-        render_html(release, title=title, generated=generated, check=drift_lines(release.findings)),
+        render_html(
+            release,
+            title=title,
+            generated=generated,
+            check=drift_lines(release.findings),
+            boms=boms,
+            images=images,
+        ),
     )
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:

@@ -118,6 +118,7 @@ def merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> i
     """``report --from/--out/--expect``: a release verdict over every expected cell."""
     from noxgrid.cell.report import read_cell_reports
     from noxgrid.commands.release_report import collect_results, write_release
+    from noxgrid.commands.release_sbom import image_attestations, write_boms
     from noxgrid.commands.verdict import expected_cells, judge, print_release, release_failed
     from noxgrid.render.table import markdown_table, timings_table
 
@@ -142,7 +143,14 @@ def merged_report(args: argparse.Namespace, config: Config, matrix: Matrix) -> i
     release = judge(config, results, expected)
     out = sys.stderr if args.json else sys.stdout
     if args.out:
-        paths = write_release(release, args.out, title=report_title(config))
+        boms = write_boms(config, results, args.out)
+        paths = write_release(
+            release,
+            args.out,
+            title=report_title(config),
+            boms=boms,
+            images=image_attestations(results),
+        )
         out.write(f"wrote {', '.join(str(path) for path in paths.values())}\n")
     if args.json:
         print(json.dumps([result.as_dict() for result in results], indent=2))

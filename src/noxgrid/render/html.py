@@ -9,7 +9,8 @@ plots are inline SVG (time per stage, stacked, per cell; image size per cell).
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from noxgrid.model.matrix import Cell, cell_key, version_key
 from noxgrid.model.reason import failure_line
@@ -21,6 +22,10 @@ from noxgrid.model.results import (
     format_size,
     interruption,
 )
+
+if TYPE_CHECKING:
+    from noxgrid.model.attestation import ImageAttestation
+    from noxgrid.model.sbom import CellBom
 from noxgrid.model.text import clean_text
 
 COLOURS = {
@@ -86,7 +91,7 @@ def _stage_names(results: Sequence[CellResult]) -> list[str]:
     return names
 
 
-def _cell_box(result: CellResult) -> str:
+def _cell_box(result: CellResult, bom: str | None = None) -> str:
     status = result.status
     rows = []
     for stage in result.stages:
@@ -103,6 +108,8 @@ def _cell_box(result: CellResult) -> str:
         f'<div class="error">{_esc(failure_line(error))}</div>' if error is not None else ""
     )
     setup = "".join(f'<div class="setup">{_esc(line)}</div>' for line in result.setup_lines())
+    if bom is not None:
+        setup += f'<div class="setup"><a href="{_esc(bom)}">bill of materials</a></div>'
     return (
         f'<td class="cell {status.value}" title="{_esc(tooltip[:1000])}" '
         f'style="background:{BACKGROUNDS[status]};border-color:{COLOURS[status]}">'
@@ -124,11 +131,17 @@ def _missing_box(cell: Cell) -> str:
     )
 
 
-def grid(results: Sequence[CellResult], expected: Sequence[Cell] = ()) -> str:
+def grid(
+    results: Sequence[CellResult],
+    expected: Sequence[Cell] = (),
+    boms: Mapping[str, str] | None = None,
+) -> str:
     """The matrix as a table: rows are profile x accelerator, columns are Pythons.
 
-    An ``expected`` cell without a result is shown as MISSING.
+    An ``expected`` cell without a result is shown as MISSING; ``boms``: the link to
+    each cell's bill of materials, by cell id.
     """
+    boms = boms or {}
     cells_shown = [r.cell for r in results] + list(expected)
     pythons = sorted({c.python for c in cells_shown}, key=version_key)
     rows = sorted({(c.profile, c.accelerator) for c in cells_shown})
@@ -142,7 +155,7 @@ def grid(results: Sequence[CellResult], expected: Sequence[Cell] = ()) -> str:
             found = by_axes.get((profile, accelerator, python))
             missing = wanted.get((profile, accelerator, python))
             if found:
-                cells.append(_cell_box(found))
+                cells.append(_cell_box(found, boms.get(found.cell.id)))
             elif missing:
                 cells.append(_missing_box(missing))
             else:
@@ -219,14 +232,33 @@ def size_plot(results: Sequence[CellResult]) -> str:
     return legend + "".join(parts)
 
 
+def _materials(boms: Sequence[CellBom], images: Sequence[ImageAttestation]) -> str:
+    """The bills of materials, one line each (the file linked), and the images' attestations."""
+    items = [
+        f'<li>{_esc(bom.cell)}: <a href="{_esc(bom.file)}">{_esc(bom.file)}</a>: '
+        f"{_esc(bom.summary())}</li>"
+        if bom.file
+        else f"<li>{_esc(bom.line())}</li>"
+        for bom in boms
+    ]
+    items += [f"<li>{_esc(image.line())}</li>" for image in images]
+    return (
+        "<section><h2>Bills of materials (CycloneDX)</h2>"
+        f'<ul class="boms">{"".join(items)}</ul></section>'
+    )
+
+
 def render_html(
     release: Release,
     *,
     title: str,
     generated: str,
     check: Sequence[str] = (),
+    boms: Sequence[CellBom] = (),
+    images: Sequence[ImageAttestation] = (),
 ) -> str:
-    """The whole page. ``check``: drift findings from ``noxgrid check`` (they fail the verdict)."""
+    """The whole page. ``check``: drift findings from ``noxgrid check`` (they fail the verdict);
+    ``boms``: each cell's bill of materials (linked); ``images``: their SBOM attestations."""
     results = sorted(release.results, key=lambda r: cell_key(r.cell))
     problems = "".join(
         f"<li><b>{_esc(cell_id)}</b>: <b>{_esc(what)}</b>: {_esc(why)}</li>"
@@ -237,7 +269,7 @@ def render_html(
         f"<h1>{_esc(title)}</h1>",
         f'<div class="verdict {"passed" if release.passed else "failed"}">'
         f"{_esc(release.verdict())}</div>",
-        grid(results, release.expected),
+        grid(results, release.expected, {b.cell: b.file for b in boms if b.file}),
     ]
     if problems:
         sections.append(
@@ -249,6 +281,8 @@ def render_html(
         sections.append(f"<section><h2>Allowed on purpose</h2><ul>{allowed}</ul></section>")
     if check:
         sections.append(f"<section><h2>Drift (noxgrid check)</h2><ul>{drift}</ul></section>")
+    if boms or images:
+        sections.append(_materials(boms, images))
     sections.append(f"<section><h2>Time per stage</h2>{stage_plot(results)}</section>")
     if any(r.image_size or r.venv_size for r in results):
         sections.append(f"<section><h2>Image and venv size</h2>{size_plot(results)}</section>")

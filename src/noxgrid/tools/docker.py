@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from noxgrid.errors import EngineUnavailable
+from noxgrid.model.attestation import Attestation, sbom_attestation
 from noxgrid.model.basesize import history_sizes
 from noxgrid.model.engine import engine_problem
 from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments
@@ -113,6 +114,7 @@ class Docker:
     def __init__(self, runner: Runner, client: Client) -> None:
         self.runner = runner
         self.client = client
+        self._attestation: Attestation | None = None
 
     @classmethod
     def find(cls, runner: Runner, env: Mapping[str, str] | None = None) -> Docker:
@@ -185,6 +187,8 @@ class Docker:
         argv = ["buildx", "build", "--load"] if self.client.buildx else ["build"]
         argv += ["--progress", "plain", "-f", str(dockerfile), "--target", target, "-t", tag]
         argv += cache_arguments(cache, scope, buildx=self.client.buildx)
+        if self.attestation().supported:
+            argv.append("--sbom=true")
         for key, value in args.items():
             argv += ["--build-arg", f"{key}={value}"]
         argv.append(str(context))
@@ -377,3 +381,20 @@ class Docker:
         """Ids of the containers (any state) carrying ``label``."""
         outcome = self.runner.run(self._command("ps", "-aq", "--filter", f"label={label}"))
         return outcome.output.split()
+
+    def attestation(self) -> Attestation:
+        """Whether builds get BuildKit's SBOM attestation (asked once per client)."""
+        if self._attestation is None:
+            inspect: str | None = None
+            status = ""
+            if self.client.buildx:
+                outcome = self.runner.run(self._command("buildx", "inspect", timeout=30))
+                inspect = outcome.output if outcome.ok else None
+                info = self.runner.run(
+                    self._command("info", "--format", "{{json .DriverStatus}}", timeout=30)
+                )
+                status = info.output.strip() if info.ok else ""
+            self._attestation = sbom_attestation(
+                buildx=self.client.buildx, inspect=inspect, driver_status=status
+            )
+        return self._attestation

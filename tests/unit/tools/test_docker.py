@@ -346,3 +346,45 @@ def test_a_live_engine_gives_its_data_root(tmp_path):
     runner = ScriptedRunner({("buildx",): (0, "v0.12"), ("info",): (0, info)})
     docker = Docker.find(runner, {"NOXGRID_DOCKER": str(client)})
     assert docker.client.root_dir == "/var/lib/docker" and docker.client.buildx
+
+
+def _build(runner, *, buildx):
+    from pathlib import Path
+
+    from noxgrid.tools.docker import Client
+
+    docker = Docker(runner, Client(path="docker", buildx=buildx))
+    docker.build(
+        Path("."),
+        dockerfile=Path("Dockerfile"),
+        target="lean",
+        tag="t",
+        args={},
+        sink=None,
+        timeout=10,
+    )
+    return docker, next(argv for argv in runner.argvs if "build" in argv[1:3])
+
+
+def test_a_build_asks_for_the_sbom_attestation_only_where_the_store_keeps_it():
+    containerd = '[["driver-type","io.containerd.snapshotter.v1"]]'
+    inspect = "Name: b\nDriver: docker-container\n"
+    runner = ScriptedRunner(
+        {
+            ("buildx", "inspect"): (0, inspect),
+            ("info",): (0, containerd),
+            ("buildx", "build"): (0, ""),
+        }
+    )
+    docker, argv = _build(runner, buildx=True)
+    assert "--sbom=true" in argv and docker.attestation().supported
+    classic = ScriptedRunner(
+        {("buildx", "inspect"): (0, inspect), ("info",): (0, "[]"), ("buildx", "build"): (0, "")}
+    )
+    docker, argv = _build(classic, buildx=True)
+    assert "--sbom=true" not in argv and not docker.attestation().supported
+    legacy = ScriptedRunner({("build",): (0, "")})
+    docker, argv = _build(legacy, buildx=False)
+    assert "--sbom=true" not in argv
+    assert docker.attestation().why.startswith("the docker client has no buildx plugin")
+    assert [a[1] for a in legacy.argvs] == ["build"], "nothing asked without buildx"
