@@ -40,7 +40,7 @@ def test_a_file_changed_in_uvs_cache_fails_a_fresh_venv(tmp_path):
     second = noxgrid("run", "-q", cwd=root, env=env)
     output = second.stdout + second.stderr
     assert second.returncode != 0, output
-    error = report(root)["stages"][-1]["error"] if "error" in report(root)["stages"][-1] else ""
+    error = report(root)["stages"][-1].get("error", "")
     message = output + error + json.dumps(report(root))
     assert "iniconfig" in message and "iniconfig/__init__.py differs from the hash" in message
     assert "fix: uv cache clean iniconfig" in message
