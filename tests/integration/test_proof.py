@@ -59,3 +59,65 @@ def test_a_file_changed_in_uvs_cache_fails_a_fresh_venv(tmp_path):
     assert "hashed against their RECORD" in fresh, "the first, fresh venv was proved too"
     site = next(venv.glob("lib/python*/site-packages"))
     assert "changed in the cache" not in (site / "iniconfig" / "__init__.py").read_text()
+
+
+CEXT = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "fastnum"
+version = "0.1.0"
+
+[tool.setuptools]
+py-modules = []
+
+[tool.noxgrid]
+python = ["3.11"]
+accelerators = ["cpu"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+"""
+
+C_SOURCE = """
+#include <Python.h>
+static PyObject *value(PyObject *self, PyObject *args) { return PyLong_FromLong(%d); }
+static PyMethodDef methods[] = {{"value", value, METH_NOARGS, "a number"}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "fastnum", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_fastnum(void) { return PyModule_Create(&module); }
+"""
+
+C_TEST = "import fastnum\n\n\ndef test_value():\n    assert fastnum.value() == %d\n"
+
+
+def test_an_edited_c_source_rebuilds_the_editable_project_in_a_warm_venv(tmp_path):
+    root = tmp_path / "fastnum"
+    (root / "requirements").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(CEXT)
+    (root / "setup.py").write_text(
+        "from setuptools import Extension, setup\n\n"
+        'setup(ext_modules=[Extension("fastnum", ["fastnum.c"])])\n'
+    )
+    (root / "fastnum.c").write_text(C_SOURCE % 1)
+    (root / "tests" / "test_fast.py").write_text(C_TEST % 1)
+    (root / "requirements" / "lean.in").write_text("pytest\n")
+    (root / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
+    env = {**NO_DOCKER, "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    locked = noxgrid("lock", cwd=root, env=env)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    first = noxgrid("run", "-q", cwd=root, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    # The C source edited (and the test with it): the warm cell must run the new code.
+    (root / "fastnum.c").write_text(C_SOURCE % 2)
+    (root / "tests" / "test_fast.py").write_text(C_TEST % 2)
+    second = noxgrid("run", "-q", cwd=root, env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "the project rebuilt (editable, no deps): fastnum.c changed" in install_detail(root)
+    # Nothing changed since: the venv and the build are reused, proved.
+    third = noxgrid("run", "-q", cwd=root, env=env)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert install_detail(root).startswith("proved equal to"), install_detail(root)
+    assert "rebuilt" not in install_detail(root)

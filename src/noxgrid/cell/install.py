@@ -21,7 +21,13 @@ from noxgrid.cell.fileproof import (
     write_manifest,
 )
 from noxgrid.cell.local import install_local, local_digests
-from noxgrid.cell.project import editable_name, prove_project
+from noxgrid.cell.project import (
+    editable_name,
+    project_build_inputs,
+    prove_project,
+    record_build,
+    stale_build,
+)
 from noxgrid.cell.state import (
     INSTALL_STAMP,
     PROJECT_METADATA,
@@ -61,6 +67,8 @@ def install_stamp(state: CellRun) -> str:
     if profile.local_packages:  # a new source of one: the import smoke runs again
         digest.update(json.dumps(local_digests(state), sort_keys=True).encode())
     if profile.install_project:
+        # its compiled code's sources: a new build of them, a new import smoke
+        digest.update(json.dumps(project_build_inputs(state), sort_keys=True).encode())
         for name in PROJECT_METADATA:
             path = state.config.root / name
             if path.is_file():
@@ -148,10 +156,12 @@ def stage_install(state: CellRun) -> str:
     own = [n for n in (config.project_name, present) if n] + [d.name for d in local.values()]
     keep = [name for name, _ in kept_in(for_cell(config.allowances, cell), lock.packages)]
     proof, files = _prove_venv(state, lock, installed, own=own, keep=keep)
+    rebuild = stale_build(state) if present is not None else ""
     project_ok = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
         and (not installs or present is not None)
+        and not rebuild
     )
     stamp_path.unlink(missing_ok=True)
     space = ""
@@ -160,7 +170,9 @@ def stage_install(state: CellRun) -> str:
             space, files = _sync(state, lock, proof, sink, empty=not installed, keep=keep)
             project_ok = False  # sync removes what the lock does not list: the project too
         if installs and not project_ok:
-            _install_project(state, sink)
+            _install_project(state, sink, again=present if rebuild else None)
+            record_build(state)
+            stamp = install_stamp(state)  # a build may write sources (Cython's .c)
         if not (proof.equal and project_ok):
             installed = read_installed(state.venv)
         name = editable_name(installed, config.root) if installs else None
@@ -174,6 +186,8 @@ def stage_install(state: CellRun) -> str:
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp
     project = " + the project (editable, no deps)" if installs else ""
+    if rebuild:
+        project = f" + the project rebuilt (editable, no deps): {rebuild}"
     shown = relative_path(lock_file, config.root)
     if proof.equal:
         return (
@@ -274,8 +288,9 @@ def _install_kept_last(state: CellRun, lock: Lock, sink: Callable[[str], None]) 
             raise _install_failure(state, outcome)
 
 
-def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
-    """The project itself, editable from the working tree, without dependencies."""
+def _install_project(state: CellRun, sink: Callable[[str], None], *, again: str | None) -> None:
+    """The project itself, editable from the working tree, without dependencies (``again``:
+    its name, where its compiled code must be built again)."""
     profile = state.config.profiles[state.cell.profile]
     extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
     # setuptools builds the editable wheel's metadata in the tree (*.egg-info), which a
@@ -288,6 +303,7 @@ def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
             cwd=state.config.root,
             exact=False,
             no_deps=True,
+            reinstall=[again] if again else [],
             sink=sink,
         )
     if not outcome.ok:

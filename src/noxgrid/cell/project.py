@@ -11,7 +11,9 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.cell.state import CellRun, StageLog
 from noxgrid.errors import StageFailure
-from noxgrid.model.installed import Installed
+from noxgrid.files import atomic_write
+from noxgrid.model.compiled import build_inputs, changed_inputs, stale_message
+from noxgrid.model.installed import MANIFEST, Installed
 from noxgrid.tools.runner import Command
 
 
@@ -108,3 +110,35 @@ def _inside(place: str, root: Path) -> bool:
         return Path(place).resolve().is_relative_to(root)
     except (OSError, ValueError):
         return False
+
+
+def project_build_inputs(state: CellRun) -> dict[str, str]:
+    """The digests of the project's compiled sources and build files (empty where it has
+    no compiled source), its venvs left out."""
+    return build_inputs(state.config.root, (state.config.venvs_dir,))
+
+
+def _manifest(venv: Path) -> dict[str, object] | None:
+    try:
+        document = json.loads((venv / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def stale_build(state: CellRun) -> str:
+    """Why the project's editable build is stale ("" when it is not): its compiled sources
+    or build configuration changed since it was built (the venv's manifest records them)."""
+    now = project_build_inputs(state)
+    recorded = (_manifest(state.venv) or {}).get("build")
+    if not isinstance(recorded, dict):
+        return "no record of what its compiled code was built from" if now else ""
+    changed = changed_inputs(recorded, now)
+    return stale_message(changed) if changed else ""
+
+
+def record_build(state: CellRun) -> None:
+    """Record in the venv's manifest what the project's editable build was built from."""
+    document = _manifest(state.venv) or {"packages": {}}
+    document["build"] = project_build_inputs(state)
+    atomic_write(state.venv / MANIFEST, json.dumps(document, indent=1) + "\n")
