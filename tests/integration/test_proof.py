@@ -121,3 +121,49 @@ def test_an_edited_c_source_rebuilds_the_editable_project_in_a_warm_venv(tmp_pat
     assert third.returncode == 0, third.stdout + third.stderr
     assert install_detail(root).startswith("proved equal to"), install_detail(root)
     assert "rebuilt" not in install_detail(root)
+
+
+DYNAMIC = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "dynsvc"
+version = "0.1.0"
+dynamic = ["dependencies"]
+
+[tool.setuptools]
+py-modules = ["dynsvc"]
+
+[tool.setuptools.dynamic]
+dependencies = { file = ["deps.txt"] }
+
+[tool.noxgrid]
+python = ["3.11"]
+accelerators = ["cpu"]
+
+[tool.noxgrid.profile.lean]
+requirements = ["requirements/lean.in"]
+"""
+
+
+def test_the_import_smoke_imports_what_the_build_backend_declared(tmp_path):
+    root = tmp_path / "dynsvc"
+    (root / "requirements").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(DYNAMIC)
+    (root / "deps.txt").write_text("six\npytest\n")  # read through PEP 517 only
+    (root / "requirements" / "lean.in").write_text("# the project's own dependencies\n")
+    (root / "dynsvc.py").write_text("import six\n")
+    (root / "tests" / "test_dyn.py").write_text("import dynsvc\n\n\ndef test_it():\n    pass\n")
+    (root / "noxfile.py").write_text("import noxgrid\n\nnoxgrid.sessions()\n")
+    env = {**NO_DOCKER, "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    locked = noxgrid("lock", cwd=root, env=env)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    result = noxgrid("run", "-q", cwd=root, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    doctor = json.loads((root / ".noxgrid/reports/doctor/3.11-cpu-lean.json").read_text())
+    imported = doctor["venv"]["imports"]["imported"]
+    assert "six" in imported and "pytest" in imported, doctor["venv"]["text"]
+    assert "nothing to import" not in json.dumps(report(root))
