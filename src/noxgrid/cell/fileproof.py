@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,12 +26,15 @@ class FileProof:
     stats: dict[str, str]  # stat_digest of each distribution proved (tampered ones left out)
     hashed: int  # distributions hashed this time
     checked: int  # distributions looked at (the rest only by their files' stats)
+    seconds: float = 0.0
 
     def detail(self) -> str:
-        """How much was hashed, for the stage's line."""
+        """How much was hashed, and how long it took, for the stage's line."""
         unchanged = self.checked - self.hashed
-        return f"{self.hashed} hashed against their RECORD" + (
-            f", {unchanged} unchanged since (stat)" if unchanged else ""
+        return (
+            f"{self.hashed} hashed against their RECORD"
+            + (f", {unchanged} unchanged since (stat)" if unchanged else "")
+            + f" in {self.seconds:.2f}s"
         )
 
 
@@ -46,6 +50,7 @@ def prove_files(
     before or whose files' stats moved since (``manifest``). ``keep``: distributions
     installed last on purpose, whose files the others' RECORDs do not judge; ``skip``:
     names already known to be installed again."""
+    start = time.perf_counter()
     kept = {canonicalize_name(name) for name in keep}
     theirs = {path for name in kept if name in installed for path in installed[name].record()}
     names = [key for key in lock.packages if key in installed and key not in skip]
@@ -69,6 +74,7 @@ def prove_files(
         stats={key: stat for key, stat in stats.items() if key not in bad},
         hashed=len(wanted),
         checked=len(names),
+        seconds=time.perf_counter() - start,
     )
 
 
