@@ -107,7 +107,7 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
     if diagnosis.imports is not None and not imported:  # a check with nothing to check says so
         why = nothing_imported(state.lock or read_lock(lock_path(state.config, state.cell)))
         state.note(why)
-        nothing = f" ({why.split(': ', 1)[1]})"
+        nothing = f" (nothing to import: {why.split(': ', 1)[1]})"
     unreached = [item for item in diagnosis.audit.missing if item.reachable is False]
     found = (
         f"every library found but {len(unreached)} only optional plugins need"
