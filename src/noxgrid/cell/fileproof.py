@@ -13,6 +13,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from noxgrid.files import atomic_write
 from noxgrid.model.installed import MANIFEST, Installed, manifest_of, read_installed
 from noxgrid.model.lockfile import Lock
 from noxgrid.model.recordproof import Tampered, differing_files, stat_digest, to_hash
@@ -82,7 +83,7 @@ def write_manifest(venv: Path, lock: Lock, stats: Mapping[str, str] | None = Non
     """Record the venv as it is now, right after an install verified by uv (``stats``:
     the distributions whose files were proved against their RECORD)."""
     document = manifest_of(lock, read_installed(venv), stats)
-    (venv / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    atomic_write(venv / MANIFEST, json.dumps(document, indent=1) + "\n")
 
 
 def refresh_stats(venv: Path, stats: Mapping[str, str]) -> None:
@@ -96,7 +97,7 @@ def refresh_stats(venv: Path, stats: Mapping[str, str]) -> None:
                 packages[key]["stat"] = stat
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return  # no manifest to refresh: the next run proves the venv again
-    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(document, indent=1) + "\n")
 
 
 def tamper_failure(proof: FileProof) -> str:
