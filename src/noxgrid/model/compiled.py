@@ -75,7 +75,10 @@ def build_inputs(root: Path, skip: tuple[Path, ...] = ()) -> dict[str, str]:
         dirs[:] = sorted(
             name
             for name in dirs
-            if not name.startswith(".") and name not in PRUNED and here / name not in skipped
+            if not name.startswith(".")
+            and name not in PRUNED
+            and here / name not in skipped
+            and not (here / name / "pyvenv.cfg").exists()  # a venv, whatever its name
         )
         for name in sorted(files):
             suffix = Path(name).suffix.lower()

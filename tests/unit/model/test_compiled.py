@@ -39,6 +39,9 @@ def test_sources_build_files_and_the_build_system_are_counted(tmp_path):
     for folder in ("build/temp", ".noxgrid/venvs/x", "venvs/y", "target"):
         (root / folder).mkdir(parents=True)
         (root / folder / "copy.c").write_text("int two(void);\n")
+    (root / "env" / "include").mkdir(parents=True)
+    (root / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (root / "env" / "include" / "numpy.h").write_text("/* a venv's header */\n")
     found = build_inputs(root, (root / "venvs",))
     assert sorted(found) == ["pyproject.toml [build-system]", "setup.py", "src/fastnum.c"]
 
