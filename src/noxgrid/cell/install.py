@@ -67,8 +67,9 @@ def install_stamp(state: CellRun) -> str:
     if profile.local_packages:  # a new source of one: the import smoke runs again
         digest.update(json.dumps(local_digests(state), sort_keys=True).encode())
     if profile.install_project:
-        # its compiled code's sources: a new build of them, a new import smoke
-        digest.update(json.dumps(project_build_inputs(state), sort_keys=True).encode())
+        built = project_build_inputs(state)  # its compiled code's sources (none: pure Python)
+        if built:  # a new build of them, a new import smoke
+            digest.update(json.dumps(built, sort_keys=True).encode())
         for name in PROJECT_METADATA:
             path = state.config.root / name
             if path.is_file():
