@@ -9,6 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from noxgrid.tools.uv import find_uv
 from tests.integration.conftest import noxgrid
 from tests.integration.test_trust import NO_DOCKER, simple
 
@@ -46,7 +47,7 @@ def test_a_file_changed_in_uvs_cache_fails_a_fresh_venv(tmp_path):
     assert "fix: uv cache clean iniconfig" in message
     # The fix it names, then the same venv: the altered copy is installed again, proved.
     cleaned = subprocess.run(
-        ["uv", "cache", "clean", "iniconfig"],
+        [find_uv(), "cache", "clean", "iniconfig"],  # the uv noxgrid runs
         env={**os.environ, "UV_CACHE_DIR": str(cache)},
         capture_output=True,
         text=True,
