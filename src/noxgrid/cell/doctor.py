@@ -16,13 +16,13 @@ from noxgrid.files import atomic_write, read_json
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import AppTarget
 from noxgrid.model.config import Config, relative_path
+from noxgrid.model.direct import direct_dependencies, nothing_imported
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
     Diagnosis,
     ImportFailure,
     ImportReport,
     audit_venv,
-    direct_dependencies,
     missing_report,
     parse_imports,
     render,
@@ -103,6 +103,11 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
     if problems or failures:
         raise StageFailure(cause_line(problems, failures) + "\n" + text)
     imported = len(diagnosis.imports.imported) if diagnosis.imports else 0
+    nothing = ""
+    if diagnosis.imports is not None and not imported:  # a check with nothing to check says so
+        why = nothing_imported(state.lock or read_lock(lock_path(state.config, state.cell)))
+        state.note(why)
+        nothing = f" (nothing to import: {why.split(': ', 1)[1]})"
     unreached = [item for item in diagnosis.audit.missing if item.reachable is False]
     found = (
         f"every library found but {len(unreached)} only optional plugins need"
@@ -111,7 +116,7 @@ def diagnose(state: CellRun, diagnosis: Diagnosis, *, host: bool, key: str) -> s
     )
     return (
         f"{diagnosis.audit.files} ELF files, {found} ({diagnosis.audit.seconds:.2f}s); "
-        f"imported {imported} module{'' if imported == 1 else 's'}"
+        f"imported {imported} module{'' if imported == 1 else 's'}{nothing}"
         + "".join(f"; {line}" for line in allowed)
     )
 

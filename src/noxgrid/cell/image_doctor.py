@@ -38,11 +38,11 @@ from noxgrid.errors import LayerUnreadable, StageFailure
 from noxgrid.files import atomic_write, read_json
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.audit import AuditResult, audit, scan_tar
+from noxgrid.model.direct import direct_dependencies
 from noxgrid.model.doctor import (
     IMPORT_SMOKE,
     Diagnosis,
     ImportReport,
-    direct_dependencies,
     parse_imports,
     parse_trace,
 )

@@ -4,6 +4,7 @@ project from the working tree, proven to be what importing it loads.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -12,13 +13,26 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from noxgrid.cell.fileproof import (
+    FileProof,
+    prove_files,
+    refresh_stats,
+    tamper_failure,
+    write_manifest,
+)
 from noxgrid.cell.local import install_local, local_digests
+from noxgrid.cell.project import (
+    editable_name,
+    project_build_inputs,
+    prove_project,
+    record_build,
+    stale_build,
+)
 from noxgrid.cell.state import (
     INSTALL_STAMP,
     PROJECT_METADATA,
     CellRun,
     Stage,
-    StageLog,
     requirements_shown,
 )
 from noxgrid.cell.venv import venv_stamp
@@ -29,11 +43,9 @@ from noxgrid.model.diagnose import install_failure
 from noxgrid.model.flatlayout import existing_places
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.installed import (
-    MANIFEST,
     Installed,
     Proof,
     find_local,
-    manifest_of,
     prove,
     read_installed,
     read_manifest,
@@ -43,7 +55,7 @@ from noxgrid.model.resolution import network_failure
 from noxgrid.model.results import format_size
 from noxgrid.model.screen import sync_reason
 from noxgrid.tools.metadata import egg_info_kept
-from noxgrid.tools.runner import Command, Outcome
+from noxgrid.tools.runner import Outcome
 
 
 def install_stamp(state: CellRun) -> str:
@@ -56,106 +68,14 @@ def install_stamp(state: CellRun) -> str:
     if profile.local_packages:  # a new source of one: the import smoke runs again
         digest.update(json.dumps(local_digests(state), sort_keys=True).encode())
     if profile.install_project:
+        built = project_build_inputs(state)  # its compiled code's sources (none: pure Python)
+        if built:  # a new build of them, a new import smoke
+            digest.update(json.dumps(built, sort_keys=True).encode())
         for name in PROJECT_METADATA:
             path = state.config.root / name
             if path.is_file():
                 digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def editable_name(installed: Mapping[str, Installed], root: Path) -> str | None:
-    """The distribution of ``installed`` (read_installed of a venv) installed editable from
-    ``root`` (its direct_url.json), if any: the project's name even where no [project]
-    table states it (setup.py, setup.cfg)."""
-    wanted = str(root.resolve())
-    for dist in installed.values():
-        try:
-            direct = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        url = str(direct.get("url", ""))
-        editable = bool((direct.get("dir_info") or {}).get("editable"))
-        if editable and url.removeprefix("file://").rstrip("/") == wanted:
-            return dist.name
-    return None
-
-
-# Run with the venv's interpreter: where each of the project's top-level modules is found.
-_WHERE_SCRIPT = """
-import importlib.util, json, sys
-found = {}
-for name in sys.argv[1:]:
-    try:
-        spec = importlib.util.find_spec(name)
-    except Exception as exc:
-        found[name] = "error: %s" % exc
-        continue
-    if spec is None:
-        continue
-    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
-    found[name] = places[0]
-print(json.dumps(found))
-"""
-
-
-def project_modules(installed: Mapping[str, Installed], name: str, root: Path) -> list[str]:
-    """The project's top-level module names: its top_level.txt (in ``installed``, the
-    read_installed of a venv), else its name and the packages at the root or under src/."""
-    dist = installed.get(canonicalize_name(name))
-    if dist is not None and (dist.dist_info / "top_level.txt").is_file():
-        listed = (dist.dist_info / "top_level.txt").read_text(encoding="utf-8").split()
-        if listed:
-            return listed
-    candidates = [name.replace("-", "_").replace(".", "_").lower()]
-    for folder in (root / "src", root):
-        if folder.is_dir():
-            candidates += sorted(
-                child.name
-                for child in folder.iterdir()
-                if (child / "__init__.py").is_file() and child.name not in ("tests", "test")
-            )
-    return list(dict.fromkeys(candidates))
-
-
-def _prove_project(
-    state: CellRun, log: StageLog, name: str, installed: Mapping[str, Installed]
-) -> str:
-    """Prove that importing the project in the venv loads the working tree, not a copy."""
-    config = state.config
-    root = config.root.resolve()
-    modules = project_modules(installed, name, root)
-    outcome = state.runner.run(
-        Command(
-            argv=(str(state.venv_python), "-c", _WHERE_SCRIPT, *modules),
-            cwd=state.venv,  # not the project: python -c puts the folder it runs in on sys.path
-            timeout=60,
-        ),
-    )
-    log.record(outcome.output)  # the probe's JSON: the stage's result line says it
-    try:
-        found: dict[str, str] = json.loads(outcome.output.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise StageFailure(
-            f"could not ask the venv where {name} is imported from: {outcome.tail(5)}"
-        ) from None
-    if not found:
-        return f"; {name}: no importable module found to prove ({', '.join(modules)})"
-    foreign = {module: place for module, place in found.items() if not _inside(place, root)}
-    if foreign:
-        module, place = next(iter(foreign.items()))
-        raise StageFailure(
-            f"importing {module} in the venv loads {place}, not the working tree {root}: the "
-            f"suite would test another copy of {name}; fix: make sure no requirement pins "
-            f"{name} itself (noxgrid lock {state.cell.id} leaves it out), then rerun"
-        )
-    return f"; import {', '.join(sorted(found))} -> the working tree"
-
-
-def _inside(place: str, root: Path) -> bool:
-    try:
-        return Path(place).resolve().is_relative_to(root)
-    except (OSError, ValueError):
-        return False
 
 
 def preflight(state: CellRun, *, installed: int | None, download: int | None) -> str:
@@ -239,20 +159,24 @@ def stage_install(state: CellRun) -> str:
     local = find_local(installed, config.root, profile.local_packages)
     own = [n for n in (config.project_name, present) if n] + [d.name for d in local.values()]
     keep = [name for name, _ in kept_in(for_cell(config.allowances, cell), lock.packages)]
-    proof = prove(lock, installed, read_manifest(state.venv), ignore=own, keep=keep)
+    proof, files = _prove_venv(state, lock, installed, own=own, keep=keep)
+    rebuild = stale_build(state) if present is not None else ""
     project_ok = (
         stamp_path.is_file()
         and stamp_path.read_text(encoding="utf-8").strip() == stamp
         and (not installs or present is not None)
+        and not rebuild
     )
     stamp_path.unlink(missing_ok=True)
     space = ""
     with state.log("install") as sink:
         if not proof.equal:
-            space = _sync(state, lock, proof, sink, empty=not installed)
+            space, files = _sync(state, lock, proof, sink, empty=not installed, keep=keep)
             project_ok = False  # sync removes what the lock does not list: the project too
         if installs and not project_ok:
-            _install_project(state, sink)
+            _install_project(state, sink, again=present if rebuild else None)
+            record_build(state)
+            stamp = install_stamp(state)  # a build may write sources (Cython's .c)
         if not (proof.equal and project_ok):
             installed = read_installed(state.venv)
         name = editable_name(installed, config.root) if installs else None
@@ -261,25 +185,63 @@ def stage_install(state: CellRun) -> str:
                 f"the project at {config.root} did not install editable (no distribution in "
                 "the venv points at the working tree); fix: check its build backend"
             )
-        where = _prove_project(state, sink, name, installed) if name is not None else ""
+        where = prove_project(state, sink, name, installed) if name is not None else ""
         where += install_local(state, sink, lock, installed)
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp
     project = " + the project (editable, no deps)" if installs else ""
+    if rebuild:
+        project = f" + the project rebuilt (editable, no deps): {rebuild}"
     shown = relative_path(lock_file, config.root)
     if proof.equal:
         return (
             f"proved equal to {shown}: {len(lock.packages)} packages, versions, hashes and "
-            f"files{project}{where}"
+            f"files ({files.detail()}){project}{where}"
         )
     again = f", {len(proof.changed)} installed again" if proof.changed else ""
-    return f"synced {shown} (hashes checked{again}){project}{where}; disk: {space}"
+    return (
+        f"synced {shown} (hashes checked{again}; files: {files.detail()}){project}{where}; "
+        f"disk: {space}"
+    )
+
+
+def _prove_venv(
+    state: CellRun,
+    lock: Lock,
+    installed: Mapping[str, Installed],
+    *,
+    own: list[str],
+    keep: list[str],
+) -> tuple[Proof, FileProof]:
+    """The venv against the lock: names, versions, the hashes uv verified, each RECORD,
+    and the content of every file whose stats moved since it was last hashed (a file
+    that differs from its RECORD is installed again)."""
+    manifest = read_manifest(state.venv)
+    proof = prove(lock, installed, manifest, ignore=own, keep=keep)
+    files = prove_files(installed, lock, manifest, keep=keep, skip=proof.changed)
+    if files.tampered:
+        bad = tuple(canonicalize_name(item.name) for item in files.tampered)
+        reasons = tuple(item.message(after_sync=False) for item in files.tampered)
+        proof = dataclasses.replace(
+            proof, changed=proof.changed + bad, reasons=proof.reasons + reasons
+        )
+    elif files.hashed and proof.equal:
+        refresh_stats(state.venv, files.stats)  # proved again: not hashed next time
+    return proof, files
 
 
 def _sync(
-    state: CellRun, lock: Lock, proof: Proof, sink: Callable[[str], None], *, empty: bool
-) -> str:
-    """Make the venv the lock (what differs installed again); the disk preflight's words."""
+    state: CellRun,
+    lock: Lock,
+    proof: Proof,
+    sink: Callable[[str], None],
+    *,
+    empty: bool,
+    keep: list[str],
+) -> tuple[str, FileProof]:
+    """Make the venv the lock (what differs installed again), then prove every file uv
+    changed against its RECORD; the disk preflight's words and the proof. StageFailure
+    naming the distribution and the file where uv installed an altered copy."""
     sink(sync_reason(len(lock.packages), proof.summary(), empty=empty) + "\n")
     space = preflight(
         state,
@@ -297,8 +259,13 @@ def _sync(
     if not outcome.ok:
         raise _install_failure(state, outcome)
     _install_kept_last(state, lock, sink)
-    write_manifest(state.venv, lock)
-    return space
+    installed = read_installed(state.venv)
+    files = prove_files(installed, lock, read_manifest(state.venv), keep=keep)
+    sink(f"files proved against their RECORD: {files.detail()}\n")
+    write_manifest(state.venv, lock, files.stats)  # an altered one is installed again next run
+    if files.tampered:
+        raise StageFailure(tamper_failure(files))
+    return space, files
 
 
 def _install_kept_last(state: CellRun, lock: Lock, sink: Callable[[str], None]) -> None:
@@ -325,8 +292,9 @@ def _install_kept_last(state: CellRun, lock: Lock, sink: Callable[[str], None]) 
             raise _install_failure(state, outcome)
 
 
-def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
-    """The project itself, editable from the working tree, without dependencies."""
+def _install_project(state: CellRun, sink: Callable[[str], None], *, again: str | None) -> None:
+    """The project itself, editable from the working tree, without dependencies (``again``:
+    its name, where its compiled code must be built again)."""
     profile = state.config.profiles[state.cell.profile]
     extras = f"[{','.join(profile.extras)}]" if profile.extras else ""
     # setuptools builds the editable wheel's metadata in the tree (*.egg-info), which a
@@ -339,16 +307,11 @@ def _install_project(state: CellRun, sink: Callable[[str], None]) -> None:
             cwd=state.config.root,
             exact=False,
             no_deps=True,
+            reinstall=[again] if again else [],
             sink=sink,
         )
     if not outcome.ok:
         raise _install_failure(state, outcome)
-
-
-def write_manifest(venv: Path, lock: Lock) -> None:
-    """Record the venv as it is now, right after an install verified by uv."""
-    document = manifest_of(lock, read_installed(venv))
-    (venv / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
 def describe(state: CellRun) -> str:

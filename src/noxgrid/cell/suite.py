@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from noxgrid.cell.install import project_modules
+from noxgrid.cell.project import project_modules
 from noxgrid.cell.state import CellRun, Stage, requirements_shown
 from noxgrid.errors import CommandFailed, StageFailure
 from noxgrid.model.diagnose import last_line, suite_failure

@@ -27,7 +27,6 @@ from noxgrid.model.audit import (
 )
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.elf import HostTree
-from noxgrid.model.lockfile import Lock, is_source
 from noxgrid.model.matrix import Cell
 from noxgrid.model.reach import (
     LOADED_HOOK,
@@ -172,15 +171,6 @@ class ImportReport:
             ],
             "loaded": None if self.loaded is None else list(self.loaded),
         }
-
-
-def direct_dependencies(lock: Lock) -> list[str]:
-    """The locked distributions a requirement file (or pyproject.toml) asked for."""
-    names = []
-    for package in lock.packages.values():
-        if any(is_source(via) for via in package.via):
-            names.append(package.name)
-    return sorted(names, key=str.lower)
 
 
 def parse_imports(output: str) -> ImportReport:

@@ -103,18 +103,23 @@ def read_installed(venv: Path) -> dict[str, Installed]:
     return found
 
 
-def manifest_of(lock: Lock, installed: Mapping[str, Installed]) -> dict[str, object]:
-    """What to remember of an install that uv just verified against ``lock``."""
-    return {
-        "packages": {
-            key: {
-                "version": dist.version,
-                "hashes": sorted(lock.packages[key].hashes) if key in lock.packages else [],
-                "record": dist.record_sha256,
-            }
-            for key, dist in sorted(installed.items())
+def manifest_of(
+    lock: Lock, installed: Mapping[str, Installed], stats: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """What to remember of an install that uv just verified against ``lock``. ``stats``:
+    the ``stat_digest`` of each distribution whose files were proved against its RECORD
+    (``noxgrid.model.recordproof``); one without it is hashed again next time."""
+    packages: dict[str, object] = {}
+    for key, dist in sorted(installed.items()):
+        entry: dict[str, object] = {
+            "version": dist.version,
+            "hashes": sorted(lock.packages[key].hashes) if key in lock.packages else [],
+            "record": dist.record_sha256,
         }
-    }
+        if stats and key in stats:
+            entry["stat"] = stats[key]
+        packages[key] = entry
+    return {"packages": packages}
 
 
 def read_manifest(venv: Path) -> dict[str, dict[str, object]] | None:

@@ -13,6 +13,7 @@ import pytest
 from noxgrid.cell.run import run_cell
 from noxgrid.model.declaration import load_config
 from noxgrid.model.inputs import inputs_digest
+from noxgrid.model.installed import file_hash
 from noxgrid.model.lockfile import lock_path, lock_title, parse_lock, seal
 from noxgrid.model.matrix import Cell, expand
 from noxgrid.model.pylock import render_pylock
@@ -122,7 +123,8 @@ def dist(site: Path, name: str, version: str) -> Path:
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")
     size = module.stat().st_size
-    (info / "RECORD").write_text(f"{module.name},sha256=x,{size}\n{info.name}/RECORD,,\n")
+    digest = file_hash(module)  # as uv writes it: the file's own hash
+    (info / "RECORD").write_text(f"{module.name},{digest},{size}\n{info.name}/RECORD,,\n")
     return info
 
 

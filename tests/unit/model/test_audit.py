@@ -13,11 +13,11 @@ import pytest
 
 from noxgrid.model.audit import Scan, audit, owners_from_record, scan_folders, scan_tar
 from noxgrid.model.declaration import load_config
+from noxgrid.model.direct import direct_dependencies
 from noxgrid.model.doctor import (
     Diagnosis,
     ImportFailure,
     apt_line,
-    direct_dependencies,
     missing_report,
     parse_imports,
     render,
