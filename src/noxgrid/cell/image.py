@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from noxgrid.cell.state import CellRun, Stage, failure
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import pull_failure_hint
+from noxgrid.model.context import CONTEXT_FILES, context_files, ignore_patterns
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
     DOCKERIGNORE,
@@ -26,11 +28,13 @@ from noxgrid.model.localpkg import local_package_args, local_packages_problem
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
+from noxgrid.model.secrets import secrets_problem
 from noxgrid.model.sizes import largest_lines
 from noxgrid.model.waste import Waste, waste_findings
 from noxgrid.render.dockerfile import default_dockerignore
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.git import committed_text, tree_dirty
+from noxgrid.tools.secrets import scan_files, scan_texts
 
 
 def docker_for(state: CellRun) -> Docker:
@@ -70,7 +74,25 @@ def _prepare(state: CellRun, lock: Lock) -> Path:
             f"wrote {ignore.name} (there was none): it keeps out git, caches, venvs and "
             f"secrets ({len(DOCKERIGNORE)} patterns)"
         )
+    _scan_context(state, ignore)
     return dockerfile
+
+
+def _scan_context(state: CellRun, ignore: Path) -> None:
+    """Fail before the build when the build context (what .dockerignore lets through)
+    holds a secret: found by what it is, so that it never reaches a layer."""
+    root = state.config.root
+    context = context_files(root, ignore_patterns(ignore.read_text(encoding="utf-8")))
+    start = time.monotonic()
+    found = scan_files(root, context.files)
+    problem = secrets_problem(found, "the build context (what .dockerignore lets in)")
+    if problem:
+        raise StageFailure(problem)
+    more = f" (the first {CONTEXT_FILES}; the rest unread)" if context.truncated else ""
+    state.note(
+        f"the build context's {len(context.files)} file(s){more} hold no secret "
+        f"(detect-secrets, {time.monotonic() - start:.1f}s)"
+    )
 
 
 def stage_image(state: CellRun) -> str:
@@ -111,6 +133,7 @@ def stage_image(state: CellRun) -> str:
         tree=tree,
         revision=revision,
         base_size=base_size,
+        secrets=scan_texts(tree.texts),
     )
     if problems:
         raise StageFailure(
