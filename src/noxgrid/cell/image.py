@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from noxgrid.cell.image_doctor import doctor_image
 from noxgrid.cell.state import CellRun, Stage, failure
@@ -16,6 +17,7 @@ from noxgrid.model.context import CONTEXT_FILES, context_files, ignore_patterns
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
     DOCKERIGNORE,
+    AppTree,
     base_image,
     build_args,
     git_revision,
@@ -30,7 +32,7 @@ from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
 from noxgrid.model.secrets import secrets_problem
 from noxgrid.model.sizes import largest_lines
-from noxgrid.model.waste import Waste, waste_findings
+from noxgrid.model.waste import Waste, intended, waste_findings, waste_problem
 from noxgrid.render.dockerfile import default_dockerignore
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.git import committed_text, tree_dirty
@@ -125,6 +127,32 @@ def stage_image(state: CellRun) -> str:
     inspect = docker.inspect_image(tag)
     state.image_size = int(inspect.get("Size", 0))
     base_size = _base_size(docker, base)
+    tree, waste = _check(state, docker, lock, tag, inspect, revision, base_size)
+    try:
+        doctor = doctor_image(state, docker, tag, lock, inspect)
+    except StageFailure as exc:
+        cause, _, rest = str(exc).partition("\n")  # the cause first, on the summary's line
+        raise StageFailure(f"the image {tag} fails the doctor: {cause}\n{rest}") from None
+    return (
+        f"{tag} from {base}: {_sizes(state.image_size, base_size)}, non-root, labelled, "
+        f"no secret in /app's {len(tree.texts)} text file(s), "
+        f"{_wasted(waste, config.docker.waste)}"
+        f"{_carried(tree.waste)}, built in {outcome.duration:.1f}s; {doctor}"
+    )
+
+
+def _check(
+    state: CellRun,
+    docker: Docker,
+    lock: Lock,
+    tag: str,
+    inspect: dict[str, Any],
+    revision: str,
+    base_size: int | None,
+) -> tuple[AppTree, list[Waste]]:
+    """The built image's checks (size, user, labels, /app: names, secrets by content,
+    ownership; waste against its limit): StageFailure naming every problem."""
+    config, cell = state.config, state.cell
     tree = docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or ""))
     problems = image_problems(
         inspect,
@@ -135,24 +163,19 @@ def stage_image(state: CellRun) -> str:
         base_size=base_size,
         secrets=scan_texts(tree.texts),
     )
+    waste = waste_findings(tree.waste)
+    too_much = waste_problem(waste, config.docker.waste)
+    if too_much:
+        problems.append(too_much)
     if problems:
         raise StageFailure(
             f"the image {tag} fails its checks:\n- "
             + "\n- ".join(problems)
             + _growth(state, lock, problems)
         )
-    waste = waste_findings(tree.waste)
     for item in waste:
         state.note(f"the image carries waste: {item.render()}")
-    try:
-        doctor = doctor_image(state, docker, tag, lock, inspect)
-    except StageFailure as exc:
-        cause, _, rest = str(exc).partition("\n")  # the cause first, on the summary's line
-        raise StageFailure(f"the image {tag} fails the doctor: {cause}\n{rest}") from None
-    return (
-        f"{tag} from {base}: {_sizes(state.image_size, base_size)}, non-root, labelled, "
-        f"{_wasted(waste)}, built in {outcome.duration:.1f}s; {doctor}"
-    )
+    return tree, waste
 
 
 def _growth(state: CellRun, lock: Lock, problems: list[str]) -> str:
@@ -176,10 +199,19 @@ def _sizes(size: int, base_size: int | None) -> str:
     return f"{format_size(size)} = base {format_size(base_size)} + the project's {added}"
 
 
-def _wasted(waste: Sequence[Waste]) -> str:
+def _wasted(waste: Sequence[Waste], limit: int | None) -> str:
     if not waste:
-        return "no waste (caches, wheels, build tools, apt lists, tests)"
-    return f"waste: {format_size(sum(w.size for w in waste))} in {len(waste)} kind(s), see notes"
+        return "no waste (caches, wheels, build tools, apt lists)"
+    return (
+        f"waste: {format_size(sum(w.size for w in waste))} in {len(waste)} kind(s), "
+        + ('noted (waste = "note")' if limit is None else f"under its {format_size(limit)} limit")
+        + ", see notes"
+    )
+
+
+def _carried(entries: Sequence[Mapping[str, object]]) -> str:
+    """``, carries its tests for --in-image (40.0 kB)``: intended content, not waste."""
+    return "".join(f", carries {what} ({format_size(size)})" for what, size in intended(entries))
 
 
 def _base_size(docker: Docker, base: str) -> int | None:
