@@ -66,7 +66,7 @@ DOCKERIGNORE = (
     ".pytest_cache",
     ".mypy_cache",
     ".ruff_cache",
-    "*.sqlite3",
+    "**/*.sqlite3",
     "reports",
     *SECRET_PATTERNS,
     *(f"!**/{name}" for name in NOT_SECRETS),

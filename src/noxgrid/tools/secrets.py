@@ -13,15 +13,24 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from detect_secrets.core.secrets_collection import SecretsCollection
-from detect_secrets.settings import transient_settings
+from detect_secrets.settings import Settings, transient_settings
 
 from noxgrid.model.secrets import SecretFinding, findings_of, settings
+
+
+def _settings() -> dict[str, object]:
+    """noxgrid's plugins and filters, on top of detect-secrets' own default filters (the
+    allowlist pragma, its heuristics: a baseline's ``filters_used`` replaces them)."""
+    chosen = settings()
+    own = [{"path": path} for path in sorted(Settings().filters)]
+    chosen["filters_used"] = own + chosen["filters_used"]
+    return chosen
 
 
 def scan_files(root: Path, paths: Iterable[str]) -> list[SecretFinding]:
     """The secrets in ``paths`` (relative to ``root``), each once."""
     collection = SecretsCollection(root=str(root))
-    with transient_settings(settings()):
+    with transient_settings(_settings()):
         for path in paths:
             collection.scan_file(path)
     return findings_of(

@@ -4,6 +4,7 @@ line and kind, never by value; a lock's digests are not secrets."""
 from __future__ import annotations
 
 from noxgrid.model.context import context_files, ignore_patterns, ignored
+from noxgrid.model.image import DOCKERIGNORE
 from noxgrid.model.secrets import (
     SecretFinding,
     is_named_digest,
@@ -116,3 +117,13 @@ def test_dockerignore_patterns_match_as_docker_reads_them():
     assert ignored("docs/build/x.html", ["docs/build"]), "a folder stands for its contents"
     assert ignored("a/b/.kube/config", ["**/.kube"])
     assert not ignored("x.txt", ["!x.txt"])
+    assert ignored("zz/state.sqlite3", DOCKERIGNORE), "the default keeps out nested databases"
+    assert ignored(".kube/config", DOCKERIGNORE) and ignored(".gcp/key.json", DOCKERIGNORE)
+    assert ignored(".docker/config.json", DOCKERIGNORE)
+
+
+def test_detect_secrets_own_filters_still_apply():
+    line = 'api_key = "s3cret-Value-9"'
+    assert scan_texts({"conf.py": line + "\n"}), "a keyword assignment is found"
+    assert scan_texts({"conf.py": line + "  # pragma: allowlist secret\n"}) == []
+    assert scan_texts({"conf.py": 'password = "${DB_PASSWORD}"\n'}) == [], "a template"
