@@ -30,7 +30,7 @@ from noxgrid.model.localpkg import local_package_args, local_packages_problem
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
-from noxgrid.model.secrets import secrets_problem
+from noxgrid.model.secrets import secrets_problem, text_key
 from noxgrid.model.sizes import largest_lines
 from noxgrid.model.waste import Waste, intended, waste_findings, waste_problem
 from noxgrid.render.dockerfile import default_dockerignore
@@ -49,8 +49,9 @@ def docker_for(state: CellRun) -> Docker:
     return state.docker
 
 
-def _prepare(state: CellRun, lock: Lock) -> Path:
-    """The Dockerfile, checked; a default .dockerignore written where there is none."""
+def _prepare(state: CellRun, lock: Lock) -> tuple[Path, frozenset[tuple[str, str]]]:
+    """The Dockerfile, checked; a default .dockerignore written where there is none; the
+    build context scanned for secrets (what it read clean, see _scan_context)."""
     config = state.config
     dockerfile = config.root / config.docker.dockerfile
     if not dockerfile.is_file():
@@ -76,13 +77,13 @@ def _prepare(state: CellRun, lock: Lock) -> Path:
             f"wrote {ignore.name} (there was none): it keeps out git, caches, venvs and "
             f"secrets ({len(DOCKERIGNORE)} patterns)"
         )
-    _scan_context(state, ignore)
-    return dockerfile
+    return dockerfile, _scan_context(state, ignore)
 
 
-def _scan_context(state: CellRun, ignore: Path) -> None:
+def _scan_context(state: CellRun, ignore: Path) -> frozenset[tuple[str, str]]:
     """Fail before the build when the build context (what .dockerignore lets through)
-    holds a secret: found by what it is, so that it never reaches a layer."""
+    holds a secret: found by what it is, so that it never reaches a layer. The files read
+    clean (see text_key), which the image's /app scan need not read again."""
     root = state.config.root
     context = context_files(root, ignore_patterns(ignore.read_text(encoding="utf-8")))
     start = time.monotonic()
@@ -95,13 +96,14 @@ def _scan_context(state: CellRun, ignore: Path) -> None:
         f"the build context's {len(context.files)} file(s){more} hold no secret "
         f"(detect-secrets, {time.monotonic() - start:.1f}s)"
     )
+    return frozenset(text_key(path, (root / path).read_bytes()) for path in context.files)
 
 
 def stage_image(state: CellRun) -> str:
     docker = docker_for(state)
     config, cell = state.config, state.cell
     lock = state.lock or read_lock(lock_path(config, cell))
-    dockerfile = _prepare(state, lock)
+    dockerfile, clean = _prepare(state, lock)
     docker_preflight(state, docker, lock)
     base = base_image(config, cell, state.env)
     tag = image_tag(config, cell)
@@ -127,7 +129,7 @@ def stage_image(state: CellRun) -> str:
     inspect = docker.inspect_image(tag)
     state.image_size = int(inspect.get("Size", 0))
     base_size = _base_size(docker, base)
-    tree, waste = _check(state, docker, lock, tag, inspect, revision, base_size)
+    tree, waste = _check(state, docker, lock, tag, inspect, (revision, base_size, clean))
     try:
         doctor = doctor_image(state, docker, tag, lock, inspect)
     except StageFailure as exc:
@@ -147,11 +149,12 @@ def _check(
     lock: Lock,
     tag: str,
     inspect: dict[str, Any],
-    revision: str,
-    base_size: int | None,
+    known: tuple[str, int | None, frozenset[tuple[str, str]]],
 ) -> tuple[AppTree, list[Waste]]:
     """The built image's checks (size, user, labels, /app: names, secrets by content,
-    ownership; waste against its limit): StageFailure naming every problem."""
+    ownership; waste against its limit): StageFailure naming every problem. ``known``: the
+    revision, the base's size, and the context's files read clean (not read again)."""
+    revision, base_size, clean = known
     config, cell = state.config, state.cell
     tree = docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or ""))
     problems = image_problems(
@@ -161,7 +164,9 @@ def _check(
         tree=tree,
         revision=revision,
         base_size=base_size,
-        secrets=scan_texts(tree.texts),
+        secrets=scan_texts(
+            {p: t for p, t in tree.texts.items() if text_key(p, t.encode()) not in clean}
+        ),
     )
     waste = waste_findings(tree.waste)
     too_much = waste_problem(waste, config.docker.waste)

@@ -8,6 +8,7 @@ are not secrets (a lock's digests), and what a finding looks like.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -104,3 +105,10 @@ def secrets_problem(findings: Sequence[SecretFinding], where: str) -> str | None
 def findings_of(pairs: Iterable[tuple[str, int, str]]) -> list[SecretFinding]:
     """Findings from (path, line, kind) triples, each once, in order."""
     return sorted({SecretFinding(path=p, line=n, kind=k) for p, n, k in pairs})
+
+
+def text_key(path: str, data: bytes) -> tuple[str, str]:
+    """(file name, SHA-256 of its bytes): a file read clean in the build context is not
+    read again where the image holds the same bytes under the same name (detect-secrets
+    picks its transformers and filters by name, never by the folder)."""
+    return path.rsplit("/", 1)[-1], hashlib.sha256(data).hexdigest()

@@ -10,6 +10,7 @@ from noxgrid.model.secrets import (
     is_named_digest,
     is_python_lock,
     secrets_problem,
+    text_key,
 )
 from noxgrid.tools.secrets import scan_files, scan_texts
 
@@ -127,3 +128,9 @@ def test_detect_secrets_own_filters_still_apply():
     assert scan_texts({"conf.py": line + "\n"}), "a keyword assignment is found"
     assert scan_texts({"conf.py": line + "  # pragma: allowlist secret\n"}) == []
     assert scan_texts({"conf.py": 'password = "${DB_PASSWORD}"\n'}) == [], "a template"
+
+
+def test_a_file_read_clean_in_the_context_is_known_by_name_and_bytes():
+    assert text_key("app/settings.py", b"x = 1\n") == text_key("settings.py", b"x = 1\n")
+    assert text_key("settings.py", b"x = 1\n") != text_key("settings.py", b"x = 2\n")
+    assert text_key("a.yaml", b"x") != text_key("a.txt", b"x"), "the name picks the reading"
