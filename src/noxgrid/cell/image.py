@@ -30,7 +30,7 @@ from noxgrid.model.localpkg import local_package_args, local_packages_problem
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
-from noxgrid.model.secrets import secrets_problem, text_key
+from noxgrid.model.secrets import SCAN_TOTAL, secrets_problem, text_key
 from noxgrid.model.sizes import largest_lines
 from noxgrid.model.waste import Waste, intended, waste_findings, waste_problem
 from noxgrid.render.dockerfile import default_dockerignore
@@ -180,6 +180,11 @@ def _check(
         )
     for item in waste:
         state.note(f"the image carries waste: {item.render()}")
+    if tree.unread:
+        state.note(
+            f"{tree.unread} text file(s) of /app were not read for secrets: past the "
+            f"{format_size(SCAN_TOTAL)} the scan reads in all (large text is data)"
+        )
     return tree, waste
 
 

@@ -83,6 +83,7 @@ class AppTree:
     entries: tuple[Mapping[str, Any], ...]
     waste: tuple[Mapping[str, Any], ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)
+    unread: int = 0  # text files past the scan's total, not read
 
     @classmethod
     def parse(cls, output: str) -> AppTree:
@@ -91,6 +92,7 @@ class AppTree:
         entries = []
         waste = []
         texts = {}
+        unread = 0
         for line in output.splitlines():
             line = line.strip()
             if not line.startswith("{"):
@@ -104,6 +106,8 @@ class AppTree:
                 text = item.pop("t", None)
                 if isinstance(text, str):
                     texts[str(item["p"])] = text
+                elif text is False:
+                    unread += 1
                 entries.append(item)
         return cls(
             uid=int(head.get("uid", -1)),
@@ -111,6 +115,7 @@ class AppTree:
             entries=tuple(entries),
             waste=tuple(waste),
             texts=texts,
+            unread=unread,
         )
 
 

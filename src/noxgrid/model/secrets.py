@@ -38,8 +38,10 @@ FILTERS: tuple[dict[str, Any], ...] = (
     {"path": "noxgrid.model.secrets.is_named_digest"},
 )
 
-# Only files this small are scanned (larger text is data, not configuration).
+# Only files this small are scanned (larger text is data, not configuration), and of an
+# image's /app at most SCAN_TOTAL bytes of text (the rest is named as not read).
 SCAN_LIMIT = 2**20
+SCAN_TOTAL = 256 * 2**20
 
 _LOCKS = re.compile(r"^(pylock(\.[^/]+)?\.toml|uv\.lock|pdm\.lock|requirements[^/]*\.lock)$")
 _DIGEST = re.compile(

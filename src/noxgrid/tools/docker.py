@@ -18,17 +18,18 @@ from typing import Any
 
 from noxgrid.errors import EngineUnavailable
 from noxgrid.model.image import AppTree, cache_arguments, engine_problem
-from noxgrid.model.secrets import SCAN_LIMIT
+from noxgrid.model.secrets import SCAN_LIMIT, SCAN_TOTAL
 from noxgrid.model.text import json_objects
 from noxgrid.model.waste import WASTE_SCRIPT
 from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
 
 # Run in the image as root: every entry under /app with its owner, mode and size and, for
 # a regular file under SCAN_LIMIT that is UTF-8 text, the text (scanned for secrets here,
-# by detect-secrets, never in the image). One JSON line each.
+# by detect-secrets, never in the image; SCAN_TOTAL bytes in all, then false: not read).
+# One JSON line each.
 TREE_SCRIPT = """
 import json, os, pwd, stat, sys
-limit = int(sys.argv[2])
+limit, budget = int(sys.argv[2]), int(sys.argv[3])
 user = sys.argv[1]
 name = user.split(":")[0]
 try:
@@ -43,12 +44,15 @@ for folder, dirs, files in os.walk("/app"):
         path = os.path.join(folder, name)
         info = os.lstat(path)
         text = None
-        if stat.S_ISREG(info.st_mode) and 0 < info.st_size < limit:
+        if stat.S_ISREG(info.st_mode) and 0 < info.st_size < limit and info.st_size > budget:
+            text = False  # not read: over the total
+        elif stat.S_ISREG(info.st_mode) and 0 < info.st_size < limit:
             try:
                 with open(path, "rb") as stream:
                     data = stream.read()
                 if b"\\0" not in data:
                     text = data.decode("utf-8")
+                    budget -= len(data)
             except (OSError, UnicodeDecodeError):
                 pass
         print(json.dumps({"p": os.path.relpath(path, "/app"), "u": info.st_uid,
@@ -212,6 +216,7 @@ class Docker:
                 TREE_SCRIPT + WASTE_SCRIPT,
                 user or "root",
                 str(SCAN_LIMIT),
+                str(SCAN_TOTAL),
                 timeout=300,
             )
         )

@@ -194,8 +194,10 @@ def test_the_app_trees_text_is_kept_apart_from_its_entries_for_the_scan():
         '{"user": "app", "uid": 1, "gid": 1}\n'
         '{"p": "token.txt", "u": 0, "g": 0, "m": 33188, "z": 5, "t": "ghp_x"}\n'
         '{"p": "model.bin", "u": 0, "g": 0, "m": 33188, "z": 5, "t": null}\n'
+        '{"p": "big.csv", "u": 0, "g": 0, "m": 33188, "z": 5, "t": false}\n'
     )
     assert parsed.texts == {"token.txt": "ghp_x"}
+    assert parsed.unread == 1, "past the scan's total: counted, to be said"
     assert all("t" not in entry for entry in parsed.entries)
 
 
