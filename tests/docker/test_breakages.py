@@ -92,8 +92,58 @@ def test_waste_is_listed_and_the_budget_is_what_the_project_adds(tmp_path, docke
     assert "wheel files (400.0 kB): " in waste  # COPY wheels/ and COPY . both carry it
     assert "/tmp/wheels/fake-1.0-py3-none-any.whl" in waste
     assert "/app/wheels/fake-1.0-py3-none-any.whl" in waste
-    assert "the project's tests in /app" in waste and "`tests/` to .dockerignore" in waste
+    assert "under its 10.0 MB limit" in stage["detail"], "2.7 MB of waste: under the default"
+    assert "carries its tests for --in-image" in stage["detail"], "tests are intended, not waste"
+    assert "tests" not in waste
     assert "ensurepip" not in waste, "the interpreter's own bundled pip is not waste"
+
+
+# The token is put together in the image: the Dockerfile (in the build context) holds none.
+WRITE = " && printf 'ghp_%s%s%s%s\\n' a1B2c3D4e5 a1B2c3D4e5 a1B2c3D4e5 F6g7H8 >> /app/conf.txt"
+
+
+# Waste over the limit (a wheels folder, pip's cache) fails the image, with its size, paths
+# and fix; a token the Dockerfile writes into /app is found by what it is.
+def test_waste_over_the_limit_and_a_token_in_the_image_fail_it(tmp_path, docker_env):
+    root = scratch(tmp_path / "overfull")
+    (root / "wheels" / "big-1.0-py3-none-any.whl").write_bytes(os.urandom(3_000_000))
+    dockerfile = root / "docker" / "Dockerfile"
+    token = "ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8"
+    dockerfile.write_text(
+        dockerfile.read_text()
+        .replace("head -c 2000000", "head -c 6000000")
+        .replace(
+            "USER app\nCMD",
+            f"RUN echo 'x = 1' > /app/conf.txt{WRITE}\nUSER app\nCMD",
+        )
+    )
+    result = noxgrid("image", "3.11-cpu-lean", cwd=root, env=docker_env)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    stage, _ = image_stage(root)
+    detail = stage["detail"]
+    assert (
+        "the image carries 12.7 MB of waste, over the 10.0 MB that [tool.noxgrid.docker] waste"
+        in detail
+    ), detail
+    assert "wheel files (6.4 MB): " in detail
+    assert "/app/wheels/big-1.0-py3-none-any.whl" in detail
+    assert "/tmp/wheels/big-1.0-py3-none-any.whl" in detail
+    assert "pip's download cache (6.0 MB): /root/.cache/pip; fix: pip install --no-cache-dir" in (
+        detail
+    )
+    assert "the image's /app holds 1 secret(s) in 1 file(s)" in detail
+    assert "conf.txt:2 (GitHub Token)" in detail and token not in detail
+    # waste = "note" (and the token gone): the same waste listed, not failing.
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(
+        text.replace('command = "python', 'waste = "note"\ncommand = "python')
+    )
+    dockerfile.write_text(dockerfile.read_text().replace(WRITE, ""))
+    result = noxgrid("image", "3.11-cpu-lean", cwd=root, env=docker_env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    stage, notes = image_stage(root)
+    assert 'noted (waste = "note")' in stage["detail"], stage["detail"]
+    assert any("pip's download cache (6.0 MB)" in note for note in notes)
 
 
 # 5. A base image that no registry gives: the literal map in the message.

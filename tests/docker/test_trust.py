@@ -32,20 +32,52 @@ def test_a_secret_deep_in_a_long_tree_fails_the_image_check_by_path(service, doc
     last = service / "zz" / "deploy"
     last.mkdir(parents=True)
     (last / "id_ed25519").write_text("not really a key\n")
-    (service / "zz" / "notes.txt").write_text(
-        "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
-    )
     (service / "zz" / "state.sqlite3").write_text("")
     result = noxgrid("image", "3.11-cpu-lean", cwd=service, env=docker_env)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr
     image = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["image"]
     detail = image["detail"]
-    assert "holds 2 secret-like file(s)" in detail, detail
+    assert "holds 1 secret-like file(s) by name" in detail, detail
     assert "zz/deploy/id_ed25519 (a secret by its name)" in detail
-    assert "zz/notes.txt (holds -----BEGIN OPENSSH PRIVATE KEY-----)" in detail
     keep_out = next(line for line in detail.splitlines() if "should keep out:" in line)
     assert "zz/state.sqlite3" in keep_out
     assert "data/f" not in detail, "only what is wrong is named"
+
+
+# Built from pieces, so that this file holds no token a scanner would stop at.
+GITHUB = "ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8"
+AWS = "AKIA" + "IOSFODNN7" + "QWERTYU"
+JWT = (
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9."
+    "eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdCJ9."
+    "c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl"
+)
+
+
+def test_secrets_are_found_by_what_they_are_before_they_reach_a_layer(service, docker_env):
+    # A project's own .dockerignore that lets all three in; none is a secret by its name.
+    (service / ".dockerignore").write_text(".git\n.noxgrid\n**/__pycache__\n")
+    (service / ".kube").mkdir()
+    (service / ".kube" / "config").write_text(
+        f"apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: {JWT}\n"
+    )
+    (service / "token.txt").write_text(GITHUB + "\n")
+    (service / "aws_keys.txt").write_text(f"[default]\naws_access_key_id = {AWS}\n")
+    (service / ".env").write_text("")  # empty: a placeholder, not a secret
+    result = noxgrid("image", "3.11-cpu-lean", cwd=service, env=docker_env)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    image = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["image"]
+    detail = image["detail"]
+    assert "the build context (what .dockerignore lets in) holds 3 secret(s)" in detail, detail
+    for where in (
+        ".kube/config:6 (JSON Web Token)",
+        "token.txt:1 (GitHub Token)",
+        "aws_keys.txt:2 (AWS Access Key)",
+    ):
+        assert where in detail, where
+    for value in (GITHUB, AWS, JWT):
+        assert value not in result.stdout + result.stderr + detail, "never the secret"
+    assert ".env" not in detail
 
 
 def test_the_default_dockerignore_keeps_secrets_out_and_app_is_root_owned(service, docker_env):
@@ -55,6 +87,9 @@ def test_the_default_dockerignore_keeps_secrets_out_and_app_is_root_owned(servic
     (service / ".pypirc").write_text("[pypi]\npassword = secret\n")
     (service / "certs").mkdir()
     (service / "certs" / "server.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (service / ".kube").mkdir()
+    (service / ".kube" / "config").write_text(f"users:\n- user:\n    token: {JWT}\n")
+    (service / "gcp_credentials.json").write_text('{"private_key_id": "x"}\n')
     subprocess.run(["git", "init", "-q"], cwd=service, check=True)
     subprocess.run(["git", "add", "-A"], cwd=service, check=True)
     subprocess.run(
@@ -67,9 +102,13 @@ def test_the_default_dockerignore_keeps_secrets_out_and_app_is_root_owned(servic
     )
     result = noxgrid("image", "3.11-cpu-lean", cwd=service, env=docker_env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    image = {s["name"]: s for s in report(service, "3.11-cpu-lean")["stages"]}["image"]
+    # The reference service passes its own rules: its tests in /app are intended content.
+    assert "no secret in /app's " in image["detail"], image["detail"]
+    assert "no waste (" in image["detail"] and "carries its tests for --in-image" in image["detail"]
     tag = "noxgrid/refservice:3.11-cpu-lean"
     listing = run_in(tag, "find", "/app", "-maxdepth", "2")
-    for secret in ("id_rsa", ".env", ".pypirc", "server.pem"):
+    for secret in ("id_rsa", ".env", ".pypirc", "server.pem", ".kube", "credentials"):
         assert secret not in listing.stdout, secret
     owner = run_in(tag, "stat", "-c", "%u", "/app/pyproject.toml")
     assert owner.stdout.strip() == "0"

@@ -14,6 +14,9 @@ def client(tmp_path):
 
 @pytest.fixture
 def secured(tmp_path):
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'auth.sqlite3'}", api_key="s3cret")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'auth.sqlite3'}",
+        api_key="s3cret",  # pragma: allowlist secret
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ from noxgrid.model.basesize import (
     platform_config,
     unmeasured_budget,
 )
+from noxgrid.model.context import CONTEXT_FILES, context_files, ignore_patterns
 from noxgrid.model.freshness import read_lock
 from noxgrid.model.image import (
     DOCKERIGNORE,
+    AppTree,
     base_image,
     build_args,
     git_revision,
@@ -35,11 +38,13 @@ from noxgrid.model.localpkg import local_package_args, local_packages_problem
 from noxgrid.model.lockfile import Lock, lock_path, parse_lock
 from noxgrid.model.pylock import lock_copy_problem
 from noxgrid.model.results import format_size
+from noxgrid.model.secrets import SCAN_TOTAL, secrets_problem, text_key
 from noxgrid.model.sizes import largest_lines
-from noxgrid.model.waste import Waste, waste_findings
+from noxgrid.model.waste import Waste, intended, waste_findings, waste_problem
 from noxgrid.render.dockerfile import default_dockerignore
 from noxgrid.tools.docker import Docker
 from noxgrid.tools.git import committed_text, tree_dirty
+from noxgrid.tools.secrets import scan_files, scan_texts
 
 
 def docker_for(state: CellRun) -> Docker:
@@ -49,17 +54,12 @@ def docker_for(state: CellRun) -> Docker:
         raise StageSkipped("skipped: no image declared ([tool.noxgrid.docker] image)")
     if state.docker is None:
         state.docker = Docker.find(state.runner, state.env)
-        removed = state.docker.remove_orphans()
-        if removed:
-            state.note(
-                f"removed {len(removed)} container(s) a killed noxgrid run left: "
-                + ", ".join(removed)
-            )
     return state.docker
 
 
-def _prepare(state: CellRun, lock: Lock) -> Path:
-    """The Dockerfile, checked; a default .dockerignore written where there is none."""
+def _prepare(state: CellRun, lock: Lock) -> tuple[Path, frozenset[tuple[str, str]]]:
+    """The Dockerfile, checked; a default .dockerignore written where there is none; the
+    build context scanned for secrets (what it read clean, see _scan_context)."""
     config = state.config
     dockerfile = config.root / config.docker.dockerfile
     if not dockerfile.is_file():
@@ -85,14 +85,33 @@ def _prepare(state: CellRun, lock: Lock) -> Path:
             f"wrote {ignore.name} (there was none): it keeps out git, caches, venvs and "
             f"secrets ({len(DOCKERIGNORE)} patterns)"
         )
-    return dockerfile
+    return dockerfile, _scan_context(state, ignore)
+
+
+def _scan_context(state: CellRun, ignore: Path) -> frozenset[tuple[str, str]]:
+    """Fail before the build when the build context (what .dockerignore lets through)
+    holds a secret: found by what it is, so that it never reaches a layer. The files read
+    clean (see text_key), which the image's /app scan need not read again."""
+    root = state.config.root
+    context = context_files(root, ignore_patterns(ignore.read_text(encoding="utf-8")))
+    start = time.monotonic()
+    found = scan_files(root, context.files)
+    problem = secrets_problem(found, "the build context (what .dockerignore lets in)")
+    if problem:
+        raise StageFailure(problem)
+    more = f" (the first {CONTEXT_FILES}; the rest unread)" if context.truncated else ""
+    state.note(
+        f"the build context's {len(context.files)} file(s){more} hold no secret "
+        f"(detect-secrets, {time.monotonic() - start:.1f}s)"
+    )
+    return frozenset(text_key(path, (root / path).read_bytes()) for path in context.files)
 
 
 def stage_image(state: CellRun) -> str:
     docker = docker_for(state)
     config, cell = state.config, state.cell
     lock = state.lock or read_lock(lock_path(config, cell))
-    dockerfile = _prepare(state, lock)
+    dockerfile, clean = _prepare(state, lock)
     docker_preflight(state, docker, lock)
     base = base_image(config, cell, state.env)
     tag = image_tag(config, cell)
@@ -119,24 +138,9 @@ def stage_image(state: CellRun) -> str:
     inspect = docker.inspect_image(tag)
     state.image_size = int(inspect.get("Size", 0))
     measured, budget, unmeasured = _budget(state, docker, base, tag, inspect)
-    tree = docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or ""))
-    problems = image_problems(
-        inspect,
-        cell=cell,
-        budget=None if unmeasured else budget,  # never the whole image in its place
-        tree=tree,
-        revision=revision,
-        base_size=measured.size,
-    )
-    if problems:
-        raise StageFailure(
-            f"the image {tag} fails its checks:\n- "
-            + "\n- ".join(problems)
-            + _growth(state, lock, problems)
-        )
-    waste = waste_findings(tree.waste)
-    for item in waste:
-        state.note(f"the image carries waste: {item.render()}")
+    # never the whole image in the budget's place: unmeasured, no budget is judged
+    known = (revision, measured.size, None if unmeasured else budget, clean)
+    tree, waste = _check(state, docker, lock, tag, inspect, known)
     try:
         doctor = doctor_image(state, docker, tag, lock, inspect)
     except StageFailure as exc:
@@ -144,20 +148,57 @@ def stage_image(state: CellRun) -> str:
         raise StageFailure(f"the image {tag} fails the doctor: {cause}\n{rest}") from None
     return (
         f"{tag} from {base}: {_sizes(state.image_size, measured, budget, unmeasured)}, "
-        f"non-root, labelled, {_wasted(waste)}, built in {outcome.duration:.1f}s; {doctor}"
+        "non-root, labelled, "
+        f"no secret in /app's {len(tree.texts)} text file(s), "
+        f"{_wasted(waste, config.docker.waste)}"
+        f"{_carried(tree.waste)}, built in {outcome.duration:.1f}s; {doctor}"
     )
 
 
-def _budget(
-    state: CellRun, docker: Docker, base: str, tag: str, inspect: Mapping[str, Any]
-) -> tuple[BaseSize, int | None, bool]:
-    """(the base's size, the profile's budget, True where it could not be measured: noted)."""
-    measured = measure_base(docker, base, tag, inspect)
-    budget = state.config.profiles[state.cell.profile].size_budget
-    unmeasured = unmeasured_budget(state.image_size or 0, budget, measured, base)
-    if unmeasured:
-        state.note(unmeasured)
-    return measured, budget, bool(unmeasured)
+def _check(
+    state: CellRun,
+    docker: Docker,
+    lock: Lock,
+    tag: str,
+    inspect: dict[str, Any],
+    known: tuple[str, int | None, int | None, frozenset[tuple[str, str]]],
+) -> tuple[AppTree, list[Waste]]:
+    """The built image's checks (size, user, labels, /app: names, secrets by content,
+    ownership; waste against its limit): StageFailure naming every problem. ``known``: the
+    revision, the base's size, the budget to judge, and the context's files read clean
+    (not read again)."""
+    revision, base_size, budget, clean = known
+    config, cell = state.config, state.cell
+    tree = docker.app_tree(tag, str((inspect.get("Config") or {}).get("User") or ""))
+    problems = image_problems(
+        inspect,
+        cell=cell,
+        budget=budget,
+        tree=tree,
+        revision=revision,
+        base_size=base_size,
+        secrets=scan_texts(
+            {p: t for p, t in tree.texts.items() if text_key(p, t.encode()) not in clean}
+        ),
+    )
+    waste = waste_findings(tree.waste)
+    too_much = waste_problem(waste, config.docker.waste)
+    if too_much:
+        problems.append(too_much)
+    if problems:
+        raise StageFailure(
+            f"the image {tag} fails its checks:\n- "
+            + "\n- ".join(problems)
+            + _growth(state, lock, problems)
+        )
+    for item in waste:
+        state.note(f"the image carries waste: {item.render()}")
+    if tree.unread:
+        state.note(
+            f"{tree.unread} text file(s) of /app were not read for secrets: past the "
+            f"{format_size(SCAN_TOTAL)} the scan reads in all (large text is data)"
+        )
+    return tree, waste
 
 
 def _growth(state: CellRun, lock: Lock, problems: list[str]) -> str:
@@ -188,10 +229,31 @@ def _sizes(size: int, base: BaseSize, budget: int | None, unmeasured: bool) -> s
     return f"{format_size(size)} = base {format_size(base.size)} + the project's {added}"
 
 
-def _wasted(waste: Sequence[Waste]) -> str:
+def _wasted(waste: Sequence[Waste], limit: int | None) -> str:
     if not waste:
-        return "no waste (caches, wheels, build tools, apt lists, tests)"
-    return f"waste: {format_size(sum(w.size for w in waste))} in {len(waste)} kind(s), see notes"
+        return "no waste (caches, wheels, build tools, apt lists)"
+    return (
+        f"waste: {format_size(sum(w.size for w in waste))} in {len(waste)} kind(s), "
+        + ('noted (waste = "note")' if limit is None else f"under its {format_size(limit)} limit")
+        + ", see notes"
+    )
+
+
+def _carried(entries: Sequence[Mapping[str, object]]) -> str:
+    """``, carries its tests for --in-image (40.0 kB)``: intended content, not waste."""
+    return "".join(f", carries {what} ({format_size(size)})" for what, size in intended(entries))
+
+
+def _budget(
+    state: CellRun, docker: Docker, base: str, tag: str, inspect: Mapping[str, Any]
+) -> tuple[BaseSize, int | None, bool]:
+    """(the base's size, the profile's budget, True where it could not be measured: noted)."""
+    measured = measure_base(docker, base, tag, inspect)
+    budget = state.config.profiles[state.cell.profile].size_budget
+    unmeasured = unmeasured_budget(state.image_size or 0, budget, measured, base)
+    if unmeasured:
+        state.note(unmeasured)
+    return measured, budget, bool(unmeasured)
 
 
 def measure_base(docker: Docker, base: str, tag: str, inspect: Mapping[str, Any]) -> BaseSize:

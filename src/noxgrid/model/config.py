@@ -136,6 +136,9 @@ class DockerConfig:
     command: str | None = None
     base_image_map: tuple[tuple[str, str], ...] = ()
     source: str | None = None
+    # The most waste (caches, wheels, build tools, apt lists) an image may carry before
+    # the image check fails, in bytes; None: waste is only noted (`waste = "note"`).
+    waste: int | None = 10_000_000
 
 
 # Packages of which at most one may be installed: each pair clobbers the

@@ -5,20 +5,21 @@ client's words about a missing engine mean. No process: ``tools.docker`` runs th
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.config import Config
+from noxgrid.model.context import ignored
 from noxgrid.model.kept import KEEP_LAST
 from noxgrid.model.localpkg import local_package_args
 from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
+from noxgrid.model.secrets import SecretFinding, secrets_problem
 
 # Secrets: keys, credentials and the files that hold tokens. Never in an image's
 # build context (the default .dockerignore), and looked for in every built image.
@@ -39,7 +40,10 @@ SECRET_PATTERNS = (
     "**/.git-credentials",
     "**/.aws",
     "**/.ssh",
-    "**/.docker/config.json",
+    "**/.docker",
+    "**/.kube",
+    "**/.gcp",
+    "*credentials*",
     "**/.env",
     "**/.env.*",
     "**/*.kdbx",
@@ -61,33 +65,24 @@ DOCKERIGNORE = (
     ".pytest_cache",
     ".mypy_cache",
     ".ruff_cache",
-    "*.sqlite3",
+    "**/*.sqlite3",
     "reports",
     *SECRET_PATTERNS,
     *(f"!**/{name}" for name in NOT_SECRETS),
 )
 
-# Private keys and cloud credentials, recognised by what a file holds.
-SECRET_CONTENT = (
-    "-----BEGIN RSA PRIVATE KEY-----",
-    "-----BEGIN DSA PRIVATE KEY-----",
-    "-----BEGIN EC PRIVATE KEY-----",
-    "-----BEGIN OPENSSH PRIVATE KEY-----",
-    "-----BEGIN PRIVATE KEY-----",
-    "-----BEGIN ENCRYPTED PRIVATE KEY-----",
-    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
-    "aws_secret_access_key",
-)
-
 
 @dataclass(frozen=True, kw_only=True)
 class AppTree:
-    """The image's application tree: each entry's owner and mode, and secret markers found."""
+    """The image's application tree: each entry's owner, mode and size, the text of its
+    small text files (to be scanned for secrets), and the waste found beside it."""
 
     uid: int
     gid: int
     entries: tuple[Mapping[str, Any], ...]
     waste: tuple[Mapping[str, Any], ...] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)
+    unread: int = 0  # text files past the scan's total, not read
 
     @classmethod
     def parse(cls, output: str) -> AppTree:
@@ -95,6 +90,8 @@ class AppTree:
         head: dict[str, Any] = {}
         entries = []
         waste = []
+        texts = {}
+        unread = 0
         for line in output.splitlines():
             line = line.strip()
             if not line.startswith("{"):
@@ -105,33 +102,20 @@ class AppTree:
             elif "kind" in item:  # WASTE_SCRIPT's, run in the same container
                 waste.append(item)
             else:
+                text = item.pop("t", None)
+                if isinstance(text, str):
+                    texts[str(item["p"])] = text
+                elif text is False:
+                    unread += 1
                 entries.append(item)
         return cls(
             uid=int(head.get("uid", -1)),
             gid=int(head.get("gid", -1)),
             entries=tuple(entries),
             waste=tuple(waste),
+            texts=texts,
+            unread=unread,
         )
-
-
-def _matches(path: str, patterns: Sequence[str]) -> bool:
-    """True when a path under /app is one a .dockerignore pattern names (or lies inside it)."""
-    parts = path.split("/")
-    for pattern in patterns:
-        if pattern.startswith("!"):
-            continue
-        if pattern.startswith("**/"):
-            tail = pattern[3:]
-            if any(fnmatch.fnmatchcase(part, tail) for part in parts):
-                return True
-            if "/" in tail and any(
-                fnmatch.fnmatchcase("/".join(parts[i : i + tail.count("/") + 1]), tail)
-                for i in range(len(parts))
-            ):
-                return True
-        elif fnmatch.fnmatchcase(parts[0], pattern) or fnmatch.fnmatchcase(path, pattern):
-            return True
-    return False
 
 
 def tree_problems(tree: AppTree) -> list[str]:
@@ -143,11 +127,10 @@ def tree_problems(tree: AppTree) -> list[str]:
     for entry in tree.entries:
         path = str(entry["p"])
         name = path.rsplit("/", 1)[-1]
-        if entry.get("s"):
-            secrets.append(f"{path} (holds {entry['s']!s})")
-        elif name not in NOT_SECRETS and _matches(path, SECRET_PATTERNS):
+        # An empty file holds nothing (an empty .env is a placeholder, not a secret).
+        if name not in NOT_SECRETS and entry.get("z") != 0 and ignored(path, SECRET_PATTERNS):
             secrets.append(f"{path} (a secret by its name)")
-        elif _matches(path, [p for p in DOCKERIGNORE if p not in SECRET_PATTERNS]):
+        elif ignored(path, [p for p in DOCKERIGNORE if p not in SECRET_PATTERNS]):
             leaked.append(path)
         mode = int(entry["m"])
         owner = int(entry["u"])
@@ -163,7 +146,7 @@ def tree_problems(tree: AppTree) -> list[str]:
     problems = []
     if secrets:
         problems.append(
-            f"the image's /app holds {len(secrets)} secret-like file(s): "
+            f"the image's /app holds {len(secrets)} secret-like file(s) by name: "
             + ", ".join(secrets[:20])
             + (" ..." if len(secrets) > 20 else "")
             + "; fix: delete them from the build context or list them in .dockerignore "
@@ -313,8 +296,10 @@ def image_problems(
     tree: AppTree | None = None,
     revision: str = "",
     base_size: int | None = None,
+    secrets: Sequence[SecretFinding] = (),
 ) -> list[str]:
-    """What is wrong with a built image: size, user, labels, and its /app (see tree_problems).
+    """What is wrong with a built image: size, user, labels, and its /app (see tree_problems;
+    ``secrets``: what detect-secrets found in /app's text, by file, line and kind).
 
     The size budget is the project's: what the image adds on top of its base
     (``base_size``), so that changing the base image does not change the verdict.
@@ -352,6 +337,9 @@ def image_problems(
             f"label org.opencontainers.image.revision is not {revision}; fix: pass ARG "
             "REVISION into a LABEL in the Dockerfile (`noxgrid dockerfile` shows how)"
         )
+    found = secrets_problem(secrets, "the image's /app")
+    if found:
+        problems.append(found)
     if tree is not None:
         problems += tree_problems(tree)
     return problems

@@ -290,9 +290,30 @@ def read_docker(reader: Table) -> DockerConfig:
         command=table.optional_string("command", default(DockerConfig, "command")),
         base_image_map=tuple(table.str_map("base-image-map").items()),
         source=table.optional_string("source", default(DockerConfig, "source")),
+        waste=_waste_limit(table),
     )
     table.done()
     return docker
+
+
+def _waste_limit(table: Table) -> int | None:
+    """``waste = "10MB"``: over it, waste fails the image; ``waste = "note"``: only noted."""
+    text = table.optional_string("waste", None)
+    fallback: int | None = default(DockerConfig, "waste")
+    if text is None:
+        return fallback
+    if text.strip().lower() == "note":
+        return None
+    try:
+        return parse_size(text)
+    except ValueError:
+        table.fail(
+            "waste",
+            f"'{text}' is neither a size nor \"note\"",
+            'write the most waste an image may carry, for example "10MB" (more fails the '
+            'image check), or "note" to list waste without failing',
+        )
+        return fallback
 
 
 # What a timeout may be: a second at least, and no longer than the longest CI job (72h).

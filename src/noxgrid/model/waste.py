@@ -3,12 +3,12 @@
 Pure: ``WASTE_SCRIPT`` runs in the image (as root, with the image's python, in the
 same container as the /app listing, whose ``AppTree.parse`` collects its lines) and
 prints one JSON object per finding; ``waste_findings`` turns them into lines with the
-size and the fix.
+size and the fix, and ``waste_problem`` fails the image over the project's limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from noxgrid.model.results import format_size
@@ -98,10 +98,6 @@ _WHAT = {
         "install them and delete them in the same RUN, or bind-mount them "
         "(RUN --mount=type=bind,...) instead of COPY",
     ),
-    "app-tests": (
-        "the project's tests in /app",
-        "add `tests/` to .dockerignore (keep them only to run the suite in the image, --in-image)",
-    ),
     "test-pycache": ("bytecode of tests", "add `**/__pycache__` to .dockerignore"),
 }
 
@@ -122,6 +118,37 @@ class Waste:
             f" and {len(self.paths) - 3} more" if len(self.paths) > 3 else ""
         )
         return f"{self.what} ({format_size(self.size)}): {shown}; fix: {self.fix}"
+
+
+# What the scan finds that is intended content, not waste: the project's tests in /app
+# are what `--in-image` runs (the suite runs from /app in the image), so an image carries
+# them on purpose; they are shown on the stage's line, never counted against the limit.
+INTENDED = {"app-tests": "its tests for --in-image"}
+
+
+def intended(entries: Iterable[Mapping[str, object]]) -> list[tuple[str, int]]:
+    """(what, bytes) for each kind of intended content found (see INTENDED)."""
+    sizes: dict[str, int] = {}
+    for entry in entries:
+        kind, size = str(entry.get("kind", "")), entry.get("size", 0)
+        if kind in INTENDED and isinstance(size, int):
+            sizes[kind] = sizes.get(kind, 0) + size
+    return [(INTENDED[kind], size) for kind, size in sorted(sizes.items())]
+
+
+def waste_problem(found: Sequence[Waste], limit: int | None) -> str | None:
+    """The image check's failure when the waste is over ``limit`` bytes (None: never):
+    its size, each kind with its paths and fix, and how to change the limit."""
+    total = sum(waste.size for waste in found)
+    if limit is None or total <= limit:
+        return None
+    return (
+        f"the image carries {format_size(total)} of waste, over the {format_size(limit)} "
+        "that [tool.noxgrid.docker] waste allows (waste filled the disks of CI runners):\n    "
+        + "\n    ".join(waste.render() for waste in found)
+        + '\n  fix: the fixes above; or raise the limit (waste = "50MB"), or list waste '
+        'without failing (waste = "note")'
+    )
 
 
 def waste_findings(entries: Iterable[Mapping[str, object]], minimum: int = 1) -> list[Waste]:

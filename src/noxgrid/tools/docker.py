@@ -20,17 +20,20 @@ from noxgrid.errors import EngineUnavailable
 from noxgrid.model.attestation import Attestation, sbom_attestation
 from noxgrid.model.basesize import history_sizes
 from noxgrid.model.engine import engine_problem
-from noxgrid.model.image import SECRET_CONTENT, AppTree, cache_arguments
+from noxgrid.model.image import AppTree, cache_arguments
+from noxgrid.model.secrets import SCAN_LIMIT, SCAN_TOTAL
 from noxgrid.model.text import json_objects
 from noxgrid.model.waste import WASTE_SCRIPT
 from noxgrid.tools.orphans import OWNER_LABEL, dead_owner, owner
 from noxgrid.tools.runner import Command, LineSink, Outcome, Runner
 
-# Run in the image as root: every entry under /app with its owner, mode and, for a
-# readable file under 1 MB, the first secret marker it holds. One JSON line each.
+# Run in the image as root: every entry under /app with its owner, mode and size and, for
+# a regular file under SCAN_LIMIT that is UTF-8 text, the text (scanned for secrets here,
+# by detect-secrets, never in the image; SCAN_TOTAL bytes in all, then false: not read).
+# One JSON line each.
 TREE_SCRIPT = """
 import json, os, pwd, stat, sys
-markers = json.loads(sys.argv[2])
+limit, budget = int(sys.argv[2]), int(sys.argv[3])
 user = sys.argv[1]
 name = user.split(":")[0]
 try:
@@ -44,16 +47,20 @@ for folder, dirs, files in os.walk("/app"):
     for name in dirs + sorted(files):
         path = os.path.join(folder, name)
         info = os.lstat(path)
-        found = None
-        if stat.S_ISREG(info.st_mode) and info.st_size < 2**20:
+        text = None
+        if stat.S_ISREG(info.st_mode) and 0 < info.st_size < limit and info.st_size > budget:
+            text = False  # not read: over the total
+        elif stat.S_ISREG(info.st_mode) and 0 < info.st_size < limit:
             try:
                 with open(path, "rb") as stream:
-                    data = stream.read().decode("latin-1")
-                found = next((m for m in markers if m in data), None)
-            except OSError:
+                    data = stream.read()
+                if b"\\0" not in data:
+                    text = data.decode("utf-8")
+                    budget -= len(data)
+            except (OSError, UnicodeDecodeError):
                 pass
         print(json.dumps({"p": os.path.relpath(path, "/app"), "u": info.st_uid,
-                          "g": info.st_gid, "m": info.st_mode, "s": found}))
+                          "g": info.st_gid, "m": info.st_mode, "z": info.st_size, "t": text}))
 """
 
 
@@ -242,7 +249,8 @@ class Docker:
                 "-c",
                 TREE_SCRIPT + WASTE_SCRIPT,
                 user or "root",
-                json.dumps(SECRET_CONTENT),
+                str(SCAN_LIMIT),
+                str(SCAN_TOTAL),
                 timeout=300,
             )
         )

@@ -424,3 +424,15 @@ def test_setup_steps_are_argv_lists_or_strings_split_without_a_shell(make_projec
 def test_a_bad_setup_step_names_the_key_and_the_fix(make_project, value, key, problem):
     text = error_for(make_project, SETUP.replace("SETUP", value))
     assert f"tool.noxgrid.suite.{key}" in text and problem in text
+
+
+def test_the_waste_limit_is_a_size_or_note(make_project):
+    assert load_config(make_project()).docker.waste == 10_000_000, "a small default"
+    base = '[tool.noxgrid.profile.lean]\nrequirements = ["requirements/lean.in"]\n'
+    config = load_config(make_project(base + '[tool.noxgrid.docker]\nwaste = "25MB"\n'))
+    assert config.docker.waste == 25_000_000
+    config = load_config(make_project(base + '[tool.noxgrid.docker]\nwaste = "note"\n'))
+    assert config.docker.waste is None
+    text = error_for(make_project, base + '[tool.noxgrid.docker]\nwaste = "some"\n')
+    assert "tool.noxgrid.docker.waste: 'some' is neither a size nor \"note\"" in text
+    assert '"10MB"' in text and '"note"' in text

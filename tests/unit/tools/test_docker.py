@@ -149,10 +149,8 @@ def test_image_problems():
     assert ".dockerignore should keep out: .git, __pycache__" in text
 
 
-def tree(*entries, uid=10001, gid=10001, owner=0, secret=None):
-    items = [{"p": path, "u": owner, "g": 0, "m": mode, "s": None} for path, mode in entries]
-    if secret:
-        items[-1]["s"] = secret
+def tree(*entries, uid=10001, gid=10001, owner=0, size=10):
+    items = [{"p": path, "u": owner, "g": 0, "m": mode, "z": size} for path, mode in entries]
     return AppTree(uid=uid, gid=gid, entries=tuple(items))
 
 
@@ -165,16 +163,42 @@ def test_secrets_in_the_app_tree_are_named_by_path():
             (".env.example", 0o100644),
             ("certs/server.key", 0o100644),
             (".aws/credentials", 0o100644),
+            (".kube/config", 0o100644),
+            ("aws_credentials.json", 0o100644),
+            ("src/app/credentials.py", 0o100644),
             ("notes/readme.txt", 0o100644),
-            secret="-----BEGIN OPENSSH PRIVATE KEY-----",
         )
     )
     (text,) = problems
-    assert "holds 5 secret-like file(s)" in text
-    for path in ("deploy/id_rsa", "config/.env.production", "certs/server.key", ".aws/credentials"):
+    assert "holds 6 secret-like file(s) by name" in text
+    for path in (
+        "deploy/id_rsa",
+        "config/.env.production",
+        "certs/server.key",
+        ".aws/credentials",
+        ".kube/config",
+        "aws_credentials.json",
+    ):
         assert f"{path} (a secret by its name)" in text
-    assert "notes/readme.txt (holds -----BEGIN OPENSSH PRIVATE KEY-----)" in text
     assert ".env.example" not in text, "a template is no secret"
+    assert "credentials.py" not in text, "*credentials* is the context's root, as Docker reads it"
+
+
+def test_an_empty_env_file_is_not_a_secret():
+    assert tree_problems(tree((".env", 0o100644), size=0)) == []
+    assert tree_problems(tree((".env", 0o100644), size=12))
+
+
+def test_the_app_trees_text_is_kept_apart_from_its_entries_for_the_scan():
+    parsed = AppTree.parse(
+        '{"user": "app", "uid": 1, "gid": 1}\n'
+        '{"p": "token.txt", "u": 0, "g": 0, "m": 33188, "z": 5, "t": "ghp_x"}\n'
+        '{"p": "model.bin", "u": 0, "g": 0, "m": 33188, "z": 5, "t": null}\n'
+        '{"p": "big.csv", "u": 0, "g": 0, "m": 33188, "z": 5, "t": false}\n'
+    )
+    assert parsed.texts == {"token.txt": "ghp_x"}
+    assert parsed.unread == 1, "past the scan's total: counted, to be said"
+    assert all("t" not in entry for entry in parsed.entries)
 
 
 def test_an_app_tree_the_runtime_user_can_write_is_a_problem():

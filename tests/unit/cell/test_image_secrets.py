@@ -1,0 +1,44 @@
+"""The image stage reads the build context for secrets before it builds, and hands the
+files it read clean to the /app scan (not read twice)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from noxgrid.cell.image import _scan_context
+from noxgrid.errors import StageFailure
+from noxgrid.model.secrets import text_key
+
+GITHUB = "ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8"
+
+
+def state_for(root):
+    notes: list[str] = []
+    return SimpleNamespace(config=SimpleNamespace(root=root), note=notes.append), notes
+
+
+def test_a_secret_in_the_build_context_fails_before_the_build(tmp_path):
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    (tmp_path / "app.py").write_text("VALUE = 1\n")
+    (tmp_path / "token.txt").write_text(GITHUB + "\n")
+    state, _ = state_for(tmp_path)
+    with pytest.raises(StageFailure) as failed:
+        _scan_context(state, tmp_path / ".dockerignore")
+    text = str(failed.value)
+    assert "the build context (what .dockerignore lets in) holds 1 secret(s)" in text
+    assert "token.txt:1 (GitHub Token)" in text and GITHUB not in text
+
+
+def test_a_clean_context_says_what_it_read_and_returns_it(tmp_path):
+    (tmp_path / ".dockerignore").write_text("token.txt\n")
+    (tmp_path / "app.py").write_text("VALUE = 1\n")
+    (tmp_path / "token.txt").write_text(GITHUB + "\n")  # kept out: never in the image
+    state, notes = state_for(tmp_path)
+    clean = _scan_context(state, tmp_path / ".dockerignore")
+    assert clean == {
+        text_key("app.py", b"VALUE = 1\n"),
+        text_key(".dockerignore", b"token.txt\n"),
+    }
+    assert notes and notes[0].startswith("the build context's 2 file(s) hold no secret")
