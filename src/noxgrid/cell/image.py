@@ -54,6 +54,12 @@ def docker_for(state: CellRun) -> Docker:
         raise StageSkipped("skipped: no image declared ([tool.noxgrid.docker] image)")
     if state.docker is None:
         state.docker = Docker.find(state.runner, state.env)
+        removed = state.docker.remove_orphans()
+        if removed:
+            state.note(
+                f"removed {len(removed)} container(s) a killed noxgrid run left: "
+                + ", ".join(removed)
+            )
     return state.docker
 
 
