@@ -8,6 +8,9 @@ carries the name and version the lock pins), unless they were hashed before and
 nothing about them changed since: the same RECORD and, for every file it lists, the
 same size, modification time and inode (``stat_digest``). Any write to a file moves
 its modification time; a file replaced (uv installing it again) gets a new inode.
+Bytecode a wheel ships under ``__pycache__`` is left out: uv compiles the venv's
+bytecode at install and rewrites those files, so their RECORD hashes no longer hold;
+Python checks a ``.pyc`` against its source before it uses it.
 Pure: reads files, runs nothing.
 """
 
@@ -21,6 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxgrid.model.installed import Installed
+
+
+def compiled_bytecode(path: str) -> bool:
+    """True for a ``__pycache__/*.pyc`` a RECORD lists: rewritten by the install's own
+    bytecode compilation, so not judged against the hash the wheel shipped it with."""
+    return path.endswith(".pyc") and "__pycache__/" in path
 
 
 def record_rows(dist: Installed) -> list[tuple[str, str, str]]:
@@ -43,6 +52,8 @@ def stat_digest(dist: Installed) -> str:
     site = dist.dist_info.parent
     digest = hashlib.sha256()
     for path, _, _ in record_rows(dist):
+        if compiled_bytecode(path):
+            continue
         try:
             info = (site / path).stat()
             seen = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
@@ -68,8 +79,8 @@ def differing_files(dist: Installed, others: Collection[str] = ()) -> list[str]:
     wrong = []
     for path, recorded, _ in record_rows(dist):
         algorithm, _, expected = recorded.partition("=")
-        if not expected or path in others:
-            continue  # the RECORD itself, or keep's copy
+        if not expected or path in others or compiled_bytecode(path):
+            continue  # the RECORD itself, keep's copy, or bytecode the install compiled
         try:
             if algorithm not in hashlib.algorithms_available:
                 raise ValueError(algorithm)

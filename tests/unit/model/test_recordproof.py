@@ -110,3 +110,17 @@ def test_kept_files_are_not_judged_against_the_others_record(tmp_path):
     installed = read_installed(root)
     assert [t.name for t in prove_files(installed, lock, None).tampered] == ["idna"]
     assert not prove_files(installed, lock, None, keep=["other"]).tampered
+
+
+def test_bytecode_the_install_compiled_again_is_not_a_tampered_file(tmp_path):
+    root = tmp_path / "venv"
+    site = root / "lib" / "python3.9" / "site-packages"
+    shipped = "numpy/distutils/__pycache__/conv_template.cpython-39.pyc"
+    dist(site, "numpy", {"numpy/__init__.py": b"x = 1\n", shipped: b"as the wheel shipped it"})
+    numpy = read_installed(root)["numpy"]
+    before = stat_digest(numpy)
+    (site / shipped).write_bytes(b"compiled again by uv --compile-bytecode")
+    assert differing_files(numpy) == []
+    assert stat_digest(numpy) == before, "rewritten bytecode does not send it to be hashed"
+    (site / "numpy" / "__init__.py").write_bytes(b"x = 2\n")
+    assert differing_files(numpy) == ["numpy/__init__.py"], "the source is still proved"
