@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -111,15 +113,20 @@ def cmd_lock(args: argparse.Namespace) -> int:
     _verify_overrides(config, selected)
     start = time.perf_counter()
     print(f"locking {len(selected)} cell(s), {args.jobs} at a time...", flush=True)
-    outcomes = lock_cells(
-        config,
-        selected,
-        jobs=args.jobs,
-        on_done=lambda outcome: print(describe(outcome), flush=True),
-        allow_unsized=args.allow_unsized,
-        upgrade=args.upgrade,
-        refresh=args.refresh,
-    )
+    written: set[str] = set()
+    try:
+        outcomes = lock_cells(
+            config,
+            selected,
+            jobs=args.jobs,
+            on_done=_Announcer(written),
+            allow_unsized=args.allow_unsized,
+            upgrade=args.upgrade,
+            refresh=args.refresh,
+        )
+    except KeyboardInterrupt:
+        _print_unlocked(selected, written)
+        raise
     failed = [o for o in outcomes if not o.written]
     print(
         f"\n{len(outcomes) - len(failed)} written, {len(failed)} refused or failed "
@@ -131,6 +138,37 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 _SHOWN = 10
+
+
+class _Announcer:
+    """Prints each outcome as its worker thread finishes it: whole, in one write, under
+    a lock, so that lines of cells finishing at once never run together."""
+
+    def __init__(self, written: set[str]) -> None:
+        self.written = written  # the cells whose lock was written
+        self.lock = threading.Lock()
+
+    def __call__(self, outcome: LockOutcome) -> None:
+        text = describe(outcome) + "\n"
+        with self.lock:
+            if outcome.written:
+                self.written.add(outcome.cell.id)
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+
+def _print_unlocked(cells: Sequence[Cell], written: set[str]) -> None:
+    """After an interrupt: the cells left unlocked, in one line (their locks as they were)."""
+    left = [cell for cell in cells if cell.id not in written]
+    if left:
+        from noxgrid.model.freshness import refresh_command
+
+        sys.stdout.write(
+            f"interrupted: no lock written for {len(left)} of {len(cells)} cell(s): "
+            f"{', '.join(cell.id for cell in left)} (their locks are as they were); "
+            f"to finish: {refresh_command(left)}\n"
+        )
+        sys.stdout.flush()
 
 
 def _verify_overrides(config: Config, cells: Sequence[Cell]) -> None:
