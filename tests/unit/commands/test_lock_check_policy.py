@@ -78,3 +78,14 @@ def test_lock_check_gives_rm_r_as_the_fix_for_a_folder_in_a_locks_place(make_pro
         f"(then noxgrid lock {folder_cell.id})" in captured.out
     )
     assert f"fix: rm -r {shown}, then noxgrid lock {folder_cell.id} " in captured.err
+
+
+def test_check_gives_rm_r_as_the_fix_for_a_folder_in_a_locks_place(make_project):
+    root = make_project(STATIC, {"requirements/lean.in": "pytest\n"})
+    config = load_config(root)
+    folder_cell, cell = list(expand(config))
+    _write_lock(config, cell)
+    lock_path(config, folder_cell).mkdir(parents=True)
+    (found,) = lock_findings(config, expand(config))
+    shown = rows_path(folder_cell)
+    assert found["fix"] == f"rm -r {shown} (then noxgrid lock {folder_cell.id})"
