@@ -13,12 +13,11 @@ from noxgrid.model.freshness import (
     LockState,
     check_locks,
     orphaned_locks,
-    read_lock,
+    policy_findings,
     refresh_command,
 )
 from noxgrid.model.gitignored import ignored_finding, parse_check_ignore
 from noxgrid.model.matrix import Matrix
-from noxgrid.model.policy import evaluate
 from noxgrid.model.reason import finding_cause
 from noxgrid.render.actions import load_pins, outdated
 from noxgrid.render.workflow import render_workflows
@@ -151,18 +150,8 @@ def lock_findings(config: Config, matrix: Matrix) -> list[Finding]:
     for state in states:
         if state.state != "fresh":
             continue
-        lock = read_lock(state.path)
-        allowances = for_cell(config.allowances, state.cell)
-        judged.update(allowances)
-        for finding in evaluate(
-            lock,
-            accelerator=config.accelerators[state.cell.accelerator],
-            policy=config.policy,
-            profile=config.profiles[state.cell.profile],
-            installed_estimate=lock.header_bytes("installed-bytes"),
-            largest=lock.largest(),
-            allowances=allowances,
-        ):
+        judged.update(for_cell(config.allowances, state.cell))
+        for finding in policy_findings(config, state):
             if finding.allowance is not None:
                 used.add(finding.allowance)
                 continue
@@ -235,13 +224,16 @@ def _not_fresh(config: Config, bad: list[LockState]) -> list[Finding]:
         cells = ", ".join(s.cell.id for s in group[:3])
         cells += f" (+{len(group) - 3} more)" if len(group) > 3 else ""
         what = f"the lock of {cells} is" if len(group) == 1 else f"{len(group)} locks are"
+        fix = refresh_command([s.cell for s in bad])
+        # A folder in a lock's place: `noxgrid lock` leaves it alone, so it goes first.
+        folders = [relative_path(s.path, config.root) for s in group if s.path.is_dir()]
         finding = {
             "kind": "lock",
             "where": places[0],
             "message": f"{what} {kind}"
             + (f" ({cells})" if len(group) > 1 else "")
             + (f": {detail}" if detail else ""),
-            "fix": refresh_command([s.cell for s in bad]),
+            "fix": f"rm -r {' '.join(folders)} (then {fix})" if folders else fix,
         }
         if len(group) > 1:
             finding["places"] = ", ".join(places)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from noxgrid.commands.common import Subparsers, add_project, load_project
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from noxgrid.model.config import Config
     from noxgrid.model.freshness import LockState, Orphan
     from noxgrid.model.matrix import Cell
+    from noxgrid.model.policy import Finding
     from noxgrid.model.sizes import SizeEstimate
 
 
@@ -36,7 +40,8 @@ def register_lock(commands: Subparsers) -> None:
         "budget, and write <locks>/pylock.py<cell>.toml (PEP 751) only when it passes; an "
         "older noxgrid's <locks>/<cell>.txt is migrated (its pins preferred) and removed. "
         "With --check, offline: "
-        "list missing and stale locks (naming the inputs that changed) and locks whose cell "
+        "list missing and stale locks (naming the inputs that changed), fresh ones the "
+        "policy refuses (with its fix), and locks whose cell "
         "left the matrix, and print the command that refreshes exactly those; --prune "
         "removes the locks whose cell left the matrix.",
     )
@@ -45,7 +50,7 @@ def register_lock(commands: Subparsers) -> None:
     lock.add_argument(
         "--check",
         action="store_true",
-        help="only check freshness (offline, fast); exit 1 if any is stale",
+        help="only check freshness and policy (offline, fast); exit 1 if any is stale or refused",
     )
     lock.add_argument(
         "--prune",
@@ -89,6 +94,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
         return _prune(config)
     if args.check:
         states = check_locks(config, selected)
+        refused = _refused(config, states)
+        states = [replace(s, state="refused") if s.cell.id in refused else s for s in states]
         orphans = orphaned_locks(config)
         rows = [[s.cell.id, s.state, relative_path(s.path, config.root)] for s in states]
         rows += [[o.cell, "orphaned", relative_path(o.path, config.root)] for o in orphans]
@@ -96,7 +103,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
         bad = [s for s in states if s.state != "fresh"]
         if bad:
             _print_orphans(config, orphans)
-            raise _not_fresh(config, states, bad, args.patterns)
+            raise _not_fresh(config, states, bad, args.patterns, refused)
         if orphans:
             raise _orphaned(config, orphans)
         print(f"\nall {len(states)} locks are fresh")
@@ -106,15 +113,20 @@ def cmd_lock(args: argparse.Namespace) -> int:
     _verify_overrides(config, selected)
     start = time.perf_counter()
     print(f"locking {len(selected)} cell(s), {args.jobs} at a time...", flush=True)
-    outcomes = lock_cells(
-        config,
-        selected,
-        jobs=args.jobs,
-        on_done=lambda outcome: print(describe(outcome), flush=True),
-        allow_unsized=args.allow_unsized,
-        upgrade=args.upgrade,
-        refresh=args.refresh,
-    )
+    written: set[str] = set()
+    try:
+        outcomes = lock_cells(
+            config,
+            selected,
+            jobs=args.jobs,
+            on_done=_Announcer(written),
+            allow_unsized=args.allow_unsized,
+            upgrade=args.upgrade,
+            refresh=args.refresh,
+        )
+    except KeyboardInterrupt:
+        _print_unlocked(selected, written)
+        raise
     failed = [o for o in outcomes if not o.written]
     print(
         f"\n{len(outcomes) - len(failed)} written, {len(failed)} refused or failed "
@@ -126,6 +138,37 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 _SHOWN = 10
+
+
+class _Announcer:
+    """Prints each outcome as its worker thread finishes it: whole, in one write, under
+    a lock, so that lines of cells finishing at once never run together."""
+
+    def __init__(self, written: set[str]) -> None:
+        self.written = written  # the cells whose lock was written
+        self.lock = threading.Lock()
+
+    def __call__(self, outcome: LockOutcome) -> None:
+        text = describe(outcome) + "\n"
+        with self.lock:
+            if outcome.written:
+                self.written.add(outcome.cell.id)
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+
+def _print_unlocked(cells: Sequence[Cell], written: set[str]) -> None:
+    """After an interrupt: the cells left unlocked, in one line (their locks as they were)."""
+    left = [cell for cell in cells if cell.id not in written]
+    if left:
+        from noxgrid.model.freshness import refresh_command
+
+        sys.stdout.write(
+            f"interrupted: no lock written for {len(left)} of {len(cells)} cell(s): "
+            f"{', '.join(cell.id for cell in left)} (their locks are as they were); "
+            f"to finish: {refresh_command(left)}\n"
+        )
+        sys.stdout.flush()
 
 
 def _verify_overrides(config: Config, cells: Sequence[Cell]) -> None:
@@ -175,32 +218,86 @@ def _orphaned(config: Config, orphans: Sequence[Orphan]) -> NoxgridError:
     )
 
 
-def _not_fresh(
-    config: Config, states: Sequence[LockState], bad: Sequence[LockState], patterns: Sequence[str]
-) -> NoxgridError:
-    """The error for locks that are not fresh; on a large matrix, counted and sampled
-    rather than listed whole (the fix is then one command for the selection)."""
-    from noxgrid.model.config import relative_path
-    from noxgrid.model.freshness import refresh_command
+def _refused(config: Config, states: Sequence[LockState]) -> dict[str, list[Finding]]:
+    """The policy findings (none allowed on purpose) of each fresh lock the policy refuses,
+    by cell: what ``noxgrid check`` finds in it, from the parsed lock alone (offline)."""
+    from noxgrid.model.freshness import policy_findings
+    from noxgrid.model.policy import refusing
 
-    detailed = [state for state in bad if state.detail]
+    found = {}
+    for state in states:
+        if state.state == "fresh":
+            findings = refusing(policy_findings(config, state))
+            if findings:
+                found[state.cell.id] = findings
+    return found
+
+
+def _not_fresh(
+    config: Config,
+    states: Sequence[LockState],
+    bad: Sequence[LockState],
+    patterns: Sequence[str],
+    refused: Mapping[str, Sequence[Finding]],
+) -> NoxgridError:
+    """The error for locks that are not fresh or that the policy refuses; on a large
+    matrix, counted and sampled rather than listed whole (the fix is then one command for
+    the selection). A refused lock's fix is the policy's (locking again refuses again)."""
+    from noxgrid.model.config import relative_path
+
+    detailed = [state for state in bad if state.detail or state.state == "refused"]
     for state in detailed[:_SHOWN]:
-        print(f"{relative_path(state.path, config.root)}: {state.state}: {state.detail}")
+        where = f"{relative_path(state.path, config.root)}: {state.state}"
+        for finding in refused.get(state.cell.id, ()):
+            print(f"{where} by policy: {finding.render()}")
+        if state.detail:
+            folder = state.path.is_dir()
+            print(
+                f"{where}: {state.detail}" + (f"; fix: {state.fix(config.root)}" if folder else "")
+            )
     if len(detailed) > _SHOWN:
         print(f"... and {len(detailed) - _SHOWN} more (the table above lists every lock)")
     counts = Counter(s.state for s in bad)
     kinds = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
     cells = ", ".join(f"{s.cell.id} ({s.state})" for s in bad[:_SHOWN])
     more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
-    fix = (
-        refresh_command([s.cell for s in bad])
-        if len(bad) <= 2 * _SHOWN
-        else " ".join(["noxgrid lock", *patterns])
-    )
     return LockOutdated(
-        f"{len(bad)} of {len(states)} locks are not fresh ({kinds}): {cells}{more}",
-        fix=fix + " (an edited lock is made again from its inputs; commit the result)",
+        f"{len(bad)} of {len(states)} locks are not fresh or refused ({kinds}): {cells}{more}"
+        if refused
+        else f"{len(bad)} of {len(states)} locks are not fresh ({kinds}): {cells}{more}",
+        fix=_fix(config, bad, patterns, refused),
     )
+
+
+def _fix(
+    config: Config,
+    bad: Sequence[LockState],
+    patterns: Sequence[str],
+    refused: Mapping[str, Sequence[Finding]],
+) -> str:
+    """Remove the folders in locks' places, lock again the locks that are not fresh, and
+    apply the policy's fix to those it refuses."""
+    from noxgrid.model.config import relative_path
+    from noxgrid.model.freshness import refresh_command
+
+    stale = [s for s in bad if s.state != "refused"]
+    folders = [relative_path(s.path, config.root) for s in stale if s.path.is_dir()]
+    fixes = []
+    if stale:
+        fix = (
+            refresh_command([s.cell for s in stale])
+            if len(bad) <= 2 * _SHOWN
+            else " ".join(["noxgrid lock", *patterns])
+        )
+        fixes.append(fix + " (an edited lock is made again from its inputs; commit the result)")
+        if folders:
+            fixes[0] = f"rm -r {' '.join(folders)}, then {fixes[0]}"
+    policy = list(dict.fromkeys(f.fix for findings in refused.values() for f in findings))
+    if len(policy) == 1:
+        fixes.append(policy[0])
+    elif policy:
+        fixes.append("apply the policy's fix printed above for each refused lock")
+    return "; ".join(fixes)
 
 
 def lock_failure(failed: Sequence[LockOutcome]) -> NoxgridError:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxgrid.errors import LockUnreadable
+from noxgrid.model.allowances import for_cell
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.inputs import input_digests, inputs_digest
 from noxgrid.model.lockfile import (
@@ -23,6 +24,7 @@ from noxgrid.model.lockfile import (
     parse_lock_header,
 )
 from noxgrid.model.matrix import Cell, expand
+from noxgrid.model.policy import Finding, evaluate
 
 DIGESTS_KEY = "input-digests"
 
@@ -35,6 +37,14 @@ class LockState:
     path: Path
     state: str  # "fresh", "stale", "missing", "edited", "unsealed", "legacy" or "unreadable"
     detail: str = ""
+
+    def fix(self, root: Path) -> str:
+        """The command that makes this lock fresh: ``noxgrid lock <cell>``, after removing
+        a folder that stands in the lock's place (``noxgrid lock`` leaves it alone)."""
+        command = refresh_command([self.cell])
+        if self.state == "unreadable" and self.path.is_dir():
+            return f"rm -r {relative_path(self.path, root)} (then {command})"
+        return command
 
 
 STATE_DETAILS = {
@@ -133,6 +143,22 @@ def check_locks(config: Config, cells: Sequence[Cell]) -> list[LockState]:
 def refresh_command(cells: Sequence[Cell]) -> str:
     """The command that refreshes exactly these cells' locks."""
     return "noxgrid lock " + " ".join(cell.id for cell in cells)
+
+
+def policy_findings(config: Config, state: LockState) -> list[Finding]:
+    """The policy's findings for a fresh lock as it is committed (those its cell's
+    allowances allow marked so), as ``noxgrid check`` and ``noxgrid lock --check`` judge
+    it: the parsed lock and the sizes its header records, no network."""
+    lock = read_lock(state.path)
+    return evaluate(
+        lock,
+        accelerator=config.accelerators[state.cell.accelerator],
+        policy=config.policy,
+        profile=config.profiles[state.cell.profile],
+        installed_estimate=lock.header_bytes("installed-bytes"),
+        largest=lock.largest(),
+        allowances=for_cell(config.allowances, state.cell),
+    )
 
 
 def read_lock(path: Path) -> Lock:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from noxgrid.check import findings as check
+from noxgrid.model import freshness
 from noxgrid.model.allowances import Allowance
 from noxgrid.model.declaration import load_config
 from noxgrid.model.freshness import LockState
@@ -36,7 +37,7 @@ def project(make_project, monkeypatch):
             LockState(cell=c, path=Path("x.toml"), state="fresh") for c in cells
         ],
     )
-    monkeypatch.setattr(check, "read_lock", lambda path: parse_lock(OPENCV))
+    monkeypatch.setattr(freshness, "read_lock", lambda path: parse_lock(OPENCV))
     return load_config(root)
 
 
