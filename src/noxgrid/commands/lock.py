@@ -164,7 +164,7 @@ def _print_unlocked(cells: Sequence[Cell], written: set[str]) -> None:
         from noxgrid.model.freshness import refresh_command
 
         sys.stdout.write(
-            f"interrupted: no lock written for {len(left)} of {len(cells)} cell(s): "
+            f"no lock written for {len(left)} of {len(cells)} cell(s): "
             f"{', '.join(cell.id for cell in left)} (their locks are as they were); "
             f"to finish: {refresh_command(left)}\n"
         )
