@@ -4,7 +4,7 @@ line and kind, never by value; a lock's digests are not secrets."""
 from __future__ import annotations
 
 from noxgrid.model.context import context_files, ignore_patterns, ignored
-from noxgrid.model.image import DOCKERIGNORE
+from noxgrid.model.image import DOCKERIGNORE, AppTree, tree_problems
 from noxgrid.model.secrets import (
     SecretFinding,
     is_named_digest,
@@ -121,6 +121,32 @@ def test_dockerignore_patterns_match_as_docker_reads_them():
     assert ignored("zz/state.sqlite3", DOCKERIGNORE), "the default keeps out nested databases"
     assert ignored(".kube/config", DOCKERIGNORE) and ignored(".gcp/key.json", DOCKERIGNORE)
     assert ignored(".docker/config.json", DOCKERIGNORE)
+
+
+def test_the_default_dockerignore_keeps_credentials_out_at_any_depth():
+    for path in (
+        "aws_credentials.json",
+        "sub/my_credentials.json",
+        "deploy/gcp/service_credentials.json",
+        "a/b/.kube/config",
+        "sub/.docker/config.json",
+        "x/y/.gcp/key.json",
+    ):
+        assert ignored(path, DOCKERIGNORE), path
+    assert not ignored("src/notes.txt", DOCKERIGNORE)
+
+
+def test_a_python_module_named_for_credentials_is_code_let_back_in():
+    assert "!**/*credentials*.py" in DOCKERIGNORE, "google-auth's credentials.py is code"
+
+    def tree(path):
+        entry = {"p": path, "u": 0, "g": 0, "m": 0o100644, "z": 10}
+        return AppTree(uid=10001, gid=10001, entries=(entry,))
+
+    kept = tree_problems(tree("src/app/credentials.py"))
+    assert kept == [], "found by its content if it holds a secret, never by its name"
+    found = tree_problems(tree("sub/my_credentials.json"))
+    assert found and "sub/my_credentials.json (a secret by its name)" in found[0]
 
 
 def test_detect_secrets_own_filters_still_apply():
