@@ -123,6 +123,17 @@ class AppTree:
         )
 
 
+def _secret_by_name(path: str, size: object) -> bool:
+    """True when /app's ``path`` is a secret by its name. An empty file holds nothing (an
+    empty .env is a placeholder, not a secret); a template or a Python module is none."""
+    return (
+        path.rsplit("/", 1)[-1] not in NOT_SECRETS
+        and size != 0
+        and ignored(path, SECRET_PATTERNS)
+        and not ignored(path, CODE_NAMED_LIKE_SECRETS)
+    )
+
+
 def tree_problems(tree: AppTree) -> list[str]:
     """What is wrong with an image's /app: secrets, leftovers .dockerignore keeps out,
     and anything the runtime user owns or may write."""
@@ -131,14 +142,7 @@ def tree_problems(tree: AppTree) -> list[str]:
     writable = []
     for entry in tree.entries:
         path = str(entry["p"])
-        name = path.rsplit("/", 1)[-1]
-        # An empty file holds nothing (an empty .env is a placeholder, not a secret).
-        if (
-            name not in NOT_SECRETS
-            and entry.get("z") != 0
-            and ignored(path, SECRET_PATTERNS)
-            and not ignored(path, CODE_NAMED_LIKE_SECRETS)
-        ):
+        if _secret_by_name(path, entry.get("z")):
             secrets.append(f"{path} (a secret by its name)")
         elif ignored(path, [p for p in DOCKERIGNORE if p not in SECRET_PATTERNS]):
             leaked.append(path)
