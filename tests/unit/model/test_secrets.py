@@ -3,6 +3,8 @@ line and kind, never by value; a lock's digests are not secrets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from noxgrid.model.context import context_files, ignore_patterns, ignored
 from noxgrid.model.image import DOCKERIGNORE, AppTree, tree_problems
 from noxgrid.model.secrets import (
@@ -73,6 +75,27 @@ def test_an_empty_env_file_and_a_locks_digests_are_not_secrets():
         == []
     )
     assert scan_texts({"app.py": f'SIGNING = "{DIGEST}"\n'}), "an unnamed hex string still counts"
+
+
+def test_a_lock_is_scanned_for_all_but_its_digests_entropy():
+    lock = (
+        'packages = [{ name = "x", index = "https://user:s3cr3tt0ken@pypi.example.org/simple" }]\n'
+        f'hashes = {{ sha256 = "{DIGEST}" }}\n'
+        f'url = "https://files.pythonhosted.org/packages/{DIGEST}/x.whl"\n'
+    )
+    for name in ("pylock.toml", "uv.lock", "requirements/locks/pylock.py311-cpu-lean.toml"):
+        found = scan_texts({name: lock})
+        assert [f.render() for f in found] == [f"{name}:1 (Basic Auth Credentials)"], found
+        assert all("s3cr3t" not in f.render() for f in found)
+    token = scan_texts({"uv.lock": f"# token = '{GITHUB}'\n"})
+    assert [f.kind for f in token] == ["GitHub Token"], "only entropy hits are a lock's digests"
+
+
+def test_the_reference_services_committed_locks_scan_clean():
+    root = Path(__file__).resolve().parents[3] / "examples" / "service"
+    locks = sorted(p.relative_to(root).as_posix() for p in root.glob("requirements/locks/*.toml"))
+    assert len(locks) >= 12
+    assert scan_files(root, locks) == []
 
 
 def test_a_finding_never_shows_the_secret():
