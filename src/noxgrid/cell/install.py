@@ -261,10 +261,10 @@ def _sync(
     _install_kept_last(state, lock, sink)
     installed = read_installed(state.venv)
     files = prove_files(installed, lock, read_manifest(state.venv), keep=keep)
-    sink(f"files proved against their RECORD: {files.detail()}\n")
     write_manifest(state.venv, lock, files.stats)  # an altered one is installed again next run
     if files.tampered:
         raise StageFailure(tamper_failure(files))
+    sink(f"files proved against their RECORD: {files.detail()}\n")  # only once it passed
     return space, files
 
 

@@ -258,7 +258,7 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
     log = state.logs.get(stage.name)
     detail = clean_text(detail)
     if status is Status.FAILED:
-        detail = failure_reason(stage.name, error, detail, log)
+        detail = failure_reason(stage.name, error, detail, log, cell=state.cell.id)
     return StageResult(
         name=stage.name,
         status=status,
@@ -271,15 +271,27 @@ def _run_stage(state: CellRun, stage: Stage) -> StageResult:
 
 
 def failure_reason(
-    stage: str, error: BaseException | None, detail: str, log: Path | None = None
+    stage: str,
+    error: BaseException | None,
+    detail: str,
+    log: Path | None = None,
+    *,
+    cell: str = "",
 ) -> str:
-    """A failed stage's reason, never empty: the detail, or else the stage, the exception's
-    type and where its log is (an exception raised without a message says nothing)."""
+    """A failed stage's reason, never empty and with its fix: the detail, or else the
+    stage, the exception's type and where to look (an exception raised without a message
+    says nothing): its log where that file exists, else the cell run again aloud."""
     if detail.strip():
         return detail
     kind = type(error).__name__ if error is not None else "no exception"
-    where = f"; its output is in {log}" if log else ""
-    return f"the {stage} stage failed ({kind}, with no message){where}"
+    said = f"the {stage} stage failed ({kind}, with no message)"
+    if log is not None and Path(log).is_file():
+        return f"{said}; fix: read its output in {log} for the cause"
+    again = f"noxgrid run {cell}" if cell else "noxgrid run"
+    return (
+        f"{said} and left no log; fix: run `{again}` again without -q to see the stage's "
+        "output as it runs, and report a stage that fails saying nothing as a noxgrid bug"
+    )
 
 
 def _crash(state: CellRun, stage: str, exc: BaseException) -> str:

@@ -43,7 +43,7 @@ SECRET_PATTERNS = (
     "**/.docker",
     "**/.kube",
     "**/.gcp",
-    "*credentials*",
+    "**/*credentials*",
     "**/.env",
     "**/.env.*",
     "**/*.kdbx",
@@ -51,6 +51,10 @@ SECRET_PATTERNS = (
 
 # Files that look like secrets by name but are templates by convention.
 NOT_SECRETS = (".env.example", ".env.sample", ".env.template", ".env.dist")
+
+# Python modules named for credentials are code (google-auth's credentials.py), not
+# secrets: let back into the build context, and found by their content if they hold one.
+CODE_NAMED_LIKE_SECRETS = ("**/*credentials*.py",)
 
 # What never belongs in an image's build context (written to .dockerignore
 # when a project has none, and checked in the built image).
@@ -69,6 +73,7 @@ DOCKERIGNORE = (
     "reports",
     *SECRET_PATTERNS,
     *(f"!**/{name}" for name in NOT_SECRETS),
+    *(f"!{pattern}" for pattern in CODE_NAMED_LIKE_SECRETS),
 )
 
 
@@ -118,6 +123,17 @@ class AppTree:
         )
 
 
+def _secret_by_name(path: str, size: object) -> bool:
+    """True when /app's ``path`` is a secret by its name. An empty file holds nothing (an
+    empty .env is a placeholder, not a secret); a template or a Python module is none."""
+    return (
+        path.rsplit("/", 1)[-1] not in NOT_SECRETS
+        and size != 0
+        and ignored(path, SECRET_PATTERNS)
+        and not ignored(path, CODE_NAMED_LIKE_SECRETS)
+    )
+
+
 def tree_problems(tree: AppTree) -> list[str]:
     """What is wrong with an image's /app: secrets, leftovers .dockerignore keeps out,
     and anything the runtime user owns or may write."""
@@ -126,9 +142,7 @@ def tree_problems(tree: AppTree) -> list[str]:
     writable = []
     for entry in tree.entries:
         path = str(entry["p"])
-        name = path.rsplit("/", 1)[-1]
-        # An empty file holds nothing (an empty .env is a placeholder, not a secret).
-        if name not in NOT_SECRETS and entry.get("z") != 0 and ignored(path, SECRET_PATTERNS):
+        if _secret_by_name(path, entry.get("z")):
             secrets.append(f"{path} (a secret by its name)")
         elif ignored(path, [p for p in DOCKERIGNORE if p not in SECRET_PATTERNS]):
             leaked.append(path)

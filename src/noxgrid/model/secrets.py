@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from detect_secrets.filters.heuristic import is_non_text_file
+
 # detect-secrets' plugins that run: cloud and forge tokens, keys, JWTs, high-entropy
 # strings (at detect-secrets' own default limits) and keyword assignments.
 PLUGINS: tuple[dict[str, Any], ...] = (
@@ -26,15 +28,18 @@ PLUGINS: tuple[dict[str, Any], ...] = (
     {"name": "PrivateKeyDetector"},
     {"name": "PypiTokenDetector"},
     {"name": "OpenAIDetector"},
+    {"name": "BasicAuthDetector"},
     {"name": "Base64HighEntropyString", "limit": 4.5},
     {"name": "HexHighEntropyString", "limit": 3.0},
     {"name": "KeywordDetector"},
 )
 
 # noxgrid's own filters, added to detect-secrets' defaults (by import path, as its
-# settings name filters).
+# settings name filters); REPLACED are defaults that noxgrid's own stand in for.
+REPLACED = frozenset({"detect_secrets.filters.heuristic.is_non_text_file"})
 FILTERS: tuple[dict[str, Any], ...] = (
-    {"path": "noxgrid.model.secrets.is_python_lock"},
+    {"path": "noxgrid.model.secrets.is_binary_file"},
+    {"path": "noxgrid.model.secrets.is_lock_digest"},
     {"path": "noxgrid.model.secrets.is_named_digest"},
 )
 
@@ -43,6 +48,7 @@ FILTERS: tuple[dict[str, Any], ...] = (
 SCAN_LIMIT = 2**20
 SCAN_TOTAL = 256 * 2**20
 
+_ENTROPY = frozenset({"Base64HighEntropyString", "HexHighEntropyString"})
 _LOCKS = re.compile(r"^(pylock(\.[^/]+)?\.toml|uv\.lock|pdm\.lock|requirements[^/]*\.lock)$")
 _DIGEST = re.compile(
     r"(?:sha1|sha224|sha256|sha384|sha512|md5|blake2b|blake2s)"
@@ -57,9 +63,23 @@ def settings() -> dict[str, Any]:
 
 
 def is_python_lock(filename: str) -> bool:
-    """A Python lock file (pylock.toml, uv.lock, pdm.lock): its digests are not secrets,
-    as detect-secrets' own filter says of other ecosystems' locks."""
+    """A Python lock file (pylock.toml, uv.lock, pdm.lock, requirements*.lock)."""
     return bool(_LOCKS.match(filename.replace("\\", "/").rsplit("/", 1)[-1]))
+
+
+def is_binary_file(filename: str) -> bool:
+    """detect-secrets' filter of binary files by extension, less the Python locks: it
+    names `.lock`, and uv.lock, pdm.lock and requirements*.lock are text an image copies."""
+    return is_non_text_file(filename) and not is_python_lock(filename)
+
+
+def is_lock_digest(filename: str, secret: str, plugin: Any) -> bool:
+    """A high-entropy hit in a Python lock: its digests (in ``hashes``, in URLs), not a
+    secret. Every other kind found in a lock (a URL's ``user:token@``, a token, a
+    keyword) is kept: a lock is copied into the image. ``secret`` is named so that
+    detect-secrets calls this once per hit (it injects filters' arguments by name)."""
+    del secret
+    return type(plugin).__name__ in _ENTROPY and is_python_lock(filename)
 
 
 def is_named_digest(secret: str, line: str) -> bool:

@@ -81,16 +81,24 @@ def test_a_broken_progress_stream_does_not_fail_the_cell(project):
     assert result.status is Status.PASSED, result.first_error
 
 
-def test_a_failure_reason_is_never_empty():
+def test_a_failure_reason_is_never_empty_and_carries_its_fix(tmp_path):
     assert failure_reason(
         "suite", StageFailure("pytest exited with 1"), "pytest exited with 1"
     ) == ("pytest exited with 1")
-    reason = failure_reason("install", BrokenPipeError(), "  \n", None)
-    assert reason == "the install stage failed (BrokenPipeError, with no message)"
-    reason = failure_reason("doctor", StageFailure(""), "", "/r/logs/x.doctor.log")
+    reason = failure_reason("install", BrokenPipeError(), "  \n", None, cell="3.10-cpu-lean")
     assert reason == (
-        "the doctor stage failed (StageFailure, with no message); its output is in "
-        "/r/logs/x.doctor.log"
+        "the install stage failed (BrokenPipeError, with no message) and left no log; fix: run "
+        "`noxgrid run 3.10-cpu-lean` again without -q to see the stage's output as it runs, "
+        "and report a stage that fails saying nothing as a noxgrid bug"
+    )
+    log = tmp_path / "x.doctor.log"
+    missing = failure_reason("doctor", StageFailure(""), "", log, cell="x")
+    assert str(log) not in missing and "fix: run `noxgrid run x` again" in missing
+    log.write_text("ELF audit\n")
+    reason = failure_reason("doctor", StageFailure(""), "", log)
+    assert reason == (
+        f"the doctor stage failed (StageFailure, with no message); fix: read its output in {log} "
+        "for the cause"
     )
 
 
@@ -105,7 +113,10 @@ def test_a_stage_failing_without_a_message_still_names_the_stage_and_exception(
     monkeypatch.setattr(doctor_stage, "STAGE", dataclasses.replace(doctor_stage.STAGE, run=silent))
     _, _, result = run(root, env)
     assert stage(result, "doctor").status is Status.FAILED
-    assert result.first_error == "doctor: the doctor stage failed (StageFailure, with no message)"
+    assert result.first_error.startswith(
+        "doctor: the doctor stage failed (StageFailure, with no message) and left no log; "
+        "fix: run `noxgrid run 3.10-cpu-lean` again without -q"
+    )
 
 
 def test_an_os_error_without_text_names_its_type(project, monkeypatch):

@@ -51,6 +51,8 @@ def test_a_file_that_differs_right_after_the_sync_fails_naming_the_cache_fix(pro
         "pytest 8.0.0: pytest_module.py differs from the hash its RECORD lists, right after uv "
         "installed it: uv's cache holds an altered copy of the wheel; fix: uv cache clean pytest"
     )
+    log = (root / ".noxgrid/reports/logs/3.10-cpu-lean.install.log").read_text()
+    assert "files proved against their RECORD" not in log, "never 'proved' before 'tampered'"
 
 
 def test_an_import_smoke_with_nothing_to_import_says_so(project):

@@ -3,8 +3,10 @@ line and kind, never by value; a lock's digests are not secrets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from noxgrid.model.context import context_files, ignore_patterns, ignored
-from noxgrid.model.image import DOCKERIGNORE
+from noxgrid.model.image import DOCKERIGNORE, AppTree, tree_problems
 from noxgrid.model.secrets import (
     SecretFinding,
     is_named_digest,
@@ -75,6 +77,27 @@ def test_an_empty_env_file_and_a_locks_digests_are_not_secrets():
     assert scan_texts({"app.py": f'SIGNING = "{DIGEST}"\n'}), "an unnamed hex string still counts"
 
 
+def test_a_lock_is_scanned_for_all_but_its_digests_entropy():
+    lock = (
+        'packages = [{ name = "x", index = "https://user:s3cr3tt0ken@pypi.example.org/simple" }]\n'
+        f'hashes = {{ sha256 = "{DIGEST}" }}\n'
+        f'url = "https://files.pythonhosted.org/packages/{DIGEST}/x.whl"\n'
+    )
+    for name in ("pylock.toml", "uv.lock", "requirements/locks/pylock.py311-cpu-lean.toml"):
+        found = scan_texts({name: lock})
+        assert [f.render() for f in found] == [f"{name}:1 (Basic Auth Credentials)"], found
+        assert all("s3cr3t" not in f.render() for f in found)
+    token = scan_texts({"uv.lock": f"# token = '{GITHUB}'\n"})
+    assert [f.kind for f in token] == ["GitHub Token"], "only entropy hits are a lock's digests"
+
+
+def test_the_reference_services_committed_locks_scan_clean():
+    root = Path(__file__).resolve().parents[3] / "examples" / "service"
+    locks = sorted(p.relative_to(root).as_posix() for p in root.glob("requirements/locks/*.toml"))
+    assert len(locks) >= 12
+    assert scan_files(root, locks) == []
+
+
 def test_a_finding_never_shows_the_secret():
     (finding,) = scan_texts({"token.txt": f"x = 1\ntoken = '{GITHUB}'\n"})
     problem = secrets_problem([finding], "the image's /app")
@@ -121,6 +144,32 @@ def test_dockerignore_patterns_match_as_docker_reads_them():
     assert ignored("zz/state.sqlite3", DOCKERIGNORE), "the default keeps out nested databases"
     assert ignored(".kube/config", DOCKERIGNORE) and ignored(".gcp/key.json", DOCKERIGNORE)
     assert ignored(".docker/config.json", DOCKERIGNORE)
+
+
+def test_the_default_dockerignore_keeps_credentials_out_at_any_depth():
+    for path in (
+        "aws_credentials.json",
+        "sub/my_credentials.json",
+        "deploy/gcp/service_credentials.json",
+        "a/b/.kube/config",
+        "sub/.docker/config.json",
+        "x/y/.gcp/key.json",
+    ):
+        assert ignored(path, DOCKERIGNORE), path
+    assert not ignored("src/notes.txt", DOCKERIGNORE)
+
+
+def test_a_python_module_named_for_credentials_is_code_let_back_in():
+    assert "!**/*credentials*.py" in DOCKERIGNORE, "google-auth's credentials.py is code"
+
+    def tree(path):
+        entry = {"p": path, "u": 0, "g": 0, "m": 0o100644, "z": 10}
+        return AppTree(uid=10001, gid=10001, entries=(entry,))
+
+    kept = tree_problems(tree("src/app/credentials.py"))
+    assert kept == [], "found by its content if it holds a secret, never by its name"
+    found = tree_problems(tree("sub/my_credentials.json"))
+    assert found and "sub/my_credentials.json (a secret by its name)" in found[0]
 
 
 def test_detect_secrets_own_filters_still_apply():

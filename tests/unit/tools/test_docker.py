@@ -181,7 +181,7 @@ def test_secrets_in_the_app_tree_are_named_by_path():
     ):
         assert f"{path} (a secret by its name)" in text
     assert ".env.example" not in text, "a template is no secret"
-    assert "credentials.py" not in text, "*credentials* is the context's root, as Docker reads it"
+    assert "credentials.py" not in text, "a Python module is code, found by its content"
 
 
 def test_an_empty_env_file_is_not_a_secret():
