@@ -12,6 +12,7 @@ with its 1-based line.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,8 +87,9 @@ def unquote(text: str) -> str:
     return text
 
 
-def _split_flow(text: str) -> list[str]:
-    parts, depth, quote, current = [], 0, None, ""
+def _scan(text: str) -> Iterator[tuple[str, int, bool]]:
+    """Each character with the bracket depth after it and whether it is outside quotes."""
+    depth, quote = 0, None
     for char in text:
         if quote:
             quote = None if char == quote else quote
@@ -97,7 +99,13 @@ def _split_flow(text: str) -> list[str]:
             depth += 1
         elif char in "]}":
             depth -= 1
-        elif char == "," and depth == 0:
+        yield char, depth, quote is None and char not in "'\""
+
+
+def _split_flow(text: str) -> list[str]:
+    parts, current = [], ""
+    for char, depth, plain in _scan(text):
+        if char == "," and depth == 0 and plain:
             parts.append(current)
             current = ""
             continue
@@ -228,16 +236,9 @@ class _Parser:
 
 
 def _balance(text: str) -> int:
-    depth, quote = 0, None
-    for char in text:
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
+    depth = 0
+    for step in _scan(text):
+        depth = step[1]
     return depth
 
 
