@@ -42,6 +42,7 @@ health = { path = "/", port = 8000, timeout = "30s" }
 WASTE = """FROM app AS lean
 USER root
 COPY wheels/ /tmp/wheels/
+COPY wheels/ /usr/local/src/wheels/
 RUN mkdir -p /root/.cache/pip/http /var/lib/apt/lists \\
  && head -c 2000000 /dev/urandom > /root/.cache/pip/http/blob \\
  && head -c 300000 /dev/urandom > /var/lib/apt/lists/deb.debian.org_bookworm_Packages
@@ -89,10 +90,11 @@ def test_waste_is_listed_and_the_budget_is_what_the_project_adds(tmp_path, docke
         "pip's download cache (2.0 MB): /root/.cache/pip; fix: pip install --no-cache-dir" in waste
     )
     assert "apt's package lists (300.0 kB)" in waste and "rm -rf /var/lib/apt/lists/*" in waste
-    assert "wheel files (400.0 kB): " in waste  # COPY wheels/ and COPY . both carry it
+    assert "wheel files (600.0 kB): " in waste  # two COPY wheels/ and COPY . carry it
     assert "/tmp/wheels/fake-1.0-py3-none-any.whl" in waste
+    assert "/usr/local/src/wheels/fake-1.0-py3-none-any.whl" in waste, "under /usr/local too"
     assert "/app/wheels/fake-1.0-py3-none-any.whl" in waste
-    assert "under its 10.0 MB limit" in stage["detail"], "2.7 MB of waste: under the default"
+    assert "under its 10.0 MB limit" in stage["detail"], "2.9 MB of waste: under the default"
     assert "carries its tests for --in-image" in stage["detail"], "tests are intended, not waste"
     assert "tests" not in waste
     assert "ensurepip" not in waste, "the interpreter's own bundled pip is not waste"
@@ -122,10 +124,10 @@ def test_waste_over_the_limit_and_a_token_in_the_image_fail_it(tmp_path, docker_
     stage, _ = image_stage(root)
     detail = stage["detail"]
     assert (
-        "the image carries 12.7 MB of waste, over the 10.0 MB that [tool.noxgrid.docker] waste"
+        "the image carries 15.9 MB of waste, over the 10.0 MB that [tool.noxgrid.docker] waste"
         in detail
     ), detail
-    assert "wheel files (6.4 MB): " in detail
+    assert "wheel files (9.6 MB): " in detail
     assert "/app/wheels/big-1.0-py3-none-any.whl" in detail
     assert "/tmp/wheels/big-1.0-py3-none-any.whl" in detail
     assert "pip's download cache (6.0 MB): /root/.cache/pip; fix: pip install --no-cache-dir" in (

@@ -49,10 +49,12 @@ for name in sorted(glob.glob("/var/cache/apt/archives/*.deb")):
 for tool in ("/usr/lib/gcc", "/usr/libexec/gcc"):
     if glob.glob(tool + "/*/*/cc1") or glob.glob(tool + "/*/*/cc1plus"):
         report("toolchain", tool)
-system = {"/proc", "/sys", "/dev", "/run", "/usr", "/lib", "/lib64", "/lib32", "/bin",
+system = {"/proc", "/sys", "/dev", "/run", "/lib", "/lib64", "/lib32", "/bin",
           "/sbin", "/etc", "/boot", "/var/lib", "/var/log", "/srv/www"}
 for folder, dirs, files in os.walk("/"):
+    # Of /usr only what a Dockerfile copies into: local/ and src/ (the OS owns the rest).
     dirs[:] = [d for d in dirs if os.path.join(folder, d) not in system
+               and not (folder == "/usr" and d not in ("local", "src"))
                and d not in ("site-packages", "dist-packages", "__pycache__")]
     if "/ensurepip/" in folder + "/":
         continue  # CPython's own bundled pip: part of the interpreter
