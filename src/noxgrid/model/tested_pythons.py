@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxgrid.model.ci_jobs import read_jobs
+from noxgrid.model.toxconfig import tox_sources
 
 # py38, py312-tests, py3.12 (not pypy310: the name must start the token).
 _TOX_PYTHON = re.compile(r"(?<![\w.])py3\.?(\d{1,2})(?!\d)")
@@ -91,7 +92,7 @@ def _envlist_lines(text: str) -> Iterator[tuple[int, str]]:
 def tox_pythons(root: Path) -> list[PythonTested]:
     """The Python versions tox's envlist names, each at its file:line."""
     found: list[PythonTested] = []
-    for name, text, offset in _tox_texts(root):
+    for name, text, offset in tox_sources(root):
         for number, line in _envlist_lines(text):
             versions = {
                 f"3.{match.group(1)}"
@@ -103,20 +104,6 @@ def tox_pythons(root: Path) -> list[PythonTested]:
                 for v in sorted(versions, key=version_key)
             ]
     return found
-
-
-def _tox_texts(root: Path) -> Iterator[tuple[str, str, int]]:
-    """(file, text, line offset) of each place tox's configuration can be."""
-    for name in ("tox.ini", "setup.cfg"):
-        path = root / name
-        if path.is_file():
-            yield name, path.read_text(encoding="utf-8", errors="replace"), 0
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        text = pyproject.read_text(encoding="utf-8", errors="replace")
-        match = re.search(r"legacy_tox_ini\s*=\s*(?:\"\"\"|''')(.*?)(?:\"\"\"|''')", text, re.S)
-        if match:
-            yield "pyproject.toml", match.group(1), text[: match.start(1)].count("\n")
 
 
 def ci_pythons(root: Path) -> list[PythonTested]:

@@ -35,18 +35,19 @@ class ToxSection:
         return self.settings.get(key, default)
 
 
-def tox_sources(root: Path) -> Iterator[tuple[str, str]]:
-    """(file, text) of each place tox's configuration can be."""
+def tox_sources(root: Path) -> Iterator[tuple[str, str, int]]:
+    """(file, text, line offset) of each place tox's configuration can be: the offset is
+    the number of the file's lines before the text (``legacy_tox_ini`` in pyproject.toml)."""
     for name in ("tox.ini", "setup.cfg"):
         path = root / name
         if path.is_file():
-            yield name, path.read_text(encoding="utf-8", errors="replace")
+            yield name, path.read_text(encoding="utf-8", errors="replace"), 0
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         text = pyproject.read_text(encoding="utf-8", errors="replace")
         match = re.search(r"legacy_tox_ini\s*=\s*(?:\"\"\"|''')(.*?)(?:\"\"\"|''')", text, re.S)
         if match:
-            yield "pyproject.toml", match.group(1)
+            yield "pyproject.toml", match.group(1), text[: match.start(1)].count("\n")
 
 
 def _envlist(parser: configparser.RawConfigParser) -> list[str]:
@@ -114,7 +115,7 @@ def setenv(env: ToxSection) -> dict[str, str]:
 def tox_commands(root: Path) -> Iterator[tuple[str, int, str, dict[str, str]]]:
     """(file, line, command, setenv) of each command of the environment that runs the
     project's tests."""
-    for name, text in tox_sources(root):
+    for name, text, _ in tox_sources(root):
         env = tox_testenv(text)
         if env is None or not env.get("commands"):
             continue

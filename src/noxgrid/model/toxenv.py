@@ -38,7 +38,7 @@ def _lines(value: str) -> list[str]:
 
 def tox_env(root: Path) -> ToxEnv | None:
     """The project's tox test environment, where it installs anything."""
-    for name, text in tox_sources(root):
+    for name, text, _ in tox_sources(root):
         section = tox_testenv(text)
         if section is None:
             continue
