@@ -136,17 +136,24 @@ def poetry_requirement(name: str, value: Any) -> list[str] | None:
 
 
 def _poetry_group(table: str, name: str, deps: Any) -> DevGroup:
+    requirements, untranslated = poetry_table(deps)
+    return DevGroup(table, name, tuple(requirements), tuple(untranslated))
+
+
+def poetry_table(deps: Any) -> tuple[list[str], list[str]]:
+    """A poetry dependency table (its ``python`` entry left out) as PEP 508 lines, and the
+    entries with no PEP 508 form (``name = value``)."""
     requirements: list[str] = []
     untranslated: list[str] = []
-    for dep, value in (deps or {}).items() if isinstance(deps, Mapping) else []:
-        if dep.lower() == "python":
+    for dep, value in deps.items() if isinstance(deps, Mapping) else []:
+        if str(dep).lower() == "python":
             continue
         lines = poetry_requirement(str(dep), value)
         if lines is None:
             untranslated.append(f"{dep} = {value!r}")
         else:
             requirements += lines
-    return DevGroup(table, name, tuple(requirements), tuple(untranslated))
+    return requirements, untranslated
 
 
 def _strings(items: Any) -> tuple[list[str], list[str]]:

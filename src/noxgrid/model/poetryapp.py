@@ -16,7 +16,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from noxgrid.model.devgroups import poetry_requirement, poetry_specifier
+from noxgrid.model.devgroups import poetry_specifier, poetry_table
 
 APP_REQUIREMENTS = "requirements/app.in"
 
@@ -90,19 +90,12 @@ def poetry_application(
         return None
     project = document.get("project")
     project = project if isinstance(project, Mapping) else {}
-    requirements: list[str] = [str(r) for r in project.get("dependencies", []) or []]
-    untranslated: list[str] = []
     deps = poetry.get("dependencies") or {}
-    python = None
-    for name, value in deps.items() if isinstance(deps, Mapping) else []:
-        if str(name).lower() == "python":
-            python = poetry_specifier(str(value))
-            continue
-        lines = poetry_requirement(str(name), value)
-        if lines is None:
-            untranslated.append(f"{name} = {value!r}")
-        else:
-            requirements += lines
+    translated, untranslated = poetry_table(deps)
+    requirements = [str(r) for r in project.get("dependencies", []) or []] + translated
+    table = deps if isinstance(deps, Mapping) else {}
+    stated = [value for key, value in table.items() if str(key).lower() == "python"]
+    python = poetry_specifier(str(stated[-1])) if stated else None
     return PoetryApp(
         name=str(project.get("name") or poetry.get("name") or "app"),
         why=why,
