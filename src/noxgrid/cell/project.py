@@ -89,10 +89,11 @@ def prove_project(
     still lies in the working tree: then that answer stands, and the detail says so.
     """
     root = state.config.root.resolve()
+    venvs = ((state.config.root / state.config.venvs_dir).resolve(),)
     modules = project_modules(installed, name, root)
     record_path = state.venv / PROBE_RECORD
     key = probe_key(state, stamp, modules) if stamp else None
-    found = _answered_before(read_json(record_path), key, root)
+    found = _answered_before(read_json(record_path), key, root, venvs)
     again = found is not None
     if found is None:
         record_path.unlink(missing_ok=True)
@@ -101,13 +102,14 @@ def prove_project(
         log.record(f"{json.dumps(found)} (as when last asked: same install, same paths)\n")
     if not found:
         return f"; {name}: no importable module found to prove ({', '.join(modules)})"
-    foreign = {module: place for module, place in found.items() if not _inside(place, root)}
+    foreign = {m: place for m, place in found.items() if not _inside(place, root, venvs)}
     if foreign:
         module, place = next(iter(foreign.items()))
         raise StageFailure(
             f"importing {module} in the venv loads {place}, not the working tree {root}: the "
             f"suite would test another copy of {name}; fix: make sure no requirement pins "
-            f"{name} itself (noxgrid lock {state.cell.id} leaves it out), then rerun"
+            f"{name} itself (noxgrid lock {state.cell.id} leaves it out) and delete any "
+            "copy of it from the venv, then rerun"
         )
     if key is not None and not again:
         atomic_write(record_path, json.dumps({"key": key, "found": found}) + "\n")
@@ -184,7 +186,7 @@ def probe_key(state: CellRun, stamp: str | None, modules: list[str]) -> str | No
 
 
 def _answered_before(
-    record: Mapping[str, object] | None, key: str | None, root: Path
+    record: Mapping[str, object] | None, key: str | None, root: Path, venvs: tuple[Path, ...]
 ) -> dict[str, str] | None:
     """The answer recorded for ``key``, where every module it found is still a file or
     folder of the working tree; else None (ask again)."""
@@ -194,16 +196,21 @@ def _answered_before(
     if not isinstance(found, dict) or not found:
         return None
     for place in found.values():
-        if not isinstance(place, str) or not Path(place).exists() or not _inside(place, root):
+        if not isinstance(place, str) or not Path(place).exists():
+            return None
+        if not _inside(place, root, venvs):
             return None
     return {str(module): str(place) for module, place in found.items()}
 
 
-def _inside(place: str, root: Path) -> bool:
+def _inside(place: str, root: Path, outside: tuple[Path, ...] = ()) -> bool:
+    """``place`` lies in the working tree ``root``, and in none of ``outside`` (the venvs:
+    a copy in a venv's site-packages is not the working tree, wherever the venvs are)."""
     try:
-        return Path(place).resolve().is_relative_to(root)
+        path = Path(place).resolve()
     except (OSError, ValueError):
         return False
+    return path.is_relative_to(root) and not any(path.is_relative_to(o) for o in outside)
 
 
 def project_build_inputs(state: CellRun) -> dict[str, str]:

@@ -106,3 +106,18 @@ def test_a_foreign_answer_fails_and_is_never_kept(project, tmp_path):
     assert not (config.venvs_dir / CELL / PROBE_RECORD).exists()
     _, runner, result = run(root, env, runner=_runner(root, place=copy))
     assert _probes(runner) == 1 and result.status is Status.FAILED
+
+
+def test_a_copy_in_the_venvs_site_packages_is_not_the_working_tree(project):
+    # The venvs lie inside the project (.noxgrid/venvs): a copy there is still foreign.
+    root, env = project
+    _tree(root)
+    config, _, _ = run(root, env, runner=_runner(root))
+    site = FakeRunner.site(config.venvs_dir / CELL / "bin" / "python")
+    (site / "demo").mkdir()
+    _, runner, result = run(root, env, runner=_runner(root, place=site / "demo"))
+    assert _probes(runner) == 1
+    install = stage(result, "install")
+    assert install.status is Status.FAILED
+    assert f"loads {(site / 'demo').resolve()}, not the working tree" in install.detail
+    assert "delete any copy of it from the venv" in install.detail
