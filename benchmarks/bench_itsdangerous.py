@@ -12,10 +12,12 @@ Compares, in one run and interleaved round by round:
 * nox+uv -R  - nox with the uv backend, ``-j 3 -R`` (reuses venvs and skips
                installs without checking them)
 
-Writes the medians and their ratio to the floor into docs/benchmarks.md.
+Prints the medians and their ratio to the floor; with --write, also into
+docs/benchmarks.md (benchmarks/bench_warm.py adds CPU time and process counts for
+the noxgrid runs).
 
     pip install -e . tox tox-uv
-    python benchmarks/bench_itsdangerous.py --rounds 5
+    python benchmarks/bench_itsdangerous.py --rounds 5 --write
 
 nox's groups run their cells in one process (``nox -j N`` of them at a time);
 nox itself adds its parent process and the one child it runs the group in.
@@ -136,8 +138,11 @@ def main() -> None:
     parser.add_argument(
         "--write",
         type=Path,
-        default=REPO / "docs" / "benchmarks.md",
-        help="markdown file to update (default docs/benchmarks.md)",
+        nargs="?",
+        const=REPO / "docs" / "benchmarks.md",
+        default=None,
+        help="write the section into this file (default docs/benchmarks.md); without "
+        "--write the table is only printed",
     )
     args = parser.parse_args()
 
@@ -214,7 +219,7 @@ def main() -> None:
             "",
             "```",
             "pip install -e . tox tox-uv",
-            f"python benchmarks/bench_itsdangerous.py --rounds {args.rounds}",
+            f"python benchmarks/bench_itsdangerous.py --rounds {args.rounds} --write",
             "```",
             "",
             "| run | median | range | median / floor's median | median of per-round ratios |",
@@ -235,8 +240,9 @@ def main() -> None:
         ]
     )
     print("\n" + section)
-    write_section(args.write, MARK, section)
-    print(f"\nwrote {args.write}")
+    if args.write is not None:
+        write_section(args.write, MARK, section)
+        print(f"\nwrote {args.write}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,19 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where noxgrid caches between runs, for every project (index answers, interpreters
+    found): NOXGRID_CACHE_DIR, else noxgrid under XDG_CACHE_HOME or ~/.cache."""
+    env = os.environ if env is None else env
+    if env.get("NOXGRID_CACHE_DIR"):
+        return Path(env["NOXGRID_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "noxgrid"
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -58,10 +69,19 @@ def _umask() -> int:
 def directory_size(path: Path) -> int:
     """Apparent size of every file below ``path`` (links not followed)."""
     total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
+    folders = [path]
+    while folders:  # os.scandir, not a Path per file: a large venv has 10^5 of them
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except OSError:
+            continue
+        for entry in entries:
             try:
-                total += (Path(root) / name).lstat().st_size
+                if entry.is_dir():  # a link to a folder: neither walked nor counted
+                    if not entry.is_symlink():
+                        folders.append(Path(entry.path))
+                    continue
+                total += entry.stat(follow_symlinks=False).st_size
             except OSError:
                 continue
     return total

@@ -185,7 +185,7 @@ def stage_install(state: CellRun) -> str:
                 f"the project at {config.root} did not install editable (no distribution in "
                 "the venv points at the working tree); fix: check its build backend"
             )
-        where = prove_project(state, sink, name, installed) if name is not None else ""
+        where = prove_project(state, sink, name, installed, stamp=stamp) if name is not None else ""
         where += install_local(state, sink, lock, installed)
     stamp_path.write_text(stamp + "\n", encoding="utf-8")
     state.install_stamp = stamp

@@ -3,7 +3,9 @@ that importing it loads the working tree."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,9 +13,9 @@ from packaging.utils import canonicalize_name
 
 from noxgrid.cell.state import CellRun, StageLog
 from noxgrid.errors import StageFailure
-from noxgrid.files import atomic_write
+from noxgrid.files import atomic_write, read_json
 from noxgrid.model.compiled import build_inputs, changed_inputs, stale_message
-from noxgrid.model.installed import MANIFEST, Installed
+from noxgrid.model.installed import MANIFEST, Installed, pyvenv_cfg, site_packages
 from noxgrid.tools.runner import Command
 
 
@@ -72,12 +74,51 @@ def project_modules(installed: Mapping[str, Installed], name: str, root: Path) -
 
 
 def prove_project(
-    state: CellRun, log: StageLog, name: str, installed: Mapping[str, Installed]
+    state: CellRun,
+    log: StageLog,
+    name: str,
+    installed: Mapping[str, Installed],
+    *,
+    stamp: str | None = None,
 ) -> str:
-    """Prove that importing the project in the venv loads the working tree, not a copy."""
-    config = state.config
-    root = config.root.resolve()
+    """Prove that importing the project in the venv loads the working tree, not a copy.
+
+    The venv's interpreter is asked, unless it was asked before with the same answer's
+    every input (``probe_key``: the install ``stamp``, the names in the venv that
+    importing could find, the variables that move sys.path) and each module it found
+    still lies in the working tree: then that answer stands, and the detail says so.
+    """
+    root = state.config.root.resolve()
+    venvs = ((state.config.root / state.config.venvs_dir).resolve(),)
     modules = project_modules(installed, name, root)
+    record_path = state.venv / PROBE_RECORD
+    key = probe_key(state, stamp, modules) if stamp else None
+    found = _answered_before(read_json(record_path), key, root, venvs)
+    again = found is not None
+    if found is None:
+        record_path.unlink(missing_ok=True)
+        found = _ask_where(state, log, name, modules)
+    else:
+        log.record(f"{json.dumps(found)} (as when last asked: same install, same paths)\n")
+    if not found:
+        return f"; {name}: no importable module found to prove ({', '.join(modules)})"
+    foreign = {m: place for m, place in found.items() if not _inside(place, root, venvs)}
+    if foreign:
+        module, place = next(iter(foreign.items()))
+        raise StageFailure(
+            f"importing {module} in the venv loads {place}, not the working tree {root}: the "
+            f"suite would test another copy of {name}; fix: make sure no requirement pins "
+            f"{name} itself (noxgrid lock {state.cell.id} leaves it out) and delete any "
+            "copy of it from the venv, then rerun"
+        )
+    if key is not None and not again:
+        atomic_write(record_path, json.dumps({"key": key, "found": found}) + "\n")
+    same = " (as when last asked: same install, same paths)" if again else ""
+    return f"; import {', '.join(sorted(found))} -> the working tree{same}"
+
+
+def _ask_where(state: CellRun, log: StageLog, name: str, modules: list[str]) -> dict[str, str]:
+    """Where the venv's interpreter finds each of ``modules`` (a process)."""
     outcome = state.runner.run(
         Command(
             argv=(str(state.venv_python), "-c", _WHERE_SCRIPT, *modules),
@@ -92,24 +133,84 @@ def prove_project(
         raise StageFailure(
             f"could not ask the venv where {name} is imported from: {outcome.tail(5)}"
         ) from None
-    if not found:
-        return f"; {name}: no importable module found to prove ({', '.join(modules)})"
-    foreign = {module: place for module, place in found.items() if not _inside(place, root)}
-    if foreign:
-        module, place = next(iter(foreign.items()))
-        raise StageFailure(
-            f"importing {module} in the venv loads {place}, not the working tree {root}: the "
-            f"suite would test another copy of {name}; fix: make sure no requirement pins "
-            f"{name} itself (noxgrid lock {state.cell.id} leaves it out), then rerun"
-        )
-    return f"; import {', '.join(sorted(found))} -> the working tree"
+    return found
 
 
-def _inside(place: str, root: Path) -> bool:
+# The probe's own record in the venv (noxgrid's files there are named noxgrid-*).
+PROBE_RECORD = "noxgrid-project.json"
+
+# Variables that change the probe's sys.path (and so where a module is found).
+_PATH_VARIABLES = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSAFEPATH",
+    "PYTHONNOUSERSITE",
+    "PYTHONUSERBASE",
+    "PYTHONPLATLIBDIR",
+)
+
+
+def _identity(path: Path) -> list[int] | str:
     try:
-        return Path(place).resolve().is_relative_to(root)
+        info = path.stat()
+    except OSError:
+        return "gone"
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def probe_key(state: CellRun, stamp: str | None, modules: list[str]) -> str | None:
+    """A digest of everything the venv's answer to "where is each module found" depends
+    on: the install ``stamp`` (interpreter, lock, project metadata and build inputs), the
+    interpreter file and pyvenv.cfg, the variables that move sys.path, the names in the
+    folder the probe runs in, and every name at the top of site-packages with each
+    file's identity (size, mtime, inode: the editable install's .pth or finder, any
+    other .pth, a stray module). None where it cannot be known without asking: no
+    stamp, or a venv that also sees the system's site-packages."""
+    venv = state.venv
+    if stamp is None or pyvenv_cfg(venv).get("include-system-site-packages", "") == "true":
+        return None
+    seen: dict[str, object] = {
+        "stamp": stamp,
+        "modules": modules,
+        "python": _identity(state.venv_python),
+        "pyvenv.cfg": _identity(venv / "pyvenv.cfg"),
+        "variables": {name: os.environ.get(name) for name in _PATH_VARIABLES},
+        "venv": sorted(p.name for p in venv.iterdir() if not p.name.startswith("noxgrid-")),
+    }
+    for site in site_packages(venv):
+        seen[str(site)] = {
+            entry.name: "folder" if entry.is_dir() else _identity(Path(entry.path))
+            for entry in os.scandir(site)
+        }
+    return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
+
+
+def _answered_before(
+    record: Mapping[str, object] | None, key: str | None, root: Path, venvs: tuple[Path, ...]
+) -> dict[str, str] | None:
+    """The answer recorded for ``key``, where every module it found is still a file or
+    folder of the working tree; else None (ask again)."""
+    if key is None or record is None or record.get("key") != key:
+        return None
+    found = record.get("found")
+    if not isinstance(found, dict) or not found:
+        return None
+    for place in found.values():
+        if not isinstance(place, str) or not Path(place).exists():
+            return None
+        if not _inside(place, root, venvs):
+            return None
+    return {str(module): str(place) for module, place in found.items()}
+
+
+def _inside(place: str, root: Path, outside: tuple[Path, ...] = ()) -> bool:
+    """``place`` lies in the working tree ``root``, and in none of ``outside`` (the venvs:
+    a copy in a venv's site-packages is not the working tree, wherever the venvs are)."""
+    try:
+        path = Path(place).resolve()
     except (OSError, ValueError):
         return False
+    return path.is_relative_to(root) and not any(path.is_relative_to(o) for o in outside)
 
 
 def project_build_inputs(state: CellRun) -> dict[str, str]:

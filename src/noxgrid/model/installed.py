@@ -59,9 +59,11 @@ class Installed:
         for row in rows:
             if len(row) < 3 or not row[2].isdigit() or row[0] in others:
                 continue  # RECORD itself, files listed without a size, keep's files
-            path = (site / row[0]).resolve()
+            # stat resolves links and "../../../bin/x" itself: one system call, where
+            # resolve() would make one per folder of the path (a large venv lists tens
+            # of thousands of files, proved on every run).
             try:
-                if path.stat().st_size != int(row[2]):
+                if (site / row[0]).stat().st_size != int(row[2]):
                     problems.append(row[0])
             except OSError:
                 problems.append(row[0])

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from detect_secrets.filters.heuristic import is_non_text_file
-
 # detect-secrets' plugins that run: cloud and forge tokens, keys, JWTs, high-entropy
 # strings (at detect-secrets' own default limits) and keyword assignments.
 PLUGINS: tuple[dict[str, Any], ...] = (
@@ -70,6 +68,9 @@ def is_python_lock(filename: str) -> bool:
 def is_binary_file(filename: str) -> bool:
     """detect-secrets' filter of binary files by extension, less the Python locks: it
     names `.lock`, and uv.lock, pdm.lock and requirements*.lock are text an image copies."""
+    # Imported when a scan runs (tools.secrets says why).
+    from detect_secrets.filters.heuristic import is_non_text_file
+
     return is_non_text_file(filename) and not is_python_lock(filename)
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import tarfile
 import threading
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,7 +32,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from noxgrid.errors import IndexUnavailable
-from noxgrid.files import atomic_write
+from noxgrid.files import atomic_write, cache_dir
 from noxgrid.model.lockfile import Lock, LockedPackage
 from noxgrid.model.sizes import (
     FALLBACK_EXPANSION,
@@ -46,15 +45,6 @@ from noxgrid.model.sizes import (
     platform_tags,
     select_file,
 )
-
-
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where noxgrid caches index answers."""
-    env = os.environ if env is None else env
-    if env.get("NOXGRID_CACHE_DIR"):
-        return Path(env["NOXGRID_CACHE_DIR"])
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "noxgrid"
 
 
 class _RangeReader(io.RawIOBase):

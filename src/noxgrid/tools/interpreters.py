@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxgrid.errors import InterpreterNotFound, NoxgridError
-from noxgrid.files import atomic_write, read_json
+from noxgrid.files import atomic_write, cache_dir, read_json
 from noxgrid.tools.runner import Command, Runner
 
 _PATCH = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -71,8 +71,6 @@ def _identity(path: Path) -> list[object] | None:
 
 
 def _memo_path() -> Path:
-    from noxgrid.tools.index import cache_dir
-
     return cache_dir() / "interpreters.json"
 
 

@@ -12,15 +12,14 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from detect_secrets.core.secrets_collection import SecretsCollection
-from detect_secrets.settings import Settings, transient_settings
-
 from noxgrid.model.secrets import REPLACED, SecretFinding, findings_of, settings
 
 
 def _settings() -> dict[str, object]:
     """noxgrid's plugins and filters, on top of detect-secrets' own default filters (the
     allowlist pragma, its heuristics: a baseline's ``filters_used`` replaces them)."""
+    from detect_secrets.settings import Settings
+
     chosen = settings()
     own = [{"path": path} for path in sorted(Settings().filters)]
     chosen["filters_used"] = own + chosen["filters_used"]
@@ -29,6 +28,11 @@ def _settings() -> dict[str, object]:
 
 def scan_files(root: Path, paths: Iterable[str]) -> list[SecretFinding]:
     """The secrets in ``paths`` (relative to ``root``), each once."""
+    # Imported when a scan runs, not with the image stage: detect-secrets imports
+    # requests and urllib3, which a run that builds no image would load for nothing.
+    from detect_secrets.core.secrets_collection import SecretsCollection
+    from detect_secrets.settings import transient_settings
+
     collection = SecretsCollection(root=str(root))
     with transient_settings(_settings()) as chosen:
         chosen.disable_filters(*REPLACED)  # a default filter, back with every configuration
