@@ -115,12 +115,12 @@ class PackageIndex:
         except (OSError, ValueError):
             return None
 
-    def _simple_page(self, key: str) -> dict[str, list[dict[str, Any]]]:
-        """One project's files from the index by version (canonical text), fetched once a
+    def _simple_page(self, key: str) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+        """One project's page URL and files by version (canonical text), fetched once a
         run: every version and every cell reads the same page."""
-        return self.once.get(("page", self.url, key), lambda: _by_version(self._fetch_page(key)))
+        return self.once.get(("page", self.url, key), lambda: self._fetch_page(key))
 
-    def _fetch_page(self, key: str) -> list[dict[str, Any]]:
+    def _fetch_page(self, key: str) -> tuple[str, dict[str, list[dict[str, Any]]]]:
         """One project's files from the index: its JSON simple API (PEP 691), or the HTML
         page of a plain mirror (PEP 503), whose files have no size until asked (HEAD).
         Retried: many cells ask at once."""
@@ -134,7 +134,7 @@ class PackageIndex:
                     files: list[dict[str, Any]] = json.loads(body).get("files", [])
                 else:
                     files = _html_files(body.decode("utf-8", errors="replace"))
-                return [{**entry, "page": url} for entry in files]
+                return url, _by_version(files)
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 if attempt == 2:
                     raise IndexUnavailable(
@@ -156,23 +156,24 @@ class PackageIndex:
         if cached is None:
             wanted = Version(version)
             cached = []
-            for entry in self._simple_page(key).get(canonicalize_version(version), []):
+            page, files = self._simple_page(key)
+            for entry in files.get(canonicalize_version(version), []):
                 if not _is_version(entry.get("filename", ""), wanted):
                     continue
                 sha = (entry.get("hashes") or {}).get("sha256")
                 size = entry.get("size")
                 if sha and size is None:  # a plain mirror: the server says the size
-                    size = self.url_file(urljoin(entry["page"], entry["url"]), [sha]).size
+                    size = self.url_file(urljoin(page, entry["url"]), [sha]).size
                 if sha and size is not None:
                     cached.append(
                         {
                             "filename": entry["filename"],
-                            "url": urljoin(entry["page"], entry["url"]),
+                            "url": urljoin(page, entry["url"]),
                             "size": int(size),
                             "sha256": sha,
                         }
                     )
-            atomic_write(path, json.dumps(cached))
+            atomic_write(path, json.dumps(cached), durable=False)
         return [DistFile(**item) for item in cached]
 
     def wheel_contents_size(self, file: DistFile) -> tuple[int, int] | None:
@@ -203,7 +204,8 @@ class PackageIndex:
             return None
         total = sum(contents.values())
         py = sum(size for name, size in contents.items() if name.endswith(".py"))
-        atomic_write(path, json.dumps({"total": total, "py": py, "files": len(contents)}))
+        entry = {"total": total, "py": py, "files": len(contents)}
+        atomic_write(path, json.dumps(entry), durable=False)
         return total, py
 
     def sdist_needs(self, file: DistFile) -> str:
@@ -223,7 +225,7 @@ class PackageIndex:
             needs = build_needs(*_sdist_contents(data, file.filename))
         except (urllib.error.URLError, OSError, ValueError, tarfile.TarError, zipfile.BadZipFile):
             return "unknown (the sdist could not be read)"
-        atomic_write(path, json.dumps({"needs": needs}))
+        atomic_write(path, json.dumps({"needs": needs}), durable=False)
         return needs
 
     def size_of(

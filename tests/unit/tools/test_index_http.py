@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -18,6 +19,7 @@ from typing import ClassVar
 import pytest
 
 from noxgrid.errors import IndexUnavailable
+from noxgrid.files import atomic_write
 from noxgrid.model.lockfile import parse_lock
 from noxgrid.tools.httpfetch import Fetcher, Once
 from noxgrid.tools.index import PackageIndex
@@ -38,6 +40,9 @@ FILES = {
     "demo-1.0-py3-none-any.whl": SMALL,
     "demo-2.0-py3-none-any.whl": wheel({"demo/__init__.py": 400}),
     "big-1.0-py3-none-any.whl": BIG,
+    "demo-3.0.0-py3-none-any.whl": wheel({"demo/__init__.py": 500}),
+    "demo-3.0.0.tar.gz": b"not read",
+    "demo-3.0.1-py3-none-any.whl": wheel({"demo/__init__.py": 600}),
 }
 
 
@@ -198,3 +203,25 @@ def test_once_does_not_keep_a_failure():
     with pytest.raises(OSError):
         once.get("k", broken)
     assert once.get("k", lambda: 7) == 7
+
+
+def test_a_release_is_found_by_its_version_however_the_file_spells_it(server, tmp_path):
+    index = PackageIndex(f"{server}/simple", cache=tmp_path)
+    names = sorted(f.filename for f in index.release_files("demo", "3.0"))
+    assert names == ["demo-3.0.0-py3-none-any.whl", "demo-3.0.0.tar.gz"]
+    assert [f.filename for f in index.release_files("demo", "3.0.1")] == [
+        "demo-3.0.1-py3-none-any.whl"
+    ]
+    assert index.release_files("demo", "4.0") == []
+    assert Index.seen["GET /simple/demo/"] == 1
+
+
+def test_cache_entries_are_not_synced_but_other_writes_are(server, tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    lock = parse_lock(pin("demo", "1.0"))
+    index = PackageIndex(f"{server}/simple", cache=tmp_path / "cache")
+    assert index.estimate(lock, "3.11", "x86_64-manylinux_2_28").complete
+    assert list((tmp_path / "cache").rglob("*.json")) and synced == []
+    atomic_write(tmp_path / "lock.toml", "sealed")
+    assert len(synced) == 1, "a lock is still synced before its rename"
