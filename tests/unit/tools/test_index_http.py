@@ -21,7 +21,7 @@ import pytest
 from noxgrid.errors import IndexUnavailable
 from noxgrid.files import atomic_write
 from noxgrid.model.lockfile import parse_lock
-from noxgrid.tools.httpfetch import Fetcher, Once
+from noxgrid.tools.httpfetch import PER_HOST, Fetcher, Once
 from noxgrid.tools.index import PackageIndex
 
 
@@ -138,7 +138,7 @@ def test_two_cells_at_once_ask_each_page_and_wheel_once(server, tmp_path):
     assert Index.seen["GET /files/demo-2.0-py3-none-any.whl range"] == 1
     # The big directory needs more than the tail, yet is read by one cell only.
     assert 2 <= Index.seen["GET /files/big-1.0-py3-none-any.whl range"] <= 3
-    assert len(Index.connections) <= 2 * 16, "kept alive: at most one per worker thread"
+    assert len(Index.connections) <= PER_HOST, "kept alive, shared by the threads"
 
 
 def test_a_connection_is_kept_alive_and_redirects_followed(server):
@@ -156,8 +156,8 @@ def test_a_connection_is_kept_alive_and_redirects_followed(server):
 def test_a_connection_the_server_closed_is_opened_again(server):
     fetcher = Fetcher(timeout=5)
     assert fetcher.get(f"{server}/simple/demo/").status == 200
-    pool = fetcher._local.pool
-    next(iter(pool.values())).sock.close()  # as a server closes an idle connection
+    idle = next(iter(fetcher._idle.values()))
+    idle[0].sock.close()  # as a server closes an idle connection
     assert fetcher.get(f"{server}/simple/demo/").status == 200
     assert fetcher.connections == 2
 
@@ -225,3 +225,12 @@ def test_cache_entries_are_not_synced_but_other_writes_are(server, tmp_path, mon
     assert list((tmp_path / "cache").rglob("*.json")) and synced == []
     atomic_write(tmp_path / "lock.toml", "sealed")
     assert len(synced) == 1, "a lock is still synced before its rename"
+
+
+def test_requests_to_a_host_at_once_are_bounded_and_connections_shared(server):
+    fetcher = Fetcher(timeout=5)
+    with ThreadPoolExecutor(PER_HOST * 2) as pool:
+        answers = list(pool.map(lambda _: fetcher.get(f"{server}/simple/demo/"), range(80)))
+    assert all(a.status == 200 for a in answers)
+    assert fetcher.requests == 80
+    assert fetcher.connections <= PER_HOST and len(Index.connections) <= PER_HOST
