@@ -160,14 +160,19 @@ def child(argv: list[str]) -> int:
     from noxgrid.tools import index
 
     trace: dict[str, list[float]] = {}
+    spans: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
     guard = threading.Lock()
+
+    origin = time.perf_counter()
 
     def add(key: str, value: float = 0.0, count: bool = False) -> None:
         with guard:
             if count:
                 counts[key] = counts.get(key, 0) + 1
             else:
+                ended = time.perf_counter() - origin
+                spans.setdefault(key, []).append(f"{ended - value:.1f}-{ended:.1f}")
                 trace.setdefault(key, []).append(value)
 
     def timer(key: str, function):  # type: ignore[no-untyped-def]
@@ -213,17 +218,19 @@ def child(argv: list[str]) -> int:
     finally:
         trace["total"] = [time.perf_counter() - start]
         Path(os.environ["BENCH_LOCK_TRACE"]).write_text(
-            json.dumps({"times": trace, "counts": counts})
+            json.dumps({"times": trace, "counts": counts, "spans": spans})
         )
     return code
 
 
 def breakdown(traced: dict[str, dict]) -> list[str]:
+    spans = traced.get("spans", {})
     rows = [
-        f"| {name} | {len(values)} | {sum(values):.2f} s | {max(values):.2f} s |"
+        f"| {name} | {len(values)} | {sum(values):.2f} s | {max(values):.2f} s "
+        f"| {', '.join(spans.get(name, []))} |"
         for name, values in traced["times"].items()
     ]
-    rows += [f"| {name} | {count} | | |" for name, count in sorted(traced["counts"].items())]
+    rows += [f"| {name} | {count} | | | |" for name, count in sorted(traced["counts"].items())]
     return rows
 
 
@@ -263,8 +270,8 @@ def main() -> None:
         "",
         "Where noxgrid's time went (last round; stages overlap across cells):",
         "",
-        "| stage / counter | calls | total | longest |",
-        "| --- | --- | --- | --- |",
+        "| stage / counter | calls | total | longest | when (s from the start) |",
+        "| --- | --- | --- | --- | --- |",
         *breakdown(rounds[-1]["trace"]),
         "",
         "Command: `python benchmarks/bench_lock_cold.py --rounds 3 --write`",
