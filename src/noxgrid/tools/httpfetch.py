@@ -147,7 +147,7 @@ class RangeReader(io.RawIOBase):
         self.position = 0
         self.blocks: dict[int, bytes] = {}
         tail_start = max(0, size - self.TAIL)
-        self.blocks[tail_start] = self._fetch(tail_start, size - 1)
+        self.tail = self.blocks[tail_start] = self._fetch(tail_start, size - 1)
 
     def _fetch(self, start: int, end: int) -> bytes:
         response = self.fetcher.get(self.url, {"Range": f"bytes={start}-{end}"})

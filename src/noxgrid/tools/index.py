@@ -47,6 +47,7 @@ from noxgrid.model.sizes import (
     platform_tags,
     select_file,
 )
+from noxgrid.model.zipdir import directory_offset, member_sizes
 from noxgrid.tools.httpfetch import Fetcher, Once, RangeReader
 
 WORKERS = 16  # requests to the index at once, per cell
@@ -193,8 +194,15 @@ class PackageIndex:
         for _attempt in range(3):  # many cells size at once: a dropped connection is likely
             try:
                 reader = RangeReader(self.fetcher, file.url, file.size)
-                with zipfile.ZipFile(reader) as archive:
-                    contents = {info.filename: info.file_size for info in archive.infolist()}
+                # The tail holds the whole directory, most of the time: read it as it is.
+                contents = member_sizes(reader.tail, file.size)
+                start = directory_offset(reader.tail) if contents is None else None
+                if start is not None and 0 <= start < file.size - len(reader.tail):
+                    reader.seek(start)  # the rest of the directory in one more request
+                    contents = member_sizes(reader.read(file.size - start), file.size)
+                if contents is None:
+                    with zipfile.ZipFile(reader) as archive:
+                        contents = {i.filename: i.file_size for i in archive.infolist()}
                 break
             except zipfile.BadZipFile:
                 return None
