@@ -20,10 +20,10 @@ from urllib.parse import urljoin, urlsplit
 
 T = TypeVar("T")
 REDIRECTS = (301, 302, 303, 307, 308)
-# Requests (and so connections) to one host at once, for the whole run: more made this
-# machine's link to PyPI stall for seconds (16 per host: 2.5 s to size two cells of 212
-# packages; 24: 5.5 s; 32: 10.6 s).
-PER_HOST = 16
+# Requests (and so connections) to one host at once, for the whole run: sizing two cells
+# of 212 packages took as long with 8 as with 16 (2.4 s), and more stalled this machine's
+# link for seconds (24: 5.5 s; 32: 10.6 s), worst while uv resolves beside it.
+PER_HOST = 8
 
 
 @dataclass(frozen=True)
