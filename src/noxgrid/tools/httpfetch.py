@@ -100,6 +100,14 @@ class Fetcher:
                 return Response(answer.status, names, body)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _tls(self) -> ssl.SSLContext:
+        """One TLS context for every connection: making one loads the system's certificates
+        (40 ms of CPU each), which urllib did for every request."""
+        with self._count:
+            if self._context is None:
+                self._context = ssl.create_default_context()
+            return self._context
+
     def _slot(self, host: tuple[str, str]) -> threading.BoundedSemaphore:
         """The host's share of requests at once (PER_HOST), whatever the threads asking."""
         with self._count:
@@ -112,21 +120,15 @@ class Fetcher:
             if idle:
                 return idle.pop(), False
             self.connections += 1
-            if host[0] == "https" and self._context is None:
-                # One TLS context for every connection: making one loads the system's
-                # certificates (40 ms of CPU each), which urllib did for every request.
-                self._context = ssl.create_default_context()
         if host[0] == "https":
-            secure = http.client.HTTPSConnection(
-                host[1], timeout=self.timeout, context=self._context
-            )
+            secure = http.client.HTTPSConnection(host[1], timeout=self.timeout, context=self._tls())
             return secure, True
         return http.client.HTTPConnection(host[1], timeout=self.timeout), True
 
     def _by_urllib(self, url: str, headers: dict[str, str], method: str) -> Response:
         self._counted(requests=1, connections=1)
         request = urllib.request.Request(url, headers=headers, method=method)
-        with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+        with urllib.request.urlopen(request, timeout=self.timeout, context=self._tls()) as answer:
             names = {k.lower(): v for k, v in answer.headers.items()}
             return Response(answer.status, names, answer.read())
 
