@@ -70,6 +70,9 @@ class Index(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         time.sleep(self.delay)  # two cells asking at once overlap
+        if self.path.startswith("http://"):  # asked as a proxy: the absolute URL
+            self.seen["proxied"] += 1
+            self.path = "/" + self.path.split("/", 3)[3]
         ranged = self.headers.get("Range")
         with self.guard:
             self.connections.add(id(self.connection))
@@ -234,3 +237,12 @@ def test_requests_to_a_host_at_once_are_bounded_and_connections_shared(server):
     assert all(a.status == 200 for a in answers)
     assert fetcher.requests == 80
     assert fetcher.connections <= PER_HOST and len(Index.connections) <= PER_HOST
+
+
+def test_a_proxy_the_environment_names_is_used(server, monkeypatch):
+    monkeypatch.setenv("http_proxy", server)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    fetcher = Fetcher(timeout=5)
+    assert fetcher.get("http://index.invalid/simple/demo/").status == 200
+    assert Index.seen["proxied"] == 1
