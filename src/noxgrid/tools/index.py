@@ -369,7 +369,14 @@ def _by_version(files: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             text = stem.rpartition("-")[2]
         if text not in canonical:
             canonical[text] = canonicalize_version(text)
-        grouped.setdefault(canonical[text], []).append(entry)
+        # Kept for the run: only what a release's files need (a page's entry holds more).
+        slim = {
+            "filename": filename,
+            "url": entry.get("url", ""),
+            "hashes": {"sha256": (entry.get("hashes") or {}).get("sha256")},
+            "size": entry.get("size"),
+        }
+        grouped.setdefault(canonical[text], []).append(slim)
     return grouped
 
 
