@@ -25,8 +25,10 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "noxgrid"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename; ``durable``: synced
+    to disk first (a cache entry that is read back as garbage after a crash, and made again,
+    need not be)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(path.stat().st_mode)  # keep a replaced file's permissions
@@ -38,7 +40,8 @@ def atomic_write(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

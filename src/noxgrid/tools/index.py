@@ -26,6 +26,7 @@ from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
     canonicalize_name,
+    canonicalize_version,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -45,57 +46,10 @@ from noxgrid.model.sizes import (
     platform_tags,
     select_file,
 )
+from noxgrid.model.zipdir import directory_offset, member_sizes
+from noxgrid.tools.httpfetch import Fetcher, Once, RangeReader
 
-
-class _RangeReader(io.RawIOBase):
-    """A seekable read-only view of a remote file, fetched in ranges as zipfile asks."""
-
-    def __init__(self, url: str, size: int, timeout: float) -> None:
-        self.url, self.size, self.timeout = url, size, timeout
-        self.position = 0
-        self.blocks: dict[int, bytes] = {}
-        # zipfile starts from the end; one 64 kB tail answers most wheels at once.
-        tail_start = max(0, size - 65536)
-        self.blocks[tail_start] = self._fetch(tail_start, size - 1)
-
-    def _fetch(self, start: int, end: int) -> bytes:
-        request = urllib.request.Request(self.url, headers={"Range": f"bytes={start}-{end}"})
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            data: bytes = response.read()
-            if response.status != 206 and len(data) == self.size:
-                return data[start : end + 1]
-            return data
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
-        self.position = base + offset
-        return self.position
-
-    def tell(self) -> int:
-        return self.position
-
-    def read(self, size: int = -1) -> bytes:
-        end = self.size if size < 0 else min(self.size, self.position + size)
-        for start, block in self.blocks.items():
-            if start <= self.position and end <= start + len(block):
-                data = block[self.position - start : end - start]
-                self.position = end
-                return data
-        data = self._fetch(self.position, end - 1) if end > self.position else b""
-        self.blocks[self.position] = data
-        self.position = end
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+WORKERS = 16  # requests to the index at once, per cell
 
 
 class PackageIndex:
@@ -113,6 +67,10 @@ class PackageIndex:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._others: dict[str, PackageIndex] = {}
+        # Shared by every cell of the run and every index: connections kept alive, and
+        # each page, file and wheel directory asked for once however many cells ask.
+        self.fetcher = Fetcher(timeout)
+        self.once = Once()
 
     def for_url(self, url: str | None) -> PackageIndex:
         """The index at ``url`` (this one when None or the same), sharing the disk cache."""
@@ -120,21 +78,23 @@ class PackageIndex:
             return self
         with self._lock:
             if url not in self._others:
-                self._others[url] = PackageIndex(url, cache=self.cache, timeout=self.timeout)
+                other = PackageIndex(url, cache=self.cache, timeout=self.timeout)
+                other.fetcher, other.once = self.fetcher, self.once
+                self._others[url] = other
             return self._others[url]
 
     def url_file(self, url: str, hashes: Sequence[str]) -> DistFile:
-        """A direct-URL archive as a DistFile: its size from the server (HEAD)."""
-        request = urllib.request.Request(url.split("#", 1)[0], method="HEAD")
+        """A direct-URL archive as a DistFile: its size from the server (HEAD, once a run)."""
+        address = url.split("#", 1)[0]
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                length = response.headers.get("Content-Length")
+            head = lambda: self.fetcher.get(address, method="HEAD")  # noqa: E731
+            length = self.once.get(("head", address), head).headers.get("content-length", "")
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise IndexUnavailable(
                 f"{url} did not answer: {exc}",
                 fix="check the network, or the URL in the requirement file",
             ) from exc
-        if not (length or "").isdigit():
+        if not length.isdigit():
             raise IndexUnavailable(f"{url} did not say its size", fix="serve Content-Length")
         name = url.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
         sha = hashes[0].removeprefix("sha256:") if hashes else ""
@@ -146,24 +106,26 @@ class PackageIndex:
         except (OSError, ValueError):
             return None
 
-    def _simple_page(self, key: str) -> list[dict[str, Any]]:
+    def _simple_page(self, key: str) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+        """One project's page URL and files by version (canonical text), fetched once a
+        run: every version and every cell reads the same page."""
+        return self.once.get(("page", self.url, key), lambda: self._fetch_page(key))
+
+    def _fetch_page(self, key: str) -> tuple[str, dict[str, list[dict[str, Any]]]]:
         """One project's files from the index: its JSON simple API (PEP 691), or the HTML
         page of a plain mirror (PEP 503), whose files have no size until asked (HEAD).
         Retried: many cells ask at once."""
         url = f"{self.url}/{key}/"
-        request = urllib.request.Request(
-            url, headers={"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"}
-        )
+        accept = {"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"}
         for attempt in range(3):
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    kind = response.headers.get("Content-Type", "")
-                    body = response.read()
+                response = self.fetcher.get(url, accept)
+                kind, body = response.headers.get("content-type", ""), response.body
                 if "json" in kind:
                     files: list[dict[str, Any]] = json.loads(body).get("files", [])
                 else:
                     files = _html_files(body.decode("utf-8", errors="replace"))
-                return [{**entry, "url": urljoin(url, entry["url"])} for entry in files]
+                return url, _by_version(files)
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 if attempt == 2:
                     raise IndexUnavailable(
@@ -173,7 +135,11 @@ class PackageIndex:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def release_files(self, name: str, version: str) -> list[DistFile]:
-        """The files of ``name==version`` (cached once fetched)."""
+        """The files of ``name==version`` (cached once fetched; asked once a run)."""
+        key = ("files", self.url, canonicalize_name(name), version)
+        return self.once.get(key, lambda: self._release_files(name, version))
+
+    def _release_files(self, name: str, version: str) -> list[DistFile]:
         key = canonicalize_name(name)
         index_key = hashlib.sha256(self.url.encode()).hexdigest()[:12]
         path = self.cache / "index" / index_key / key / f"{version}.json"
@@ -181,30 +147,35 @@ class PackageIndex:
         if cached is None:
             wanted = Version(version)
             cached = []
-            for entry in self._simple_page(key):
+            page, files = self._simple_page(key)
+            for entry in files.get(canonicalize_version(version), []):
                 if not _is_version(entry.get("filename", ""), wanted):
                     continue
                 sha = (entry.get("hashes") or {}).get("sha256")
                 size = entry.get("size")
                 if sha and size is None:  # a plain mirror: the server says the size
-                    size = self.url_file(entry["url"], [sha]).size
+                    size = self.url_file(urljoin(page, entry["url"]), [sha]).size
                 if sha and size is not None:
                     cached.append(
                         {
                             "filename": entry["filename"],
-                            "url": entry["url"],
+                            "url": urljoin(page, entry["url"]),
                             "size": int(size),
                             "sha256": sha,
                         }
                     )
-            atomic_write(path, json.dumps(cached))
+            atomic_write(path, json.dumps(cached), durable=False)
         return [DistFile(**item) for item in cached]
 
     def wheel_contents_size(self, file: DistFile) -> tuple[int, int] | None:
         """(bytes of all members, bytes of .py members) of a wheel, from its zip directory.
 
-        Cached by the wheel's hash; None when the directory cannot be read.
+        Cached by the wheel's hash (and read once a run); None when the directory cannot be
+        read.
         """
+        return self.once.get(("wheel", file.sha256), lambda: self._wheel_contents_size(file))
+
+    def _wheel_contents_size(self, file: DistFile) -> tuple[int, int] | None:
         path = self.cache / "wheels" / f"{file.sha256}.json"
         cached = self._cached(path)
         if cached is not None and "total" in cached:
@@ -212,9 +183,16 @@ class PackageIndex:
         contents = None
         for _attempt in range(3):  # many cells size at once: a dropped connection is likely
             try:
-                reader = _RangeReader(file.url, file.size, self.timeout)
-                with zipfile.ZipFile(reader) as archive:
-                    contents = {info.filename: info.file_size for info in archive.infolist()}
+                reader = RangeReader(self.fetcher, file.url, file.size)
+                # The tail holds the whole directory, most of the time: read it as it is.
+                contents = member_sizes(reader.tail, file.size)
+                start = directory_offset(reader.tail) if contents is None else None
+                if start is not None and 0 <= start < file.size - len(reader.tail):
+                    reader.seek(start)  # the rest of the directory in one more request
+                    contents = member_sizes(reader.read(file.size - start), file.size)
+                if contents is None:
+                    with zipfile.ZipFile(reader) as archive:
+                        contents = {i.filename: i.file_size for i in archive.infolist()}
                 break
             except zipfile.BadZipFile:
                 return None
@@ -224,11 +202,16 @@ class PackageIndex:
             return None
         total = sum(contents.values())
         py = sum(size for name, size in contents.items() if name.endswith(".py"))
-        atomic_write(path, json.dumps({"total": total, "py": py, "files": len(contents)}))
+        entry = {"total": total, "py": py, "files": len(contents)}
+        atomic_write(path, json.dumps(entry), durable=False)
         return total, py
 
     def sdist_needs(self, file: DistFile) -> str:
-        """What building ``file`` (an sdist) needs, read from the archive (cached by hash)."""
+        """What building ``file`` (an sdist) needs, read from the archive (cached by hash,
+        read once a run)."""
+        return self.once.get(("sdist", file.sha256), lambda: self._sdist_needs(file))
+
+    def _sdist_needs(self, file: DistFile) -> str:
         path = self.cache / "sdists" / f"{file.sha256}.json"
         cached = self._cached(path)
         if cached is not None and "needs" in cached:
@@ -236,12 +219,11 @@ class PackageIndex:
         if file.size > SDIST_LIMIT:
             return f"unknown (the sdist is {file.size // 2**20} MB; not inspected)"
         try:
-            with urllib.request.urlopen(file.url, timeout=self.timeout) as response:
-                data = response.read()
+            data = self.fetcher.get(file.url).body
             needs = build_needs(*_sdist_contents(data, file.filename))
         except (urllib.error.URLError, OSError, ValueError, tarfile.TarError, zipfile.BadZipFile):
             return "unknown (the sdist could not be read)"
-        atomic_write(path, json.dumps({"needs": needs}))
+        atomic_write(path, json.dumps({"needs": needs}), durable=False)
         return needs
 
     def size_of(
@@ -283,7 +265,8 @@ class PackageIndex:
         """Sizes of every package of ``lock`` for ``python`` on ``platform``."""
         tags = platform_tags(python, platform)
         packages = list(lock.packages.values())
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="index") as pool:
+        # Waiting on the network, not the CPU: many at once (each on its kept connection).
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="index") as pool:
             results = list(pool.map(lambda p: (p, _try_size(self, p, tags, python)), packages))
         sized = tuple(size for _, (size, _) in results if size is not None)
         unknown = tuple(_pin(p) for p, (size, _) in results if size is None)
@@ -358,6 +341,33 @@ def _try_size(
         return None, error.message
     except InvalidVersion:  # a version packaging cannot read: unsized
         return None, None
+
+
+def _by_version(files: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A page's files by the canonical text of the version their name carries: a release's
+    files are looked up, not every file's name parsed for every release (grpcio's page
+    lists thousands of files)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    canonical: dict[str, str] = {}
+    for entry in files:
+        filename = entry.get("filename", "")
+        if filename.endswith(".whl"):
+            parts = filename.split("-")
+            text = parts[1] if len(parts) in (5, 6) else ""
+        else:
+            stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
+            text = stem.rpartition("-")[2]
+        if text not in canonical:
+            canonical[text] = canonicalize_version(text)
+        # Kept for the run: only what a release's files need (a page's entry holds more).
+        slim = {
+            "filename": filename,
+            "url": entry.get("url", ""),
+            "hashes": {"sha256": (entry.get("hashes") or {}).get("sha256")},
+            "size": entry.get("size"),
+        }
+        grouped.setdefault(canonical[text], []).append(slim)
+    return grouped
 
 
 def _is_version(filename: str, wanted: Version) -> bool:
