@@ -55,7 +55,7 @@ def _built(reason: str) -> SourceInstall:
 def _meta_file(value: Any, *, licence: bool = False) -> bool:
     """A readme or licence the metadata stage copies: none, inline text (a licence's
     string is an SPDX expression), or a file at the root matching one of META_GLOBS."""
-    if value is None or licence and isinstance(value, str):
+    if value is None or (licence and isinstance(value, str)):
         return True
     path = value.get("file") if isinstance(value, dict) else value
     if path is None:
@@ -104,7 +104,9 @@ def source_install(root: Path) -> SourceInstall:
         return _built("[project] dynamic: metadata read from the code")
     if (root / "setup.py").exists():
         return _built("setup.py may read any file")
-    if not _meta_file(project.get("readme")) or not _meta_file(project.get("license"), licence=True):
+    if not _meta_file(project.get("readme")) or not _meta_file(
+        project.get("license"), licence=True
+    ):
         return _built("the readme or licence file is not README*/LICENSE* at the root")
     if project.get("license-files") is not None or setuptools.get("license-files") is not None:
         return _built("license-files lists its own files")
