@@ -4,6 +4,7 @@ reaches the import smoke runs it again."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -93,6 +94,8 @@ def test_a_source_change_runs_no_backend_and_new_modules_and_entry_points_work(s
     image_detail(service)
     log = service / ".noxgrid" / "reports" / "logs" / f"{CELL}.image.log"
     assert "Building refservice" in log.read_text(), "the metadata is built once"
+    notes = json.loads((service / ".noxgrid" / "reports" / f"{CELL}.json").read_text())["notes"]
+    assert any("(PROJECT_INSTALL=source)" in note for note in notes), notes
     assert _in_image("refservice-hello") == "hello 1"
     hello.write_text("def main():\n    print('hello 2')\n")
     (service / "src" / "refservice" / "added.py").write_text("X = 42\n")

@@ -124,6 +124,12 @@ def stage_image(state: CellRun) -> str:
     revision = revision_label(git_revision(config.root), tree_dirty(config.root, state.runner))
     digest, locked = lock.digest or "", lock.packages
     args = build_args(config, cell, base=base, lock_sha256=digest, revision=revision, locked=locked)
+    if args.get("PROJECT_INSTALL") == "source":
+        state.note(
+            f"the project's metadata is built from its build configuration and its code "
+            f"imported from /app/{args['PROJECT_SOURCE']} (PROJECT_INSTALL=source): a source "
+            "change runs no build backend"
+        )
     with state.log("image") as sink:
         outcome = docker.build(
             config.root,

@@ -63,6 +63,13 @@ def _meta_file(value: Any, *, licence: bool = False) -> bool:
     return isinstance(path, str) and "/" not in path and any(fnmatch(path, g) for g in META_GLOBS)
 
 
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def _folder(root: Path, setuptools: dict[str, Any]) -> str | SourceInstall:
     """The one source folder setuptools finds the packages in, or why there is none."""
     packages = setuptools.get("packages")
@@ -104,6 +111,8 @@ def source_install(root: Path) -> SourceInstall:
         return _built("[project] dynamic: metadata read from the code")
     if (root / "setup.py").exists():
         return _built("setup.py may read any file")
+    if "[options" in _text(root / "setup.cfg"):
+        return _built("setup.cfg's [options] say how the packages are found")
     if not _meta_file(project.get("readme")) or not _meta_file(
         project.get("license"), licence=True
     ):

@@ -55,6 +55,11 @@ def test_a_src_layout_setuptools_project_installs_from_source(tmp_path):
     assert args["PROJECT_INSTALL"] == "source" and args["PROJECT_SOURCE"] == "src"
 
 
+def test_a_setup_cfg_of_tool_settings_only_is_copied_not_refused(tmp_path):
+    root = project(tmp_path, files={"setup.cfg": "[flake8]\nmax-line-length = 100\n"})
+    assert source_install(root).folder == "src"
+
+
 def test_auto_discovery_of_a_src_folder_and_package_dir(tmp_path):
     plain = SRC.replace('[tool.setuptools.packages.find]\nwhere = ["src"]\n', "")
     assert source_install(project(tmp_path, plain)).folder == "src"
@@ -78,6 +83,7 @@ def test_auto_discovery_of_a_src_folder_and_package_dir(tmp_path):
             {},
             "one by one",
         ),
+        (("", ""), {"setup.cfg": "[options]\npy_modules = one\n"}, "setup.cfg"),
         (("", ""), {"src/svc/fast.c": "int f(void) { return 1; }\n"}, "compiled"),
     ],
 )
