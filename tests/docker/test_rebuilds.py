@@ -4,7 +4,9 @@ reaches the import smoke runs it again."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -64,7 +66,7 @@ def test_a_source_change_reads_two_layers_and_a_shadowing_module_runs_the_smoke(
     module = service / "src" / "refservice" / "pagemeta.py"
     module.write_text(module.read_text() + "\n# a source-only change\n")
     second = image_detail(service)
-    assert "(2 of 11 read now, the rest kept)" in second, second
+    assert "(1 of 11 read now, the rest kept)" in second, second  # /app only
     assert "import smoke as when it last passed" in second, second
     # anyio is imported by fastapi, not by name: a folder of that name in /app (the
     # working folder, first on sys.path) shadows it, and the smoke must see that.
@@ -75,3 +77,48 @@ def test_a_source_change_reads_two_layers_and_a_shadowing_module_runs_the_smoke(
     failed = stages(service, CELL)["image"]
     assert failed["status"] == "failed", failed
     assert "import fastapi (fastapi): ImportError: shadowed by /app/anyio" in failed["detail"]
+
+
+SCRIPT = '[project.scripts]\nrefservice-hello = "refservice.hello:main"\n\n'
+
+
+def test_a_source_change_runs_no_backend_and_new_modules_and_entry_points_work(service):
+    """PROJECT_INSTALL=source: the backend runs for the build configuration only."""
+    pyproject = service / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(
+        text.replace("[tool.setuptools.packages.find]", SCRIPT + "[tool.setuptools.packages.find]")
+    )
+    hello = service / "src" / "refservice" / "hello.py"
+    hello.write_text("def main():\n    print('hello 1')\n")
+    image_detail(service)
+    log = service / ".noxgrid" / "reports" / "logs" / f"{CELL}.image.log"
+    assert "Building refservice" in log.read_text(), "the metadata is built once"
+    notes = json.loads((service / ".noxgrid" / "reports" / f"{CELL}.json").read_text())["notes"]
+    assert any("(PROJECT_INSTALL=source)" in note for note in notes), notes
+    assert _in_image("refservice-hello") == "hello 1"
+    hello.write_text("def main():\n    print('hello 2')\n")
+    (service / "src" / "refservice" / "added.py").write_text("X = 42\n")
+    image_detail(service)
+    assert "Building refservice" not in log.read_text(), "a source change runs no backend"
+    assert _in_image("refservice-hello") == "hello 2"
+    probe = (
+        "import importlib.metadata as m, os, refservice.added as a; "
+        "print(a.X, a.__file__, m.version('refservice'), os.access('/app/src', os.W_OK))"
+    )
+    assert _in_image("python", "-c", probe) == "42 /app/src/refservice/added.py 0.1.0 False"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.2.0"'))
+    image_detail(service)
+    assert "Building refservice" in log.read_text(), "a metadata change builds it again"
+    assert _in_image("python", "-c", probe).split()[2] == "0.2.0"
+
+
+def _in_image(*argv: str) -> str:
+    client = os.environ.get("NOXGRID_DOCKER", "docker")
+    done = subprocess.run(
+        [client, "run", "--rm", "--entrypoint", argv[0], TAG, *argv[1:]],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from noxgrid._version import __version__
 from noxgrid.cell.image_doctor import doctor_image
 from noxgrid.cell.state import CellRun, Stage, failure
 from noxgrid.errors import NoxgridError, StageFailure, StageSkipped
+from noxgrid.files import atomic_write, read_json
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import pull_failure_hint
 from noxgrid.model.attestation import attestation_note
@@ -97,20 +101,41 @@ def _prepare(state: CellRun, lock: Lock) -> tuple[Path, frozenset[tuple[str, str
 def _scan_context(state: CellRun, ignore: Path) -> frozenset[tuple[str, str]]:
     """Fail before the build when the build context (what .dockerignore lets through)
     holds a secret: found by what it is, so that it never reaches a layer. The files read
-    clean (see text_key), which the image's /app scan need not read again."""
+    clean (see text_key), which the image's /app scan need not read again. A file read
+    clean by an earlier run (same name and bytes, same scanner) is not read again: after
+    a source change only the changed files are."""
     root = state.config.root
     context = context_files(root, ignore_patterns(ignore.read_text(encoding="utf-8")))
     start = time.monotonic()
-    found = scan_files(root, context.files)
+    keys = {path: text_key(path, (root / path).read_bytes()) for path in context.files}
+    kept = state.config.cache_dir / "context-clean.json"
+    scanner = _scanner()
+    before = read_json(kept) or {}
+    known = (
+        {tuple(key) for key in before.get("clean", [])}
+        if before.get("scanner") == scanner
+        else set()
+    )
+    unread = [path for path in context.files if keys[path] not in known]
+    found = scan_files(root, unread)
     problem = secrets_problem(found, "the build context (what .dockerignore lets in)")
     if problem:
         raise StageFailure(problem)
+    clean = frozenset(keys.values())
+    atomic_write(kept, json.dumps({"scanner": scanner, "clean": sorted(clean)}))
     more = f" (the first {CONTEXT_FILES}; the rest unread)" if context.truncated else ""
+    again = len(context.files) - len(unread)
     state.note(
         f"the build context's {len(context.files)} file(s){more} hold no secret "
-        f"(detect-secrets, {time.monotonic() - start:.1f}s)"
+        f"(detect-secrets read {len(unread)}, {again} read clean before, unchanged; "
+        f"{time.monotonic() - start:.1f}s)"
     )
-    return frozenset(text_key(path, (root / path).read_bytes()) for path in context.files)
+    return clean
+
+
+def _scanner() -> str:
+    """What a clean verdict was reached with: detect-secrets' and noxgrid's versions."""
+    return f"detect-secrets {metadata.version('detect-secrets')}, noxgrid {__version__}"
 
 
 def stage_image(state: CellRun) -> str:
@@ -124,6 +149,12 @@ def stage_image(state: CellRun) -> str:
     revision = revision_label(git_revision(config.root), tree_dirty(config.root, state.runner))
     digest, locked = lock.digest or "", lock.packages
     args = build_args(config, cell, base=base, lock_sha256=digest, revision=revision, locked=locked)
+    if args.get("PROJECT_INSTALL") == "source":
+        state.note(
+            f"the project's metadata is built from its build configuration and its code "
+            f"imported from /app/{args['PROJECT_SOURCE']} (PROJECT_INSTALL=source): a source "
+            "change runs no build backend"
+        )
     with state.log("image") as sink:
         outcome = docker.build(
             config.root,

@@ -20,6 +20,7 @@ from noxgrid.model.localpkg import local_package_args
 from noxgrid.model.lockfile import lock_path
 from noxgrid.model.matrix import Cell
 from noxgrid.model.secrets import SecretFinding, secrets_problem
+from noxgrid.model.sourceinstall import source_install
 
 # Secrets: keys, credentials and the files that hold tokens. Never in an image's
 # build context (the default .dockerignore), and looked for in every built image.
@@ -284,6 +285,10 @@ def build_args(
         args["LOCAL_PACKAGES"] = local_package_args(config, cell)
     if not profile.install_project:
         args["INSTALL_PROJECT"] = "0"  # a service: its code is /app, nothing to install
+    elif not profile.local_packages:
+        folder = source_install(config.root).folder
+        if folder is not None:  # its code from /app/<folder>, no wheel built of it
+            args.update(PROJECT_INSTALL="source", PROJECT_SOURCE=folder)
     kept = [keep for keep, _ in kept_in(for_cell(config.allowances, cell), locked)]
     if kept:
         args[KEEP_LAST] = " ".join(kept)

@@ -16,7 +16,8 @@ GITHUB = "ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8"
 
 def state_for(root):
     notes: list[str] = []
-    return SimpleNamespace(config=SimpleNamespace(root=root), note=notes.append), notes
+    config = SimpleNamespace(root=root, cache_dir=root / ".noxgrid" / "cache")
+    return SimpleNamespace(config=config, note=notes.append), notes
 
 
 def test_a_secret_in_the_build_context_fails_before_the_build(tmp_path):
@@ -42,3 +43,26 @@ def test_a_clean_context_says_what_it_read_and_returns_it(tmp_path):
         text_key(".dockerignore", b"token.txt\n"),
     }
     assert notes and notes[0].startswith("the build context's 2 file(s) hold no secret")
+
+
+def test_a_rebuild_reads_only_what_changed_and_still_finds_a_new_secret(tmp_path, monkeypatch):
+    import noxgrid.cell.image as image
+
+    (tmp_path / ".dockerignore").write_text(".noxgrid\n")
+    (tmp_path / "app.py").write_text("VALUE = 1\n")
+    (tmp_path / "other.py").write_text("OTHER = 2\n")
+    state, notes = state_for(tmp_path)
+    first = _scan_context(state, tmp_path / ".dockerignore")
+    assert "detect-secrets read 3, 0 read clean before" in notes[-1], notes
+    (tmp_path / "app.py").write_text("VALUE = 3\n")
+    assert len(_scan_context(state, tmp_path / ".dockerignore")) == len(first)
+    assert "detect-secrets read 1, 2 read clean before, unchanged" in notes[-1], notes
+    (tmp_path / "other.py").write_text(f"TOKEN = '{GITHUB}'\n")
+    with pytest.raises(StageFailure) as failed:
+        _scan_context(state, tmp_path / ".dockerignore")
+    assert "other.py:1 (GitHub Token)" in str(failed.value), "a changed file is read again"
+    (tmp_path / "other.py").write_text("OTHER = 2\n")
+    _scan_context(state, tmp_path / ".dockerignore")
+    monkeypatch.setattr(image, "_scanner", lambda: "detect-secrets 99, noxgrid 9")
+    _scan_context(state, tmp_path / ".dockerignore")
+    assert "detect-secrets read 3, 0 read clean before" in notes[-1], "another scanner reads all"
