@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -86,8 +87,14 @@ def test_a_source_change_runs_no_backend_and_new_modules_and_entry_points_work(s
     """PROJECT_INSTALL=source: the backend runs for the build configuration only."""
     pyproject = service / "pyproject.toml"
     text = pyproject.read_text()
+    # A build configuration no earlier run built (BuildKit keeps the metadata stage's layer
+    # of a run before: the same bytes would not run the backend here either).
+    unique = f"# {uuid.uuid4()}\n"
     pyproject.write_text(
-        text.replace("[tool.setuptools.packages.find]", SCRIPT + "[tool.setuptools.packages.find]")
+        unique
+        + text.replace(
+            "[tool.setuptools.packages.find]", SCRIPT + "[tool.setuptools.packages.find]"
+        )
     )
     hello = service / "src" / "refservice" / "hello.py"
     hello.write_text("def main():\n    print('hello 1')\n")
