@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,26 @@ def test_a_real_extension_module_reads_the_same_both_ways():
         slow.rpath,
         slow.runpath,
     )
+
+
+def test_a_library_in_a_venv_or_an_image_is_read_without_pyelftools(tmp_path, monkeypatch):
+    import tarfile
+
+    import noxgrid.model.elf as elf
+    from noxgrid.model.audit import scan_folders, scan_tar
+
+    def refused(stream, path):
+        raise AssertionError(f"pyelftools read {path}")
+
+    monkeypatch.setattr(elf, "read_elf_slow", refused)
+    site = tmp_path / "root" / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "big.so").write_bytes(build_elf(("libz.so.1",), padding=3 << 20))
+    (site / "pkg" / "real.so").write_bytes(a_real_extension_module().read_bytes())
+    scan = scan_folders([site])
+    assert sorted(Path(item.path).name for item in scan.files) == ["big.so", "real.so"]
+    archive = tmp_path / "image.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(tmp_path / "root", arcname=".")
+    _, image = scan_tar(archive)
+    assert {Path(item.path).name: item.needed for item in image.files}["big.so"] == ("libz.so.1",)
