@@ -1,6 +1,7 @@
 """ELF files and the trees they are found in (this machine, or an image's exported tar),
-read with pyelftools: what each file needs (DT_NEEDED) and where it looks (RPATH,
-RUNPATH). Nothing is executed.
+read as the loader reads them (:mod:`noxgrid.model.elfdynamic`; pyelftools for what that
+leaves open): what each file needs (DT_NEEDED) and where it looks (RPATH, RUNPATH).
+Nothing is executed.
 """
 
 from __future__ import annotations
