@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from noxgrid.cell.app import SMOKE_THEN_LOAD, app_args, app_env, app_of, load_app
 from noxgrid.cell.install import install_stamp
@@ -37,6 +39,9 @@ from noxgrid.model.matrix import Cell
 from noxgrid.model.reach import classify
 from noxgrid.model.sonames import debian_package
 from noxgrid.tools.runner import Command, Outcome, Runner
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 def doctor_path(config: Config, cell: Cell) -> Path:
@@ -167,28 +172,31 @@ def stage_doctor(state: CellRun) -> str:
     config, cell = state.config, state.cell
     lock = state.lock or read_lock(lock_path(config, cell))
     kept = prove_kept(state, lock)
-    result = audit_venv(state.venv)
     install = state.install_stamp or install_stamp(state)
-    key = {"install": install, "system": dict(sorted(result.from_system.items()))}
     stamp = state.venv / DOCTOR_STAMP
     previous = read_json(stamp)
+    target = app_of(state)
+    loaded: Outcome | None = None
+    imports: ImportReport | None = None
+    if previous is None or previous.get("key", {}).get("install") != install:
+        # A new install: the smoke runs whatever the audit finds, so both run at once.
+        stamp.unlink(missing_ok=True)
+        previous = None
+        result, (imports, loaded) = alongside(
+            lambda: audit_venv(state.venv), lambda: _smoke(state, lock, target)
+        )
+    else:
+        result = audit_venv(state.venv)
+    key = {"install": install, "system": dict(sorted(result.from_system.items()))}
     # A passing run with missing libraries stands only where it recorded what it loaded.
     cached = (
         previous is not None
         and previous.get("key") == key
         and (previous.get("loaded") is not None or not result.blocking)
     )
-    target = app_of(state)
-    loaded: Outcome | None = None
     if cached and previous is not None:
-        # Failures kept are those allowed on purpose: judged again against the allowances.
-        failures = tuple(ImportFailure(**item) for item in previous.get("failures", ()))
-        imports = ImportReport(
-            imported=tuple(previous.get("imported", ())),
-            failures=failures,
-            loaded=tuple(previous["loaded"]) if previous.get("loaded") is not None else None,
-        )
-    else:
+        imports = _last_imports(previous)
+    elif imports is None:
         stamp.unlink(missing_ok=True)
         imports, loaded = _smoke(state, lock, target)
     diagnosis = Diagnosis(
@@ -210,6 +218,30 @@ def stage_doctor(state: CellRun) -> str:
     }
     atomic_write(stamp, json.dumps(document) + "\n")
     return detail + load_app(state, target, loaded)
+
+
+def _last_imports(previous: Mapping[str, Any]) -> ImportReport:
+    """The import smoke's result as its stamp kept it. Failures kept are those allowed on
+    purpose: judged again against the allowances."""
+    failures = tuple(ImportFailure(**item) for item in previous.get("failures", ()))
+    return ImportReport(
+        imported=tuple(previous.get("imported", ())),
+        failures=failures,
+        loaded=tuple(previous["loaded"]) if previous.get("loaded") is not None else None,
+    )
+
+
+def alongside(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """``first()`` in a thread while ``second()`` runs here (the import smoke waits on its
+    process: the audit reads files meanwhile); both results, or the first error raised."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noxgrid-audit") as pool:
+        future = pool.submit(first)
+        try:
+            other = second()
+        except BaseException:
+            future.cancel()
+            raise
+        return future.result(), other
 
 
 def prove_kept(state: CellRun, lock: Lock) -> str:

@@ -1,10 +1,10 @@
 """The ELF audit: which shared libraries the installed packages need and cannot find.
 
 Every ELF file under a ``site-packages`` folder (extension modules, bundled
-libraries, executables) is read with pyelftools: its DT_NEEDED entries and its
-DT_RPATH/DT_RUNPATH. Each needed library is then looked for the way the
-dynamic loader does, in a *tree*: the venv on this machine, or an image's
-exported file system.
+libraries, executables) is read as the loader reads it (headers and dynamic entries:
+:mod:`noxgrid.model.elf`): its DT_NEEDED entries and its DT_RPATH/DT_RUNPATH. Each needed
+library is then looked for the way the dynamic loader does, in a *tree*: the venv on this
+machine, or an image's exported file system.
 
 1. a name with a slash is a path;
 2. the RPATH (when there is no RUNPATH) and the RUNPATH, ``$ORIGIN`` expanded;

@@ -1,6 +1,7 @@
 """ELF files and the trees they are found in (this machine, or an image's exported tar),
-read with pyelftools: what each file needs (DT_NEEDED) and where it looks (RPATH,
-RUNPATH). Nothing is executed.
+read as the loader reads them (:mod:`noxgrid.model.elfdynamic`; pyelftools for what that
+leaves open): what each file needs (DT_NEEDED) and where it looks (RPATH, RUNPATH).
+Nothing is executed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
+
+from noxgrid.model.elfdynamic import dynamic_of
 
 if TYPE_CHECKING:
     from elftools.elf.dynamic import DynamicSection, DynamicSegment
@@ -39,13 +42,26 @@ class ElfFile:
 
 
 def read_elf(stream: IO[bytes], path: str) -> ElfFile | None:
-    """Parse ``stream`` as ELF; None when it is not one (or is too damaged to read)."""
+    """Parse ``stream`` as ELF; None when it is not one (or is too damaged to read).
+
+    The loader's view first (:mod:`noxgrid.model.elfdynamic`: headers and dynamic
+    entries only, a few kilobytes a file); pyelftools for what that leaves open."""
+    fast = dynamic_of(stream)
+    if fast is not None:
+        machine, needed, rpath, runpath = fast
+        return ElfFile(path, tuple(needed), tuple(rpath), tuple(runpath), machine)
+    return read_elf_slow(stream, path)
+
+
+def read_elf_slow(stream: IO[bytes], path: str) -> ElfFile | None:
+    """``read_elf`` with pyelftools alone (sections first, then segments)."""
     # pyelftools is imported when a file is read (30 ms a process that reads none spares).
     from elftools.common.exceptions import ELFError
     from elftools.elf.dynamic import DynamicSection, DynamicSegment
     from elftools.elf.elffile import ELFFile
 
     try:
+        stream.seek(0)
         elf = ELFFile(stream)
         machine = str(elf["e_machine"])
         dynamic: DynamicSection | DynamicSegment | None = None

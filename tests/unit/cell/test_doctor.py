@@ -51,3 +51,33 @@ def test_a_line_never_ends_with_a_colon():
 def test_an_error_noxgrid_cannot_explain_is_shown_without_a_guess():
     line = cause_line([], [ImportFailure("x", "x", "ValueError: odd")])
     assert line == "import x (x) failed: ValueError: odd"
+
+
+def test_the_audit_runs_while_the_smoke_runs_and_either_error_is_raised():
+    import threading
+
+    import pytest
+
+    from noxgrid.cell.doctor import alongside
+
+    audited, smoking = threading.Event(), threading.Event()
+
+    def audit():  # each waits for the other: only the two at once finish
+        assert smoking.wait(10), "the audit ran before the smoke"
+        audited.set()
+        return "audit"
+
+    def smoke():
+        smoking.set()
+        assert audited.wait(10), "the audit did not run while the smoke ran"
+        return "smoke"
+
+    assert alongside(audit, smoke) == ("audit", "smoke")
+
+    def broken():
+        raise ValueError("unreadable")
+
+    with pytest.raises(ValueError, match="unreadable"):
+        alongside(broken, lambda: "smoke")
+    with pytest.raises(KeyboardInterrupt):
+        alongside(lambda: "audit", lambda: (_ for _ in ()).throw(KeyboardInterrupt()))

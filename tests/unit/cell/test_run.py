@@ -539,6 +539,44 @@ def test_import_smoke_is_not_repeated_for_an_unchanged_install(project):
     assert any(smoke(c) for c in third.commands), "a new lock: smoke again"
 
 
+def test_a_new_install_is_audited_while_its_import_smoke_runs(project, monkeypatch):
+    import threading
+
+    import noxgrid.cell.doctor as doctor
+
+    root, env = project
+    audited, smoking = threading.Event(), threading.Event()
+    overlapped: list[bool] = []
+    real = doctor.audit_venv
+
+    def audit_venv(venv):  # notes whether the smoke's process was running meanwhile
+        overlapped.append(smoking.wait(5))
+        result = real(venv)
+        audited.set()
+        return result
+
+    class Waiting(FakeRunner):
+        def run(self, command, *, sink=None):
+            if smoke(command):  # finishes only once the audit has, at the same time
+                smoking.set()
+                assert audited.wait(10), "the audit waited for the smoke"
+            return super().run(command, sink=sink)
+
+    monkeypatch.setattr(doctor, "audit_venv", audit_venv)
+    _, runner, result = run(root, env, runner=Waiting())
+    assert stage(result, "doctor").status is Status.PASSED
+    assert any(smoke(c) for c in runner.commands) and overlapped == [True]
+    # An unchanged install: the audit alone, then the kept result.
+    audited.clear()
+    smoking.clear()
+    _, again, result = run(root, env, runner=Waiting())
+    assert audited.is_set() and not any(smoke(c) for c in again.commands)
+    assert overlapped == [True, False]
+    assert stage(result, "doctor").detail.endswith(
+        "(as when last run: same install, same libraries)"
+    )
+
+
 def test_a_failed_import_fails_the_doctor_before_the_suite(project):
     root, env = project
     runner = FakeRunner(import_error="ImportError: libGL.so.1: cannot open shared object file")
