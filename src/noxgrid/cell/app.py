@@ -12,6 +12,7 @@ import os
 from noxgrid.cell.state import CellRun, requirements_shown
 from noxgrid.errors import StageFailure
 from noxgrid.model.app import LOAD_SCRIPT, AppTarget, app_target, load_failure
+from noxgrid.model.bytecode import bytecode_env
 from noxgrid.model.doctor import IMPORT_SMOKE
 from noxgrid.model.reach import LOADED_REPORT
 from noxgrid.model.text import json_objects
@@ -29,8 +30,8 @@ def app_of(state: CellRun) -> AppTarget | None:
 def app_env(state: CellRun) -> dict[str, str]:
     """The container's environment, for the process that loads the application."""
     return {
+        **bytecode_env(state.venv, state.env),  # into the venv, never the working tree
         **dict(state.config.docker.env),
-        "PYTHONDONTWRITEBYTECODE": "1",
         "NOXGRID_CELL": state.cell.id,
         "PATH": f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', os.defpath)}",
     }
