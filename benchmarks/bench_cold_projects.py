@@ -248,12 +248,24 @@ def noxgrid(project: Path, env: Mapping[str, str], src: str) -> dict[str, object
     env = {**env, "PYTHONPATH": src}
     argv = [sys.executable, "-m", "noxgrid", "run", "-q", CELL, "--no-docker"]
     cold = run(argv, project, env)
-    report = json.loads((project / ".noxgrid" / "reports" / f"{CELL}.json").read_text())
-    stages = {s["name"]: s["duration"] for s in report["stages"] if s["duration"]}
+    stages = stages_of(project)
     warm = run(argv, project, env)
+    warm_stages = stages_of(project)
     quiet = run(argv, project, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
     tree = sum(1 for p in project.rglob("__pycache__") if ".noxgrid" not in p.parts)
-    return {"cold": cold, "warm": warm, "warm_dontwrite": quiet, "stages": stages, "tree": tree}
+    return {
+        "cold": cold,
+        "warm": warm,
+        "warm_dontwrite": quiet,
+        "stages": stages,
+        "warm_stages": warm_stages,
+        "tree": tree,
+    }
+
+
+def stages_of(project: Path) -> dict[str, float]:
+    report = json.loads((project / ".noxgrid" / "reports" / f"{CELL}.json").read_text())
+    return {s["name"]: s["duration"] for s in report["stages"] if s["duration"]}
 
 
 def measure(projects: dict[str, Path], env: dict[str, str], variants: dict[str, str], rounds: int):
@@ -323,12 +335,13 @@ def breakdown(results: dict) -> list[str]:
         for who, entries in rows.items():
             if who == "floor":
                 continue
-            keys = list(entries[0]["stages"])
-            shown = ", ".join(
-                f"{k} {statistics.median(e['stages'].get(k, 0.0) for e in entries):.2f} s"
-                for k in keys
-            )
-            lines.append(f"- {project}, {who}: {shown}")
+            for kind, label in (("stages", "cold"), ("warm_stages", "warm")):
+                keys = list(entries[0][kind])
+                shown = ", ".join(
+                    f"{k} {statistics.median(e[kind].get(k, 0.0) for e in entries):.2f} s"
+                    for k in keys
+                )
+                lines.append(f"- {project}, {who}, {label}: {shown}")
     return lines
 
 
