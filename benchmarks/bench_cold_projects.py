@@ -300,7 +300,7 @@ def cold_of(entry: dict) -> tuple[float, float]:
 def table(results: dict, variants: dict[str, str]) -> list[str]:
     lines = [
         "| project | run | cold wall (median, range) | cold CPU | per-round ratio to floor "
-        "| warm | warm, PYTHONDONTWRITEBYTECODE=1 | `__pycache__` in the tree |",
+        "| warm (wall / CPU) | warm, PYTHONDONTWRITEBYTECODE=1 | `__pycache__` in the tree |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for project, rows in results.items():
@@ -311,8 +311,8 @@ def table(results: dict, variants: dict[str, str]) -> list[str]:
             ratios = [w / f for (w, _), (f, _) in zip(colds, floors, strict=True)]
             warm = quiet = tree = "-"
             if who != "floor":
-                warm = f"{statistics.median(e['warm'][0] for e in entries):.2f} s"
-                quiet = f"{statistics.median(e['warm_dontwrite'][0] for e in entries):.2f} s"
+                warm = both(entries, "warm")
+                quiet = both(entries, "warm_dontwrite")
                 tree = str(entries[-1]["tree"])
             lines.append(
                 f"| {project} | {who} | {statistics.median(walls):.2f} s "
@@ -322,6 +322,12 @@ def table(results: dict, variants: dict[str, str]) -> list[str]:
                 f"| {warm} | {quiet} | {tree} |"
             )
     return lines
+
+
+def both(entries: list[dict], key: str) -> str:
+    """Median wall / median CPU time of one kind of run."""
+    wall = statistics.median(e[key][0] for e in entries)
+    return f"{wall:.2f} s / {statistics.median(e[key][1] for e in entries):.2f} s"
 
 
 def breakdown(results: dict) -> list[str]:
