@@ -243,10 +243,9 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert argvs[4][1] == "-c" and argvs[4][-1] == "pytest", "import smoke of the direct deps"
     assert Path(argvs[5][0]).name == "pytest"
     assert runner.commands[5].env["NOXGRID_CELL"] == "3.10-cpu-lean"
-    venv = config.venvs_dir / "3.10-cpu-lean"
     for probe in (runner.commands[4], runner.commands[5]):  # the import smoke, the suite
-        assert probe.env["PYTHONPYCACHEPREFIX"] == str(venv / "pycache"), "bytecode: the venv"
-        assert probe.env["PYTHONDONTWRITEBYTECODE"] == "", "written, for the next run"
+        assert "PYTHONPYCACHEPREFIX" not in probe.env, "by default: beside the sources"
+        assert "PYTHONDONTWRITEBYTECODE" not in probe.env
     assert runner.commands[0].env["UV_PYTHON_DOWNLOADS"] == "never"
     data = json.loads((config.reports_dir / "3.10-cpu-lean.json").read_text())
     assert (
@@ -728,3 +727,12 @@ def test_a_sync_empties_the_venvs_bytecode(project):
     _, runner, _ = run(root, env)
     assert any(c.argv[:3] == ("uv", "pip", "sync") for c in runner.commands), "it synced"
     assert not stale.exists(), "bytecode of replaced files would be read by the next import"
+
+
+def test_where_the_user_writes_no_bytecode_the_cell_writes_it_into_the_venv(project):
+    root, env = project
+    config, runner, _ = run(root, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
+    venv = config.venvs_dir / "3.10-cpu-lean"
+    for probe in (runner.commands[4], runner.commands[5]):  # the import smoke, the suite
+        assert probe.env["PYTHONPYCACHEPREFIX"] == str(venv / "pycache"), "not the tree"
+        assert probe.env["PYTHONDONTWRITEBYTECODE"] == "", "written, for the next run"

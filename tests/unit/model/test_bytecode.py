@@ -1,16 +1,31 @@
 from pathlib import Path
 
-from noxgrid.model.bytecode import PYCACHE, bytecode_env
+from noxgrid.model.bytecode import NO_TREE_BYTECODE, PYCACHE, bytecode_env
+
+VENV = Path("/p/.noxgrid/venvs/3.11-cpu-lean")
 
 
-def test_bytecode_goes_into_the_venv_and_is_written_whatever_the_user_set():
-    venv = Path("/p/.noxgrid/venvs/3.11-cpu-lean")
-    env = bytecode_env(venv, {"PYTHONDONTWRITEBYTECODE": "1"})
-    assert env == {"PYTHONPYCACHEPREFIX": str(venv / PYCACHE), "PYTHONDONTWRITEBYTECODE": ""}
-    assert bytecode_env(venv, {}) == env
+def test_by_default_python_writes_bytecode_beside_the_sources():
+    assert bytecode_env(VENV, {}) == {}
+    assert bytecode_env(VENV, {"PYTHONDONTWRITEBYTECODE": ""}) == {}, "empty is unset"
+
+
+def test_where_the_user_writes_none_the_cell_writes_it_into_the_venv():
+    env = bytecode_env(VENV, {"PYTHONDONTWRITEBYTECODE": "1"})
+    assert env == {"PYTHONPYCACHEPREFIX": str(VENV / PYCACHE), "PYTHONDONTWRITEBYTECODE": ""}
 
 
 def test_a_users_own_prefix_is_kept_with_their_setting():
-    venv = Path("/p/.noxgrid/venvs/3.11-cpu-lean")
-    assert bytecode_env(venv, {"PYTHONPYCACHEPREFIX": "/c", "PYTHONDONTWRITEBYTECODE": "1"}) == {}
-    assert bytecode_env(venv, {"PYTHONPYCACHEPREFIX": ""}) != {}, "empty is unset"
+    assert bytecode_env(VENV, {"PYTHONPYCACHEPREFIX": "/c", "PYTHONDONTWRITEBYTECODE": "1"}) == {}
+
+
+def test_the_doctors_app_load_writes_no_bytecode():
+    scope: dict[str, object] = {}
+    import sys
+
+    before = sys.dont_write_bytecode
+    try:
+        exec(NO_TREE_BYTECODE, scope)
+        assert sys.dont_write_bytecode is True
+    finally:
+        sys.dont_write_bytecode = before
