@@ -334,8 +334,10 @@ def report(args: argparse.Namespace, results: dict, variants: dict[str, str]) ->
             "",
             "The floor: `uv venv`, `uv pip sync --require-hashes` of the lock, the project "
             "editable without dependencies, the suite. Python writes the bytecode of what "
-            "each run imports, in the floor as in noxgrid (which keeps it in the venv, "
-            "`model/bytecode.py`); warm re-runs are noxgrid's, the venv kept.",
+            "each run imports, in the floor as in noxgrid (beside the venv's sources; in "
+            "the venv's own folder where the user set PYTHONDONTWRITEBYTECODE, "
+            "`model/bytecode.py`); warm re-runs are noxgrid's, the venv kept. CPU: user + "
+            "sys of every process of the run.",
             "",
             "Target (issue 25): a cold lean cell at most 1.3 x the floor on three real projects.",
         ]
