@@ -12,6 +12,7 @@ import os
 from noxgrid.cell.state import CellRun, requirements_shown
 from noxgrid.errors import StageFailure
 from noxgrid.model.app import LOAD_SCRIPT, AppTarget, app_target, load_failure
+from noxgrid.model.bytecode import NO_TREE_BYTECODE, bytecode_env
 from noxgrid.model.doctor import IMPORT_SMOKE
 from noxgrid.model.reach import LOADED_REPORT
 from noxgrid.model.text import json_objects
@@ -29,8 +30,8 @@ def app_of(state: CellRun) -> AppTarget | None:
 def app_env(state: CellRun) -> dict[str, str]:
     """The container's environment, for the process that loads the application."""
     return {
+        **bytecode_env(state.venv, state.env),  # the venv's .pyc, for the suite to read
         **dict(state.config.docker.env),
-        "PYTHONDONTWRITEBYTECODE": "1",
         "NOXGRID_CELL": state.cell.id,
         "PATH": f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', os.defpath)}",
     }
@@ -50,6 +51,7 @@ SMOKE_THEN_LOAD = (
     "_noxgrid_sys.argv = [_noxgrid_sys.argv[0], *_noxgrid_all[:_noxgrid_at]]\n"
     + IMPORT_SMOKE
     + "\n_noxgrid_sys.argv = [_noxgrid_sys.argv[0], *_noxgrid_all[_noxgrid_at + 1:]]\n"
+    + NO_TREE_BYTECODE
     + LOAD_SCRIPT
     + LOADED_REPORT  # again: what loading the application loaded counts too (the last wins)
 )
@@ -65,7 +67,12 @@ def load_app(state: CellRun, target: AppTarget | None, outcome: Outcome | None =
     if outcome is None:
         outcome = state.runner.run(
             Command(
-                argv=(str(state.venv_python), "-c", LOAD_SCRIPT, *app_args(target)),
+                argv=(
+                    str(state.venv_python),
+                    "-c",
+                    NO_TREE_BYTECODE + LOAD_SCRIPT,
+                    *app_args(target),
+                ),
                 cwd=config.root,
                 env=app_env(state),
                 timeout=min(config.suite.timeout, 300),

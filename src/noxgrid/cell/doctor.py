@@ -17,6 +17,7 @@ from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write, read_json
 from noxgrid.model.allowances import for_cell, kept_in
 from noxgrid.model.app import AppTarget
+from noxgrid.model.bytecode import bytecode_env
 from noxgrid.model.config import Config, relative_path
 from noxgrid.model.direct import direct_dependencies, nothing_imported
 from noxgrid.model.doctor import (
@@ -274,6 +275,7 @@ def _smoke(
             direct_dependencies(lock),
             cwd=state.config.root,
             timeout=timeout,
+            env=bytecode_env(state.venv, state.env),
         ), None
     outcome = state.runner.run(
         Command(
@@ -294,14 +296,21 @@ def _smoke(
 
 
 def import_smoke_venv(
-    runner: Runner, python: Path, distributions: Sequence[str], *, cwd: Path, timeout: float
+    runner: Runner,
+    python: Path,
+    distributions: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    env: Mapping[str, str],
 ) -> ImportReport:
-    """Import the distributions' modules with the venv's interpreter."""
+    """Import the distributions' modules with the venv's interpreter (``env``: where its
+    bytecode goes, ``model.bytecode``)."""
     outcome = runner.run(
         Command(
             argv=(str(python), "-c", IMPORT_SMOKE, *distributions),
             cwd=cwd,
-            env={"PYTHONDONTWRITEBYTECODE": "1"},
+            env=env,
             timeout=timeout,
         )
     )

@@ -38,6 +38,7 @@ from noxgrid.cell.state import (
 from noxgrid.cell.venv import venv_stamp
 from noxgrid.errors import IndexUnavailable, StageFailure
 from noxgrid.model.allowances import for_cell, kept_in
+from noxgrid.model.bytecode import PYCACHE
 from noxgrid.model.config import relative_path
 from noxgrid.model.diagnose import install_failure
 from noxgrid.model.flatlayout import existing_places
@@ -258,6 +259,9 @@ def _sync(
     )
     if not outcome.ok:
         raise _install_failure(state, outcome)
+    # uv changed the venv: bytecode of the files it replaced goes too (a new file of the
+    # same size and time would otherwise be read from an old .pyc)
+    shutil.rmtree(state.venv / PYCACHE, ignore_errors=True)
     _install_kept_last(state, lock, sink)
     installed = read_installed(state.venv)
     files = prove_files(installed, lock, read_manifest(state.venv), keep=keep)

@@ -10,6 +10,7 @@ from pathlib import Path
 from noxgrid.cell.project import project_modules
 from noxgrid.cell.state import CellRun, Stage, requirements_shown
 from noxgrid.errors import CommandFailed, StageFailure
+from noxgrid.model.bytecode import bytecode_env
 from noxgrid.model.diagnose import last_line, suite_failure
 from noxgrid.model.gpu import (
     deselect_marker,
@@ -173,6 +174,22 @@ def _host_setup(state: CellRun, env: Mapping[str, str], sink: Callable[[str], No
     return run_setup(state, sink, command_for, place=place)
 
 
+def suite_env(state: CellRun) -> dict[str, str]:
+    """The suite's additions to the environment: the venv first on PATH, the cell's
+    names, bytecode written into the venv (``model.bytecode``), the project's own."""
+    return {
+        "PATH": f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', '')}",
+        "VIRTUAL_ENV": str(state.venv),
+        "NOXGRID_CELL": state.cell.id,
+        "NOXGRID_PYTHON": state.cell.python,
+        "NOXGRID_ACCELERATOR": state.cell.accelerator,
+        "NOXGRID_PROFILE": state.cell.profile,
+        **bytecode_env(state.venv, state.env),  # the imports' .pyc in the venv, for the next run
+        **dict(state.config.suite.env),
+        **code_path(state, str(state.config.root), state.env),
+    }
+
+
 def stage_suite(state: CellRun) -> str:
     argv, reason = suite_command(state)
     marker = state.config.suite.gpu_marker
@@ -181,17 +198,7 @@ def stage_suite(state: CellRun) -> str:
     shell = shell_suite_note(state.config.suite.command)
     if shell is not None:
         state.note(shell)
-    path = f"{state.venv_bin}{os.pathsep}{state.env.get('PATH', '')}"
-    env = {
-        "PATH": path,
-        "VIRTUAL_ENV": str(state.venv),
-        "NOXGRID_CELL": state.cell.id,
-        "NOXGRID_PYTHON": state.cell.python,
-        "NOXGRID_ACCELERATOR": state.cell.accelerator,
-        "NOXGRID_PROFILE": state.cell.profile,
-        **dict(state.config.suite.env),
-        **code_path(state, str(state.config.root), state.env),
-    }
+    env = suite_env(state)
     junit_path(state).unlink(missing_ok=True)  # an earlier run's would be read as this one's
     with state.log("suite") as sink:
         spent = _host_setup(state, env, sink)

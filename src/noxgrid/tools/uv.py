@@ -144,7 +144,6 @@ class Uv:
         exact: bool = True,
         no_deps: bool = False,
         offline: bool = False,
-        compile_bytecode: bool = True,
         reinstall: Sequence[str] = (),
         sink: LineSink | None = None,
         timeout: float = 3600,
@@ -154,9 +153,8 @@ class Uv:
         ``exact`` removes what the inputs no longer ask for, so a reused venv
         is verified against its inputs, not trusted. ``offline`` answers from
         the cache alone (enough to verify a venv whose inputs did not change).
-        ``compile_bytecode`` writes the .pyc files once, at install: the venv is
-        reused, and without them every suite run compiles its imports again
-        (twice the start-up of a FastAPI suite where PYTHONDONTWRITEBYTECODE is set).
+        No bytecode is compiled: the cell's processes write the .pyc of what they
+        import into the venv (``noxgrid.model.bytecode``).
         ``reinstall``: packages installed (and built) again although present.
         """
         args = ["pip", "install", "--python", str(python)]
@@ -166,8 +164,6 @@ class Uv:
             args.append("--offline")
         if no_deps:
             args.append("--no-deps")
-        if compile_bytecode:
-            args.append("--compile-bytecode")
         for name in reinstall:
             args += ["--reinstall-package", name]
         for requirement in requirements:
@@ -191,7 +187,7 @@ class Uv:
         without its dependencies, over what the venv holds: its files are then the ones on
         disk where another distribution wrote the same paths."""
         args = ["pip", "install", "--python", str(python), "--no-deps", "--require-hashes"]
-        args += ["--only-binary", ":all:", "--compile-bytecode", "--reinstall-package", name]
+        args += ["--only-binary", ":all:", "--reinstall-package", name]
         args += ["-r", str(requirements)]
         return self._run(args, cwd=cwd, sink=sink, timeout=timeout)
 
@@ -206,7 +202,8 @@ class Uv:
         reinstall: Sequence[str] = (),
         only_binary: Sequence[str] = (),
     ) -> Outcome:
-        """Make the venv exactly ``lock``: every file's hash checked, bytecode compiled.
+        """Make the venv exactly ``lock``: every file's hash checked (no bytecode compiled:
+        the cell's processes write what they import, ``noxgrid.model.bytecode``).
 
         ``reinstall``: packages to install again although their version matches
         (their files changed); ``only_binary``: packages (or ``:all:``) that may
@@ -218,7 +215,6 @@ class Uv:
             "--python",
             str(python),
             "--require-hashes",
-            "--compile-bytecode",
         ]
         for name in reinstall:
             args += ["--reinstall-package", name]

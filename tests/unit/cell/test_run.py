@@ -233,7 +233,7 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert argvs[0][:2] == ("uv", "venv") and "--clear" in argvs[0]
     assert argvs[1][:3] == ("uv", "pip", "sync") and "--require-hashes" in argvs[1]
     assert argvs[1][-1].endswith("requirements/locks/pylock.py310-cpu-lean.toml")
-    assert "--compile-bytecode" in argvs[1]
+    assert "--compile-bytecode" not in argvs[1], "the cell's processes write what they import"
     assert argvs[1][argvs[1].index("--only-binary") + 1] == ":all:", "no source builds"
     assert argvs[2][:3] == ("uv", "pip", "install") and "--no-deps" in argvs[2]
     assert "-e" in argvs[2] and "--exact" not in argvs[2]
@@ -243,6 +243,9 @@ def test_stages_run_in_order_and_the_report_is_written(project):
     assert argvs[4][1] == "-c" and argvs[4][-1] == "pytest", "import smoke of the direct deps"
     assert Path(argvs[5][0]).name == "pytest"
     assert runner.commands[5].env["NOXGRID_CELL"] == "3.10-cpu-lean"
+    for probe in (runner.commands[4], runner.commands[5]):  # the import smoke, the suite
+        assert "PYTHONPYCACHEPREFIX" not in probe.env, "by default: beside the sources"
+        assert "PYTHONDONTWRITEBYTECODE" not in probe.env
     assert runner.commands[0].env["UV_PYTHON_DOWNLOADS"] == "never"
     data = json.loads((config.reports_dir / "3.10-cpu-lean.json").read_text())
     assert (
@@ -750,3 +753,24 @@ def test_a_missing_library_fails_the_doctor_only_where_something_imported_needs_
     _, _, result = run(root, env, "3.9-cpu-lean", runner=FakeRunner(native=data))
     line = first_line(result.first_error or "")
     assert "the import smoke recorded no loaded files" in line and not line.endswith(":")
+
+
+def test_a_sync_empties_the_venvs_bytecode(project):
+    root, env = project
+    config, _, _ = run(root, env)
+    stale = config.venvs_dir / "3.10-cpu-lean" / "pycache" / "old.cpython-310.pyc"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"of a file uv replaced")
+    (config.venvs_dir / "3.10-cpu-lean" / "noxgrid-installed.json").unlink()  # not proved
+    _, runner, _ = run(root, env)
+    assert any(c.argv[:3] == ("uv", "pip", "sync") for c in runner.commands), "it synced"
+    assert not stale.exists(), "bytecode of replaced files would be read by the next import"
+
+
+def test_where_the_user_writes_no_bytecode_the_cell_writes_it_into_the_venv(project):
+    root, env = project
+    config, runner, _ = run(root, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
+    venv = config.venvs_dir / "3.10-cpu-lean"
+    for probe in (runner.commands[4], runner.commands[5]):  # the import smoke, the suite
+        assert probe.env["PYTHONPYCACHEPREFIX"] == str(venv / "pycache"), "not the tree"
+        assert probe.env["PYTHONDONTWRITEBYTECODE"] == "", "written, for the next run"
