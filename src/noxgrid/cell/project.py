@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 from noxgrid.cell.state import CellRun, StageLog
 from noxgrid.errors import StageFailure
 from noxgrid.files import atomic_write, read_json
+from noxgrid.model.bytecode import PYCACHE
 from noxgrid.model.compiled import build_inputs, changed_inputs, stale_message
 from noxgrid.model.installed import MANIFEST, Installed, pyvenv_cfg, site_packages
 from noxgrid.tools.runner import Command
@@ -175,14 +176,21 @@ def probe_key(state: CellRun, stamp: str | None, modules: list[str]) -> str | No
         "python": _identity(state.venv_python),
         "pyvenv.cfg": _identity(venv / "pyvenv.cfg"),
         "variables": {name: os.environ.get(name) for name in _PATH_VARIABLES},
-        "venv": sorted(p.name for p in venv.iterdir() if not p.name.startswith("noxgrid-")),
+        "venv": sorted(p.name for p in venv.iterdir() if not _own_or_bytecode(p.name)),
     }
     for site in site_packages(venv):
         seen[str(site)] = {
             entry.name: "folder" if entry.is_dir() else _identity(Path(entry.path))
             for entry in os.scandir(site)
+            if entry.name != "__pycache__"  # its .pyc files load only beside their source
         }
     return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
+
+
+def _own_or_bytecode(name: str) -> bool:
+    """noxgrid's own files in the venv, and the bytecode folder its runs fill
+    (model/bytecode.py): neither moves where a module is found."""
+    return name.startswith("noxgrid-") or name == PYCACHE
 
 
 def _answered_before(

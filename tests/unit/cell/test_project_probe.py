@@ -66,6 +66,22 @@ def test_a_new_name_in_site_packages_asks_again(project):
     assert _probes(runner) == 1
 
 
+def test_bytecode_written_by_the_cells_runs_does_not_ask_again(project):
+    """The doctor and the suite write .pyc files after the first answer (no bytecode is
+    compiled at install): a __pycache__ at the top of site-packages and the venv's own
+    bytecode folder move no module, so the next run keeps the answer."""
+    root, env = project
+    _tree(root)
+    config, _, _ = run(root, env, runner=_runner(root))
+    venv = config.venvs_dir / CELL
+    site = FakeRunner.site(venv / "bin" / "python")
+    (site / "__pycache__").mkdir()
+    (site / "__pycache__" / "six.cpython-310.pyc").write_bytes(b"\0")
+    (venv / "pycache").mkdir()
+    _, runner, _ = run(root, env, runner=_runner(root))
+    assert _probes(runner) == 0
+
+
 def test_a_variable_that_moves_sys_path_asks_again(project, monkeypatch):
     root, env = project
     _tree(root)
