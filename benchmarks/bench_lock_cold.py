@@ -1,9 +1,10 @@
 """A cold ``noxgrid lock`` against a cold ``uv pip compile --generate-hashes`` of the same inputs.
 
 Material: SeldonIO/MLServer as adopted in docs/adoption.md (or ``--project DIR``, an adopted
-copy), built here: its commit a325e52 exported from ``--mlserver-git`` (a clone of
-https://github.com/SeldonIO/MLServer), ``noxgrid init --no-lock``, then the declaration and
-``full.in`` of benchmarks/material/mlserver in place of init's. Its ``full`` profile is
+copy), built by benchmarks/mlserver_material.py: its commit a325e52 exported from
+``--mlserver-git`` (a clone of https://github.com/SeldonIO/MLServer), ``noxgrid init
+--no-lock``, then the declaration and ``full.in`` of benchmarks/material/mlserver in place
+of init's. Its ``full`` profile is
 widened with the dependencies of the other runtimes (``runtimes/*/pyproject.toml``:
 catboost, xgboost-cpu, mlflow, tensorflow, tf-keras, pillow, transformers, onnxruntime;
 torch and pyspark left out: PyPI's torch is the CUDA build, pyspark only an sdist): 212
