@@ -1,8 +1,8 @@
 """Cold lean cells of several real projects against the floor, and their warm re-runs.
 
 Each project is a copy in a temporary folder (nothing tracked changes), locked once
-before the timed rounds. Each timed run starts with an empty private UV_CACHE_DIR and
-no venv:
+(``noxgrid lock CELL``) before the timed rounds. Each timed run starts with an empty
+private UV_CACHE_DIR and no venv:
 
 * floor    - ``uv venv``, ``uv pip sync --require-hashes`` of the cell's lock, the
              project installed editable without dependencies, then the cell's suite
@@ -24,6 +24,12 @@ Projects (``--projects``):
 * itsdangerous  - itsdangerous 2.2.0's sdist, its requirements/tests.txt, 3.11-cpu-lean
 * mlservice     - a FastAPI + scikit-learn service assembled here (a model trained at
                   start-up, predictions over HTTP, tests through TestClient), 3.11-cpu-lean
+* mlserver      - SeldonIO/MLServer at a325e52 as adopted in docs/adoption.md (built by
+                  benchmarks/mlserver_material.py from ``--mlserver-git``), 3.11-cpu-lean;
+                  its suite (451 tests, ~158 s) cut in the copy's [tool.noxgrid.suite]
+                  command (floor and noxgrid run the same): the adoption's ``--ignore``s
+                  plus tests/rest and tests/batch_processing, which start MLServer's HTTP
+                  server and worker processes per test (~133 s); 398 tests remain, ~25 s.
 
     python benchmarks/bench_cold_projects.py --rounds 3
 """
@@ -44,10 +50,12 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 from irisservice import LEAN_TABLE, mlservice
 from markdown_section import write_section
+from mlserver_material import MLSERVER_GIT, build_material
 
 from noxgrid.model.declaration import load_config
 from noxgrid.model.lockfile import lock_path
@@ -89,10 +97,29 @@ def _itsdangerous(folder: Path, env: Mapping[str, str]) -> Path:
     return project
 
 
+MLSERVER_SKIPPED = ("--ignore=tests/rest", "--ignore=tests/batch_processing")
+
+
+def _mlserver(folder: Path, env: Mapping[str, str], git: Path = MLSERVER_GIT) -> Path:
+    """MLServer as adopted, its suite command cut to the subset (MLSERVER_SKIPPED added)."""
+    project = build_material(git, folder / "mlserver")
+    pyproject = project / "pyproject.toml"
+    lines = pyproject.read_text().splitlines(keepends=True)
+    table = lines.index("[tool.noxgrid.suite]\n")
+    line = next(i for i in range(table, len(lines)) if lines[i].startswith("command = ["))
+    command = [*json.loads(lines[line].partition("=")[2]), *MLSERVER_SKIPPED]
+    lines[line] = f"command = {json.dumps(command)}\n"
+    pyproject.write_text("".join(lines))
+    if load_config(project).suite.command[-len(MLSERVER_SKIPPED) :] != MLSERVER_SKIPPED:
+        sys.exit(f"{pyproject}: [tool.noxgrid.suite] command is not cut to the subset")
+    return project
+
+
 PROJECTS: dict[str, Callable[[Path, Mapping[str, str]], Path]] = {
     "service": _service,
     "itsdangerous": _itsdangerous,
     "mlservice": mlservice,
+    "mlserver": _mlserver,
 }
 
 
@@ -274,6 +301,12 @@ def main() -> None:
         help="another noxgrid source tree to time beside this checkout's",
     )
     parser.add_argument(
+        "--mlserver-git",
+        type=Path,
+        default=MLSERVER_GIT,
+        help=f"a clone of https://github.com/SeldonIO/MLServer (default: {MLSERVER_GIT})",
+    )
+    parser.add_argument(
         "--write",
         nargs="?",
         const=REPO / "docs" / "benchmarks.md",
@@ -298,21 +331,26 @@ def main() -> None:
     for name in ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONPATH"):
         env.pop(name, None)  # a user's default: Python writes the bytecode of what it imports
     with tempfile.TemporaryDirectory(prefix="noxgrid-bench-coldprojects-") as folder:
-        projects = {}
-        for name in names:
-            where = Path(folder) / name
-            where.mkdir()
-            project = PROJECTS[name](where, env)
-            lock_env = {
-                **env,
-                "UV_CACHE_DIR": str(where / "lock-cache"),
-                "PYTHONPATH": variants["noxgrid"],
-            }
-            run([sys.executable, "-m", "noxgrid", "lock"], project, lock_env)
-            shutil.rmtree(where / "lock-cache", ignore_errors=True)
-            projects[name] = project
+        projects = prepare(names, Path(folder), env, variants["noxgrid"], args.mlserver_git)
         results = measure(projects, env, variants, args.rounds)
     report(args, results, variants)
+
+
+def prepare(
+    names: list[str], folder: Path, env: dict[str, str], src: str, git: Path
+) -> dict[str, Path]:
+    """Each project's copy under ``folder``, its cell locked once (a private uv cache)."""
+    projects = {}
+    for name in names:
+        where = folder / name
+        where.mkdir()
+        make = partial(_mlserver, git=git) if name == "mlserver" else PROJECTS[name]
+        project = make(where, env)
+        lock_env = {**env, "UV_CACHE_DIR": str(where / "lock-cache"), "PYTHONPATH": src}
+        run([sys.executable, "-m", "noxgrid", "lock", CELL], project, lock_env)
+        shutil.rmtree(where / "lock-cache", ignore_errors=True)
+        projects[name] = project
+    return projects
 
 
 def report(args: argparse.Namespace, results: dict, variants: dict[str, str]) -> None:
@@ -343,6 +381,11 @@ def report(args: argparse.Namespace, results: dict, variants: dict[str, str]) ->
             "the venv's own folder where the user set PYTHONDONTWRITEBYTECODE, "
             "`model/bytecode.py`); warm re-runs are noxgrid's, the venv kept. CPU: user + "
             "sys of every process of the run.",
+            "",
+            "mlserver: SeldonIO/MLServer at a325e52 as adopted (docs/adoption.md); its suite "
+            "(the copy's `[tool.noxgrid.suite]` command, floor and noxgrid alike) also skips "
+            f"{' '.join(MLSERVER_SKIPPED)}, which start MLServer's HTTP server and worker "
+            "processes per test (~133 s of the full suite's ~158 s): 398 of 451 tests remain.",
             "",
             "Target (issue 25): a cold lean cell at most 1.3 x the floor on three real projects.",
         ]

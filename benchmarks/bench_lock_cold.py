@@ -1,9 +1,10 @@
 """A cold ``noxgrid lock`` against a cold ``uv pip compile --generate-hashes`` of the same inputs.
 
 Material: SeldonIO/MLServer as adopted in docs/adoption.md (or ``--project DIR``, an adopted
-copy), built here: its commit a325e52 exported from ``--mlserver-git`` (a clone of
-https://github.com/SeldonIO/MLServer), ``noxgrid init --no-lock``, then the declaration and
-``full.in`` of benchmarks/material/mlserver in place of init's. Its ``full`` profile is
+copy), built by benchmarks/mlserver_material.py: its commit a325e52 exported from
+``--mlserver-git`` (a clone of https://github.com/SeldonIO/MLServer), ``noxgrid init
+--no-lock``, then the declaration and ``full.in`` of benchmarks/material/mlserver in place
+of init's. Its ``full`` profile is
 widened with the dependencies of the other runtimes (``runtimes/*/pyproject.toml``:
 catboost, xgboost-cpu, mlflow, tensorflow, tf-keras, pillow, transformers, onnxruntime;
 torch and pyspark left out: PyPI's torch is the CUDA build, pyspark only an sdist): 212
@@ -39,20 +40,12 @@ import time
 from pathlib import Path
 
 from markdown_section import write_section
+from mlserver_material import MLSERVER_GIT, build_material
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work" / "lockcold"
 BUILT = HERE / ".work" / "mlserver"
-MATERIAL = HERE / "material" / "mlserver"
-MLSERVER_GIT = Path("/work/.mirror/SeldonIO+MLServer/repo")
-MLSERVER_COMMIT = "a325e523b5a580d49aeb06e19e73e4a90176b63b"
-# Two copies of one git-LFS TensorFlow weight, absent from mirrors (docs/adoption.md)
-LFS_ABSENT = tuple(
-    f":(exclude){docs}/examples/cassava/model/variables/variables.data-00000-of-00001"
-    for docs in ("docs", "docs-gb")
-)
-INIT_MARK = "# " + "-" * 64 + " noxgrid"
 MARK = "bench:lockcold"
 CELLS = ("3.11-cpu-full", "3.12-cpu-full")
 WIDENED = """
@@ -67,79 +60,6 @@ pillow
 transformers
 onnxruntime
 """
-
-
-def git_dir(given: Path) -> Path:
-    """The git directory of ``given`` (a bare repository or a clone's work tree), checked
-    to hold MLServer's commit; the fix where it does not."""
-    folder = given / ".git" if (given / ".git").is_dir() else given
-    found = subprocess.run(
-        [
-            "git",
-            f"--git-dir={folder}",
-            "rev-parse",
-            "--verify",
-            "-q",
-            f"{MLSERVER_COMMIT}^{{commit}}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if found.returncode != 0:
-        sys.exit(
-            f"{given}: no git repository holding SeldonIO/MLServer's commit {MLSERVER_COMMIT[:7]} "
-            "(--mlserver-git); fix: git clone https://github.com/SeldonIO/MLServer and pass "
-            "--mlserver-git MLServer (or --project DIR, an adopted copy)"
-        )
-    return folder
-
-
-def export_commit(folder: Path, target: Path) -> None:
-    """``git archive <commit> | tar -x`` into ``target`` (emptied first)."""
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    argv = ["git", f"--git-dir={folder}", "archive", MLSERVER_COMMIT, "--", ".", *LFS_ABSENT]
-    archive = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert archive.stdout is not None and archive.stderr is not None
-    untar = subprocess.run(
-        ["tar", "-x", "-C", str(target)], stdin=archive.stdout, capture_output=True, check=False
-    )
-    archive.stdout.close()
-    errors = archive.stderr.read().decode(errors="replace")
-    if archive.wait() != 0 or untar.returncode != 0:
-        sys.exit(f"{' '.join(argv)} | tar -x -C {target} failed:\n{errors}{untar.stderr.decode()}")
-
-
-def apply_declaration(project: Path) -> None:
-    """Init's ``[tool.noxgrid]`` tables (appended at the end of pyproject.toml) replaced by
-    the adoption's, its ``full.in`` added; init's other requirement files the declaration
-    does not name are removed, so the folder holds what the adoption held."""
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text()
-    start = text.find(INIT_MARK)
-    if start < 0 or "[tool.noxgrid" in text[:start]:
-        sys.exit(f"{pyproject}: no [tool.noxgrid] tables at the end, after {INIT_MARK!r}")
-    declaration = (MATERIAL / "noxgrid.toml").read_text()
-    pyproject.write_text(text[:start] + declaration)
-    requirements = project / "requirements"
-    shutil.copyfile(MATERIAL / "full.in", requirements / "full.in")
-    for path in requirements.glob("*.in"):
-        if f"requirements/{path.name}" not in declaration:
-            path.unlink()
-
-
-def build_material(given: Path) -> Path:
-    """MLServer at a325e52 as adopted (docs/adoption.md), in benchmarks/.work/mlserver."""
-    export_commit(git_dir(given), BUILT)
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), UV_PYTHON_DOWNLOADS="never")
-    argv = [sys.executable, "-m", "noxgrid", "init", "--no-lock", "-C", str(BUILT)]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    apply_declaration(BUILT)
-    return BUILT
 
 
 def copy_project(source: Path) -> Path:
@@ -341,7 +261,7 @@ def main() -> None:
         "--write", action="store_true", help="write the section into docs/benchmarks.md"
     )
     args = parser.parse_args()
-    source = args.project or build_material(args.mlserver_git)
+    source = args.project or build_material(args.mlserver_git, BUILT)
     rounds = [one_round(source, tuple(args.cells)) for _ in range(args.rounds)]
     floor = [r["floor"] for r in rounds]
     ours = [r["noxgrid"] for r in rounds]
