@@ -156,9 +156,29 @@ def one_round(source: Path, cells: tuple[str, ...]) -> dict[str, object]:
     }
 
 
+def _count_requests(add) -> None:  # type: ignore[no-untyped-def]
+    """Count the HTTP requests (pages, range reads, other GETs) and HTTPS connections."""
+    import http.client
+
+    original_request = http.client.HTTPConnection.request
+    original_connect = http.client.HTTPSConnection.connect
+
+    def request(self, method, url, body=None, headers={}, **kwargs):  # type: ignore[no-untyped-def]  # noqa: B006
+        ranged = any(k.lower() == "range" for k in headers)
+        kind = "range" if ranged else ("page" if "/simple/" in url or url.endswith("/") else "get")
+        add(f"http {method} {kind}", count=True)
+        return original_request(self, method, url, body, headers, **kwargs)
+
+    def connect(self):  # type: ignore[no-untyped-def]
+        add("https connections", count=True)
+        return original_connect(self)
+
+    http.client.HTTPConnection.request = request  # type: ignore[method-assign]
+    http.client.HTTPSConnection.connect = connect  # type: ignore[method-assign]
+
+
 def child(argv: list[str]) -> int:
     """``noxgrid`` with timers on its stages and counters on its HTTP requests."""
-    import http.client
     import threading
 
     from noxgrid import cli
@@ -203,21 +223,7 @@ def child(argv: list[str]) -> int:
     resolve.export_pylock = timer("export by uv", resolve.export_pylock)
     resolve._judge = timer("policy (judge)", resolve._judge)
     resolve._write = timer("write + seal", resolve._write)
-    original_request = http.client.HTTPConnection.request
-    original_connect = http.client.HTTPSConnection.connect
-
-    def request(self, method, url, body=None, headers={}, **kwargs):  # type: ignore[no-untyped-def]  # noqa: B006
-        ranged = any(k.lower() == "range" for k in headers)
-        kind = "range" if ranged else ("page" if "/simple/" in url or url.endswith("/") else "get")
-        add(f"http {method} {kind}", count=True)
-        return original_request(self, method, url, body, headers, **kwargs)
-
-    def connect(self):  # type: ignore[no-untyped-def]
-        add("https connections", count=True)
-        return original_connect(self)
-
-    http.client.HTTPConnection.request = request  # type: ignore[method-assign]
-    http.client.HTTPSConnection.connect = connect  # type: ignore[method-assign]
+    _count_requests(add)
     start = time.perf_counter()
     try:
         code = cli.main(argv)
