@@ -37,7 +37,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchtools import ratio_rows
+from benchtools import ratio_rows, write_option
 from benchtools import timed as sh
 from markdown_section import write_section
 
@@ -182,7 +182,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (default 3)")
-    parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
+    write_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="noxgrid-bench-cold-") as folder:
         project, lock = prepare(Path(folder))
@@ -248,7 +248,8 @@ def write(args: argparse.Namespace, result: dict) -> None:
         ]
     )
     print("\n" + section)
-    write_section(args.write, MARK, section)
+    if args.write:
+        write_section(args.write, MARK, section)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 
+from benchtools import write_option
 from irisservice import LEAN_TABLE, mlservice
 from markdown_section import write_section
 from mlserver_material import MLSERVER_GIT, build_material
@@ -306,13 +307,7 @@ def main() -> None:
         default=MLSERVER_GIT,
         help=f"a clone of https://github.com/SeldonIO/MLServer (default: {MLSERVER_GIT})",
     )
-    parser.add_argument(
-        "--write",
-        nargs="?",
-        const=REPO / "docs" / "benchmarks.md",
-        type=Path,
-        help="write the section into this file (default docs/benchmarks.md)",
-    )
+    write_option(parser)
     args = parser.parse_args()
     names = [n.strip() for n in args.projects.split(",") if n.strip()]
     unknown = [n for n in names if n not in PROJECTS]

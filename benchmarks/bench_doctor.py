@@ -26,6 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchtools import write_option
 from markdown_section import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -72,7 +73,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--image", action="store_true", help="also time the image audit")
-    parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
+    write_option(parser)
     args = parser.parse_args()
     py = sys.executable
     # Make sure the venvs exist and are current (this also runs the doctor stage once).
@@ -148,7 +149,8 @@ def main() -> None:
     ]
     section = "\n".join(lines)
     print(section)
-    write_section(args.write, MARK, section)
+    if args.write:
+        write_section(args.write, MARK, section)
 
 
 if __name__ == "__main__":

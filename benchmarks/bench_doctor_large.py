@@ -37,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchtools import write_option
 from markdown_section import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -212,7 +213,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=None, help="where the venv goes (tmp)")
-    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
+    write_option(parser)
     args = parser.parse_args()
     rows = []
     for index in range(args.rounds):
@@ -225,7 +226,7 @@ def main() -> None:
     section = table(rows, args.rounds)
     print(section)
     if args.write:
-        write_section(REPO / "docs" / "benchmarks.md", MARK, section)
+        write_section(args.write, MARK, section)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchtools import timed
+from benchtools import timed, write_option
 from markdown_section import write_section
 
 from noxgrid.tools.uv import find_uv
@@ -80,7 +80,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
+    write_option(parser)
     args = parser.parse_args()
     py = sys.executable
     import noxgrid
@@ -129,7 +129,8 @@ def main() -> None:
     ]
     section = "\n".join(lines)
     print(section)
-    write_section(args.write, MARK, section)
+    if args.write:
+        write_section(args.write, MARK, section)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchtools import write_option
 from markdown_section import write_section
 
 from noxgrid.model.declaration import load_config
@@ -83,14 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--write",
-        type=Path,
-        nargs="?",
-        const=REPO / "docs" / "benchmarks.md",
-        default=None,
-        help="write the section into this file (docs/benchmarks.md when no path is given)",
-    )
+    write_option(parser)
     parser.add_argument("--rounds", type=int, default=1, help="rebuilds per cell (median)")
     parser.add_argument("cells", nargs="*", default=list(CELLS))
     args = parser.parse_args()
@@ -188,7 +182,7 @@ def write(args: argparse.Namespace, rows: list[str]) -> None:
         ]
     )
     print(section)
-    if args.write is not None:
+    if args.write:
         write_section(args.write, "bench:images", section)
 
 

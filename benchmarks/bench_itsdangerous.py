@@ -35,7 +35,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from benchtools import ratio_rows
+from benchtools import ratio_rows, write_option
 from benchtools import timed as sh
 from markdown_section import write_section
 
@@ -135,15 +135,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    parser.add_argument(
-        "--write",
-        type=Path,
-        nargs="?",
-        const=REPO / "docs" / "benchmarks.md",
-        default=None,
-        help="write the section into this file (default docs/benchmarks.md); without "
-        "--write the table is only printed",
-    )
+    write_option(parser)
     args = parser.parse_args()
 
     # tox and nox find interpreters on PATH; noxgrid finds them itself (pyenv,
@@ -240,7 +232,7 @@ def main() -> None:
         ]
     )
     print("\n" + section)
-    if args.write is not None:
+    if args.write:
         write_section(args.write, MARK, section)
         print(f"\nwrote {args.write}")
 

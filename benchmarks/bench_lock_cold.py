@@ -39,6 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchtools import write_option
 from markdown_section import write_section
 from mlserver_material import MLSERVER_GIT, build_material
 
@@ -263,9 +264,7 @@ def main() -> None:
         help=f"a clone of https://github.com/SeldonIO/MLServer (default: {MLSERVER_GIT})",
     )
     parser.add_argument("--cells", nargs="+", default=list(CELLS))
-    parser.add_argument(
-        "--write", action="store_true", help="write the section into docs/benchmarks.md"
-    )
+    write_option(parser)
     args = parser.parse_args()
     source = args.project or build_material(args.mlserver_git, BUILT)
     rounds = [one_round(source, tuple(args.cells)) for _ in range(args.rounds)]
@@ -300,7 +299,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if args.write:
-        write_section(REPO / "docs" / "benchmarks.md", MARK, section)
+        write_section(args.write, MARK, section)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from benchtools import timed as run_timed
+from benchtools import write_option
 from markdown_section import write_section
 
 from noxgrid.tools.uv import find_uv
@@ -61,7 +62,7 @@ def main() -> None:
         action="store_true",
         help="also run every cell and compare estimated with measured sizes",
     )
-    parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
+    write_option(parser)
     args = parser.parse_args()
     py = sys.executable
     copy_service()
@@ -139,7 +140,8 @@ def main() -> None:
         ]
     section = "\n".join(lines)
     print(section)
-    write_section(args.write, MARK, section)
+    if args.write:
+        write_section(args.write, MARK, section)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ The proof's share is its time over the install stage's. Downloads come from the 
 index, so rounds differ with the network: run it on a quiet machine.
 
     python benchmarks/bench_proof.py --rounds 3
-    python benchmarks/bench_proof.py --rounds 1 --cells 3.11-cpu-full --no-write   # a check
+    python benchmarks/bench_proof.py --rounds 1 --cells 3.11-cpu-full   # a check: printed only
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from benchtools import timed as sh
+from benchtools import write_option
 from markdown_section import write_section
 
 from noxgrid.cell.fileproof import prove_files
@@ -175,15 +176,14 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds per cell (default 3)")
     parser.add_argument("--cells", nargs="*", help="cells (default: every full cell)")
-    parser.add_argument("--write", type=Path, default=REPO / "docs" / "benchmarks.md")
-    parser.add_argument("--no-write", action="store_true", help="print the section only")
+    write_option(parser)
     args = parser.parse_args()
     cells = args.cells or [c.id for c in expand(load_config(SOURCE)) if c.profile == "full"]
     with tempfile.TemporaryDirectory(prefix="noxgrid-bench-proof-") as folder:
         results = measure(cells, args.rounds, Path(folder))
     text = section(results, args.rounds)
     print("\n" + text)
-    if not args.no_write:
+    if args.write:
         write_section(args.write, MARK, text)
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from bench_itsdangerous import PYTHONS, VERSION, prepare
 from benchtools import timed as sh
+from benchtools import write_option
 from markdown_section import write_section
 
 from noxgrid.tools.interpreters import find_interpreter
@@ -105,15 +106,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    parser.add_argument(
-        "--write",
-        type=Path,
-        nargs="?",
-        const=REPO / "docs" / "benchmarks.md",
-        default=None,
-        help="write the section into this file (default docs/benchmarks.md); without "
-        "--write the table is only printed",
-    )
+    write_option(parser)
     args = parser.parse_args()
 
     folders = [str(find_interpreter(v).path.parent) for v in PYTHONS]
@@ -183,7 +176,8 @@ def main() -> None:
     )
     print("\n" + section)
     if args.write is not None:
-        write_section(args.write, MARK, section)
+        if args.write:
+            write_section(args.write, MARK, section)
         print(f"\nwrote {args.write}")
 
 

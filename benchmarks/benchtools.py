@@ -45,3 +45,20 @@ def ratio_rows(times: Mapping[str, list[float]], floor: str) -> list[str]:
             f"| {median / base:.2f} x | {paired:.2f} x |"
         )
     return rows
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def write_option(parser) -> None:  # type: ignore[no-untyped-def]
+    """``--write [FILE]``: put the section into FILE (docs/benchmarks.md when no path is
+    given); without it the table is only printed, and nothing tracked changes."""
+    parser.add_argument(
+        "--write",
+        type=Path,
+        nargs="?",
+        const=DOCS,
+        default=None,
+        help="write the section into this file (docs/benchmarks.md when no path is given); "
+        "without --write the table is only printed",
+    )
