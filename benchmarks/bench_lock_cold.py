@@ -48,6 +48,7 @@ REPO = HERE.parent
 WORK = HERE / ".work" / "lockcold"
 BUILT = HERE / ".work" / "mlserver"
 MARK = "bench:lockcold"
+JOBS: list[str] = [x for x in os.environ.get("BENCH_LOCK_JOBS", "").split() if x]
 CELLS = ("3.11-cpu-full", "3.12-cpu-full")
 WIDENED = """
 # The other runtimes' own dependencies (runtimes/*/pyproject.toml); torch left out
@@ -142,7 +143,7 @@ def one_round(source: Path, cells: tuple[str, ...]) -> dict[str, object]:
         env = cold_env(folder / "noxgrid")
         trace = folder / "trace.json"
         env["BENCH_LOCK_TRACE"] = str(trace)
-        argv = [sys.executable, str(Path(__file__)), "--child", "lock", *cells]
+        argv = [sys.executable, str(Path(__file__)), "--child", "lock", *JOBS, *cells]
         wall, cpu = run_measured(argv, project, env)
         traced = json.loads(trace.read_text())
     locks = sorted((project / "requirements" / "locks").glob("pylock.*.toml"))

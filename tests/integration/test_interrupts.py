@@ -204,7 +204,8 @@ def test_sigint_during_lock_says_interrupted_once_and_writes_nothing(tmp_path, s
     assert len(before) == 2
     stalled_project(tmp_path, stalling_index)
     process = start(root, "lock", "--refresh")  # to the index, not from uv's cache
-    pids = wait_uv(stalling_index, process, 2)
+    # The first cell's resolution asks the index alone; the other waits for it to end.
+    pids = wait_uv(stalling_index, process, 1)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 130, output
@@ -224,7 +225,7 @@ def test_sigkill_leaves_no_command_running_and_the_next_run_removes_its_folders(
     temporary.mkdir()
     env = {"TMPDIR": str(temporary)}
     process = start(root, "lock", env=env)
-    pids = wait_uv(stalling_index, process, 2)
+    pids = wait_uv(stalling_index, process, 1)
     left = sorted(path.name for path in temporary.iterdir() if path.name.startswith("noxgrid-"))
     assert left, "locking works in temporary folders"
     os.killpg(process.pid, signal.SIGKILL)  # noxgrid's group: its commands have their own
@@ -233,7 +234,7 @@ def test_sigkill_leaves_no_command_running_and_the_next_run_removes_its_folders(
     assert all((temporary / name).is_dir() for name in left), "SIGKILL runs no cleanup"
     # The next run removes the folders of the run that died before it starts its own.
     again = start(root, "lock", env=env)
-    wait_uv(stalling_index, again, 2)
+    wait_uv(stalling_index, again, 1)
     assert not any((temporary / name).exists() for name in left), sorted(temporary.iterdir())
     again.send_signal(signal.SIGINT)
     again.communicate(timeout=60)

@@ -65,7 +65,7 @@ from noxgrid.model.uvsettings import PYPI, uv_settings
 from noxgrid.tools.index import PackageIndex
 from noxgrid.tools.metadata import egg_info_kept
 from noxgrid.tools.orphans import owned_folder, remove_dead_folders
-from noxgrid.tools.runner import Runner, in_parallel
+from noxgrid.tools.runner import Outcome, Runner, in_parallel
 from noxgrid.tools.uv import Uv
 
 
@@ -212,7 +212,11 @@ def _uv_run(
                 return output.read_text(encoding="utf-8")
             if preferred is not None:
                 output.write_text(preferred, encoding="utf-8")
-        result = call_uv(context, args, output.parent)
+
+        def ask_index() -> Outcome:
+            return call_uv(context, args, output.parent)
+
+        result = ask_index() if context.shared is None else context.shared.to_index(ask_index)
         if not result.ok:
             uv_failed(context, outcome, result.output, result.tail(20))
         return output.read_text(encoding="utf-8")

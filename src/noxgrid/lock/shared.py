@@ -17,8 +17,11 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from noxgrid.model.lockfile import parse_lock
+
+T = TypeVar("T")
 
 # What uv's torch backend decides the source of (torch and what its builds bring).
 TORCH_FAMILY = ("torch", "pytorch-", "triton", "nvidia-", "xformers", "fbgemm", "executorch")
@@ -63,6 +66,28 @@ class SharedResolutions:
     entries: dict[str, _Entry] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     shared: int = 0
+    led: bool = False  # a resolution has gone to the index first
+    warmed: threading.Event = field(default_factory=threading.Event)
+
+    def to_index(self, call: Callable[[], T]) -> T:
+        """Run ``call``, a resolution that asks the index: the first of the run alone,
+        the others once it has ended (concurrently with each other).
+
+        Cells mostly share their packages: two cold resolutions at once download the
+        same pages twice and compete with the first cell's sizing for the link, while
+        one that starts after the first finds uv's cache filled (measured on two cells
+        of 212 packages: the second took 7.2 s beside the first, 2.0 s after it, while
+        the first cell's sizes were asked; benchmarks/bench_lock_cold.py).
+        """
+        with self.lock:
+            leader, self.led = not self.led, True
+        if leader:
+            try:
+                return call()
+            finally:
+                self.warmed.set()
+        self.warmed.wait()
+        return call()
 
     def resolve(self, key: str, backend: str, compute: Callable[[], str]) -> tuple[str, bool]:
         """(uv's output for ``key``, whether it was another cell's): ``compute`` runs only
