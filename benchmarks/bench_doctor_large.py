@@ -7,7 +7,9 @@ about 7.7 GB. Each round, in a temporary folder:
 1. ``uv venv`` + ``uv pip install -r doctor_large.txt`` with an empty private
    ``UV_CACHE_DIR`` (cold: every wheel downloaded), no bytecode compiled;
 2. the doctor's work on a new install, in a fresh process, as the stage does it where the
-   project names no application: the ELF audit (``audit_venv``) in a thread while the import
+   project names no application (the import smoke writes the bytecode of what it imports
+   into the venv's pycache folder, as where the user set PYTHONDONTWRITEBYTECODE): the
+   ELF audit (``audit_venv``) in a thread while the import
    smoke of the direct dependencies runs (``alongside``), then the Debian packages of what is
    missing or taken from the system; the audit is also timed alone with pyelftools only
    (the reader before the fast one) and with the fast reader;
@@ -55,9 +57,10 @@ NAMES = (
 DIRECT = NAMES.split()
 
 DOCTOR = """
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 from noxgrid.cell.doctor import alongside, import_smoke_venv, lookup_packages
+from noxgrid.model.bytecode import bytecode_env
 from noxgrid.model.doctor import audit_venv
 from noxgrid.tools.runner import Runner
 venv, names = Path(sys.argv[1]), sys.argv[2:]
@@ -66,7 +69,8 @@ start = time.perf_counter()
 smoke = {}
 def run_smoke():
     begun = time.perf_counter()
-    report = import_smoke_venv(runner, venv / "bin" / "python", names, cwd=venv, timeout=600)
+    report = import_smoke_venv(runner, venv / "bin" / "python", names, cwd=venv, timeout=600,
+                               env=bytecode_env(venv, os.environ))
     smoke["seconds"] = time.perf_counter() - begun
     return report
 result, imports = alongside(lambda: audit_venv(venv), run_smoke)
@@ -122,6 +126,10 @@ def floor(venv: Path, modules: list[str], env: dict[str, str]) -> tuple[float, f
 
 
 def one_round(work: Path) -> dict[str, float | int]:
+    # PYTHONDONTWRITEBYTECODE set: the floor imports without bytecode and writes none; the
+    # doctor, as the stage does (model/bytecode.py), writes the .pyc of what it imports
+    # under the venv's pycache folder, which the floor never reads. The first doctor is a
+    # cold cell's; the second, after compileall, a re-run's (its own .pyc present).
     env = {**os.environ, "UV_CACHE_DIR": str(work / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
     venv = work / "venv"

@@ -35,7 +35,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from benchtools import ratio_rows, write_option
+from benchtools import ratio_rows, suite_env, write_option
 from benchtools import timed as sh
 from markdown_section import write_section
 
@@ -71,7 +71,8 @@ def tests(session):
 
 
 def floor(project: Path, env: dict[str, str]) -> float:
-    """The three suites side by side, nothing else."""
+    """The three suites side by side, nothing else (reading the bytecode noxgrid's runs
+    wrote into each venv, as the cell's suite does)."""
     start = time.perf_counter()
     procs = [
         subprocess.Popen(
@@ -80,7 +81,7 @@ def floor(project: Path, env: dict[str, str]) -> float:
                 "-q",
             ],
             cwd=project,
-            env=env,
+            env=suite_env(project / ".noxgrid" / "venvs" / f"{v}-cpu-lean", env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )

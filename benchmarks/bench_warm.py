@@ -34,8 +34,8 @@ import time
 from pathlib import Path
 
 from bench_itsdangerous import PYTHONS, VERSION, prepare
+from benchtools import suite_env, write_option
 from benchtools import timed as sh
-from benchtools import write_option
 from markdown_section import write_section
 
 from noxgrid.tools.interpreters import find_interpreter
@@ -51,12 +51,23 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _env_of(argv: list[str], env: dict[str, str]) -> dict[str, str]:
+    """A bare pytest of a venv reads the bytecode the cell's suite reads there."""
+    program = Path(argv[0])
+    return suite_env(program.parent.parent, env) if program.name == "pytest" else env
+
+
 def run_timed(argvs: list[list[str]], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     """Start every argv at once and wait for all: (wall seconds, CPU seconds)."""
     cpu, start = _children_cpu(), time.perf_counter()
     procs = [
         subprocess.Popen(
-            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            argv,
+            cwd=cwd,
+            env=_env_of(argv, env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         for argv in argvs
     ]
@@ -78,7 +89,7 @@ def processes(argvs: list[list[str]], cwd: Path, env: dict[str, str]) -> int | N
         for index, argv in enumerate(argvs):
             trace = Path(folder) / f"trace-{index}"
             command = [strace, "-f", "-qq", "-e", "trace=execve", "-e", "signal=none"]
-            sh([*command, "-o", str(trace), *argv], cwd, env)
+            sh([*command, "-o", str(trace), *argv], cwd, _env_of(argv, env))
             lines = trace.read_text(errors="replace").splitlines()
             total += sum(1 for line in lines if "execve(" in line and line.rstrip().endswith("= 0"))
             # a call strace saw start and resume on two lines ends on "<... execve resumed>"

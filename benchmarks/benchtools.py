@@ -62,3 +62,13 @@ def write_option(parser) -> None:  # type: ignore[no-untyped-def]
         help="write the section into this file (docs/benchmarks.md when no path is given); "
         "without --write the table is only printed",
     )
+
+
+def suite_env(venv: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` as a cell's suite in ``venv`` gets it (noxgrid.model.bytecode): where
+    PYTHONDONTWRITEBYTECODE is set, the bytecode of what it imports is read from and written
+    to the venv's pycache folder. A bare pytest of a floor run with this reads the same
+    bytecode as noxgrid's runs (the install compiles none): a fair floor."""
+    from noxgrid.model.bytecode import bytecode_env
+
+    return {**env, **bytecode_env(venv, env)}
