@@ -51,16 +51,18 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def write_option(parser) -> None:  # type: ignore[no-untyped-def]
-    """``--write [FILE]``: put the section into FILE (docs/benchmarks.md when no path is
-    given); without it the table is only printed, and nothing tracked changes."""
+    """``--write``: put the section into docs/benchmarks.md (``--write-to FILE``: into FILE);
+    without either the table is only printed, and nothing tracked changes. ``--write`` takes
+    no value, so a cell or project named after it is never taken for a file."""
     parser.add_argument(
         "--write",
-        type=Path,
-        nargs="?",
+        action="store_const",
         const=DOCS,
         default=None,
-        help="write the section into this file (docs/benchmarks.md when no path is given); "
-        "without --write the table is only printed",
+        help="write the section into docs/benchmarks.md; without it the table is only printed",
+    )
+    parser.add_argument(
+        "--write-to", dest="write", type=Path, metavar="FILE", help="write the section into FILE"
     )
 
 
