@@ -239,8 +239,8 @@ def write(args: argparse.Namespace, result: dict) -> None:
             "",
             f"noxgrid, stage by stage (medians): {shares(result['stages'])}.",
             "",
-            "noxgrid's install compiles every module's bytecode (`--compile-bytecode`, which "
-            "bare leaves to the first pytest run) and proves the venv; its doctor audits the "
+            "noxgrid's install compiles no bytecode (the cell's processes write what they "
+            "import, as bare's pytest does) and proves the venv; its doctor audits the "
             "venv's ELF files, imports the direct dependencies and loads the application, in "
             "one process.",
             "",

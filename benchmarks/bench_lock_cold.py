@@ -273,6 +273,8 @@ def main() -> None:
     ours = [r["noxgrid"] for r in rounds]
     paired = statistics.median(o / f for o, f in zip(ours, floor, strict=True))
     lines = [
+        "## A cold lock of 212 packages per cell: SeldonIO/MLServer, widened",
+        "",
         f"Cold `noxgrid lock {' '.join(args.cells)}` of SeldonIO/MLServer's widened `full` "
         f"profile ({', '.join(str(n) for n in rounds[-1]['packages'])} packages) against "
         "`uv pip compile --generate-hashes` of the same input files, each cell cold "
