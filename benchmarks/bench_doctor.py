@@ -26,8 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchtools import write_option
-from markdown_section import write_section
+from benchtools import publish, write_option
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -148,9 +147,7 @@ def main() -> None:
         f"{args.rounds}{' --image' if args.image else ''}`",
     ]
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        write_section(args.write, MARK, section)
+    publish(section, args.write, MARK)
 
 
 if __name__ == "__main__":

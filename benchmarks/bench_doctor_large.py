@@ -39,8 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchtools import write_option
-from markdown_section import write_section
+from benchtools import publish, write_option
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -232,9 +231,7 @@ def main() -> None:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     section = table(rows, args.rounds)
-    print(section)
-    if args.write:
-        write_section(args.write, MARK, section)
+    publish(section, args.write, MARK)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchtools import timed, write_option
-from markdown_section import write_section
+from benchtools import publish, timed, write_option
 
 from noxgrid.tools.uv import find_uv
 
@@ -128,9 +127,7 @@ def main() -> None:
         "at 1,000 cells, no worse than linear; locking 48 cells at most 3 x the time of 12.",
     ]
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        write_section(args.write, MARK, section)
+    publish(section, args.write, MARK)
 
 
 if __name__ == "__main__":

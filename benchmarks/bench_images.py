@@ -35,8 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchtools import write_option
-from markdown_section import write_section
+from benchtools import publish, write_option
 
 from noxgrid.model.declaration import load_config
 from noxgrid.model.image import base_image
@@ -181,9 +180,7 @@ def write(args: argparse.Namespace, rows: list[str]) -> None:
             f"Rebuild figures: the median of {args.rounds} source change(s).",
         ]
     )
-    print(section)
-    if args.write:
-        write_section(args.write, "bench:images", section)
+    publish(section, args.write, "bench:images")
 
 
 if __name__ == "__main__":

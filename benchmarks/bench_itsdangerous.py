@@ -131,16 +131,14 @@ def version_of(argv: list[str], cwd: Path | None = None) -> str:
     return (done.stdout or done.stderr).strip().splitlines()[0]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    write_option(parser)
-    args = parser.parse_args()
+def warm_project() -> tuple[dict[str, str], Path]:
+    """The environment every contender runs in, and the prepared project (venvs made).
 
-    # tox and nox find interpreters on PATH; noxgrid finds them itself (pyenv,
-    # uv), so the others get the same interpreters put on PATH for them.
+    tox and nox find interpreters on PATH; noxgrid finds them itself (pyenv, uv), so the
+    others get the same interpreters put on PATH for them. PYTHONDONTWRITEBYTECODE keeps the
+    project's folder clean; noxgrid's own modules get their bytecode once, as an installed
+    noxgrid has it from its wheel (an editable checkout would otherwise compile every module
+    in every process)."""
     folders = [str(find_interpreter(v).path.parent) for v in PYTHONS]
     env = {
         **os.environ,
@@ -149,13 +147,21 @@ def main() -> None:
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     env.pop("VIRTUAL_ENV", None)
-    # PYTHONDONTWRITEBYTECODE keeps the project's folder clean; noxgrid's own modules
-    # get their bytecode once, as an installed noxgrid has it from its wheel (an
-    # editable checkout would otherwise compile every module in every process).
     import noxgrid
 
     sh([sys.executable, "-m", "compileall", "-q", str(Path(noxgrid.__file__).parent)], REPO, env)
-    project = prepare(env)
+    return env, prepare(env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
+    write_option(parser)
+    args = parser.parse_args()
+
+    env, project = warm_project()
     py = sys.executable
     tools = {
         "noxgrid run -j 3": [py, "-m", "noxgrid", "run", "-q", "-j", "3"],

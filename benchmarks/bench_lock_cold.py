@@ -39,8 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchtools import write_option
-from markdown_section import write_section
+from benchtools import publish, write_option
 from mlserver_material import MLSERVER_GIT, build_material
 
 HERE = Path(__file__).resolve().parent
@@ -300,9 +299,7 @@ def main() -> None:
         "Command: `python benchmarks/bench_lock_cold.py --rounds 3 --write`",
     ]
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        write_section(args.write, MARK, section)
+    publish(section, args.write, MARK)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchtools import publish, write_option
 from benchtools import timed as run_timed
-from benchtools import write_option
-from markdown_section import write_section
 
 from noxgrid.tools.uv import find_uv
 
@@ -139,9 +138,7 @@ def main() -> None:
             *rows,
         ]
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        write_section(args.write, MARK, section)
+    publish(section, args.write, MARK)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_itsdangerous import PYTHONS, VERSION, prepare
+from bench_itsdangerous import PYTHONS, VERSION, warm_project
 from benchtools import suite_env, write_option
 from benchtools import timed as sh
 from markdown_section import write_section
-
-from noxgrid.tools.interpreters import find_interpreter
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -120,19 +118,7 @@ def main() -> None:
     write_option(parser)
     args = parser.parse_args()
 
-    folders = [str(find_interpreter(v).path.parent) for v in PYTHONS]
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([*folders, os.environ["PATH"]]),
-        "UV_PYTHON_DOWNLOADS": "never",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.pop("VIRTUAL_ENV", None)
-    import noxgrid
-
-    # noxgrid's bytecode once, as a wheel install has it (see bench_itsdangerous).
-    sh([sys.executable, "-m", "compileall", "-q", str(Path(noxgrid.__file__).parent)], REPO, env)
-    project = prepare(env)
+    env, project = warm_project()
     py = sys.executable
     venvs = project / ".noxgrid" / "venvs"
     contenders = {

@@ -74,3 +74,12 @@ def suite_env(venv: Path, env: Mapping[str, str]) -> dict[str, str]:
     from noxgrid.model.bytecode import bytecode_env
 
     return {**env, **bytecode_env(venv, env)}
+
+
+def publish(section: str, write: Path | None, mark: str) -> None:
+    """Print ``section``; write it into ``write`` (the --write option's value) when given."""
+    from markdown_section import write_section
+
+    print(section)
+    if write:
+        write_section(write, mark, section)

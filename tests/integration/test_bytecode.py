@@ -16,8 +16,8 @@ def pyc_times(folder: Path) -> dict[str, int]:
     return {str(path): path.stat().st_mtime_ns for path in folder.rglob("*.pyc")}
 
 
-def test_bytecode_is_written_into_the_venv_by_the_run_not_the_install(tmp_path):
-    env = {**NO_DOCKER, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+def locked_and_run(tmp_path: Path, env: dict[str, str]) -> tuple[Path, Path, Path]:
+    """A simple project locked and run once: (its root, its venv, the venv's site-packages)."""
     root = simple(tmp_path)
     locked = noxgrid("lock", cwd=root, env=env)
     assert locked.returncode == 0, locked.stdout + locked.stderr
@@ -25,6 +25,12 @@ def test_bytecode_is_written_into_the_venv_by_the_run_not_the_install(tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     venv = root / ".noxgrid/venvs/3.11-cpu-lean"
     (site,) = venv.glob("lib/python3.11/site-packages")
+    return root, venv, site
+
+
+def test_bytecode_is_written_into_the_venv_by_the_run_not_the_install(tmp_path):
+    env = {**NO_DOCKER, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+    root, venv, site = locked_and_run(tmp_path, env)
     assert not list((site / "_pytest").rglob("__pycache__")), "the install compiled nothing"
     prefix = venv / "pycache"
     written = pyc_times(prefix)
@@ -42,13 +48,7 @@ def test_bytecode_is_written_into_the_venv_by_the_run_not_the_install(tmp_path):
 
 def test_by_default_the_run_writes_bytecode_beside_the_sources_of_the_venv(tmp_path):
     env = {**NO_DOCKER, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "PYTHONDONTWRITEBYTECODE": ""}
-    root = simple(tmp_path)
-    locked = noxgrid("lock", cwd=root, env=env)
-    assert locked.returncode == 0, locked.stdout + locked.stderr
-    first = noxgrid("run", "-q", cwd=root, env=env)
-    assert first.returncode == 0, first.stdout + first.stderr
-    venv = root / ".noxgrid/venvs/3.11-cpu-lean"
-    (site,) = venv.glob("lib/python3.11/site-packages")
+    root, venv, site = locked_and_run(tmp_path, env)
     assert not (venv / "pycache").exists(), "no prefix: the interpreter's own bytecode is used"
     written = pyc_times(site / "_pytest")
     assert written, "the suite's imports, beside their sources"
