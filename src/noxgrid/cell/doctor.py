@@ -235,14 +235,19 @@ def _last_imports(previous: Mapping[str, Any]) -> ImportReport:
 def alongside(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
     """``first()`` in a thread while ``second()`` runs here (the import smoke waits on its
     process: the audit reads files meanwhile); both results, or the first error raised."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noxgrid-audit") as pool:
-        future = pool.submit(first)
-        try:
-            other = second()
-        except BaseException:
-            future.cancel()
-            raise
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noxgrid-audit")
+    future = pool.submit(first)
+    try:
+        other = second()
+    except BaseException:
+        # An interrupt or a failed smoke does not wait for the audit (minutes on a large
+        # venv): its thread ends on its own, its result unread.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    try:
         return future.result(), other
+    finally:
+        pool.shutdown(wait=False)
 
 
 def prove_kept(state: CellRun, lock: Lock) -> str:

@@ -103,6 +103,14 @@ def prove_project(
         log.record(f"{json.dumps(found)} (as when last asked: same install, same paths)\n")
     if not found:
         return f"; {name}: no importable module found to prove ({', '.join(modules)})"
+    errors = {m: place for m, place in found.items() if place.startswith("error: ")}
+    if errors:
+        module, error = next(iter(errors.items()))
+        raise StageFailure(
+            f"the venv could not tell where {module} ({name}) is imported from: "
+            f"{error.removeprefix('error: ')}; fix: run {state.venv_python} -c 'import "
+            f"{module}' from the project's folder to see why, then rerun"
+        )
     foreign = {m: place for m, place in found.items() if not _inside(place, root, venvs)}
     if foreign:
         module, place = next(iter(foreign.items()))
@@ -168,7 +176,7 @@ def probe_key(state: CellRun, stamp: str | None, modules: list[str]) -> str | No
     other .pth, a stray module). None where it cannot be known without asking: no
     stamp, or a venv that also sees the system's site-packages."""
     venv = state.venv
-    if stamp is None or pyvenv_cfg(venv).get("include-system-site-packages", "") == "true":
+    if stamp is None or pyvenv_cfg(venv).get("include-system-site-packages", "").lower() == "true":
         return None
     seen: dict[str, object] = {
         "stamp": stamp,
@@ -214,6 +222,8 @@ def _answered_before(
 def _inside(place: str, root: Path, outside: tuple[Path, ...] = ()) -> bool:
     """``place`` lies in the working tree ``root``, and in none of ``outside`` (the venvs:
     a copy in a venv's site-packages is not the working tree, wherever the venvs are)."""
+    if not Path(place).is_absolute():  # not a place: nothing to prove it is the tree
+        return False
     try:
         path = Path(place).resolve()
     except (OSError, ValueError):

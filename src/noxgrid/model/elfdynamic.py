@@ -5,8 +5,9 @@ string bytes they point to are read (a few kilobytes, whatever the file's size):
 ``DT_NEEDED``, ``DT_RPATH`` and ``DT_RUNPATH``, their strings found through
 ``DT_STRTAB`` mapped to a file offset by the ``PT_LOAD`` segment holding it. A
 file this reader does not fully understand (an unknown machine, a table out of
-the file's bounds, no string table) gives None, and :func:`noxgrid.model.elf.read_elf`
-reads it with pyelftools instead: the fast path never decides a file is broken.
+the file's bounds, no string table, a file shorter than its segments) gives None,
+and :func:`noxgrid.model.elf.read_elf` reads it with pyelftools instead: the fast
+path never decides a file is broken.
 """
 
 from __future__ import annotations
@@ -82,6 +83,26 @@ def _file_offset(segments: list[tuple[int, ...]], address: int) -> int:
     raise ValueError("left to pyelftools")
 
 
+def _whole(
+    stream: IO[bytes], header: bytes, segments: list[tuple[int, ...]], wide: bool, end: str
+) -> None:
+    """A file cut short (every loaded segment and the section headers must lie within it)
+    is left to pyelftools: its headers and dynamic entries may read fine while the loader
+    would fault on the missing bytes."""
+    size = stream.seek(0, 2)
+    if wide:
+        shoff = struct.unpack_from(end + "Q", header, 40)[0]
+        shentsize, shnum = struct.unpack_from(end + "HH", header, 58)
+    else:
+        shoff = struct.unpack_from(end + "I", header, 32)[0]
+        shentsize, shnum = struct.unpack_from(end + "HH", header, 46)
+    if shoff and shoff + shentsize * shnum > size:
+        raise ValueError("left to pyelftools")
+    for kind, offset, _vaddr, filesz in segments:
+        if kind == PT_LOAD and offset + filesz > size:
+            raise ValueError("left to pyelftools")
+
+
 def dynamic_of(stream: IO[bytes]) -> tuple[str, list[str], list[str], list[str]] | None:
     """(machine, needed, rpath, runpath) of an ELF file; None where pyelftools must decide
     (not ELF, an unknown machine, anything out of bounds or unusual)."""
@@ -100,6 +121,7 @@ def _dynamic(stream: IO[bytes]) -> tuple[str, list[str], list[str], list[str]]:
     if machine is None:
         raise ValueError("left to pyelftools")
     segments = _segments(stream, header, wide, end)
+    _whole(stream, header, segments, wide, end)
     dynamics = [segment for segment in segments if segment[0] == PT_DYNAMIC]
     if not dynamics:
         return machine, [], [], []

@@ -81,3 +81,30 @@ def test_the_audit_runs_while_the_smoke_runs_and_either_error_is_raised():
         alongside(broken, lambda: "smoke")
     with pytest.raises(KeyboardInterrupt):
         alongside(lambda: "audit", lambda: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+
+def test_an_interrupted_smoke_does_not_wait_for_the_audit():
+    """Ctrl-C during the import smoke of a large venv: the stage ends now, not when the
+    audit's thread has read every file."""
+    import threading
+    import time
+
+    import pytest
+
+    from noxgrid.cell.doctor import alongside
+
+    release = threading.Event()
+
+    def slow_audit():
+        release.wait(10)
+        return "audit"
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        alongside(slow_audit, interrupted)
+    waited = time.monotonic() - start
+    release.set()
+    assert waited < 5, f"the interrupt waited {waited:.1f} s for the audit"

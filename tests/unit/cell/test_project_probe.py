@@ -137,3 +137,18 @@ def test_a_copy_in_the_venvs_site_packages_is_not_the_working_tree(project):
     assert install.status is Status.FAILED
     assert f"loads {(site / 'demo').resolve()}, not the working tree" in install.detail
     assert "delete any copy of it from the venv" in install.detail
+
+
+def test_a_module_the_venv_cannot_locate_fails_and_names_the_error(project, monkeypatch):
+    """find_spec raised in the venv: "error: ..." is no place, even where noxgrid runs from
+    the project's folder (a relative path would resolve into the tree)."""
+    root, env = project
+    _tree(root)
+    monkeypatch.chdir(root)
+    runner = _runner(root)
+    runner.where = {"demo": "error: No module named 'demo.core'"}
+    _, _, result = run(root, env, runner=runner)
+    failed = stage(result, "install")
+    assert failed.status is Status.FAILED, failed.detail
+    assert "could not tell where demo" in failed.detail
+    assert "No module named 'demo.core'" in failed.detail and "fix:" in failed.detail

@@ -99,6 +99,17 @@ def test_what_the_fast_reader_leaves_open_pyelftools_decides():
     assert dynamic_of(io.BytesIO(b"not an ELF file")) is None
 
 
+def test_a_library_cut_short_after_its_dynamic_entries_is_left_to_pyelftools():
+    """Its headers and dynamic entries read fine, but the loader would fault on the bytes
+    its segments miss: the fast reader does not call it whole."""
+    module = a_real_extension_module()
+    data = module.read_bytes()
+    assert dynamic_of(io.BytesIO(data)) is not None
+    half = data[: len(data) // 2]
+    assert dynamic_of(io.BytesIO(half)) is None
+    assert read_elf(io.BytesIO(half), "x.so") == read_elf_slow(io.BytesIO(half), "x.so")
+
+
 def test_a_real_extension_module_reads_the_same_both_ways():
     module = a_real_extension_module()
     with module.open("rb") as stream:
