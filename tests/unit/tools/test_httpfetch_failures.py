@@ -4,6 +4,7 @@ fail to download a few times before they answer."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 import threading
@@ -19,6 +20,7 @@ from typing import ClassVar
 import pytest
 
 from noxgrid.errors import IndexUnavailable
+from noxgrid.model.sizes import DistFile
 from noxgrid.tools.httpfetch import Fetcher
 from noxgrid.tools.index import PackageIndex
 
@@ -133,3 +135,38 @@ def test_a_redirect_that_does_not_end_is_an_error_not_an_answer(server, path, tm
     index = PackageIndex(f"{server}/simple", cache=tmp_path)
     with pytest.raises(IndexUnavailable, match="did not answer"):
         index.url_file(f"{server}{path}", [])
+
+
+def _file(server: str, name: str) -> DistFile:
+    data = FILES[name]
+    sha = hashlib.sha256(data).hexdigest()
+    return DistFile(filename=name, url=f"{server}/files/{name}", size=len(data), sha256=sha)
+
+
+def test_a_wheel_that_failed_to_download_is_tried_again_by_a_later_cell(server, tmp_path):
+    index = PackageIndex(f"{server}/simple", cache=tmp_path)
+    wheel = _file(server, "demo-1.0-py3-none-any.whl")
+    Flaky.failures[wheel.filename] = 3  # every try of the first cell
+    assert index.wheel_contents_size(wheel) is None
+    assert index.wheel_contents_size(wheel) == (300, 300), "the failure is not kept"
+
+
+def test_an_sdist_that_failed_to_download_is_tried_again_by_a_later_cell(server, tmp_path):
+    index = PackageIndex(f"{server}/simple", cache=tmp_path)
+    sdist = _file(server, "demo-1.0.tar.gz")
+    Flaky.failures[sdist.filename] = 1
+    assert index.sdist_needs(sdist) == "unknown (the sdist could not be read)"
+    assert "could not be read" not in index.sdist_needs(sdist), "the failure is not kept"
+    assert Flaky.seen[f"/files/{sdist.filename}"] == 2
+
+
+def test_an_sdist_that_is_not_an_archive_is_read_once(server, tmp_path):
+    index = PackageIndex(f"{server}/simple", cache=tmp_path)
+    FILES["broken-1.0.tar.gz"] = b"not an archive"
+    try:
+        broken = _file(server, "broken-1.0.tar.gz")
+        for _ in range(2):
+            assert index.sdist_needs(broken) == "unknown (the sdist could not be read)"
+        assert Flaky.seen["/files/broken-1.0.tar.gz"] == 1, "a real answer is kept for the run"
+    finally:
+        del FILES["broken-1.0.tar.gz"]
