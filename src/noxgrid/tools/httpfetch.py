@@ -66,6 +66,9 @@ class Fetcher:
             if response.status not in REDIRECTS or not location:
                 break
             url = urljoin(url, location)
+        if 300 <= response.status < 400:  # too many hops, or a redirect with no Location
+            why = "a redirect with no end" if location else "a redirect with no Location"
+            raise urllib.error.HTTPError(url, response.status, why, None, None)  # type: ignore[arg-type]
         if response.status >= 400:
             raise urllib.error.HTTPError(url, response.status, "HTTP error", None, None)  # type: ignore[arg-type]
         return response
@@ -79,26 +82,52 @@ class Fetcher:
             path += "?" + parts.query
         host = (parts.scheme, parts.netloc)
         with self._slot(host):
-            for attempt in range(2):  # a kept-alive connection the server closed: once more
-                connection, fresh = self._take(host)
-                try:
-                    self._counted(requests=1)
-                    connection.request(method, path, headers=headers)
-                    answer = connection.getresponse()
-                    body = answer.read()
-                except (http.client.HTTPException, OSError) as exc:
-                    connection.close()
-                    if fresh or attempt == 1:
-                        raise OSError(f"{url}: {exc}") from exc
-                    continue
-                if answer.will_close:
-                    connection.close()
-                else:
-                    with self._count:
-                        self._idle.setdefault(host, []).append(connection)
-                names = {k.lower(): v for k, v in answer.getheaders()}
-                return Response(answer.status, names, body)
-        raise AssertionError("unreachable")  # pragma: no cover
+            connection, fresh = self._take(host)
+            try:
+                return self._ask(host, connection, path, headers, method)
+            except (http.client.HTTPException, OSError) as exc:
+                if fresh:
+                    raise OSError(f"{url}: {exc}") from exc
+            # A kept-alive connection the server closed: after an idle gap longer than its
+            # keep-alive, every idle one to this host is as dead. Dropped; once more, fresh.
+            self._drop_idle(host)
+            try:
+                return self._ask(host, self._take(host, fresh=True)[0], path, headers, method)
+            except (http.client.HTTPException, OSError) as exc:
+                raise OSError(f"{url}: {exc}") from exc
+
+    def _ask(
+        self,
+        host: tuple[str, str],
+        connection: http.client.HTTPConnection,
+        path: str,
+        headers: dict[str, str],
+        method: str,
+    ) -> Response:
+        """One request on ``connection``, kept idle for the next one unless the server
+        closes it; the connection is closed when the request fails."""
+        try:
+            self._counted(requests=1)
+            connection.request(method, path, headers=headers)
+            answer = connection.getresponse()
+            body = answer.read()
+        except BaseException:
+            connection.close()
+            raise
+        if answer.will_close:
+            connection.close()
+        else:
+            with self._count:
+                self._idle.setdefault(host, []).append(connection)
+        names = {k.lower(): v for k, v in answer.getheaders()}
+        return Response(answer.status, names, body)
+
+    def _drop_idle(self, host: tuple[str, str]) -> None:
+        """Closes ``host``'s idle connections (those in use go back idle when done)."""
+        with self._count:
+            idle = self._idle.pop(host, [])
+        for connection in idle:
+            connection.close()
 
     def _tls(self) -> ssl.SSLContext:
         """One TLS context for every connection: making one loads the system's certificates
@@ -113,11 +142,14 @@ class Fetcher:
         with self._count:
             return self._slots.setdefault(host, threading.BoundedSemaphore(PER_HOST))
 
-    def _take(self, host: tuple[str, str]) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle kept-alive connection to ``host`` (False), or a new one (True)."""
+    def _take(
+        self, host: tuple[str, str], *, fresh: bool = False
+    ) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle kept-alive connection to ``host`` (False), or a new one (True; always
+        when ``fresh``)."""
         with self._count:
             idle = self._idle.get(host)
-            if idle:
+            if idle and not fresh:
                 return idle.pop(), False
             self.connections += 1
         if host[0] == "https":

@@ -171,17 +171,21 @@ class PackageIndex:
         """(bytes of all members, bytes of .py members) of a wheel, from its zip directory.
 
         Cached by the wheel's hash (and read once a run); None when the directory cannot be
-        read.
+        read: kept for the run when the file is no zip, tried again by a later caller when
+        the download failed.
         """
-        return self.once.get(("wheel", file.sha256), lambda: self._wheel_contents_size(file))
+        try:
+            return self.once.get(("wheel", file.sha256), lambda: self._wheel_contents_size(file))
+        except IndexUnavailable:  # not kept by Once: a later caller tries again
+            return None
 
     def _wheel_contents_size(self, file: DistFile) -> tuple[int, int] | None:
         path = self.cache / "wheels" / f"{file.sha256}.json"
         cached = self._cached(path)
         if cached is not None and "total" in cached:
             return int(cached["total"]), int(cached["py"])
-        contents = None
-        for _attempt in range(3):  # many cells size at once: a dropped connection is likely
+        contents: dict[str, int] | None = None
+        for attempt in range(3):  # many cells size at once: a dropped connection is likely
             try:
                 reader = RangeReader(self.fetcher, file.url, file.size)
                 # The tail holds the whole directory, most of the time: read it as it is.
@@ -196,8 +200,9 @@ class PackageIndex:
                 break
             except zipfile.BadZipFile:
                 return None
-            except (urllib.error.URLError, OSError, ValueError):
-                continue
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                if attempt == 2:
+                    raise _unread(file, exc) from exc
         if contents is None:
             return None
         total = sum(contents.values())
@@ -208,8 +213,11 @@ class PackageIndex:
 
     def sdist_needs(self, file: DistFile) -> str:
         """What building ``file`` (an sdist) needs, read from the archive (cached by hash,
-        read once a run)."""
-        return self.once.get(("sdist", file.sha256), lambda: self._sdist_needs(file))
+        read once a run; a failed download is not kept: a later caller tries again)."""
+        try:
+            return self.once.get(("sdist", file.sha256), lambda: self._sdist_needs(file))
+        except IndexUnavailable:  # not kept by Once: a later caller tries again
+            return "unknown (the sdist could not be read)"
 
     def _sdist_needs(self, file: DistFile) -> str:
         path = self.cache / "sdists" / f"{file.sha256}.json"
@@ -220,9 +228,12 @@ class PackageIndex:
             return f"unknown (the sdist is {file.size // 2**20} MB; not inspected)"
         try:
             data = self.fetcher.get(file.url).body
+        except (urllib.error.URLError, OSError) as exc:
+            raise _unread(file, exc) from exc
+        try:
             needs = build_needs(*_sdist_contents(data, file.filename))
-        except (urllib.error.URLError, OSError, ValueError, tarfile.TarError, zipfile.BadZipFile):
-            return "unknown (the sdist could not be read)"
+        except (OSError, EOFError, ValueError, tarfile.TarError, zipfile.BadZipFile):
+            return "unknown (the sdist could not be read)"  # its answer: kept for the run
         atomic_write(path, json.dumps({"needs": needs}), durable=False)
         return needs
 
@@ -272,6 +283,12 @@ class PackageIndex:
         unknown = tuple(_pin(p) for p, (size, _) in results if size is None)
         errors = tuple(dict.fromkeys(error for _, (_, error) in results if error))
         return SizeEstimate(packages=sized, unknown=unknown, errors=errors)
+
+
+def _unread(file: DistFile, exc: Exception) -> IndexUnavailable:
+    """A file that could not be downloaded: raised through Once, so that the failure is not
+    kept for the run, and turned into the soft answer outside it."""
+    return IndexUnavailable(f"{file.url} could not be read: {exc}", fix="check the network")
 
 
 def _sdist_contents(data: bytes, filename: str) -> tuple[list[str], str | None]:
