@@ -179,7 +179,8 @@ def test_detect_secrets_own_filters_still_apply():
     assert scan_texts({"conf.py": 'password = "${DB_PASSWORD}"\n'}) == [], "a template"
 
 
-def test_a_file_read_clean_in_the_context_is_known_by_name_and_bytes():
-    assert text_key("app/settings.py", b"x = 1\n") == text_key("settings.py", b"x = 1\n")
+def test_a_file_read_clean_in_the_context_is_known_by_path_and_bytes():
+    assert text_key("app/settings.py", b"x = 1\n") != text_key("settings.py", b"x = 1\n")
+    assert text_key("app/settings.py", b"x = 1\n") == text_key("app/settings.py", b"x = 1\n")
     assert text_key("settings.py", b"x = 1\n") != text_key("settings.py", b"x = 2\n")
     assert text_key("a.yaml", b"x") != text_key("a.txt", b"x"), "the name picks the reading"
