@@ -136,9 +136,7 @@ def _scan_context(state: CellRun, ignore: Path) -> frozenset[tuple[str, str]]:
 def _scanner() -> str:
     """What a clean verdict was reached with: detect-secrets' and noxgrid's versions."""
     # "by path": kept verdicts were once keyed by the file's name alone; those are not used
-    return (
-        f"detect-secrets {metadata.version('detect-secrets')}, noxgrid {__version__}, by path"
-    )
+    return f"detect-secrets {metadata.version('detect-secrets')}, noxgrid {__version__}, by path"
 
 
 def stage_image(state: CellRun) -> str:
