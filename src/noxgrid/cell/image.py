@@ -102,7 +102,7 @@ def _scan_context(state: CellRun, ignore: Path) -> frozenset[tuple[str, str]]:
     """Fail before the build when the build context (what .dockerignore lets through)
     holds a secret: found by what it is, so that it never reaches a layer. The files read
     clean (see text_key), which the image's /app scan need not read again. A file read
-    clean by an earlier run (same name and bytes, same scanner) is not read again: after
+    clean by an earlier run (same path and bytes, same scanner) is not read again: after
     a source change only the changed files are."""
     root = state.config.root
     context = context_files(root, ignore_patterns(ignore.read_text(encoding="utf-8")))
@@ -135,7 +135,8 @@ def _scan_context(state: CellRun, ignore: Path) -> frozenset[tuple[str, str]]:
 
 def _scanner() -> str:
     """What a clean verdict was reached with: detect-secrets' and noxgrid's versions."""
-    return f"detect-secrets {metadata.version('detect-secrets')}, noxgrid {__version__}"
+    # "by path": kept verdicts were once keyed by the file's name alone; those are not used
+    return f"detect-secrets {metadata.version('detect-secrets')}, noxgrid {__version__}, by path"
 
 
 def stage_image(state: CellRun) -> str:

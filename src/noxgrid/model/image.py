@@ -286,7 +286,7 @@ def build_args(
     if not profile.install_project:
         args["INSTALL_PROJECT"] = "0"  # a service: its code is /app, nothing to install
     elif not profile.local_packages:
-        folder = source_install(config.root).folder
+        folder = source_install(config.root, DOCKERIGNORE).folder
         if folder is not None:  # its code from /app/<folder>, no wheel built of it
             args.update(PROJECT_INSTALL="source", PROJECT_SOURCE=folder)
     kept = [keep for keep, _ in kept_in(for_cell(config.allowances, cell), locked)]

@@ -131,7 +131,8 @@ def findings_of(pairs: Iterable[tuple[str, int, str]]) -> list[SecretFinding]:
 
 
 def text_key(path: str, data: bytes) -> tuple[str, str]:
-    """(file name, SHA-256 of its bytes): a file read clean in the build context is not
-    read again where the image holds the same bytes under the same name (detect-secrets
-    picks its transformers and filters by name, never by the folder)."""
-    return path.rsplit("/", 1)[-1], hashlib.sha256(data).hexdigest()
+    """(relative path, SHA-256 of its bytes): a file read clean in the build context is not
+    read again where the image holds the same bytes at the same path under /app. The whole
+    path, never the name alone: detect-secrets' filters read it (is_swagger_file skips any
+    path that names swagger), so the same bytes in another folder may hold a finding."""
+    return path.replace("\\", "/"), hashlib.sha256(data).hexdigest()

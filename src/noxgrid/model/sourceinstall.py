@@ -11,21 +11,28 @@ noxgrid's template installs the project one of two ways (``PROJECT_INSTALL``):
   code is copied last. A change to the code then runs no backend.
 
 ``source`` is chosen only where that gives the same installed project: a setuptools
-project with static ``[project]`` metadata, no ``setup.py``, no compiled code
-(:mod:`noxgrid.model.compiled`), packages found in one source folder (a src layout),
-a readme and licence the metadata stage copies. Anything else is ``built``, with the
-reason. Pure: reads files, runs nothing.
+project whose build-system.requires names nothing but setuptools and wheel, with static
+``[project]`` metadata, no ``setup.py``, no compiled code (:mod:`noxgrid.model.compiled`),
+``[tool.setuptools]`` keys of SETUPTOOLS_KEYS only (no cmdclass, no plugin: nothing runs
+at build time), packages found in one source folder (a src layout) that holds nothing
+but .py files, py.typed and data files its package-data patterns name (the wheel's
+files: nothing more in /app), a readme and licence the metadata stage copies. Anything
+else is ``built``, with the reason. Pure: reads files, runs nothing.
 """
 
 from __future__ import annotations
 
+import glob
+import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 from noxgrid.model.compiled import build_inputs
+from noxgrid.model.context import ignore_patterns, ignored
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,8 +42,15 @@ else:  # pragma: no cover
 BACKEND = "setuptools.build_meta"
 # What the template's project-meta stage copies besides pyproject.toml and setup.cfg.
 META_GLOBS = ("README*", "LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
-# tool.setuptools keys that name files or packages the metadata stage does not hold.
-EXPLICIT = ("packages", "py-modules", "ext-modules", "data-files", "script-files")
+# The only build requirements: anything else (a plugin such as grpcio-tools generating
+# modules at build_py) runs at build time, on code the metadata stage does not hold.
+BUILD_REQUIRES = frozenset({"setuptools", "wheel"})
+# The only [tool.setuptools] keys: where the packages are (checked by _folder), which data
+# files the wheel holds (checked by _stray_file), and flags that change no installed file.
+SETUPTOOLS_KEYS = frozenset(
+    {"packages", "package-dir", "package-data", "include-package-data", "zip-safe", "platforms"}
+)
+_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,8 @@ def _folder(root: Path, setuptools: dict[str, Any]) -> str | SourceInstall:
     if isinstance(find, dict):
         if set(find) - {"where", "namespaces"}:
             return _built("[tool.setuptools.packages.find] includes or excludes packages")
+        if find.get("namespaces", True) is not True:
+            return _built("[tool.setuptools.packages.find] namespaces = false leaves folders out")
         where = find.get("where") or ["."]
         if not isinstance(where, list) or len(where) != 1:
             return _built("[tool.setuptools.packages.find] where names several folders")
@@ -93,40 +109,126 @@ def _folder(root: Path, setuptools: dict[str, Any]) -> str | SourceInstall:
     return folder
 
 
-def source_install(root: Path) -> SourceInstall:
-    """How the image installs the project at ``root`` (see the module's doc)."""
+def _requires_problem(build_system: dict[str, Any]) -> str:
+    """Why build-system.requires may run more than setuptools at build time, or ""."""
+    requires = build_system.get("requires") or []
+    if not isinstance(requires, list):
+        return "build-system.requires is not a list"
+    for item in requires:
+        found = _NAME.match(str(item))
+        name = re.sub(r"[-_.]+", "-", found.group(1)).lower() if found else ""
+        if name not in BUILD_REQUIRES:
+            return (
+                f"build-system.requires names {item!r} (only setuptools and wheel run on "
+                "the build configuration alone)"
+            )
+    return ""
+
+
+def _keys_problem(setuptools: Any) -> str:
+    """Why [tool.setuptools] asks the build for more than the source install gives, or ""."""
+    if not isinstance(setuptools, dict):
+        return "[tool.setuptools] is not a table"
+    if "packages" in setuptools and not isinstance(setuptools["packages"], dict):
+        return "[tool.setuptools] names its packages one by one"
+    other = sorted(set(setuptools) - SETUPTOOLS_KEYS)
+    if other:
+        return (
+            f"[tool.setuptools] {other[0]}: the build may run code or pick files by it (only "
+            f"{', '.join(sorted(SETUPTOOLS_KEYS))} are known to change nothing /app misses)"
+        )
+    return ""
+
+
+def _package_data(base: Path, package_data: Any) -> set[str] | str:
+    """The files under ``base`` (the source folder) setuptools' package-data patterns put
+    in the wheel, globbed as setuptools globs them; or why they cannot be read."""
+    if not isinstance(package_data, dict):
+        return "[tool.setuptools] package-data is not a table"
+    found: set[str] = set()
+    for package, patterns in package_data.items():
+        if not isinstance(patterns, list):
+            return f"[tool.setuptools.package-data] {package} is not a list"
+        if package in ("", "*"):
+            folders = [p for p in base.rglob("*") if p.is_dir() and p.name != "__pycache__"]
+        else:
+            folders = [base.joinpath(*str(package).split("."))]
+        for folder in folders:
+            for pattern in patterns:
+                # glob.glob, as setuptools globs (its `*` skips hidden files; Path.glob's not)
+                hits = glob.glob(str(pattern), root_dir=folder, recursive=True)  # noqa: PTH207
+                found.update(str(folder / hit) for hit in hits if (folder / hit).is_file())
+    return found
+
+
+def _stray_file(
+    root: Path, folder: str, setuptools: dict[str, Any], default_ignore: Sequence[str]
+) -> str:
+    """Why /app/<folder> holds more than the wheel would (the first file .dockerignore lets
+    in that is not .py, py.typed or named by package-data), or ""."""
+    base = root / folder
+    dockerignore = root / ".dockerignore"
+    patterns = (
+        ignore_patterns(_text(dockerignore)) if dockerignore.is_file() else list(default_ignore)
+    )
+    covered = _package_data(base, setuptools.get("package-data") or {})
+    if isinstance(covered, str):
+        return covered
+    for path in sorted(base.rglob("*")):
+        if "__pycache__" in path.relative_to(base).parts or not path.is_file():
+            continue
+        if ignored(path.relative_to(root).as_posix(), patterns):
+            continue  # never in /app
+        if path.suffix == ".py" or path.name == "py.typed" or str(path) in covered:
+            continue
+        return (
+            f"{path.relative_to(root).as_posix()} is in the source folder but no "
+            "package-data pattern puts it in the wheel"
+        )
+    return ""
+
+
+def _config_problem(root: Path, project: dict[str, Any], setuptools: Any) -> str:
+    """Why the build configuration asks for the whole project, or ""."""
+    if project.get("dynamic"):
+        return "[project] dynamic: metadata read from the code"
+    if (root / "setup.py").exists():
+        return "setup.py may read any file"
+    if "[options" in _text(root / "setup.cfg"):
+        return "setup.cfg's [options] say how the packages are found"
+    if not _meta_file(project.get("readme")) or not _meta_file(
+        project.get("license"), licence=True
+    ):
+        return "the readme or licence file is not README*/LICENSE* at the root"
+    if project.get("license-files") is not None or (
+        isinstance(setuptools, dict) and setuptools.get("license-files") is not None
+    ):
+        return "license-files lists its own files"
+    return _keys_problem(setuptools)
+
+
+def source_install(root: Path, default_ignore: Sequence[str] = ()) -> SourceInstall:
+    """How the image installs the project at ``root`` (see the module's doc);
+    ``default_ignore``: the .dockerignore patterns written where the project has none."""
     try:
         data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return _built("no readable pyproject.toml")
     project = data.get("project")
-    backend = (data.get("build-system") or {}).get("build-backend")
-    tool = data.get("tool") or {}
-    setuptools = tool.get("setuptools") or {}
+    build_system = data.get("build-system") or {}
+    backend = build_system.get("build-backend")
+    setuptools = (data.get("tool") or {}).get("setuptools") or {}
     if not isinstance(project, dict) or not project.get("name"):
         return _built("no [project] table")
     if backend != BACKEND:
         return _built(f"the build backend is {backend or 'not set'}, not {BACKEND}")
-    if project.get("dynamic"):
-        return _built("[project] dynamic: metadata read from the code")
-    if (root / "setup.py").exists():
-        return _built("setup.py may read any file")
-    if "[options" in _text(root / "setup.cfg"):
-        return _built("setup.cfg's [options] say how the packages are found")
-    if not _meta_file(project.get("readme")) or not _meta_file(
-        project.get("license"), licence=True
-    ):
-        return _built("the readme or licence file is not README*/LICENSE* at the root")
-    if project.get("license-files") is not None or setuptools.get("license-files") is not None:
-        return _built("license-files lists its own files")
-    if not isinstance(setuptools, dict) or any(
-        key in setuptools and not (key == "packages" and isinstance(setuptools[key], dict))
-        for key in EXPLICIT
-    ):
-        return _built("[tool.setuptools] names its packages, modules or files one by one")
+    problem = _requires_problem(build_system) or _config_problem(root, project, setuptools)
+    if problem:
+        return _built(problem)
     folder = _folder(root, setuptools)
     if isinstance(folder, SourceInstall):
         return folder
     if build_inputs(root):
         return _built("compiled sources: the backend builds them")
-    return SourceInstall(folder=folder)
+    stray = _stray_file(root, folder, setuptools, default_ignore)
+    return _built(stray) if stray else SourceInstall(folder=folder)

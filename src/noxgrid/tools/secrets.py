@@ -33,15 +33,28 @@ def scan_files(root: Path, paths: Iterable[str]) -> list[SecretFinding]:
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import transient_settings
 
-    collection = SecretsCollection(root=str(root))
-    with transient_settings(_settings()) as chosen:
-        chosen.disable_filters(*REPLACED)  # a default filter, back with every configuration
-        for path in paths:
-            collection.scan_file(path)
+    with tempfile.TemporaryDirectory(prefix="noxgrid-secrets-") as folder:
+        collection = SecretsCollection(root=str(_neutral(root, Path(folder))))
+        with transient_settings(_settings()) as chosen:
+            chosen.disable_filters(*REPLACED)  # a default filter, back with every configuration
+            for path in paths:
+                collection.scan_file(path)
     return findings_of(
         (Path(name).as_posix(), int(secret.line_number), str(secret.type))
         for name, secret in collection
     )
+
+
+def _neutral(root: Path, folder: Path) -> Path:
+    """``root`` under a name of noxgrid's: detect-secrets' filters read the joined path
+    (is_swagger_file skips any that names swagger), so a project in a folder named so
+    would read clean throughout, and the /app scan trust that verdict."""
+    link = folder / "root"
+    try:
+        link.symlink_to(root.resolve(), target_is_directory=True)
+    except OSError:  # pragma: no cover - no symlinks here: the project's own path
+        return root
+    return link
 
 
 def scan_texts(texts: Mapping[str, str]) -> list[SecretFinding]:

@@ -66,3 +66,24 @@ def test_a_rebuild_reads_only_what_changed_and_still_finds_a_new_secret(tmp_path
     monkeypatch.setattr(image, "_scanner", lambda: "detect-secrets 99, noxgrid 9")
     _scan_context(state, tmp_path / ".dockerignore")
     assert "detect-secrets read 3, 0 read clean before" in notes[-1], "another scanner reads all"
+
+
+AWS = "AKIA" + "IOSFODNN7EXAMPLE"
+
+
+def test_a_file_read_clean_in_a_swagger_folder_is_read_again_where_it_moves(tmp_path):
+    """detect-secrets skips a path naming swagger: its verdict there says nothing of the
+    same bytes elsewhere, in a later run (the kept verdicts) or in /app."""
+    (tmp_path / ".dockerignore").write_text(".noxgrid\n")
+    (tmp_path / "docs" / "swagger").mkdir(parents=True)
+    (tmp_path / "app").mkdir()
+    text = f'aws_key = "{AWS}"\n'
+    (tmp_path / "docs" / "swagger" / "conf.py").write_text(text)
+    state, _ = state_for(tmp_path)
+    clean = _scan_context(state, tmp_path / ".dockerignore")
+    assert text_key("docs/swagger/conf.py", text.encode()) in clean
+    assert text_key("app/conf.py", text.encode()) not in clean, "/app's app/conf.py is read"
+    (tmp_path / "docs" / "swagger" / "conf.py").rename(tmp_path / "app" / "conf.py")
+    with pytest.raises(StageFailure) as failed:
+        _scan_context(state, tmp_path / ".dockerignore")
+    assert "app/conf.py:1 (AWS Access Key)" in str(failed.value)

@@ -179,7 +179,19 @@ def test_detect_secrets_own_filters_still_apply():
     assert scan_texts({"conf.py": 'password = "${DB_PASSWORD}"\n'}) == [], "a template"
 
 
-def test_a_file_read_clean_in_the_context_is_known_by_name_and_bytes():
-    assert text_key("app/settings.py", b"x = 1\n") == text_key("settings.py", b"x = 1\n")
+def test_a_file_read_clean_in_the_context_is_known_by_path_and_bytes():
+    assert text_key("app/settings.py", b"x = 1\n") != text_key("settings.py", b"x = 1\n")
+    assert text_key("app/settings.py", b"x = 1\n") == text_key("app/settings.py", b"x = 1\n")
     assert text_key("settings.py", b"x = 1\n") != text_key("settings.py", b"x = 2\n")
     assert text_key("a.yaml", b"x") != text_key("a.txt", b"x"), "the name picks the reading"
+
+
+def test_a_project_in_a_folder_named_swagger_is_still_read(tmp_path):
+    root = tmp_path / "swagger-petstore"
+    root.mkdir()
+    (root / "conf.py").write_text('aws_key = "AKIA' + 'IOSFODNN7EXAMPLE"\n')
+    found = scan_files(root, ["conf.py"])
+    assert [(f.path, f.kind) for f in found] == [("conf.py", "AWS Access Key")]
+    (root / "swagger").mkdir()
+    (root / "conf.py").rename(root / "swagger" / "conf.py")
+    assert scan_files(root, ["swagger/conf.py"]) == [], "detect-secrets' own filter, kept"

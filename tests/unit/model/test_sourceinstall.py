@@ -32,6 +32,7 @@ requirements = ["requirements/lean.in"]
 [tool.noxgrid.docker]
 image = "acme/svc"
 """
+CMDCLASS = '[tool.setuptools.cmdclass]\nbuild_py = "build_protos.BuildPy"\n\n'
 CELL = Cell(python="3.11", accelerator="cpu", profile="lean")
 
 
@@ -126,3 +127,72 @@ def test_the_template_has_both_paths_and_the_metadata_stage_copies_what_the_mode
     )
     assert source.rstrip().endswith("COPY . /app"), "the code is copied after the metadata"
     assert '"/app/$PROJECT_SOURCE" > "$site/_project_source.pth"' in source
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (
+            ('requires = ["setuptools>=68"]', 'requires = ["setuptools>=68", "grpcio-tools"]'),
+            "build-system.requires names 'grpcio-tools'",
+        ),
+        (
+            ("[tool.setuptools.packages.find]", CMDCLASS + "[tool.setuptools.packages.find]"),
+            "[tool.setuptools] cmdclass",
+        ),
+        (
+            ('where = ["src"]', 'where = ["src"]\nnamespaces = false'),
+            "namespaces = false",
+        ),
+        (
+            ("[tool.setuptools.packages.find]", "[tool.setuptools]\npy-modules = ['one']\n[x]"),
+            "[tool.setuptools] py-modules",
+        ),
+    ],
+)
+def test_a_build_plugin_or_a_build_time_setuptools_key_builds_the_wheel(tmp_path, change, why):
+    found = source_install(project(tmp_path, SRC.replace(*change)))
+    assert found.folder is None and why in found.reason, found
+
+
+def test_setuptools_and_wheel_of_any_version_and_harmless_keys_stay_on_source(tmp_path):
+    text = (
+        SRC.replace(
+            'requires = ["setuptools>=68"]', 'requires = ["setuptools >= 68, <80", "Wheel==0.43"]'
+        ).replace("[tool.setuptools.packages.find]", "[tool.setuptools]\nzip-safe = false\n[x]\n")
+        + '[tool.setuptools.packages.find]\nwhere = ["src"]\n'
+    )
+    assert source_install(project(tmp_path, text)).folder == "src"
+
+
+def test_a_data_file_no_package_data_names_builds_the_wheel_naming_it(tmp_path):
+    files = {
+        "src/svc/py.typed": "",
+        "src/svc/__pycache__/x.cpython-311.pyc": "",
+        "src/svc/templates/x.html": "<p/>",
+    }
+    found = source_install(project(tmp_path, files=files))
+    assert found.folder is None, "the wheel has no x.html; /app/src would"
+    assert found.reason.startswith("src/svc/templates/x.html is in the source folder"), found
+    named = SRC + '[tool.setuptools.package-data]\nsvc = ["templates/*.html"]\n'
+    assert source_install(project(tmp_path / "b", named, files)).folder == "src"
+    other = SRC + '[tool.setuptools.package-data]\nsvc = ["*.html"]\n'
+    assert source_install(project(tmp_path / "c", other, files)).folder is None, (
+        "globbed as setuptools globs: *.html names no file in templates/"
+    )
+    ignored = {**files, ".dockerignore": "**/*.html\n"}
+    assert source_install(project(tmp_path / "d", files=ignored)).folder == "src", (
+        "a file .dockerignore keeps out is in neither"
+    )
+
+
+def test_the_reference_service_installs_from_source():
+    service = Path(__file__).parents[3] / "examples" / "service"
+    assert source_install(service).folder == "src", source_install(service).reason
+
+
+def test_without_a_dockerignore_the_default_one_is_applied(tmp_path):
+    root = project(tmp_path, files={"src/svc.egg-info/PKG-INFO": "Name: svc\n"})
+    assert source_install(root).folder is None, "an egg-info an editable install left"
+    args = build_args(load_config(root), CELL, base="b", lock_sha256="", revision="")
+    assert args["PROJECT_SOURCE"] == "src", "the default .dockerignore keeps egg-info out"
