@@ -1,7 +1,7 @@
 """HTTP for the package index: requests over kept-alive connections (a few per host, shared
 by every thread, so that sizing hundreds of wheels does not open hundreds of TLS
-connections), a
-remote file read in ranges, and answers computed once per run however many cells ask.
+connections), a remote file read in ranges, and answers computed once per run however
+many cells ask.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ class Response:
 
 class Fetcher:
     """GET and HEAD over connections kept alive and shared by every thread, at most
-    PER_HOST to a host at once; through urllib (and
-    so through the proxy the environment names) where a proxy is set. Counts requests and
-    connections opened (what the benchmark and the tests read)."""
+    PER_HOST to a host at once; through urllib (and so through the proxy the environment
+    names) where a proxy is set. Counts requests and connections opened (what the
+    benchmark and the tests read)."""
 
     def __init__(self, timeout: float = 30.0) -> None:
         self.timeout = timeout
