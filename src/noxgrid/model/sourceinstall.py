@@ -23,7 +23,6 @@ else is ``built``, with the reason. Pure: reads files, runs nothing.
 from __future__ import annotations
 
 import glob
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 
 from noxgrid.model.compiled import build_inputs
 from noxgrid.model.context import ignore_patterns, ignored
+from noxgrid.model.devtools import requirement_names
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,7 +50,6 @@ BUILD_REQUIRES = frozenset({"setuptools", "wheel"})
 SETUPTOOLS_KEYS = frozenset(
     {"packages", "package-dir", "package-data", "include-package-data", "zip-safe", "platforms"}
 )
-_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 @dataclass(frozen=True)
@@ -114,9 +113,10 @@ def _requires_problem(build_system: dict[str, Any]) -> str:
     requires = build_system.get("requires") or []
     if not isinstance(requires, list):
         return "build-system.requires is not a list"
-    for item in requires:
-        found = _NAME.match(str(item))
-        name = re.sub(r"[-_.]+", "-", found.group(1)).lower() if found else ""
+    names = requirement_names(requires, own="")
+    if names is None:
+        return "build-system.requires holds a line that is no requirement"
+    for item, name in zip(requires, names, strict=True):
         if name not in BUILD_REQUIRES:
             return (
                 f"build-system.requires names {item!r} (only setuptools and wheel run on "
